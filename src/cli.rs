@@ -1,0 +1,132 @@
+//! The command line: the same library functions as the MCP tools, with
+//! `--json` printing the same structured result and meaningful exit codes
+//! (0 success, 1 operation failed or not run, 2 bad input, 3 waiting for a
+//! human answer: a confirmation or a clarification).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::{App, ConfigRequest, DirectorRequest, Reply, SelftestRequest};
+use crate::error::Error;
+use crate::infra::InfraRequest;
+use crate::ops::OpsRequest;
+use crate::workspace::{Locate, Workspace};
+
+#[derive(Debug, Parser)]
+#[command(name = "faber-cloud", version, about = "DevOps automation for AWS and Terraform: MCP server and CLI of the fractary-faber-cloud plugin")]
+pub struct Cli {
+    /// The project directory (default: $CLAUDE_PROJECT_DIR, then the working directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub project_dir: Option<PathBuf>,
+    /// Print the structured result as JSON (the same as the MCP tool returns).
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP over stdio (what the plugin's .mcp.json starts).
+    Serve,
+    /// Run a plain-language request: faber-cloud director "deploy to test".
+    Director(DirectorRequest),
+    /// Infrastructure lifecycle: faber-cloud infra deploy --env test.
+    Infra(InfraRequest),
+    /// Runtime operations: faber-cloud ops check-health --env prod.
+    Ops(OpsRequest),
+    /// Answer a pending operation: faber-cloud confirm <id> yes.
+    Confirm {
+        /// The operation_id printed by the operation that asked.
+        operation_id: String,
+        /// Only "yes" proceeds; anything else cancels.
+        response: String,
+    },
+    /// Configuration: faber-cloud config init --provider aws --iac terraform.
+    Config(ConfigRequest),
+    /// Test only (FABER_CLOUD_SELFTEST=1): a harmless operation through the confirmation gate.
+    #[command(hide = true)]
+    GateSelftest(SelftestRequest),
+}
+
+/// Parses the command line, runs, prints, and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> i32 {
+    let ws = match Workspace::locate(Locate::from_env(cli.project_dir.clone())) {
+        Ok(ws) => ws,
+        Err(e) => return print(cli.json, Err(e.into())),
+    };
+    let app = App::new(ws);
+    let result = match &cli.command {
+        Command::Serve => {
+            return match crate::mcp::serve(app).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    tracing::error!("MCP server stopped: {e:#}");
+                    1
+                }
+            };
+        }
+        Command::Director(req) => app.director(req).await,
+        Command::Infra(req) => crate::infra::run(&app, req).await,
+        Command::Ops(req) => crate::ops::run(&app, req).await,
+        Command::Confirm { operation_id, response } => app.confirm(operation_id, response).await,
+        Command::Config(req) => app.config_action(req).await,
+        Command::GateSelftest(req) => {
+            if std::env::var(crate::mcp::SELFTEST_ENV).as_deref() == Ok("1") {
+                app.selftest(req).await
+            } else {
+                Err(Error::bad_input("gate-selftest", "is a test-only command", Some(format!("set {}=1", crate::mcp::SELFTEST_ENV))))
+            }
+        }
+    };
+    print(cli.json, result)
+}
+
+fn print(json: bool, result: Result<Reply, Error>) -> i32 {
+    match result {
+        Ok(reply) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reply.body).expect("replies serialise"));
+            } else {
+                println!("{}", reply.summary);
+            }
+            reply.exit_code()
+        }
+        Err(e) => {
+            if json {
+                let body = serde_json::json!({"status": "error", "error": e.body()});
+                println!("{}", serde_json::to_string_pretty(&body).expect("errors serialise"));
+            } else {
+                eprintln!("error: {e}");
+            }
+            e.exit_code()
+        }
+    }
+}
+
+/// Logs go to stderr only: stdout belongs to MCP in `serve` and to results otherwise.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FABER_CLOUD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+}

@@ -1,0 +1,303 @@
+//! Production safety: every mutating operation asks the gate, which either
+//! approves at once (unprotected environment with auto-approval) or stores a
+//! [`PendingOperation`] under `pending/` and waits for "yes" through `confirm`.
+//!
+//! An [`Approval`] is the only key to a mutating action, and only this module
+//! can make one (its fields are private and it has no public constructor).
+//! It is single-use (not `Clone`, consumed by the executor) and bound to an
+//! environment, a digest of what was approved, and an expiry.
+//!
+//! The decisions themselves are pure, in [`policy`]; this module stores and
+//! audits them.
+
+pub mod policy;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::workspace::{AuditEntry, Outcome, Workspace, WorkspaceError};
+pub use policy::{BannerFacts, ChangeCounts, EnvPolicy, Verdict};
+
+#[derive(Debug, Error)]
+pub enum GateError {
+    #[error("operation_id: \"{id}\" is not an operation id (accepted: the id returned by the operation that asked for confirmation)")]
+    InvalidId { id: String },
+    #[error("operation_id: no pending operation {id}")]
+    Unknown { id: String },
+    #[error("operation {id} expired at {expires_at}; run the operation again to get a new confirmation")]
+    Expired { id: String, expires_at: DateTime<Utc> },
+    #[error("operation {id} was already confirmed and used; an approval works once — run the operation again")]
+    AlreadyUsed { id: String },
+    #[error("operation {id} was cancelled; run the operation again to get a new confirmation")]
+    Cancelled { id: String },
+    #[error("the approval is for environment {approved}, not {target}; refused")]
+    EnvMismatch { approved: String, target: String },
+    #[error("what was approved has changed since (digest {approved} vs {current}); refused — preview and confirm again")]
+    DigestMismatch { approved: String, current: String },
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+}
+
+impl GateError {
+    /// Errors about the caller's input rather than the state of things.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, GateError::InvalidId { .. } | GateError::Unknown { .. })
+    }
+
+    pub fn field(&self) -> Option<&'static str> {
+        self.is_bad_input().then_some("operation_id")
+    }
+}
+
+/// Where a pending operation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PendingState {
+    Awaiting,
+    Approved,
+    Cancelled,
+    Expired,
+}
+
+/// An operation waiting for confirmation, as stored in `pending/{id}.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingOperation {
+    pub id: String,
+    pub env: String,
+    pub operation: String,
+    pub summary: String,
+    pub digest: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub steps_required: u8,
+    pub steps_done: u8,
+    pub protected: bool,
+    pub state: PendingState,
+    /// The banner to show before the next answer.
+    pub banner: String,
+    pub facts: BannerFacts,
+    /// What to run once approved; opaque to the gate.
+    pub action: Value,
+}
+
+/// A mutating request put to the gate.
+#[derive(Debug, Clone)]
+pub struct GateRequest {
+    pub facts: BannerFacts,
+    /// Binds the approval to exactly what was shown (a plan file's hash, or
+    /// the remediation parameters' hash).
+    pub digest: String,
+    pub action: Value,
+}
+
+/// Proof that a human (or the configuration, for unprotected environments)
+/// approved this operation. Only the gate makes one.
+#[derive(Debug)]
+pub struct Approval {
+    id: String,
+    env: String,
+    operation: String,
+    digest: String,
+    expires_at: DateTime<Utc>,
+    action: Value,
+}
+
+impl Approval {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    pub fn env(&self) -> &str {
+        &self.env
+    }
+    pub fn operation(&self) -> &str {
+        &self.operation
+    }
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+    pub fn action(&self) -> &Value {
+        &self.action
+    }
+
+    /// The executor's re-check right before acting: same environment, same
+    /// digest, not expired.
+    pub fn check(&self, env: &str, current_digest: &str, now: DateTime<Utc>) -> Result<(), GateError> {
+        if self.env != env {
+            return Err(GateError::EnvMismatch { approved: self.env.clone(), target: env.into() });
+        }
+        if self.digest != current_digest {
+            return Err(GateError::DigestMismatch { approved: self.digest.clone(), current: current_digest.into() });
+        }
+        if now > self.expires_at {
+            return Err(GateError::Expired { id: self.id.clone(), expires_at: self.expires_at });
+        }
+        Ok(())
+    }
+}
+
+/// The gate's answer to a request.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant, reason = "one value per request; boxing buys nothing")]
+pub enum Requested {
+    Approved(Approval),
+    Pending(PendingOperation),
+}
+
+/// The gate's answer to a confirmation.
+#[derive(Debug)]
+pub enum Answered {
+    /// One more "yes" is needed; shows the final banner.
+    NextStep(PendingOperation),
+    Approved(Approval, PendingOperation),
+    Cancelled(PendingOperation),
+}
+
+pub struct Gate<'a> {
+    ws: &'a Workspace,
+    ttl: Duration,
+}
+
+impl<'a> Gate<'a> {
+    pub fn new(ws: &'a Workspace, ttl: Duration) -> Gate<'a> {
+        Gate { ws, ttl }
+    }
+
+    /// Asks for a verdict; stores and audits a pending operation when one is needed.
+    pub fn request(&self, env: EnvPolicy, requested_auto_approve: bool, req: GateRequest, now: DateTime<Utc>) -> Result<Requested, GateError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let expires_at = now + self.ttl;
+        match policy::verdict(env, requested_auto_approve) {
+            Verdict::Approve => {
+                self.audit(&req.facts, Outcome::Approved, &id, &req.digest, Some("auto-approved: unprotected environment"))?;
+                Ok(Requested::Approved(Approval {
+                    id,
+                    env: req.facts.env,
+                    operation: req.facts.operation,
+                    digest: req.digest,
+                    expires_at,
+                    action: req.action,
+                }))
+            }
+            Verdict::Confirm { steps } => {
+                let detail = (requested_auto_approve && env.protected).then_some("auto-approve ignored: protected environment");
+                let pending = PendingOperation {
+                    banner: policy::banner(&req.facts, env.protected, 1, steps),
+                    id,
+                    env: req.facts.env.clone(),
+                    operation: req.facts.operation.clone(),
+                    summary: req.facts.summary.clone(),
+                    digest: req.digest,
+                    created_at: now,
+                    expires_at,
+                    steps_required: steps,
+                    steps_done: 0,
+                    protected: env.protected,
+                    state: PendingState::Awaiting,
+                    facts: req.facts,
+                    action: req.action,
+                };
+                self.save(&pending)?;
+                self.audit(&pending.facts, Outcome::Requested, &pending.id, &pending.digest, detail)?;
+                Ok(Requested::Pending(pending))
+            }
+        }
+    }
+
+    /// Records one answer. Exactly "yes" advances; anything else cancels.
+    pub fn answer(&self, id: &str, response: &str, now: DateTime<Utc>) -> Result<Answered, GateError> {
+        let path = self.pending_path(id)?;
+        let _lock = self.ws.lock_file(&path)?;
+        let mut op = self.load(id, &path)?;
+        let refuse = |gate: &Self, op: &PendingOperation, err: GateError| -> Result<Answered, GateError> {
+            gate.audit(&op.facts, Outcome::Refused, &op.id, &op.digest, Some(&err.to_string()))?;
+            Err(err)
+        };
+        match op.state {
+            PendingState::Approved => return refuse(self, &op, GateError::AlreadyUsed { id: id.into() }),
+            PendingState::Cancelled => return refuse(self, &op, GateError::Cancelled { id: id.into() }),
+            PendingState::Expired => return refuse(self, &op, GateError::Expired { id: id.into(), expires_at: op.expires_at }),
+            PendingState::Awaiting => {}
+        }
+        if now > op.expires_at {
+            op.state = PendingState::Expired;
+            self.save_unlocked(&op)?;
+            return refuse(self, &op, GateError::Expired { id: id.into(), expires_at: op.expires_at });
+        }
+        if !policy::is_yes(response) {
+            op.state = PendingState::Cancelled;
+            self.save_unlocked(&op)?;
+            self.audit(&op.facts, Outcome::Cancelled, &op.id, &op.digest, Some("answer was not \"yes\""))?;
+            return Ok(Answered::Cancelled(op));
+        }
+        op.steps_done += 1;
+        if op.steps_done < op.steps_required {
+            op.banner = policy::banner(&op.facts, op.protected, op.steps_done + 1, op.steps_required);
+            self.save_unlocked(&op)?;
+            self.audit(&op.facts, Outcome::Confirmed, &op.id, &op.digest, Some(&format!("confirmation {} of {}", op.steps_done, op.steps_required)))?;
+            return Ok(Answered::NextStep(op));
+        }
+        // Single use: the state changes before the approval leaves this function.
+        op.state = PendingState::Approved;
+        self.save_unlocked(&op)?;
+        self.audit(&op.facts, Outcome::Approved, &op.id, &op.digest, Some(&format!("confirmation {} of {}", op.steps_done, op.steps_required)))?;
+        let approval = Approval {
+            id: op.id.clone(),
+            env: op.env.clone(),
+            operation: op.operation.clone(),
+            digest: op.digest.clone(),
+            expires_at: op.expires_at,
+            action: op.action.clone(),
+        };
+        Ok(Answered::Approved(approval, op))
+    }
+
+    fn pending_path(&self, id: &str) -> Result<std::path::PathBuf, GateError> {
+        // Only canonical UUIDs: an id never becomes a path it should not.
+        match uuid::Uuid::parse_str(id) {
+            Ok(u) if u.hyphenated().to_string() == id => Ok(self.ws.path(&format!("pending/{id}.json"))?),
+            _ => Err(GateError::InvalidId { id: id.chars().take(80).collect() }),
+        }
+    }
+
+    fn load(&self, id: &str, path: &std::path::Path) -> Result<PendingOperation, GateError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(GateError::Unknown { id: id.into() }),
+            Err(e) => return Err(WorkspaceError::io(path, e).into()),
+        };
+        serde_json::from_str(&text).map_err(|e| WorkspaceError::io(path, std::io::Error::new(std::io::ErrorKind::InvalidData, e)).into())
+    }
+
+    fn save(&self, op: &PendingOperation) -> Result<(), GateError> {
+        let path = self.pending_path(&op.id)?;
+        Ok(self.ws.write_json(&path, op)?)
+    }
+
+    /// Saves while the caller already holds the file's lock: write to a temp
+    /// file and rename, without taking the lock again.
+    fn save_unlocked(&self, op: &PendingOperation) -> Result<(), GateError> {
+        let path = self.pending_path(&op.id)?;
+        let mut text = serde_json::to_vec_pretty(op).expect("pending operations serialise");
+        text.push(b'\n');
+        Ok(crate::workspace::write_atomic_unlocked(&path, &text)?)
+    }
+
+    fn audit(&self, facts: &BannerFacts, outcome: Outcome, id: &str, digest: &str, detail: Option<&str>) -> Result<(), GateError> {
+        let mut entry = AuditEntry::new(&facts.operation, &facts.env, outcome);
+        entry.operation_id = Some(id.into());
+        entry.digest = Some(digest.into());
+        entry.detail = detail.map(str::to_string);
+        Ok(self.ws.audit(&entry)?)
+    }
+}
+
+/// A stable digest of any JSON value (for remediation parameters and tests).
+pub fn digest_json(value: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    format!("sha256:{}", hex::encode(Sha256::digest(value.to_string().as_bytes())))
+}
+
+#[cfg(test)]
+mod tests;

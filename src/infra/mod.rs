@@ -1,0 +1,146 @@
+//! The infrastructure skills (architect → engineer → validate-config → test →
+//! preview-changes → deploy → show-resources → debug) and their request type.
+//!
+//! Each operation is a closed enum variant; [`run`] is the one dispatch. The
+//! skills land in later work; until then they answer "not available yet" and
+//! never pretend to have done anything.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::app::{App, Reply};
+use crate::error::Error;
+use crate::validate;
+
+/// The operations of `infra-manager`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum InfraOperation {
+    /// Turn a feature description into a design document.
+    Architect,
+    /// Generate Terraform from a design document.
+    Engineer,
+    /// Check Terraform syntax, naming, tags and security settings.
+    ValidateConfig,
+    /// Pre-deployment tests: security scan, cost estimate, compliance.
+    Test,
+    /// Plan and summarise what would change (+ ~ -).
+    PreviewChanges,
+    /// Test, preview, approve, apply, verify, and document a deployment.
+    Deploy,
+    /// List deployed resources with console links.
+    ShowResources,
+    /// Categorise a deployment error and propose fixes.
+    Debug,
+}
+
+impl InfraOperation {
+    pub const ALL: [InfraOperation; 8] = [
+        InfraOperation::Architect,
+        InfraOperation::Engineer,
+        InfraOperation::ValidateConfig,
+        InfraOperation::Test,
+        InfraOperation::PreviewChanges,
+        InfraOperation::Deploy,
+        InfraOperation::ShowResources,
+        InfraOperation::Debug,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InfraOperation::Architect => "architect",
+            InfraOperation::Engineer => "engineer",
+            InfraOperation::ValidateConfig => "validate-config",
+            InfraOperation::Test => "test",
+            InfraOperation::PreviewChanges => "preview-changes",
+            InfraOperation::Deploy => "deploy",
+            InfraOperation::ShowResources => "show-resources",
+            InfraOperation::Debug => "debug",
+        }
+    }
+
+    /// Whether the operation can change cloud resources (and so passes the gate).
+    pub fn mutates(self) -> bool {
+        matches!(self, InfraOperation::Deploy | InfraOperation::Debug)
+    }
+}
+
+/// Arguments of `infra-manager` (MCP) and `faber-cloud infra` (CLI).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct InfraRequest {
+    /// The operation to run.
+    #[arg(value_enum, required = true)]
+    #[serde(default)]
+    #[schemars(required)]
+    pub operation: Option<InfraOperation>,
+    /// Target environment as configured in devops.json (default: test).
+    #[arg(long)]
+    #[serde(default)]
+    pub env: Option<String>,
+    /// architect: the feature to design, in plain words.
+    #[arg(long)]
+    #[serde(default)]
+    pub feature: Option<String>,
+    /// engineer: the design document name under designs/ (e.g. user-authentication.md).
+    #[arg(long)]
+    #[serde(default)]
+    pub design: Option<String>,
+    /// engineer: overwrite generated files even if they were edited by hand.
+    #[arg(long)]
+    #[serde(default)]
+    pub force: bool,
+    /// deploy: skip pre-deployment tests (refused for protected environments).
+    #[arg(long)]
+    #[serde(default)]
+    pub skip_tests: bool,
+    /// deploy: skip the preview step (refused for protected environments).
+    #[arg(long)]
+    #[serde(default)]
+    pub skip_preview: bool,
+    /// deploy: approve without asking on unprotected environments; ignored for protected ones.
+    #[arg(long)]
+    #[serde(default)]
+    pub auto_approve: bool,
+    /// debug: the error message to analyse.
+    #[arg(long)]
+    #[serde(default)]
+    pub error: Option<String>,
+    /// test: pre-deployment (default) or post-deployment.
+    #[arg(long)]
+    #[serde(default)]
+    pub phase: Option<String>,
+}
+
+/// Runs one infrastructure operation.
+pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
+    let operation = req.operation.ok_or_else(|| Error::bad_input("operation", "is required", Some(accepted())))?;
+    let env = app.resolve_env(req.env.as_deref())?;
+    if let Some(feature) = &req.feature {
+        validate::text("feature", feature, 2000)?;
+    }
+    if let Some(design) = &req.design {
+        validate::design_name(design)?;
+    }
+    if let Some(error) = &req.error {
+        validate::text("error", error, 20_000)?;
+    }
+    if let Some(phase) = &req.phase
+        && !matches!(phase.as_str(), "pre-deployment" | "post-deployment") {
+            return Err(Error::bad_input("phase", format!("\"{phase}\" is not accepted"), Some("pre-deployment, post-deployment".into())));
+        }
+    match operation {
+        InfraOperation::Architect
+        | InfraOperation::Engineer
+        | InfraOperation::ValidateConfig
+        | InfraOperation::Test
+        | InfraOperation::PreviewChanges
+        | InfraOperation::Deploy
+        | InfraOperation::ShowResources
+        | InfraOperation::Debug => Err(Error::not_available("infra-manager", operation.as_str(), &env)),
+    }
+}
+
+fn accepted() -> String {
+    InfraOperation::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,16 @@
+//! faber-cloud: the backend of the fractary-faber-cloud plugin. One library
+//! serves the MCP server (`mcp`) and the CLI (`cli`); see ARCHITECTURE.md.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod director;
+pub mod error;
+pub mod gate;
+pub mod infra;
+pub mod mcp;
+pub mod ops;
+pub mod validate;
+pub mod workspace;
+
+pub use error::Error;

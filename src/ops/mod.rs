@@ -1,0 +1,147 @@
+//! Runtime operations on AWS (check-health, query-logs, investigate,
+//! analyze-performance, remediate, audit) and their request type.
+//!
+//! As in `infra`, one closed enum and one dispatch; operations not built yet
+//! answer "not available yet".
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::app::{App, Reply};
+use crate::error::Error;
+use crate::validate;
+
+/// The operations of `ops-manager`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpsOperation {
+    /// HEALTHY / DEGRADED / UNHEALTHY per service from CloudWatch metrics and alarms.
+    CheckHealth,
+    /// Search CloudWatch Logs of a service.
+    QueryLogs,
+    /// Timeline, error patterns, correlation and root-cause candidates.
+    Investigate,
+    /// Invocations, errors, duration, throttles, trends and recommendations.
+    AnalyzePerformance,
+    /// restart / scale / rollback, through the confirmation gate.
+    Remediate,
+    /// Cost, security or compliance audit.
+    Audit,
+}
+
+impl OpsOperation {
+    pub const ALL: [OpsOperation; 6] = [
+        OpsOperation::CheckHealth,
+        OpsOperation::QueryLogs,
+        OpsOperation::Investigate,
+        OpsOperation::AnalyzePerformance,
+        OpsOperation::Remediate,
+        OpsOperation::Audit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpsOperation::CheckHealth => "check-health",
+            OpsOperation::QueryLogs => "query-logs",
+            OpsOperation::Investigate => "investigate",
+            OpsOperation::AnalyzePerformance => "analyze-performance",
+            OpsOperation::Remediate => "remediate",
+            OpsOperation::Audit => "audit",
+        }
+    }
+}
+
+/// Remediation actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum RemediationAction {
+    Restart,
+    Scale,
+    Rollback,
+}
+
+/// Audit focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditFocus {
+    Cost,
+    Security,
+    Compliance,
+}
+
+/// Arguments of `ops-manager` (MCP) and `faber-cloud ops` (CLI).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct OpsRequest {
+    /// The operation to run.
+    #[arg(value_enum, required = true)]
+    #[serde(default)]
+    #[schemars(required)]
+    pub operation: Option<OpsOperation>,
+    /// Target environment as configured in devops.json (default: test).
+    #[arg(long)]
+    #[serde(default)]
+    pub env: Option<String>,
+    /// A service name such as api-lambda; without it, all services of the environment.
+    #[arg(long)]
+    #[serde(default)]
+    pub service: Option<String>,
+    /// query-logs / investigate: a CloudWatch filter pattern, e.g. ERROR or "Database timeout".
+    #[arg(long)]
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// How far back: 30m, 2h, 24h, 7d, or an ISO-8601 range start/end.
+    #[arg(long)]
+    #[serde(default)]
+    pub timeframe: Option<String>,
+    /// query-logs: the most events to return (1–1000).
+    #[arg(long)]
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// remediate: restart, scale or rollback.
+    #[arg(long, value_enum)]
+    #[serde(default)]
+    pub action: Option<RemediationAction>,
+    /// remediate scale: the target capacity (Lambda reserved concurrency, ECS desired count).
+    #[arg(long)]
+    #[serde(default)]
+    pub target: Option<u32>,
+    /// audit: cost, security or compliance.
+    #[arg(long, value_enum)]
+    #[serde(default)]
+    pub focus: Option<AuditFocus>,
+}
+
+/// Runs one runtime operation.
+pub async fn run(app: &App, req: &OpsRequest) -> Result<Reply, Error> {
+    let operation = req.operation.ok_or_else(|| Error::bad_input("operation", "is required", Some(accepted())))?;
+    let env = app.resolve_env(req.env.as_deref())?;
+    if let Some(service) = &req.service {
+        validate::service_name(service)?;
+    }
+    if let Some(filter) = &req.filter {
+        validate::text("filter", filter, 1024)?;
+    }
+    if let Some(timeframe) = &req.timeframe {
+        validate::timeframe(timeframe)?;
+    }
+    if let Some(limit) = req.limit
+        && !(1..=1000).contains(&limit) {
+            return Err(Error::bad_input("limit", format!("{limit} is out of range"), Some("1 to 1000".into())));
+        }
+    if operation == OpsOperation::Remediate && req.action.is_none() {
+        return Err(Error::bad_input("action", "is required for remediate", Some("restart, scale, rollback".into())));
+    }
+    match operation {
+        OpsOperation::CheckHealth
+        | OpsOperation::QueryLogs
+        | OpsOperation::Investigate
+        | OpsOperation::AnalyzePerformance
+        | OpsOperation::Remediate
+        | OpsOperation::Audit => Err(Error::not_available("ops-manager", operation.as_str(), &env)),
+    }
+}
+
+fn accepted() -> String {
+    OpsOperation::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+}
