@@ -92,7 +92,6 @@ pub enum ConfigAction {
 pub struct ConfigRequest {
     /// init, show or validate.
     #[arg(value_enum, required = true)]
-    #[serde(default)]
     #[schemars(required)]
     pub action: Option<ConfigAction>,
     /// init: cloud provider (accepted: aws).

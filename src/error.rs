@@ -72,6 +72,7 @@ impl Error {
             Error::NotAvailable { .. } => "not_available",
             Error::Config(_) => "config",
             Error::Workspace(_) => "workspace",
+            Error::Gate(e) if e.is_bad_input() => "bad_input",
             Error::Gate(_) => "gate",
             Error::Failed(_) => "failed",
             Error::AfterRouting { source, .. } => source.kind(),

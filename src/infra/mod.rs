@@ -71,7 +71,6 @@ impl InfraOperation {
 pub struct InfraRequest {
     /// The operation to run.
     #[arg(value_enum, required = true)]
-    #[serde(default)]
     #[schemars(required)]
     pub operation: Option<InfraOperation>,
     /// Target environment as configured in devops.json (default: test).

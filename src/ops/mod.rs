@@ -75,7 +75,6 @@ pub enum AuditFocus {
 pub struct OpsRequest {
     /// The operation to run.
     #[arg(value_enum, required = true)]
-    #[serde(default)]
     #[schemars(required)]
     pub operation: Option<OpsOperation>,
     /// Target environment as configured in devops.json (default: test).

@@ -1,0 +1,64 @@
+"""Shared fixtures: the built binary, a fresh project directory, and a real MCP
+client (the Python `mcp` SDK) connected to `faber-cloud serve` over stdio, in
+both the legacy (initialize handshake) and current (server/discover) modes."""
+
+import os
+import pathlib
+import subprocess
+import tempfile
+from contextlib import asynccontextmanager
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def binary() -> str:
+    path = os.environ.get("FABER_CLOUD_BIN") or str(ROOT / "target" / "debug" / "faber-cloud")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"faber-cloud binary not found at {path}: run `cargo build` (or scripts/test) first, or set FABER_CLOUD_BIN")
+    return path
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A fresh project directory with no configuration yet."""
+    return tmp_path
+
+
+@pytest.fixture
+def configured(project):
+    """A project directory with the default devops.json."""
+    run_cli(project, "config", "init", "--provider", "aws", "--iac", "terraform")
+    return project
+
+
+def run_cli(project, *args, env=None, check=True):
+    full_env = dict(os.environ, **(env or {}))
+    proc = subprocess.run([binary(), "--project-dir", str(project), *args], capture_output=True, text=True, env=full_env, timeout=60)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"faber-cloud {' '.join(args)} exited {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
+    return proc
+
+
+@asynccontextmanager
+async def connect(project, mode, selftest=False, extra_env=None):
+    """A real MCP client session with `faber-cloud serve`."""
+    from mcp.client.client import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    env = {"FABER_CLOUD_LOG": "warn", "PATH": os.environ.get("PATH", "")}
+    if selftest:
+        env["FABER_CLOUD_SELFTEST"] = "1"
+    env.update(extra_env or {})
+    params = StdioServerParameters(command=binary(), args=["serve", "--project-dir", str(project)], env=env)
+    async with Client(params, mode=mode) as client:
+        yield client
+
+
+MODES = ["legacy", "auto"]
