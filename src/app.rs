@@ -203,6 +203,9 @@ impl App {
                     Err(ConfigError::Missing { .. }) => vec!["prod".into(), "test".into()],
                     Err(e) => return Err(e.into()),
                 };
+                if let Some(env) = req.env.as_deref().filter(|e| !envs.iter().any(|c| c == e)) {
+                    return Err(Error::bad_input("env", format!("environment \"{env}\" is not configured"), Some(envs.join(", "))));
+                }
                 let ctx = director::Context { envs: &envs, explicit_env: req.env.as_deref() };
                 match director::route(&req.request, &ctx) {
                     Routing::Routed(intent) => intent,
@@ -218,7 +221,13 @@ impl App {
             }
         };
         if req.route_only {
-            let summary = format!("Routed to {} {} (env {}).", intent.target.manager(), intent.target.operation(), intent.env);
+            let args: Vec<String> = director::describe(&intent)
+                .into_iter()
+                .filter(|(k, _)| !matches!(*k, "manager" | "operation" | "env"))
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let args = if args.is_empty() { String::new() } else { format!("; {}", args.join(", ")) };
+            let summary = format!("Routed to {} {} (env {}{args}).", intent.target.manager(), intent.target.operation(), intent.env);
             return Ok(Reply::new(Status::Routed, summary, json!({"request": req.request, "routed": intent})));
         }
         match self.run_intent(&intent).await {

@@ -60,6 +60,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::BadInput { .. } | Error::Config(_) => 2,
+            Error::Workspace(WorkspaceError::PluginRoot { .. }) => 2,
             Error::Gate(e) if e.is_bad_input() => 2,
             Error::AfterRouting { source, .. } => source.exit_code(),
             _ => 1,

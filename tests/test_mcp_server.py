@@ -46,6 +46,7 @@ async def test_handshake_and_tool_list(project, mode):
             assert len(tool.description or "") > 80, f"{name} needs a description an assistant can act on"
         # Honest annotations: confirm and the managers can change things; config cannot destroy.
         assert tools["confirm"].annotations.destructive_hint is True
+        assert tools["director"].annotations.destructive_hint is True, "the director can start auto-approved changes"
         assert tools["infra-manager"].annotations.destructive_hint is True
         assert tools["ops-manager"].annotations.destructive_hint is True
         assert tools["config"].annotations.destructive_hint is False
@@ -175,6 +176,7 @@ async def test_bad_arguments_are_tool_errors(configured, mode):
         ("confirm", {"response": "yes"}, "arguments", "operation_id"),
         ("director", {"request": ""}, "request", None),
         ("director", {"request": "deploy to staging"}, "request", "prod, test"),
+        ("director", {"request": "deploy", "env": "staging", "route_only": True}, "env", "prod, test"),
         ("config", {"action": "destroy"}, "action", "init"),
     ]
     async with connect(configured, mode) as client:

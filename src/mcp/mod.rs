@@ -85,7 +85,7 @@ impl FaberServer {
     /// show them to the user and call director again with request set to the chosen number and that clarification_id.
     /// Mutating operations never run directly: they return status "awaiting_confirmation" (see confirm).
     /// Set route_only to classify without running.
-    #[tool(name = "director", input_schema = schema::<DirectorRequest>(), annotations(title = "Director (natural language)", read_only_hint = false, destructive_hint = false, open_world_hint = true))]
+    #[tool(name = "director", input_schema = schema::<DirectorRequest>(), annotations(title = "Director (natural language)", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
     async fn director(&self, args: JsonObject) -> CallToolResult {
         let result = match parse::<DirectorRequest>(args) {
             Ok(req) => self.app.director(&req).await,

@@ -1,0 +1,104 @@
+//! The CLI as scripts and CI use it: exit codes, both flag spellings, `--json`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn cli(project: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faber-cloud"))
+        .arg("--project-dir")
+        .arg(project)
+        .args(args)
+        .env("FABER_CLOUD_SELFTEST", "1")
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .output()
+        .expect("run faber-cloud")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn init(project: &Path) {
+    let out = cli(project, &["config", "init", "--provider", "aws", "--iac", "terraform"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    // 2: bad input, also before any configuration exists.
+    assert_eq!(cli(p, &["infra", "explode"]).status.code(), Some(2));
+    assert_eq!(cli(p, &["infra", "deploy"]).status.code(), Some(2), "no devops.json yet");
+    init(p);
+    assert_eq!(cli(p, &["config", "init"]).status.code(), Some(2), "refuses to overwrite");
+    assert_eq!(cli(p, &["infra", "deploy", "--env", "staging"]).status.code(), Some(2));
+    assert_eq!(cli(p, &["ops", "remediate", "--env", "prod"]).status.code(), Some(2), "action missing");
+    // 1: the operation did not run.
+    let out = cli(p, &["infra", "deploy", "--env", "test"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not available yet"));
+    // 0: success; 3: waiting for a human.
+    assert_eq!(cli(p, &["director", "deploy to prod", "--route-only"]).status.code(), Some(0));
+    assert_eq!(cli(p, &["director", "check my infrastructure"]).status.code(), Some(3));
+    let pending = cli(p, &["--json", "gate-selftest", "--env", "prod", "--payload", "x"]);
+    assert_eq!(pending.status.code(), Some(3));
+    let id = json(&pending)["operation_id"].as_str().unwrap().to_string();
+    assert_eq!(cli(p, &["confirm", &id, "yes"]).status.code(), Some(3), "second confirmation still needed");
+    assert_eq!(cli(p, &["confirm", &id, "yes"]).status.code(), Some(0));
+    assert_eq!(cli(p, &["confirm", &id, "yes"]).status.code(), Some(1), "single use");
+    assert_eq!(cli(p, &["confirm", "not-an-id", "yes"]).status.code(), Some(2));
+    let pending = cli(p, &["--json", "gate-selftest", "--env", "test", "--payload", "y"]);
+    let id = json(&pending)["operation_id"].as_str().unwrap().to_string();
+    assert_eq!(cli(p, &["confirm", &id, "nope"]).status.code(), Some(1), "cancelled: not executed");
+}
+
+#[test]
+fn both_flag_spellings_and_json_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    init(p);
+    let a = json(&cli(p, &["--json", "director", "show me error logs from API Lambda", "--env", "prod", "--route-only"]));
+    let b = json(&cli(p, &["director", "show me error logs from API Lambda", "--env=prod", "--route-only", "--json"]));
+    assert_eq!(a, b);
+    assert_eq!(a["status"], "routed");
+    assert_eq!(a["routed"]["env"], "prod");
+    assert_eq!(a["routed"]["env_source"], "explicit");
+    assert_eq!(a["routed"]["args"]["service"], "api-lambda");
+    assert_eq!(a["routed"]["args"]["filter"], "ERROR");
+    let err = cli(p, &["--json", "ops", "query-logs", "--timeframe=yesterday"]);
+    assert_eq!(err.status.code(), Some(2));
+    let body = json(&err);
+    assert_eq!(body["status"], "error");
+    assert_eq!(body["error"]["field"], "timeframe");
+    // A clarification answered by number through the CLI.
+    let ask = json(&cli(p, &["--json", "director", "check my infrastructure"]));
+    let id = ask["clarification_id"].as_str().unwrap();
+    let answer = json(&cli(p, &["--json", "director", "3", "--clarification-id", id, "--route-only"]));
+    assert_eq!(answer["routed"]["operation"], "show-resources");
+}
+
+#[test]
+fn project_dir_comes_from_claude_project_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_faber-cloud"))
+        .args(["config", "init"])
+        .env("CLAUDE_PROJECT_DIR", dir.path())
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join(".fractary/plugins/faber-cloud/devops.json").exists());
+    // The plugin's install directory is never taken for the project.
+    let out = Command::new(env!("CARGO_BIN_EXE_faber-cloud"))
+        .args(["config", "show"])
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .env("CLAUDE_PLUGIN_ROOT", dir.path())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CLAUDE_PLUGIN_ROOT"));
+}
