@@ -304,9 +304,11 @@ impl App {
     }
 
     fn clarification_path(&self, id: &str) -> Result<std::path::PathBuf, Error> {
-        match uuid::Uuid::parse_str(id) {
-            Ok(u) if u.hyphenated().to_string() == id => Ok(self.ws.path(&format!("clarifications/{id}.json"))?),
-            _ => Err(Error::bad_input("clarification_id", format!("\"{}\" is not a clarification id", id.chars().take(80).collect::<String>()), Some("the clarification_id returned with the choices".into()))),
+        if validate::is_canonical_uuid(id) {
+            Ok(self.ws.path(&format!("clarifications/{id}.json"))?)
+        } else {
+            let shown: String = id.chars().take(80).collect();
+            Err(Error::bad_input("clarification_id", format!("\"{shown}\" is not a clarification id"), Some("the clarification_id returned with the choices".into())))
         }
     }
 

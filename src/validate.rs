@@ -43,6 +43,12 @@ pub fn design_name(value: &str) -> Result<(), Error> {
     }
 }
 
+/// Ids the product hands out are canonical hyphenated UUIDs; nothing else may
+/// become part of a path.
+pub fn is_canonical_uuid(id: &str) -> bool {
+    uuid::Uuid::parse_str(id).is_ok_and(|u| u.hyphenated().to_string() == id)
+}
+
 /// `30m`, `2h`, `24h`, `7d`, or an ISO-8601 range `start/end`.
 pub fn timeframe(value: &str) -> Result<(), Error> {
     let accepted = || Some("a duration like 30m, 2h, 24h, 7d (at most 90d), or an ISO-8601 range such as 2026-11-01T00:00:00Z/2026-11-02T00:00:00Z".to_string());

@@ -255,9 +255,10 @@ impl<'a> Gate<'a> {
 
     fn pending_path(&self, id: &str) -> Result<std::path::PathBuf, GateError> {
         // Only canonical UUIDs: an id never becomes a path it should not.
-        match uuid::Uuid::parse_str(id) {
-            Ok(u) if u.hyphenated().to_string() == id => Ok(self.ws.path(&format!("pending/{id}.json"))?),
-            _ => Err(GateError::InvalidId { id: id.chars().take(80).collect() }),
+        if crate::validate::is_canonical_uuid(id) {
+            Ok(self.ws.path(&format!("pending/{id}.json"))?)
+        } else {
+            Err(GateError::InvalidId { id: id.chars().take(80).collect() })
         }
     }
 

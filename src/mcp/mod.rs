@@ -87,11 +87,7 @@ impl FaberServer {
     /// Set route_only to classify without running.
     #[tool(name = "director", input_schema = schema::<DirectorRequest>(), annotations(title = "Director (natural language)", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
     async fn director(&self, args: JsonObject) -> CallToolResult {
-        let result = match parse::<DirectorRequest>(args) {
-            Ok(req) => self.app.director(&req).await,
-            Err(e) => Err(e),
-        };
-        reply(result)
+        reply(async { self.app.director(&parse::<DirectorRequest>(args)?).await }.await)
     }
 
     /// Infrastructure lifecycle on Terraform: architect (design document), engineer (Terraform code),
@@ -100,11 +96,7 @@ impl FaberServer {
     /// protected environments (prod) need two "yes" answers through confirm; auto_approve is ignored there.
     #[tool(name = "infra-manager", input_schema = schema::<InfraRequest>(), annotations(title = "Infrastructure manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
     async fn infra_manager(&self, args: JsonObject) -> CallToolResult {
-        let result = match parse::<InfraRequest>(args) {
-            Ok(req) => crate::infra::run(&self.app, &req).await,
-            Err(e) => Err(e),
-        };
-        reply(result)
+        reply(async { crate::infra::run(&self.app, &parse::<InfraRequest>(args)?).await }.await)
     }
 
     /// Runtime operations on AWS: check-health, query-logs (filter, timeframe, limit), investigate,
@@ -112,11 +104,7 @@ impl FaberServer {
     /// audit (focus cost|security|compliance). service names one service (e.g. api-lambda); without it, all.
     #[tool(name = "ops-manager", input_schema = schema::<OpsRequest>(), annotations(title = "Operations manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
     async fn ops_manager(&self, args: JsonObject) -> CallToolResult {
-        let result = match parse::<OpsRequest>(args) {
-            Ok(req) => crate::ops::run(&self.app, &req).await,
-            Err(e) => Err(e),
-        };
-        reply(result)
+        reply(async { crate::ops::run(&self.app, &parse::<OpsRequest>(args)?).await }.await)
     }
 
     /// Answer a pending operation with the HUMAN's answer. Never call this on your own initiative:
@@ -125,11 +113,11 @@ impl FaberServer {
     /// "yes" answers; the second reply shows the final banner. Each operation_id works once.
     #[tool(name = "confirm", input_schema = schema::<ConfirmRequest>(), annotations(title = "Confirm a pending operation", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true))]
     async fn confirm(&self, args: JsonObject) -> CallToolResult {
-        let result = match parse::<ConfirmRequest>(args) {
-            Ok(req) => self.app.confirm(&req.operation_id, &req.response).await,
-            Err(e) => Err(e),
-        };
-        reply(result)
+        reply(async {
+            let req = parse::<ConfirmRequest>(args)?;
+            self.app.confirm(&req.operation_id, &req.response).await
+        }
+        .await)
     }
 
     /// Plugin configuration (.fractary/plugins/faber-cloud/devops.json): init writes a default
@@ -137,22 +125,14 @@ impl FaberServer {
     /// every problem with its JSON path.
     #[tool(name = "config", input_schema = schema::<ConfigRequest>(), annotations(title = "Configuration", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false))]
     async fn config(&self, args: JsonObject) -> CallToolResult {
-        let result = match parse::<ConfigRequest>(args) {
-            Ok(req) => self.app.config_action(&req).await,
-            Err(e) => Err(e),
-        };
-        reply(result)
+        reply(async { self.app.config_action(&parse::<ConfigRequest>(args)?).await }.await)
     }
 
     /// TEST ONLY (registered when FABER_CLOUD_SELFTEST=1): a harmless mutating operation that goes
     /// through the confirmation gate and appends payload to selftest/{env}.log once approved.
     #[tool(name = "gate-selftest", input_schema = schema::<SelftestRequest>(), annotations(title = "Gate self-test", read_only_hint = false, destructive_hint = false, open_world_hint = false))]
     async fn gate_selftest(&self, args: JsonObject) -> CallToolResult {
-        let result = match parse::<SelftestRequest>(args) {
-            Ok(req) => self.app.selftest(&req).await,
-            Err(e) => Err(e),
-        };
-        reply(result)
+        reply(async { self.app.selftest(&parse::<SelftestRequest>(args)?).await }.await)
     }
 }
 
