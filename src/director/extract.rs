@@ -78,7 +78,9 @@ pub(crate) fn args_for(target: Target, all: &IntentArgs) -> IntentArgs {
 }
 
 /// Nouns that end a service name ("API Lambda", "payments service").
-const HEADS: &[&str] = &["lambda", "service", "function", "api", "queue", "table", "database", "db", "cluster", "worker", "job", "topic"];
+const HEADS: &[&str] = &[
+    "lambda", "service", "function", "api", "queue", "table", "database", "db", "cluster", "worker", "workers", "job", "jobs", "topic",
+];
 /// Heads dropped when a modifier names the service ("API service" → api).
 const GENERIC_HEADS: &[&str] = &["service", "function"];
 /// Words that never name a service.

@@ -196,6 +196,9 @@ pub(crate) enum Role {
     Other,
 }
 
+/// Words before "deploy" / "release" after which it is a noun ("roll back the deploy").
+const NOUN_MARKERS: &[&str] = &["the", "this", "that", "my", "our", "last", "latest", "previous", "recent", "failed", "bad", "a"];
+
 /// Words before "design" after which it is a verb ("help me design", "I want to design").
 const DESIGN_VERB_AFTER: &[&str] = &["to", "and", "please", "me", "us", "lets", "let", "can", "could", "you", "i", "we", "then", "help"];
 
@@ -223,6 +226,8 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
         }
         "scan" => Verb::Test,
         "preview" | "plan" | "diff" => Verb::Preview,
+        // "the deploy", "last release": a noun, not the verb.
+        "deploy" | "apply" | "release" | "rollout" if i > 0 && NOUN_MARKERS.contains(&words[i - 1].text.as_str()) => return Role::Other,
         "deploy" | "deploying" | "apply" | "ship" | "rollout" | "promote" | "provision" | "launch" | "release" => Verb::Deploy,
         "monitor" | "monitoring" | "watch" => Verb::Monitor,
         "investigate" | "diagnose" | "troubleshoot" | "why" | "rootcause" => Verb::Investigate,
@@ -251,6 +256,7 @@ pub(crate) struct Objects {
     pub health: bool,
     pub logs: bool,
     pub errors: bool,
+    pub incident: bool,
     pub warnings: bool,
     pub resources: bool,
     pub deployed: bool,
@@ -284,17 +290,20 @@ impl Objects {
                 "health" | "healthy" | "unhealthy" | "status" | "uptime" | "alive" | "degraded" | "availability" => o.health = true,
                 "logs" | "log" => o.logs = true,
                 "error" | "errors" | "exception" | "exceptions" | "failure" | "failures" | "failing" | "failed" | "fails" | "crash"
-                | "crashes" | "crashing" | "5xx" | "broken" | "timeouts" | "incident" | "outage" => o.errors = true,
+                | "crashes" | "crashing" | "5xx" | "broken" | "timeouts" => o.errors = true,
+                "incident" | "incidents" | "outage" | "outages" | "rootcause" => o.incident = true,
                 "warn" | "warning" | "warnings" => o.warnings = true,
                 "resources" | "resource" | "inventory" => o.resources = true,
                 "deployed" => o.deployed = true,
                 "deployment" | "deployments" | "terraform" | "tf" => o.deploy_context = true,
+                // "roll back the deploy": the noun.
+                "deploy" | "release" | "rollout" if i > 0 && NOUN_MARKERS.contains(&words[i - 1].text.as_str()) => o.deploy_context = true,
                 _ => {}
             }
             match w.text.as_str() {
                 "terraform" | "code" | "hcl" | "tf" | "module" | "modules" => o.code = true,
                 "configuration" | "config" | "syntax" => o.config = true,
-                "changes" | "change" | "diff" | "plan" => o.changes = true,
+                "changes" | "change" | "changed" | "diff" | "plan" | "drift" => o.changes = true,
                 "performance" | "latency" | "slow" | "slowness" | "duration" | "throughput" | "coldstarts" | "memory" | "p99"
                 | "p90" | "speed" | "throttles" | "throttling" => o.performance = true,
                 "cost" | "costs" | "spend" | "spending" | "bill" | "billing" | "budget" | "money" | "pricing" | "expensive" => o.cost = true,
@@ -317,6 +326,7 @@ impl Objects {
         self.health
             || self.logs
             || self.errors
+            || self.incident
             || self.warnings
             || self.resources
             || self.deployed
@@ -371,8 +381,11 @@ fn check_infrastructure(out: &mut Vec<Target>) {
 
 pub(crate) fn generic_targets(g: Generic, o: &Objects, out: &mut Vec<Target>) {
     // Analyzing logs or errors is an investigation; showing or checking them is a query.
-    if o.logs || o.errors || o.warnings {
+    if o.logs || ((o.errors || o.warnings) && !o.incident) {
         out.push(if g == Generic::Analyze { Target::Ops(O::Investigate) } else { Target::Ops(O::QueryLogs) });
+    }
+    if o.incident {
+        out.push(Target::Ops(O::Investigate));
     }
     if o.health {
         out.push(Target::Ops(O::CheckHealth));

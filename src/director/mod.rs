@@ -187,7 +187,8 @@ pub fn route(request: &str, ctx: &Context<'_>) -> Routing {
 
     let args = extract::args(request, &words, &scoped);
     match (distinct.len(), env) {
-        (0, _) => Routing::Clarify(common_choices(ctx)),
+        (0, EnvChoice::One(env, source)) => Routing::Clarify(common_choices(&env, source)),
+        (0, EnvChoice::Several(envs)) => Routing::Clarify(common_choices(&envs[0], EnvSource::Detected)),
         (1, EnvChoice::One(env, source)) => Routing::Routed(intent(distinct[0], env, source, &args)),
         (_, EnvChoice::One(env, source)) => Routing::Clarify(Clarify {
             question: "Your request could mean several operations. Which one? (answer with its number)".into(),
@@ -225,11 +226,7 @@ fn number(intents: Vec<Intent>) -> Vec<Choice> {
 }
 
 /// The clarification for a request that names no operation.
-fn common_choices(ctx: &Context<'_>) -> Clarify {
-    let (env, source) = match ctx.explicit_env {
-        Some(e) => (e.to_string(), EnvSource::Explicit),
-        None => (DEFAULT_ENV.to_string(), EnvSource::Default),
-    };
+fn common_choices(env: &str, source: EnvSource) -> Clarify {
     let targets = [
         Target::Ops(OpsOperation::CheckHealth),
         Target::Infra(InfraOperation::ValidateConfig),
@@ -239,7 +236,7 @@ fn common_choices(ctx: &Context<'_>) -> Clarify {
     ];
     Clarify {
         question: "I could not tell which operation you mean. Which one? (answer with its number)".into(),
-        choices: number(targets.iter().map(|t| intent(*t, env.clone(), source, &IntentArgs::default())).collect()),
+        choices: number(targets.iter().map(|t| intent(*t, env.to_string(), source, &IntentArgs::default())).collect()),
     }
 }
 

@@ -176,6 +176,8 @@ fn mixed_requests_ask_instead_of_guessing() {
     clarifies("debug it", &["debug test", "investigate test"]);
     clarifies("design and deploy an S3 bucket", &["architect test", "deploy test"]);
     clarifies("hello there", &["check-health test", "validate-config test", "show-resources test", "preview-changes test", "query-logs test"]);
+    // The environment still counts when the operation is unclear.
+    clarifies("what's running in prod?", &["check-health prod", "validate-config prod", "show-resources prod", "preview-changes prod", "query-logs prod"]);
 }
 
 #[test]
@@ -194,6 +196,13 @@ fn arguments() {
     check("fix the terraform deployment error", "infra debug test");
     check("how much does prod cost", "ops audit prod focus=cost");
     check("is the API Lambda healthy in prod?", "ops check-health prod service=api-lambda");
+    check("roll back the deploy", "ops remediate test action=rollback");
+    check("scale down the workers to 2 in prod", "ops remediate prod service=workers; action=scale; target=2");
+    check("give me the incident report for the outage", "ops investigate test");
+    check("what changed in prod", "infra preview-changes prod");
+    check("tail the logs of the payments service", "ops query-logs test service=payments");
+    check("scan my terraform for security issues", "infra test test");
+    check("list everything deployed in prod", "infra show-resources prod");
 }
 
 #[test]
