@@ -1,0 +1,338 @@
+//! HCL → [`Module`]: parses each file with `hcl-edit` (which keeps spans for
+//! line numbers) and evaluates what can be known statically.
+
+use std::collections::BTreeMap;
+
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::structure::{Body, Structure};
+use hcl_edit::template::{Element, Template};
+use hcl_edit::Span;
+
+use super::{Ignore, Module, Provider, Resource, TfError, Val, Variable};
+
+/// Values in scope while evaluating.
+struct Scope<'a> {
+    vars: &'a BTreeMap<String, Val>,
+    locals: &'a BTreeMap<String, Val>,
+    text: &'a str,
+}
+
+struct Parsed {
+    name: String,
+    text: String,
+    body: Body,
+}
+
+fn parse(name: &str, text: &str) -> Result<Body, TfError> {
+    hcl_edit::parser::parse_body(text).map_err(|e| TfError::Syntax {
+        file: name.to_string(),
+        line: e.location().line(),
+        column: e.location().column(),
+        message: e.message().to_string(),
+    })
+}
+
+/// `name = value` lines of a `.tfvars` file.
+pub(super) fn parse_tfvars(name: &str, text: &str) -> Result<BTreeMap<String, Val>, TfError> {
+    let body = parse(name, text)?;
+    let empty = BTreeMap::new();
+    let scope = Scope { vars: &empty, locals: &empty, text };
+    Ok(body.attributes().map(|a| (a.key.as_str().to_string(), eval(&a.value, &scope))).collect())
+}
+
+pub(super) fn load_sources(sources: &[(String, String)], tfvars: &BTreeMap<String, Val>) -> Result<Module, TfError> {
+    let mut parsed = Vec::with_capacity(sources.len());
+    for (name, text) in sources {
+        parsed.push(Parsed { name: name.clone(), body: parse(name, text)?, text: text.clone() });
+    }
+    let mut module = Module { files: sources.iter().map(|(n, _)| n.clone()).collect(), ..Module::default() };
+
+    // Variables: tfvars win over defaults.
+    let empty = BTreeMap::new();
+    for p in &parsed {
+        let scope = Scope { vars: &empty, locals: &empty, text: &p.text };
+        for block in p.body.get_blocks("variable") {
+            let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else { continue };
+            let default = block.body.get_attribute("default").map(|a| eval(&a.value, &scope));
+            module.variables.insert(name, Variable { default, file: p.name.clone(), line: line_of(&p.text, block.span()) });
+        }
+    }
+    let mut vars: BTreeMap<String, Val> = module
+        .variables
+        .iter()
+        .filter_map(|(k, v)| v.default.clone().map(|d| (k.clone(), d)))
+        .collect();
+    vars.extend(tfvars.iter().map(|(k, v)| (k.clone(), v.clone())));
+
+    // Locals may refer to each other: evaluate until nothing changes.
+    let local_exprs: Vec<(&Parsed, String, &Expression)> = parsed
+        .iter()
+        .flat_map(|p| p.body.get_blocks("locals").flat_map(move |b| b.body.attributes().map(move |a| (p, a.key.as_str().to_string(), &a.value))))
+        .collect();
+    let mut locals: BTreeMap<String, Val> = BTreeMap::new();
+    for _ in 0..8 {
+        let mut next = BTreeMap::new();
+        for (p, name, expr) in &local_exprs {
+            let scope = Scope { vars: &vars, locals: &locals, text: &p.text };
+            next.insert(name.clone(), eval(expr, &scope));
+        }
+        let done = next == locals;
+        locals = next;
+        if done {
+            break;
+        }
+    }
+
+    for p in &parsed {
+        let scope = Scope { vars: &vars, locals: &locals, text: &p.text };
+        for structure in p.body.iter() {
+            let Structure::Block(block) = structure else { continue };
+            let kind = block.ident.as_str();
+            let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+            let line = line_of(&p.text, block.span());
+            match (kind, labels.as_slice()) {
+                ("resource" | "data", [rtype, rname]) => {
+                    let data = kind == "data";
+                    let (attrs, attr_lines) = eval_body(&block.body, &scope);
+                    let address = if data { format!("data.{rtype}.{rname}") } else { format!("{rtype}.{rname}") };
+                    module.resources.push(Resource {
+                        kind: rtype.to_string(),
+                        name: rname.to_string(),
+                        address,
+                        data,
+                        file: p.name.clone(),
+                        line,
+                        attrs,
+                        attr_lines,
+                        ignores: ignores(&p.text, block.span()),
+                    });
+                }
+                ("provider", [name]) => {
+                    let (attrs, _) = eval_body(&block.body, &scope);
+                    module.providers.push(Provider { name: name.to_string(), attrs, file: p.name.clone(), line });
+                }
+                _ => {}
+            }
+        }
+    }
+    module.locals = locals;
+    Ok(module)
+}
+
+/// A block body: attributes by name; nested blocks as lists of maps.
+fn eval_body(body: &Body, scope: &Scope<'_>) -> (BTreeMap<String, Val>, BTreeMap<String, u32>) {
+    let mut attrs = BTreeMap::new();
+    let mut lines = BTreeMap::new();
+    for structure in body.iter() {
+        match structure {
+            Structure::Attribute(a) => {
+                let key = a.key.as_str().to_string();
+                lines.insert(key.clone(), line_of(scope.text, a.span()));
+                attrs.insert(key, eval(&a.value, scope));
+            }
+            Structure::Block(b) => {
+                // `dynamic "x" { content { … } }` stands for blocks named x.
+                let (key, inner) = if b.ident.as_str() == "dynamic" {
+                    let name = b.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+                    let content = b.body.get_blocks("content").next().map(|c| eval_body(&c.body, scope).0).unwrap_or_default();
+                    (name, content)
+                } else {
+                    (b.ident.as_str().to_string(), eval_body(&b.body, scope).0)
+                };
+                lines.entry(key.clone()).or_insert_with(|| line_of(scope.text, b.span()));
+                match attrs.entry(key).or_insert_with(|| Val::List(Vec::new())) {
+                    Val::List(items) => items.push(Val::Map(inner)),
+                    other => *other = Val::List(vec![Val::Map(inner)]),
+                }
+            }
+        }
+    }
+    (attrs, lines)
+}
+
+fn source(expr: &Expression, scope: &Scope<'_>) -> String {
+    expr.span().and_then(|r| scope.text.get(r)).map(|s| s.trim().to_string()).unwrap_or_else(|| "…".to_string())
+}
+
+fn eval(expr: &Expression, scope: &Scope<'_>) -> Val {
+    let unknown = || Val::Unknown(source(expr, scope));
+    match expr {
+        Expression::Null(_) => Val::Null,
+        Expression::Bool(b) => Val::Bool(*b.value()),
+        Expression::Number(n) => n.value().as_f64().map(Val::Num).unwrap_or_else(unknown),
+        Expression::String(s) => Val::Str(s.value().to_string()),
+        Expression::Array(items) => Val::List(items.iter().map(|e| eval(e, scope)).collect()),
+        Expression::Object(object) => {
+            let mut map = BTreeMap::new();
+            for (key, value) in object.iter() {
+                let key = match key {
+                    ObjectKey::Ident(i) => i.as_str().to_string(),
+                    ObjectKey::Expression(e) => match eval(e, scope) {
+                        Val::Str(s) => s,
+                        _ => return unknown(),
+                    },
+                };
+                map.insert(key, eval(value.expr(), scope));
+            }
+            Val::Map(map)
+        }
+        Expression::StringTemplate(t) => template(t, scope).unwrap_or_else(unknown),
+        Expression::HeredocTemplate(h) => template(&h.template, scope).unwrap_or_else(unknown),
+        Expression::Parenthesis(p) => eval(p.inner(), scope),
+        Expression::Variable(_) => unknown(),
+        Expression::Traversal(t) => traversal(&t.expr, &t.operators, scope).unwrap_or_else(unknown),
+        Expression::Conditional(c) => match eval(&c.cond_expr, scope).as_bool() {
+            Some(true) => eval(&c.true_expr, scope),
+            Some(false) => eval(&c.false_expr, scope),
+            None => unknown(),
+        },
+        Expression::FuncCall(f) => call(f.name.name.as_str(), &f.args.iter().map(|a| eval(a, scope)).collect::<Vec<_>>()).unwrap_or_else(unknown),
+        Expression::UnaryOp(op) => match (op.operator.value(), eval(&op.expr, scope)) {
+            (UnaryOperator::Not, Val::Bool(b)) => Val::Bool(!b),
+            (UnaryOperator::Neg, Val::Num(n)) => Val::Num(-n),
+            _ => unknown(),
+        },
+        Expression::BinaryOp(op) => binary(*op.operator.value(), eval(&op.lhs_expr, scope), eval(&op.rhs_expr, scope)).unwrap_or_else(unknown),
+        _ => unknown(),
+    }
+}
+
+fn template(t: &Template, scope: &Scope<'_>) -> Option<Val> {
+    let mut out = String::new();
+    for element in t.iter() {
+        match element {
+            Element::Literal(s) => out.push_str(s.value()),
+            Element::Interpolation(i) => match eval(&i.expr, scope) {
+                Val::Str(s) => out.push_str(&s),
+                Val::Num(n) => out.push_str(&format_num(n)),
+                Val::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+                _ => return None,
+            },
+            Element::Directive(_) => return None,
+        }
+    }
+    Some(Val::Str(out))
+}
+
+fn format_num(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { n.to_string() }
+}
+
+/// `var.x`, `local.x.y`, `aws_s3_bucket.b.id` (→ a reference), `data.x.y.z`.
+fn traversal(root: &Expression, ops: &[hcl_edit::Decorated<TraversalOperator>], scope: &Scope<'_>) -> Option<Val> {
+    let Expression::Variable(root) = root else { return None };
+    let attrs: Vec<Option<&str>> = ops
+        .iter()
+        .map(|op| match op.value() {
+            TraversalOperator::GetAttr(ident) => Some(ident.as_str()),
+            _ => None,
+        })
+        .collect();
+    let root = root.as_str();
+    match root {
+        "var" | "local" => {
+            let name = (*attrs.first()?)?;
+            let mut value = if root == "var" { scope.vars.get(name)? } else { scope.locals.get(name)? }.clone();
+            for op in &ops[1..] {
+                value = match (op.value(), value) {
+                    (TraversalOperator::GetAttr(key), Val::Map(mut m)) => m.remove(key.as_str())?,
+                    (TraversalOperator::Index(index), Val::List(items)) => {
+                        let empty = Scope { vars: scope.vars, locals: scope.locals, text: scope.text };
+                        let i = eval(index, &empty).as_num()? as usize;
+                        items.into_iter().nth(i)?
+                    }
+                    (TraversalOperator::Index(index), Val::Map(mut m)) => {
+                        let key = eval(index, scope);
+                        m.remove(key.as_str()?)?
+                    }
+                    _ => return None,
+                };
+            }
+            Some(value)
+        }
+        "data" => Some(Val::Ref(format!("data.{}.{}", (*attrs.first()?)?, (*attrs.get(1)?)?))),
+        "each" | "count" | "path" | "terraform" | "self" | "module" => None,
+        resource_type if resource_type.contains('_') => Some(Val::Ref(format!("{resource_type}.{}", (*attrs.first()?)?))),
+        _ => None,
+    }
+}
+
+/// The few functions whose result matters to the checks and is easy to know.
+fn call(name: &str, args: &[Val]) -> Option<Val> {
+    match (name, args) {
+        ("jsonencode", [v]) if v.is_known() => Some(Val::Str(v.to_json().to_string())),
+        ("tostring", [Val::Str(s)]) => Some(Val::Str(s.clone())),
+        ("tostring", [Val::Num(n)]) => Some(Val::Str(format_num(*n))),
+        ("tonumber", [v]) => v.as_num().map(Val::Num),
+        ("tobool", [v]) => v.as_bool().map(Val::Bool),
+        ("lower", [Val::Str(s)]) => Some(Val::Str(s.to_lowercase())),
+        ("upper", [Val::Str(s)]) => Some(Val::Str(s.to_uppercase())),
+        ("tolist" | "toset", [Val::List(items)]) => Some(Val::List(items.clone())),
+        ("tomap", [Val::Map(m)]) => Some(Val::Map(m.clone())),
+        ("merge", maps) if !maps.is_empty() => {
+            let mut out = BTreeMap::new();
+            for m in maps {
+                let Val::Map(m) = m else { return None };
+                out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            Some(Val::Map(out))
+        }
+        ("concat", lists) => {
+            let mut out = Vec::new();
+            for l in lists {
+                let Val::List(items) = l else { return None };
+                out.extend(items.iter().cloned());
+            }
+            Some(Val::List(out))
+        }
+        _ => None,
+    }
+}
+
+fn binary(op: BinaryOperator, l: Val, r: Val) -> Option<Val> {
+    use BinaryOperator as B;
+    Some(match (op, &l, &r) {
+        (B::Eq, _, _) if l.is_known() && r.is_known() => Val::Bool(l == r),
+        (B::NotEq, _, _) if l.is_known() && r.is_known() => Val::Bool(l != r),
+        (B::And, Val::Bool(a), Val::Bool(b)) => Val::Bool(*a && *b),
+        (B::Or, Val::Bool(a), Val::Bool(b)) => Val::Bool(*a || *b),
+        (B::Plus, Val::Num(a), Val::Num(b)) => Val::Num(a + b),
+        (B::Minus, Val::Num(a), Val::Num(b)) => Val::Num(a - b),
+        (B::Mul, Val::Num(a), Val::Num(b)) => Val::Num(a * b),
+        (B::Div, Val::Num(a), Val::Num(b)) if *b != 0.0 => Val::Num(a / b),
+        (B::Greater, Val::Num(a), Val::Num(b)) => Val::Bool(a > b),
+        (B::GreaterEq, Val::Num(a), Val::Num(b)) => Val::Bool(a >= b),
+        (B::Less, Val::Num(a), Val::Num(b)) => Val::Bool(a < b),
+        (B::LessEq, Val::Num(a), Val::Num(b)) => Val::Bool(a <= b),
+        _ => return None,
+    })
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> u32 {
+    span.map(|r| text[..r.start.min(text.len())].bytes().filter(|&b| b == b'\n').count() as u32 + 1).unwrap_or(0)
+}
+
+/// `# faber:ignore RULE reason` (also `//`) inside a block or on the line just above it.
+fn ignores(text: &str, span: Option<std::ops::Range<usize>>) -> Vec<Ignore> {
+    let Some(span) = span else { return Vec::new() };
+    let first = line_of(text, Some(span.clone()));
+    let last = line_of(text, Some(span.end.saturating_sub(1)..span.end));
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let n = i as u32 + 1;
+        if n + 1 < first || n > last {
+            continue;
+        }
+        let Some(at) = line.find("faber:ignore") else { continue };
+        let before = line[..at].trim_end();
+        if !(before.ends_with('#') || before.ends_with("//") || before.ends_with("/*")) {
+            continue;
+        }
+        let mut words = line[at + "faber:ignore".len()..].split_whitespace();
+        let Some(rule) = words.next() else { continue };
+        let reason = words.collect::<Vec<_>>().join(" ").trim_end_matches("*/").trim().to_string();
+        out.push(Ignore { rule: rule.to_string(), reason, line: n });
+    }
+    out
+}

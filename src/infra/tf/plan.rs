@@ -1,0 +1,109 @@
+//! Plan JSON (`terraform show -json <planfile>`) → [`Module`], tolerant of
+//! what real files carry: a UTF-8 or UTF-16 byte-order mark, and CI-wrapper
+//! noise before and after the JSON document.
+
+use std::path::Path;
+
+use super::{Module, Resource, TfError, Val, Variable};
+
+/// Decodes bytes that hold one JSON document, possibly UTF-16 or with a BOM,
+/// possibly with lines of noise around it; returns the parsed document.
+pub fn decode_json(bytes: &[u8]) -> Result<serde_json::Value, String> {
+    let text = match bytes {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        // UTF-16 without a BOM: every other byte of ASCII text is zero.
+        [a, 0, ..] if *a != 0 => utf16(bytes, u16::from_le_bytes),
+        [0, b, ..] if *b != 0 => utf16(bytes, u16::from_be_bytes),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    };
+    // The document is the first `{` from which one whole JSON object parses;
+    // noise before it may itself hold braces, noise after it is ignored.
+    let mut last_error = String::from("no JSON object found");
+    for (start, _) in text.match_indices('{').take(64) {
+        let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<serde_json::Value>();
+        match stream.next() {
+            Some(Ok(value @ serde_json::Value::Object(_))) => return Ok(value),
+            Some(Err(e)) => last_error = e.to_string(),
+            _ => {}
+        }
+    }
+    Err(last_error)
+}
+
+fn utf16(bytes: &[u8], from: fn([u8; 2]) -> u16) -> String {
+    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| from([c[0], c[1]])).collect();
+    String::from_utf16_lossy(&units)
+}
+
+pub fn load_plan(path: &Path) -> Result<Module, TfError> {
+    let bytes = std::fs::read(path).map_err(|e| TfError::Io { path: path.to_path_buf(), source: e })?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("plan.json");
+    load_plan_text(&bytes, name).map_err(|message| TfError::Plan { path: path.to_path_buf(), message })
+}
+
+/// Parses plan bytes; `name` is the file name findings will carry.
+pub fn load_plan_text(bytes: &[u8], name: &str) -> Result<Module, String> {
+    let plan = decode_json(bytes)?;
+    let root = plan
+        .get("planned_values")
+        .and_then(|p| p.get("root_module"))
+        .ok_or("no planned_values.root_module (is this `terraform show -json` of a plan?)")?;
+    let mut module = Module { files: vec![name.to_string()], ..Module::default() };
+    walk(root, name, &mut module);
+    if let Some(vars) = plan.get("variables").and_then(|v| v.as_object()) {
+        for (k, v) in vars {
+            let default = v.get("value").map(Val::from_json);
+            module.variables.insert(k.clone(), Variable { default, file: name.to_string(), line: 0 });
+        }
+    }
+    if let Some(providers) = plan.pointer("/configuration/provider_config").and_then(|p| p.as_object()) {
+        for (key, p) in providers {
+            let attrs = p
+                .get("expressions")
+                .and_then(|e| e.as_object())
+                .map(|e| e.iter().map(|(k, v)| (k.clone(), expression_value(v))).collect())
+                .unwrap_or_default();
+            let name = p.get("name").and_then(|n| n.as_str()).unwrap_or(key).to_string();
+            module.providers.push(super::Provider { name, attrs, file: module.files[0].clone(), line: 0 });
+        }
+    }
+    Ok(module)
+}
+
+/// `{"constant_value": x}` → x; references → unknown.
+fn expression_value(v: &serde_json::Value) -> Val {
+    match v.get("constant_value") {
+        Some(c) => Val::from_json(c),
+        None => match v {
+            serde_json::Value::Array(items) => Val::List(items.iter().map(|i| Val::Map(i.as_object().map(|o| o.iter().map(|(k, v)| (k.clone(), expression_value(v))).collect()).unwrap_or_default())).collect()),
+            _ => Val::Unknown(v.to_string()),
+        },
+    }
+}
+
+fn walk(module_json: &serde_json::Value, file: &str, out: &mut Module) {
+    for r in module_json.get("resources").and_then(|r| r.as_array()).into_iter().flatten() {
+        let s = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let data = s("mode") == "data";
+        let attrs = match r.get("values").map(Val::from_json) {
+            Some(Val::Map(m)) => m,
+            _ => Default::default(),
+        };
+        out.resources.push(Resource {
+            kind: s("type"),
+            name: s("name"),
+            address: s("address"),
+            data,
+            file: file.to_string(),
+            line: 0,
+            attrs,
+            attr_lines: Default::default(),
+            ignores: Vec::new(),
+        });
+    }
+    for child in module_json.get("child_modules").and_then(|c| c.as_array()).into_iter().flatten() {
+        walk(child, file, out);
+    }
+}

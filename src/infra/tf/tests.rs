@@ -1,0 +1,151 @@
+use std::path::PathBuf;
+
+use super::*;
+
+fn load(text: &str) -> Module {
+    load_sources(&[("main.tf".to_string(), text.to_string())]).unwrap()
+}
+
+const SAMPLE: &str = r#"
+variable "env" {
+  default = "test"
+}
+
+variable "retention" {
+  type    = number
+  default = 30
+}
+
+locals {
+  name   = "app-${var.env}"
+  tags   = { Project = "demo", Env = var.env }
+  bucket = "${local.name}-uploads"
+}
+
+resource "aws_s3_bucket" "uploads" {
+  bucket = local.bucket
+  tags   = merge(local.tags, { Extra = "1" })
+}
+
+# faber:ignore FCS3_004 versioning is handled by the backup job
+resource "aws_s3_bucket_versioning" "uploads" {
+  bucket = aws_s3_bucket.uploads.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "uploads" {
+  bucket = aws_s3_bucket.uploads.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = var.env == "prod" ? "aws:kms" : "AES256"
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "api" {
+  name              = "/aws/lambda/${local.name}"
+  retention_in_days = var.retention * 2
+}
+
+resource "aws_iam_policy" "p" {
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "s3:*", Resource = "*" }]
+  })
+}
+
+resource "aws_security_group" "web" {
+  dynamic "ingress" {
+    for_each = [80, 443]
+    content {
+      from_port   = ingress.value
+      cidr_blocks = ["0.0.0.0/0"]
+    }
+  }
+}
+"#;
+
+#[test]
+fn evaluates_variables_locals_and_functions() {
+    let m = load(SAMPLE);
+    let bucket = m.by_address("aws_s3_bucket.uploads").unwrap();
+    assert_eq!(bucket.get("bucket"), Some(&Val::Str("app-test-uploads".into())));
+    assert_eq!(bucket.line, 17);
+    assert_eq!(bucket.line_of("tags"), 19);
+    let tags = bucket.get("tags").unwrap();
+    assert_eq!(tags.first_block().unwrap().get("Extra"), Some(&Val::Str("1".into())));
+    let logs = m.by_address("aws_cloudwatch_log_group.api").unwrap();
+    assert_eq!(logs.get("retention_in_days").and_then(Val::as_num), Some(60.0));
+    assert_eq!(logs.get("name").and_then(Val::as_str), Some("/aws/lambda/app-test"));
+    let sse = m.by_address("aws_s3_bucket_server_side_encryption_configuration.uploads").unwrap();
+    assert_eq!(sse.path("rule.apply_server_side_encryption_by_default.sse_algorithm").and_then(Val::as_str), Some("AES256"));
+    let policy = m.by_address("aws_iam_policy.p").unwrap().get("policy").and_then(Val::as_str).unwrap();
+    let json: serde_json::Value = serde_json::from_str(policy).unwrap();
+    assert_eq!(json["Statement"][0]["Action"], "s3:*");
+    let sg = m.by_address("aws_security_group.web").unwrap();
+    assert_eq!(sg.get("ingress").unwrap().blocks()[0].get("cidr_blocks"), Some(&Val::List(vec![Val::Str("0.0.0.0/0".into())])));
+    assert!(matches!(sg.get("ingress").unwrap().blocks()[0].get("from_port"), Some(Val::Unknown(s)) if s == "ingress.value"));
+}
+
+#[test]
+fn split_resources_find_their_bucket_and_ignores_are_read() {
+    let m = load(SAMPLE);
+    let bucket = m.by_address("aws_s3_bucket.uploads").unwrap();
+    let versioning: Vec<_> = m.attached("aws_s3_bucket_versioning", "bucket", bucket, "bucket").collect();
+    assert_eq!(versioning.len(), 1);
+    assert_eq!(versioning[0].ignored("fcs3_004").map(|i| i.reason.as_str()), Some("versioning is handled by the backup job"));
+    assert!(bucket.ignored("FCS3_004").is_none());
+}
+
+#[test]
+fn tfvars_override_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("main.tf"), SAMPLE).unwrap();
+    std::fs::write(dir.path().join("prod.tfvars"), "env = \"prod\"\n").unwrap();
+    let m = load_dir(dir.path(), Some(&dir.path().join("prod.tfvars"))).unwrap();
+    let sse = m.by_address("aws_s3_bucket_server_side_encryption_configuration.uploads").unwrap();
+    assert_eq!(sse.path("rule.apply_server_side_encryption_by_default.sse_algorithm").and_then(Val::as_str), Some("aws:kms"));
+}
+
+#[test]
+fn syntax_errors_name_file_and_line() {
+    let err = load_sources(&[("broken.tf".into(), "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \n}\n".into())]).unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("broken.tf:"), "{text}");
+    assert!(matches!(err, TfError::Syntax { line: 2 | 3, .. }), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(load_dir(dir.path(), None), Err(TfError::Empty { .. })));
+}
+
+fn fixtures() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/terraform/plans");
+    assert!(dir.is_dir(), "the shared fixtures are missing at {} (they sit beside the project as ../shared)", dir.display());
+    dir
+}
+
+#[test]
+fn every_recorded_plan_loads() {
+    let mut seen = 0;
+    for dir in [fixtures(), fixtures().join("edge-cases")] {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|x| x != "json") {
+                continue;
+            }
+            let m = load_plan(&path).unwrap_or_else(|e| panic!("{e}"));
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if !name.contains("no-resource-changes") {
+                assert!(!m.resources.is_empty(), "{name} has resources");
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 17, "{seen}");
+    // The UTF-16 file with a BOM and the wrapper-prefixed one read like any other.
+    let m = load_plan(&fixtures().join("edge-cases/s3-utf16-bom-windows.tf1.2.2.json")).unwrap();
+    assert!(m.resources.iter().any(|r| r.kind.starts_with("aws_s3_bucket")));
+    let m = load_plan(&fixtures().join("edge-cases/setup-terraform-wrapper-prefixed.tf1.0.11.json")).unwrap();
+    assert!(!m.resources.is_empty());
+}
