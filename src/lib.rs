@@ -7,6 +7,7 @@ pub mod config;
 pub mod director;
 pub mod error;
 pub mod gate;
+pub mod iac;
 pub mod infra;
 pub mod mcp;
 pub mod ops;

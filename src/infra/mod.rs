@@ -5,6 +5,7 @@
 //! skills land in later work; until then they answer "not available yet" and
 //! never pretend to have done anything.
 
+pub mod scan;
 pub mod tf;
 
 use schemars::JsonSchema;

@@ -1,0 +1,170 @@
+//! The one door through which faber-cloud starts child processes (terraform,
+//! tofu, checkov, trivy, tfsec). Every failure carries the command line, the
+//! exit status and the trimmed stderr; a timeout kills the child (and a dropped
+//! future kills it too, via `kill_on_drop`), so no process is left behind.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+use tokio::io::AsyncReadExt;
+
+/// A command to run.
+#[derive(Debug, Clone)]
+pub struct Cmd {
+    pub program: OsString,
+    pub args: Vec<OsString>,
+    pub cwd: Option<PathBuf>,
+    pub env: Vec<(OsString, OsString)>,
+    pub timeout: Duration,
+}
+
+/// What a finished process left.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub status: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error("`{program}` was not found on PATH: {hint}")]
+    NotFound { program: String, hint: String },
+    #[error("`{command}` could not start: {source}")]
+    Spawn { command: String, source: std::io::Error },
+    #[error("`{command}` did not finish within {}s and was killed", timeout.as_secs())]
+    Timeout { command: String, timeout: Duration },
+    #[error("`{command}` exited with status {status}: {stderr}")]
+    Failed { command: String, status: i32, stderr: String },
+}
+
+impl Cmd {
+    pub fn new(program: impl Into<OsString>) -> Cmd {
+        Cmd { program: program.into(), args: Vec::new(), cwd: None, env: Vec::new(), timeout: Duration::from_secs(600) }
+    }
+
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Cmd {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Cmd {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn cwd(mut self, dir: &Path) -> Cmd {
+        self.cwd = Some(dir.to_path_buf());
+        self
+    }
+
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Cmd {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Cmd {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The command line as a person would type it (for messages).
+    pub fn display(&self) -> String {
+        std::iter::once(&self.program).chain(&self.args).map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Runs to completion; a non-zero exit is returned as `Output`, not an error.
+    pub async fn output(&self) -> Result<Output, RunError> {
+        let started = Instant::now();
+        let mut command = tokio::process::Command::new(&self.program);
+        command.args(&self.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+        if let Some(dir) = &self.cwd {
+            command.current_dir(dir);
+        }
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => RunError::NotFound { program: self.program.to_string_lossy().into_owned(), hint: install_hint(&self.program) },
+            _ => RunError::Spawn { command: self.display(), source: e },
+        })?;
+        let mut stdout = child.stdout.take().expect("piped stdout");
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let work = async {
+            let mut out = Vec::new();
+            let mut err = Vec::new();
+            let (a, b, status) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err), child.wait());
+            a.and(b).and(status).map(|status| (status, out, err))
+        };
+        match tokio::time::timeout(self.timeout, work).await {
+            Ok(Ok((status, stdout, stderr))) => Ok(Output { status: status.code().unwrap_or(-1), stdout, stderr, elapsed: started.elapsed() }),
+            Ok(Err(e)) => Err(RunError::Spawn { command: self.display(), source: e }),
+            Err(_) => Err(RunError::Timeout { command: self.display(), timeout: self.timeout }),
+        }
+    }
+
+    /// Runs and requires exit status 0.
+    pub async fn run(&self) -> Result<Output, RunError> {
+        let out = self.output().await?;
+        if out.status == 0 {
+            Ok(out)
+        } else {
+            Err(RunError::Failed { command: self.display(), status: out.status, stderr: trim_stderr(&out.stderr) })
+        }
+    }
+}
+
+/// Whether a program can be found on PATH (for optional tools such as checkov).
+pub fn on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file())
+}
+
+/// The last lines of stderr, enough to say what went wrong.
+pub fn trim_stderr(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = &lines[lines.len().saturating_sub(20)..];
+    let joined = tail.join("\n");
+    if joined.chars().count() > 4000 { joined.chars().rev().take(4000).collect::<Vec<_>>().into_iter().rev().collect() } else { joined }
+}
+
+fn install_hint(program: &OsString) -> String {
+    match program.to_string_lossy().as_ref() {
+        "terraform" => "install Terraform (https://developer.hashicorp.com/terraform/install) or set handlers.iac.terraform.binary to \"tofu\"".into(),
+        "tofu" => "install OpenTofu or set handlers.iac.terraform.binary to \"terraform\"".into(),
+        "checkov" => "pip install checkov".into(),
+        "trivy" => "install trivy from your package manager".into(),
+        other => format!("install {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    #[test]
+    fn success_failure_missing_and_timeout() {
+        rt().block_on(async {
+            let out = Cmd::new("sh").args(["-c", "echo hi; echo oops >&2"]).run().await.unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n");
+            let err = Cmd::new("sh").args(["-c", "echo bad thing >&2; exit 3"]).run().await.unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains("sh -c echo bad thing >&2; exit 3") && text.contains("status 3") && text.contains("bad thing"), "{text}");
+            let err = Cmd::new("surely-not-a-program-xyz").run().await.unwrap_err();
+            assert!(matches!(err, RunError::NotFound { .. }), "{err}");
+            let started = Instant::now();
+            let err = Cmd::new("sleep").arg("30").timeout(Duration::from_millis(200)).run().await.unwrap_err();
+            assert!(matches!(err, RunError::Timeout { .. }), "{err}");
+            assert!(started.elapsed() < Duration::from_secs(5));
+        });
+    }
+}
