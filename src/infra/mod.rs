@@ -5,6 +5,10 @@
 //! skills land in later work; until then they answer "not available yet" and
 //! never pretend to have done anything.
 
+pub mod catalog;
+pub mod design;
+pub mod engineer;
+pub mod hclfmt;
 pub mod scan;
 pub mod tf;
 

@@ -1,0 +1,902 @@
+//! The component catalog: for each design component, the Terraform it needs,
+//! with secure defaults (private, encrypted, versioned, logged, alarmed).
+//!
+//! Emits `hcl` structures (the `hcl-rs` crate), never strings glued together;
+//! `engineer` formats and writes them. Pure: no I/O.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use hcl::expr::{Expression, TemplateExpr};
+use hcl::{Block, Body};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::config::pattern::{self, PatternValues};
+use crate::error::Error;
+use crate::infra::design::{Component, ComponentKind, DesignSpec};
+
+/// What generation needs beyond the design.
+pub struct GenContext<'a> {
+    /// `resource_naming.pattern`.
+    pub naming_pattern: &'a str,
+    pub spec: &'a DesignSpec,
+}
+
+/// Terraform for one design.
+#[derive(Default)]
+pub struct Generated {
+    pub resources: Vec<Block>,
+    pub outputs: Vec<Block>,
+    /// Provider endpoint keys of the AWS services used (for `endpoints {}`).
+    pub services: BTreeSet<&'static str>,
+}
+
+// ----- expression helpers ---------------------------------------------------
+
+/// An HCL expression from source text (references, function calls).
+fn x(source: &str) -> Expression {
+    Expression::from_str(source).unwrap_or_else(|e| panic!("catalog expression {source:?}: {e}"))
+}
+
+/// A quoted template such as `"${var.project}-uploads"`.
+fn t(template: &str) -> Expression {
+    Expression::from(TemplateExpr::QuotedString(template.to_string()))
+}
+
+fn block(ident: &str, labels: &[&str], body: Body) -> Block {
+    let mut b = Block::builder(ident);
+    for l in labels {
+        b = b.add_label(*l);
+    }
+    b.add_structures(body).build()
+}
+
+fn resource(kind: &str, name: &str, body: Body) -> Block {
+    block("resource", &[kind, name], body)
+}
+
+fn nested(ident: &str, body: Body) -> Block {
+    block(ident, &[], body)
+}
+
+macro_rules! body {
+    ($($key:literal => $value:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut b = Body::builder();
+        $( b = b.add_attribute(($key, Expression::from($value))); )*
+        b
+    }};
+}
+
+/// A Terraform identifier for a component name: `user-pool` → `user_pool`.
+pub fn tf_name(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// The naming pattern with Terraform variables in place of the placeholders:
+/// `${var.project}-${var.subsystem}-${var.environment}-uploads`.
+pub fn aws_name(pattern: &str, resource: &str) -> String {
+    pattern::substitute(
+        pattern,
+        &PatternValues {
+            project: Some("${var.project}"),
+            subsystem: Some("${var.subsystem}"),
+            environment: Some("${var.environment}"),
+            resource: Some(resource),
+            organization: Some("${var.organization}"),
+        },
+    )
+    .expect("the pattern was validated with the configuration")
+}
+
+fn settings<T: DeserializeOwned>(index: usize, c: &Component) -> Result<T, Error> {
+    let value = serde_json::Value::Object(c.settings.clone());
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { format!("design.components[{index}].settings") } else { format!("design.components[{index}].settings.{path}") };
+        Error::bad_input(field, e.into_inner().to_string(), None)
+    })
+}
+
+// ----- settings with secure defaults ----------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct S3 {
+    versioning: bool,
+    noncurrent_version_expiration_days: u32,
+    kms_key: Option<String>,
+}
+impl Default for S3 {
+    fn default() -> Self {
+        S3 { versioning: true, noncurrent_version_expiration_days: 90, kms_key: None }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Lambda {
+    runtime: String,
+    handler: String,
+    memory_mb: u32,
+    timeout_seconds: u32,
+    log_retention_days: u32,
+    reserved_concurrency: Option<i32>,
+    alarms: bool,
+}
+impl Default for Lambda {
+    fn default() -> Self {
+        Lambda { runtime: "python3.12".into(), handler: "index.handler".into(), memory_mb: 256, timeout_seconds: 30, log_retention_days: 30, reserved_concurrency: None, alarms: true }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct HttpApi {
+    lambda: Option<String>,
+    cors_origins: Vec<String>,
+    throttle_rate_limit: u32,
+    throttle_burst_limit: u32,
+    log_retention_days: u32,
+    alarms: bool,
+}
+impl Default for HttpApi {
+    fn default() -> Self {
+        HttpApi { lambda: None, cors_origins: Vec::new(), throttle_rate_limit: 100, throttle_burst_limit: 50, log_retention_days: 30, alarms: true }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Dynamo {
+    hash_key: String,
+    range_key: Option<String>,
+    kms_key: Option<String>,
+}
+impl Default for Dynamo {
+    fn default() -> Self {
+        Dynamo { hash_key: "pk".into(), range_key: Some("sk".into()), kms_key: None }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Rds {
+    instance_class: String,
+    allocated_storage_gb: u32,
+    engine_version: String,
+    multi_az: bool,
+    backup_retention_days: u32,
+    deletion_protection: bool,
+    kms_key: Option<String>,
+    alarms: bool,
+}
+impl Default for Rds {
+    fn default() -> Self {
+        Rds {
+            instance_class: "db.t4g.micro".into(),
+            allocated_storage_gb: 20,
+            engine_version: "16".into(),
+            multi_az: false,
+            backup_retention_days: 7,
+            deletion_protection: true,
+            kms_key: None,
+            alarms: true,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Sqs {
+    visibility_timeout_seconds: u32,
+    retention_days: u32,
+    max_receive_count: u32,
+    kms_key: Option<String>,
+    alarms: bool,
+}
+impl Default for Sqs {
+    fn default() -> Self {
+        Sqs { visibility_timeout_seconds: 30, retention_days: 4, max_receive_count: 5, kms_key: None, alarms: true }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct Sns {
+    kms_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Cognito {
+    password_min_length: u32,
+    mfa: String,
+    callback_urls: Vec<String>,
+}
+impl Default for Cognito {
+    fn default() -> Self {
+        Cognito { password_min_length: 12, mfa: "OPTIONAL".into(), callback_urls: Vec::new() }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct StaticSite {
+    default_root_object: String,
+    price_class: String,
+}
+impl Default for StaticSite {
+    fn default() -> Self {
+        StaticSite { default_root_object: "index.html".into(), price_class: "PriceClass_100".into() }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Schedule {
+    expression: String,
+    lambda: Option<String>,
+}
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule { expression: "rate(1 day)".into(), lambda: None }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Kms {
+    deletion_window_days: u32,
+}
+impl Default for Kms {
+    fn default() -> Self {
+        Kms { deletion_window_days: 30 }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Secret {
+    recovery_window_days: u32,
+    kms_key: Option<String>,
+}
+impl Default for Secret {
+    fn default() -> Self {
+        Secret { recovery_window_days: 7, kms_key: None }
+    }
+}
+
+// ----- generation -------------------------------------------------------------
+
+/// Terraform for every component of the design (existing ones are skipped).
+pub fn generate(ctx: &GenContext<'_>) -> Result<Generated, Error> {
+    let mut out = Generated::default();
+    out.services.extend(["sts", "iam"]);
+    for (i, c) in ctx.spec.components.iter().enumerate() {
+        if c.existing.is_some() {
+            continue;
+        }
+        let g = Gen { ctx, c, i, id: tf_name(&c.name) };
+        match c.kind {
+            ComponentKind::S3Bucket => g.s3_bucket(&mut out)?,
+            ComponentKind::LambdaFunction => g.lambda(&mut out)?,
+            ComponentKind::HttpApi => g.http_api(&mut out)?,
+            ComponentKind::DynamodbTable => g.dynamodb(&mut out)?,
+            ComponentKind::RdsPostgres => g.rds(&mut out)?,
+            ComponentKind::SqsQueue => g.sqs(&mut out)?,
+            ComponentKind::SnsTopic => g.sns(&mut out)?,
+            ComponentKind::CognitoUserPool => g.cognito(&mut out)?,
+            ComponentKind::StaticSite => g.static_site(&mut out)?,
+            ComponentKind::Schedule => g.schedule(&mut out)?,
+            ComponentKind::KmsKey => g.kms(&mut out)?,
+            ComponentKind::Secret => g.secret(&mut out)?,
+        }
+    }
+    Ok(out)
+}
+
+/// One CloudWatch alarm of a component.
+struct Alarm<'a> {
+    suffix: &'a str,
+    namespace: &'a str,
+    metric: &'a str,
+    dimensions: Expression,
+    statistic: &'a str,
+    comparison: &'a str,
+    threshold: f64,
+    periods: u32,
+}
+
+struct Gen<'a> {
+    ctx: &'a GenContext<'a>,
+    c: &'a Component,
+    i: usize,
+    id: String,
+}
+
+impl Gen<'_> {
+    fn name(&self, suffix: &str) -> Expression {
+        let resource = if suffix.is_empty() { self.c.name.clone() } else { format!("{}-{suffix}", self.c.name) };
+        t(&aws_name(self.ctx.naming_pattern, &resource))
+    }
+
+    fn settings<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        settings(self.i, self.c)
+    }
+
+    /// The address prefix of another component: `aws_lambda_function.api`.
+    fn lambda_ref(&self, field: &str, name: &Option<String>) -> Result<String, Error> {
+        let target = name.clone().or_else(|| self.ctx.spec.components.iter().find(|o| o.kind == ComponentKind::LambdaFunction).map(|o| o.name.clone()));
+        let target = target.ok_or_else(|| Error::bad_input(format!("design.components[{}].settings.{field}", self.i), "names no lambda_function, and the design has none", None))?;
+        let component = self.ctx.spec.component(&target).filter(|o| o.kind == ComponentKind::LambdaFunction).ok_or_else(|| {
+            Error::bad_input(format!("design.components[{}].settings.{field}", self.i), format!("\"{target}\" is not a lambda_function of this design"), None)
+        })?;
+        Ok(component.existing.clone().unwrap_or_else(|| format!("aws_lambda_function.{}", tf_name(&target))))
+    }
+
+    /// The ARN expression of a kms_key component, checked.
+    fn kms_arn(&self, field: &str, name: &Option<String>) -> Result<Option<Expression>, Error> {
+        let Some(name) = name else { return Ok(None) };
+        let component = self.ctx.spec.component(name).filter(|o| o.kind == ComponentKind::KmsKey).ok_or_else(|| {
+            Error::bad_input(format!("design.components[{}].settings.{field}", self.i), format!("\"{name}\" is not a kms_key of this design"), None)
+        })?;
+        let address = component.existing.clone().unwrap_or_else(|| format!("aws_kms_key.{}", tf_name(name)));
+        Ok(Some(x(&format!("{address}.arn"))))
+    }
+
+    fn output(&self, out: &mut Generated, suffix: &str, value: &str, description: &str) {
+        let name = format!("{}_{suffix}", self.id);
+        out.outputs.push(block("output", &[&name], body! { "description" => description, "value" => x(value) }.build()));
+    }
+
+    fn alarm(&self, out: &mut Generated, a: Alarm<'_>) {
+        let Alarm { suffix, namespace, metric, dimensions, statistic, comparison, threshold, periods } = a;
+        out.services.insert("cloudwatch");
+        out.resources.push(resource(
+            "aws_cloudwatch_metric_alarm",
+            &format!("{}_{}", self.id, suffix.replace('-', "_")),
+            body! {
+                "alarm_name" => self.name(suffix),
+                "alarm_description" => format!("{metric} of {} ({namespace})", self.c.name),
+                "namespace" => namespace,
+                "metric_name" => metric,
+                "dimensions" => dimensions,
+                "statistic" => statistic,
+                "period" => 300,
+                "evaluation_periods" => periods,
+                "threshold" => threshold,
+                "comparison_operator" => comparison,
+                "treat_missing_data" => "notBreaching",
+            }
+            .build(),
+        ));
+    }
+
+    fn s3_bucket(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: S3 = self.settings()?;
+        let kms = self.kms_arn("kms_key", &s.kms_key)?;
+        out.services.insert("s3");
+        self.secure_bucket(out, &self.id, self.name(""), s.versioning, s.noncurrent_version_expiration_days, kms);
+        self.output(out, "bucket_name", &format!("aws_s3_bucket.{}.bucket", self.id), "Name of the S3 bucket");
+        self.output(out, "bucket_arn", &format!("aws_s3_bucket.{}.arn", self.id), "ARN of the S3 bucket");
+        Ok(())
+    }
+
+    /// A private, encrypted, versioned bucket with its split (provider v4+) resources.
+    fn secure_bucket(&self, out: &mut Generated, id: &str, name: Expression, versioning: bool, noncurrent_days: u32, kms: Option<Expression>) {
+        let bucket = format!("aws_s3_bucket.{id}");
+        out.resources.push(resource("aws_s3_bucket", id, body! { "bucket" => name, "force_destroy" => false }.build()));
+        out.resources.push(resource(
+            "aws_s3_bucket_public_access_block",
+            id,
+            body! {
+                "bucket" => x(&format!("{bucket}.id")),
+                "block_public_acls" => true,
+                "block_public_policy" => true,
+                "ignore_public_acls" => true,
+                "restrict_public_buckets" => true,
+            }
+            .build(),
+        ));
+        out.resources.push(resource(
+            "aws_s3_bucket_ownership_controls",
+            id,
+            body! { "bucket" => x(&format!("{bucket}.id")) }.add_block(nested("rule", body! { "object_ownership" => "BucketOwnerEnforced" }.build())).build(),
+        ));
+        let sse = match kms {
+            Some(arn) => body! { "sse_algorithm" => "aws:kms", "kms_master_key_id" => arn },
+            None => body! { "sse_algorithm" => "AES256" },
+        };
+        out.resources.push(resource(
+            "aws_s3_bucket_server_side_encryption_configuration",
+            id,
+            body! { "bucket" => x(&format!("{bucket}.id")) }
+                .add_block(nested("rule", Body::builder().add_block(nested("apply_server_side_encryption_by_default", sse.build())).add_attribute(("bucket_key_enabled", true)).build()))
+                .build(),
+        ));
+        out.resources.push(resource(
+            "aws_s3_bucket_versioning",
+            id,
+            body! { "bucket" => x(&format!("{bucket}.id")) }
+                .add_block(nested("versioning_configuration", body! { "status" => if versioning { "Enabled" } else { "Suspended" } }.build()))
+                .build(),
+        ));
+        out.resources.push(resource(
+            "aws_s3_bucket_lifecycle_configuration",
+            id,
+            body! { "bucket" => x(&format!("{bucket}.id")) }
+                .add_block(nested(
+                    "rule",
+                    body! { "id" => "housekeeping", "status" => "Enabled" }
+                        .add_block(nested("filter", Body::builder().build()))
+                        .add_block(nested("abort_incomplete_multipart_upload", body! { "days_after_initiation" => 7 }.build()))
+                        .add_block(nested("noncurrent_version_expiration", body! { "noncurrent_days" => noncurrent_days }.build()))
+                        .build(),
+                ))
+                .build(),
+        ));
+        out.resources.push(resource(
+            "aws_s3_bucket_policy",
+            id,
+            body! {
+                "bucket" => x(&format!("{bucket}.id")),
+                "policy" => x(&format!(
+                    r#"jsonencode({{
+  Version = "2012-10-17"
+  Statement = [{{
+    Sid       = "DenyInsecureTransport"
+    Effect    = "Deny"
+    Principal = "*"
+    Action    = "s3:*"
+    Resource  = [{bucket}.arn, "${{{bucket}.arn}}/*"]
+    Condition = {{ Bool = {{ "aws:SecureTransport" = "false" }} }}
+  }}]
+}})"#
+                )),
+                "depends_on" => x(&format!("[aws_s3_bucket_public_access_block.{id}]")),
+            }
+            .build(),
+        ));
+    }
+
+    fn lambda(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: Lambda = self.settings()?;
+        out.services.extend(["lambda", "logs", "iam"]);
+        let id = &self.id;
+        out.resources.push(resource(
+            "aws_iam_role",
+            id,
+            body! {
+                "name" => self.name("role"),
+                "assume_role_policy" => x(r#"jsonencode({
+  Version   = "2012-10-17"
+  Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+})"#),
+            }
+            .build(),
+        ));
+        for (suffix, arn) in [("logs", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"), ("xray", "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")] {
+            out.resources.push(resource(
+                "aws_iam_role_policy_attachment",
+                &format!("{id}_{suffix}"),
+                body! { "role" => x(&format!("aws_iam_role.{id}.name")), "policy_arn" => arn }.build(),
+            ));
+        }
+        let function_name = aws_name(self.ctx.naming_pattern, &self.c.name);
+        out.resources.push(resource(
+            "aws_cloudwatch_log_group",
+            id,
+            body! { "name" => t(&format!("/aws/lambda/{function_name}")), "retention_in_days" => s.log_retention_days }.build(),
+        ));
+        let mut function = body! {
+            "function_name" => t(&function_name),
+            "role" => x(&format!("aws_iam_role.{id}.arn")),
+            "runtime" => s.runtime.as_str(),
+            "handler" => s.handler.as_str(),
+            "filename" => t(&format!("${{path.module}}/build/{}.zip", self.c.name)),
+            "memory_size" => s.memory_mb,
+            "timeout" => s.timeout_seconds,
+        };
+        if let Some(n) = s.reserved_concurrency {
+            function = function.add_attribute(("reserved_concurrent_executions", n));
+        }
+        out.resources.push(resource(
+            "aws_lambda_function",
+            id,
+            function
+                .add_block(nested("tracing_config", body! { "mode" => "Active" }.build()))
+                .add_attribute(("depends_on", x(&format!("[aws_cloudwatch_log_group.{id}, aws_iam_role_policy_attachment.{id}_logs]"))))
+                .build(),
+        ));
+        if s.alarms {
+            let dims = x(&format!("{{ FunctionName = aws_lambda_function.{id}.function_name }}"));
+            self.alarm(out, Alarm { suffix: "errors", namespace: "AWS/Lambda", metric: "Errors", dimensions: dims.clone(), statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", threshold: 1.0, periods: 1 });
+            self.alarm(out, Alarm { suffix: "throttles", namespace: "AWS/Lambda", metric: "Throttles", dimensions: dims, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", threshold: 1.0, periods: 1 });
+        }
+        self.output(out, "function_name", &format!("aws_lambda_function.{id}.function_name"), "Name of the Lambda function");
+        self.output(out, "function_arn", &format!("aws_lambda_function.{id}.arn"), "ARN of the Lambda function");
+        Ok(())
+    }
+
+    fn http_api(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: HttpApi = self.settings()?;
+        let lambda = self.lambda_ref("lambda", &s.lambda)?;
+        out.services.extend(["apigatewayv2", "logs", "lambda"]);
+        let id = &self.id;
+        let mut api = body! { "name" => self.name(""), "protocol_type" => "HTTP" };
+        if !s.cors_origins.is_empty() {
+            api = api.add_block(nested(
+                "cors_configuration",
+                body! { "allow_origins" => s.cors_origins.clone(), "allow_methods" => vec!["GET", "POST", "PUT", "DELETE", "OPTIONS"], "allow_headers" => vec!["authorization", "content-type"], "max_age" => 300 }.build(),
+            ));
+        }
+        out.resources.push(resource("aws_apigatewayv2_api", id, api.build()));
+        out.resources.push(resource(
+            "aws_cloudwatch_log_group",
+            &format!("{id}_access"),
+            body! { "name" => t(&format!("/aws/apigateway/{}", aws_name(self.ctx.naming_pattern, &self.c.name))), "retention_in_days" => s.log_retention_days }.build(),
+        ));
+        out.resources.push(resource(
+            "aws_apigatewayv2_integration",
+            id,
+            body! {
+                "api_id" => x(&format!("aws_apigatewayv2_api.{id}.id")),
+                "integration_type" => "AWS_PROXY",
+                "integration_uri" => x(&format!("{lambda}.invoke_arn")),
+                "payload_format_version" => "2.0",
+            }
+            .build(),
+        ));
+        out.resources.push(resource(
+            "aws_apigatewayv2_route",
+            id,
+            body! {
+                "api_id" => x(&format!("aws_apigatewayv2_api.{id}.id")),
+                "route_key" => "$default",
+                "target" => t(&format!("integrations/${{aws_apigatewayv2_integration.{id}.id}}")),
+            }
+            .build(),
+        ));
+        let access_format = r#"jsonencode({
+  requestId      = "$context.requestId"
+  sourceIp       = "$context.identity.sourceIp"
+  requestTime    = "$context.requestTime"
+  httpMethod     = "$context.httpMethod"
+  routeKey       = "$context.routeKey"
+  status         = "$context.status"
+  responseLength = "$context.responseLength"
+  latency        = "$context.responseLatency"
+})"#;
+        out.resources.push(resource(
+            "aws_apigatewayv2_stage",
+            id,
+            body! { "api_id" => x(&format!("aws_apigatewayv2_api.{id}.id")), "name" => "$default", "auto_deploy" => true }
+                .add_block(nested(
+                    "access_log_settings",
+                    body! { "destination_arn" => x(&format!("aws_cloudwatch_log_group.{id}_access.arn")), "format" => x(access_format) }.build(),
+                ))
+                .add_block(nested("default_route_settings", body! { "throttling_rate_limit" => s.throttle_rate_limit, "throttling_burst_limit" => s.throttle_burst_limit }.build()))
+                .build(),
+        ));
+        out.resources.push(resource(
+            "aws_lambda_permission",
+            &format!("{id}_invoke"),
+            body! {
+                "statement_id" => "AllowHttpApiInvoke",
+                "action" => "lambda:InvokeFunction",
+                "function_name" => x(&format!("{lambda}.function_name")),
+                "principal" => "apigateway.amazonaws.com",
+                "source_arn" => t(&format!("${{aws_apigatewayv2_api.{id}.execution_arn}}/*/*")),
+            }
+            .build(),
+        ));
+        if s.alarms {
+            let dims = x(&format!("{{ ApiId = aws_apigatewayv2_api.{id}.id }}"));
+            self.alarm(out, Alarm { suffix: "5xx", namespace: "AWS/ApiGateway", metric: "5xx", dimensions: dims, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", threshold: 5.0, periods: 1 });
+        }
+        self.output(out, "endpoint", &format!("aws_apigatewayv2_api.{id}.api_endpoint"), "URL of the HTTP API");
+        Ok(())
+    }
+
+    fn dynamodb(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: Dynamo = self.settings()?;
+        let kms = self.kms_arn("kms_key", &s.kms_key)?;
+        out.services.insert("dynamodb");
+        let id = &self.id;
+        let mut table = body! { "name" => self.name(""), "billing_mode" => "PAY_PER_REQUEST", "hash_key" => s.hash_key.as_str(), "deletion_protection_enabled" => true };
+        if let Some(range) = &s.range_key {
+            table = table.add_attribute(("range_key", range.as_str()));
+        }
+        table = table.add_block(nested("attribute", body! { "name" => s.hash_key.as_str(), "type" => "S" }.build()));
+        if let Some(range) = &s.range_key {
+            table = table.add_block(nested("attribute", body! { "name" => range.as_str(), "type" => "S" }.build()));
+        }
+        let mut sse = body! { "enabled" => true };
+        if let Some(arn) = kms {
+            sse = sse.add_attribute(("kms_key_arn", arn));
+        }
+        table = table.add_block(nested("point_in_time_recovery", body! { "enabled" => true }.build())).add_block(nested("server_side_encryption", sse.build()));
+        out.resources.push(resource("aws_dynamodb_table", id, table.build()));
+        self.output(out, "table_name", &format!("aws_dynamodb_table.{id}.name"), "Name of the DynamoDB table");
+        self.output(out, "table_arn", &format!("aws_dynamodb_table.{id}.arn"), "ARN of the DynamoDB table");
+        Ok(())
+    }
+
+    fn rds(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: Rds = self.settings()?;
+        let kms = self.kms_arn("kms_key", &s.kms_key)?;
+        out.services.extend(["rds", "secretsmanager"]);
+        let id = &self.id;
+        let mut db = body! {
+            "identifier" => self.name(""),
+            "engine" => "postgres",
+            "engine_version" => s.engine_version.as_str(),
+            "instance_class" => s.instance_class.as_str(),
+            "allocated_storage" => s.allocated_storage_gb,
+            "storage_type" => "gp3",
+            "storage_encrypted" => true,
+            "username" => "app_admin",
+            "manage_master_user_password" => true,
+            "publicly_accessible" => false,
+            "multi_az" => s.multi_az,
+            "backup_retention_period" => s.backup_retention_days,
+            "deletion_protection" => s.deletion_protection,
+            "skip_final_snapshot" => false,
+            "final_snapshot_identifier" => self.name("final"),
+            "copy_tags_to_snapshot" => true,
+            "auto_minor_version_upgrade" => true,
+            "iam_database_authentication_enabled" => true,
+            "performance_insights_enabled" => true,
+            "enabled_cloudwatch_logs_exports" => vec!["postgresql", "upgrade"],
+        };
+        if let Some(arn) = kms {
+            db = db.add_attribute(("kms_key_id", arn.clone())).add_attribute(("performance_insights_kms_key_id", arn));
+        }
+        out.resources.push(resource("aws_db_instance", id, db.build()));
+        if s.alarms {
+            let dims = x(&format!("{{ DBInstanceIdentifier = aws_db_instance.{id}.identifier }}"));
+            self.alarm(out, Alarm { suffix: "cpu", namespace: "AWS/RDS", metric: "CPUUtilization", dimensions: dims.clone(), statistic: "Average", comparison: "GreaterThanThreshold", threshold: 80.0, periods: 3 });
+            self.alarm(out, Alarm { suffix: "free-storage", namespace: "AWS/RDS", metric: "FreeStorageSpace", dimensions: dims, statistic: "Average", comparison: "LessThanThreshold", threshold: 2.0 * 1024.0 * 1024.0 * 1024.0, periods: 1 });
+        }
+        self.output(out, "endpoint", &format!("aws_db_instance.{id}.endpoint"), "Endpoint of the PostgreSQL instance");
+        self.output(out, "master_secret_arn", &format!("aws_db_instance.{id}.master_user_secret[0].secret_arn"), "Secrets Manager secret holding the master password");
+        Ok(())
+    }
+
+    fn sqs(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: Sqs = self.settings()?;
+        let kms = self.kms_arn("kms_key", &s.kms_key)?;
+        out.services.insert("sqs");
+        let id = &self.id;
+        let encryption = |b: hcl::structure::BodyBuilder| match &kms {
+            Some(arn) => b.add_attribute(("kms_master_key_id", arn.clone())),
+            None => b.add_attribute(("sqs_managed_sse_enabled", true)),
+        };
+        out.resources.push(resource("aws_sqs_queue", &format!("{id}_dlq"), encryption(body! { "name" => self.name("dlq"), "message_retention_seconds" => 14 * 24 * 3600 }).build()));
+        out.resources.push(resource(
+            "aws_sqs_queue",
+            id,
+            encryption(body! {
+                "name" => self.name(""),
+                "visibility_timeout_seconds" => s.visibility_timeout_seconds,
+                "message_retention_seconds" => s.retention_days * 24 * 3600,
+                "redrive_policy" => x(&format!("jsonencode({{ deadLetterTargetArn = aws_sqs_queue.{id}_dlq.arn, maxReceiveCount = {} }})", s.max_receive_count)),
+            })
+            .build(),
+        ));
+        if s.alarms {
+            self.alarm(out, Alarm { suffix: "age", namespace: "AWS/SQS", metric: "ApproximateAgeOfOldestMessage", dimensions: x(&format!("{{ QueueName = aws_sqs_queue.{id}.name }}")), statistic: "Maximum", comparison: "GreaterThanThreshold", threshold: 300.0, periods: 1 });
+            self.alarm(out, Alarm { suffix: "dlq", namespace: "AWS/SQS", metric: "ApproximateNumberOfMessagesVisible", dimensions: x(&format!("{{ QueueName = aws_sqs_queue.{id}_dlq.name }}")), statistic: "Maximum", comparison: "GreaterThanOrEqualToThreshold", threshold: 1.0, periods: 1 });
+        }
+        self.output(out, "queue_url", &format!("aws_sqs_queue.{id}.url"), "URL of the SQS queue");
+        self.output(out, "queue_arn", &format!("aws_sqs_queue.{id}.arn"), "ARN of the SQS queue");
+        Ok(())
+    }
+
+    fn sns(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: Sns = self.settings()?;
+        let kms = self.kms_arn("kms_key", &s.kms_key)?.unwrap_or_else(|| Expression::from("alias/aws/sns"));
+        out.services.insert("sns");
+        out.resources.push(resource("aws_sns_topic", &self.id, body! { "name" => self.name(""), "kms_master_key_id" => kms }.build()));
+        self.output(out, "topic_arn", &format!("aws_sns_topic.{}.arn", self.id), "ARN of the SNS topic");
+        Ok(())
+    }
+
+    fn cognito(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: Cognito = self.settings()?;
+        if !matches!(s.mfa.as_str(), "OFF" | "ON" | "OPTIONAL") {
+            return Err(Error::bad_input(format!("design.components[{}].settings.mfa", self.i), format!("\"{}\" is not accepted", s.mfa), Some("OFF, ON, OPTIONAL".into())));
+        }
+        out.services.insert("cognitoidp");
+        let id = &self.id;
+        out.resources.push(resource(
+            "aws_cognito_user_pool",
+            id,
+            body! {
+                "name" => self.name(""),
+                "username_attributes" => vec!["email"],
+                "auto_verified_attributes" => vec!["email"],
+                "mfa_configuration" => s.mfa.as_str(),
+                "deletion_protection" => "ACTIVE",
+            }
+            .add_block(nested(
+                "password_policy",
+                body! {
+                    "minimum_length" => s.password_min_length,
+                    "require_lowercase" => true,
+                    "require_uppercase" => true,
+                    "require_numbers" => true,
+                    "require_symbols" => true,
+                    "temporary_password_validity_days" => 3,
+                }
+                .build(),
+            ))
+            .add_block(nested("software_token_mfa_configuration", body! { "enabled" => true }.build()))
+            .add_block(nested("account_recovery_setting", Body::builder().add_block(nested("recovery_mechanism", body! { "name" => "verified_email", "priority" => 1 }.build())).build()))
+            .build(),
+        ));
+        let mut client = body! {
+            "name" => self.name("client"),
+            "user_pool_id" => x(&format!("aws_cognito_user_pool.{id}.id")),
+            "generate_secret" => false,
+            "prevent_user_existence_errors" => "ENABLED",
+            "explicit_auth_flows" => vec!["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        };
+        if !s.callback_urls.is_empty() {
+            client = client
+                .add_attribute(("callback_urls", s.callback_urls.clone()))
+                .add_attribute(("allowed_oauth_flows_user_pool_client", true))
+                .add_attribute(("allowed_oauth_flows", vec!["code"]))
+                .add_attribute(("allowed_oauth_scopes", vec!["openid", "email"]))
+                .add_attribute(("supported_identity_providers", vec!["COGNITO"]));
+        }
+        out.resources.push(resource("aws_cognito_user_pool_client", id, client.build()));
+        self.output(out, "user_pool_id", &format!("aws_cognito_user_pool.{id}.id"), "Id of the Cognito user pool");
+        self.output(out, "client_id", &format!("aws_cognito_user_pool_client.{id}.id"), "Id of the user pool client");
+        Ok(())
+    }
+
+    fn static_site(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: StaticSite = self.settings()?;
+        out.services.extend(["s3", "cloudfront"]);
+        let id = &self.id;
+        let bucket_id = format!("{id}_content");
+        self.secure_bucket_without_policy(out, &bucket_id, self.name("content"));
+        out.resources.push(resource(
+            "aws_cloudfront_origin_access_control",
+            id,
+            body! { "name" => self.name("oac"), "origin_access_control_origin_type" => "s3", "signing_behavior" => "always", "signing_protocol" => "sigv4" }.build(),
+        ));
+        out.resources.push(resource(
+            "aws_cloudfront_distribution",
+            id,
+            body! { "enabled" => true, "is_ipv6_enabled" => true, "default_root_object" => s.default_root_object.as_str(), "price_class" => s.price_class.as_str(), "comment" => self.name("") }
+                .add_block(nested(
+                    "origin",
+                    body! {
+                        "origin_id" => "content",
+                        "domain_name" => x(&format!("aws_s3_bucket.{bucket_id}.bucket_regional_domain_name")),
+                        "origin_access_control_id" => x(&format!("aws_cloudfront_origin_access_control.{id}.id")),
+                    }
+                    .build(),
+                ))
+                .add_block(nested(
+                    "default_cache_behavior",
+                    body! {
+                        "target_origin_id" => "content",
+                        "viewer_protocol_policy" => "redirect-to-https",
+                        "allowed_methods" => vec!["GET", "HEAD"],
+                        "cached_methods" => vec!["GET", "HEAD"],
+                        "compress" => true,
+                        // The AWS-managed CachingOptimized policy.
+                        "cache_policy_id" => "658327ea-f89d-4fab-a63d-7e88639e58f6",
+                    }
+                    .build(),
+                ))
+                .add_block(nested("restrictions", Body::builder().add_block(nested("geo_restriction", body! { "restriction_type" => "none" }.build())).build()))
+                .add_block(nested("viewer_certificate", body! { "cloudfront_default_certificate" => true, "minimum_protocol_version" => "TLSv1.2_2021" }.build()))
+                .build(),
+        ));
+        out.resources.push(resource(
+            "aws_s3_bucket_policy",
+            &bucket_id,
+            body! {
+                "bucket" => x(&format!("aws_s3_bucket.{bucket_id}.id")),
+                "policy" => x(&format!(
+                    r#"jsonencode({{
+  Version = "2012-10-17"
+  Statement = [
+    {{
+      Sid       = "AllowCloudFrontRead"
+      Effect    = "Allow"
+      Principal = {{ Service = "cloudfront.amazonaws.com" }}
+      Action    = "s3:GetObject"
+      Resource  = "${{aws_s3_bucket.{bucket_id}.arn}}/*"
+      Condition = {{ StringEquals = {{ "AWS:SourceArn" = aws_cloudfront_distribution.{id}.arn }} }}
+    }},
+    {{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [aws_s3_bucket.{bucket_id}.arn, "${{aws_s3_bucket.{bucket_id}.arn}}/*"]
+      Condition = {{ Bool = {{ "aws:SecureTransport" = "false" }} }}
+    }}
+  ]
+}})"#
+                )),
+                "depends_on" => x(&format!("[aws_s3_bucket_public_access_block.{bucket_id}]")),
+            }
+            .build(),
+        ));
+        self.output(out, "domain_name", &format!("aws_cloudfront_distribution.{id}.domain_name"), "CloudFront domain of the site");
+        self.output(out, "content_bucket", &format!("aws_s3_bucket.{bucket_id}.bucket"), "Bucket holding the site's files");
+        Ok(())
+    }
+
+    /// The static site's bucket: like `secure_bucket`, but its policy also lets CloudFront read.
+    fn secure_bucket_without_policy(&self, out: &mut Generated, id: &str, name: Expression) {
+        self.secure_bucket(out, id, name, true, 30, None);
+        // The generic deny-only policy is replaced by the site's own policy.
+        out.resources.retain(|b| !(b.identifier() == "resource" && b.labels().first().map(|l| l.as_str()) == Some("aws_s3_bucket_policy") && b.labels().get(1).map(|l| l.as_str()) == Some(id)));
+    }
+
+    fn schedule(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: Schedule = self.settings()?;
+        let lambda = self.lambda_ref("lambda", &s.lambda)?;
+        out.services.extend(["events", "lambda"]);
+        let id = &self.id;
+        out.resources.push(resource("aws_cloudwatch_event_rule", id, body! { "name" => self.name(""), "schedule_expression" => s.expression.as_str() }.build()));
+        out.resources.push(resource(
+            "aws_cloudwatch_event_target",
+            id,
+            body! { "rule" => x(&format!("aws_cloudwatch_event_rule.{id}.name")), "arn" => x(&format!("{lambda}.arn")) }.build(),
+        ));
+        out.resources.push(resource(
+            "aws_lambda_permission",
+            &format!("{id}_invoke"),
+            body! {
+                "statement_id" => "AllowEventBridgeInvoke",
+                "action" => "lambda:InvokeFunction",
+                "function_name" => x(&format!("{lambda}.function_name")),
+                "principal" => "events.amazonaws.com",
+                "source_arn" => x(&format!("aws_cloudwatch_event_rule.{id}.arn")),
+            }
+            .build(),
+        ));
+        self.output(out, "rule_arn", &format!("aws_cloudwatch_event_rule.{id}.arn"), "ARN of the schedule rule");
+        Ok(())
+    }
+
+    fn kms(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: Kms = self.settings()?;
+        if !(7..=30).contains(&s.deletion_window_days) {
+            return Err(Error::bad_input(format!("design.components[{}].settings.deletion_window_days", self.i), format!("{} is out of range", s.deletion_window_days), Some("7 to 30".into())));
+        }
+        out.services.insert("kms");
+        let id = &self.id;
+        out.resources.push(resource(
+            "aws_kms_key",
+            id,
+            body! { "description" => self.name(""), "enable_key_rotation" => true, "deletion_window_in_days" => s.deletion_window_days }.build(),
+        ));
+        out.resources.push(resource("aws_kms_alias", id, body! { "name" => t(&format!("alias/{}", aws_name(self.ctx.naming_pattern, &self.c.name))), "target_key_id" => x(&format!("aws_kms_key.{id}.key_id")) }.build()));
+        self.output(out, "key_arn", &format!("aws_kms_key.{id}.arn"), "ARN of the KMS key");
+        Ok(())
+    }
+
+    fn secret(&self, out: &mut Generated) -> Result<(), Error> {
+        let s: Secret = self.settings()?;
+        let kms = self.kms_arn("kms_key", &s.kms_key)?;
+        out.services.insert("secretsmanager");
+        let mut secret = body! { "name" => self.name(""), "recovery_window_in_days" => s.recovery_window_days };
+        if let Some(arn) = kms {
+            secret = secret.add_attribute(("kms_key_id", arn));
+        }
+        out.resources.push(resource("aws_secretsmanager_secret", &self.id, secret.build()));
+        self.output(out, "secret_arn", &format!("aws_secretsmanager_secret.{}.arn", self.id), "ARN of the secret (its value is set outside Terraform)");
+        Ok(())
+    }
+}

@@ -1,0 +1,283 @@
+//! engineer: a design document → `main.tf`, `variables.tf`, `outputs.tf`, one
+//! `{env}.tfvars` per environment and, for an S3 backend, one
+//! `{env}.s3.tfbackend` (partial backend configuration: one state per
+//! environment). HCL is built with `hcl-rs` and aligned like `terraform fmt`.
+//!
+//! Never clobbers human edits: `.faber-generated.json` in the Terraform
+//! directory records a hash of every file written; a file whose content no
+//! longer matches (or that exists without a record) is refused unless `force`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use hcl::expr::Expression;
+use hcl::{Block, Body};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::pattern;
+use crate::config::{Config, RequiredTags};
+use crate::error::Error;
+use crate::infra::catalog::{self, GenContext};
+use crate::infra::design::DesignSpec;
+use crate::infra::hclfmt;
+use crate::workspace::Workspace;
+
+/// Record of generated files, kept beside them.
+pub const MANIFEST: &str = ".faber-generated.json";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Manifest {
+    /// file name → sha256 of the content written.
+    files: BTreeMap<String, String>,
+    design: Option<String>,
+}
+
+/// What `engineer` wrote.
+#[derive(Debug, Serialize)]
+pub struct EngineerReport {
+    pub design: String,
+    pub directory: PathBuf,
+    pub files: Vec<WrittenFile>,
+    pub resources: usize,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WrittenFile {
+    pub file: String,
+    /// created, updated, unchanged
+    pub status: &'static str,
+}
+
+/// Renders every file for `spec` (file name → content). Pure.
+pub fn render(config: &Config, spec: &DesignSpec) -> Result<BTreeMap<String, String>, Error> {
+    let generated = catalog::generate(&GenContext { naming_pattern: &config.resource_naming.pattern, spec })?;
+    let uses_org = pattern::placeholders(&config.resource_naming.pattern).map(|p| p.contains(&"organization")).unwrap_or(false);
+    let tf = config.handlers.iac.terraform.as_ref().ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
+    let aws = config.aws().ok_or_else(|| Error::bad_input("handlers.hosting.aws", "is not configured", None))?;
+
+    let mut files = BTreeMap::new();
+
+    // main.tf: terraform settings, provider, resources.
+    let mut terraform = Body::builder()
+        .add_attribute(("required_version", ">= 1.5.0"))
+        .add_block(Block::builder("required_providers").add_attribute(("aws", expr(r#"{ source = "hashicorp/aws", version = ">= 5.0, < 6.0" }"#))).build());
+    if tf.backend.kind == "s3" {
+        terraform = terraform.add_block(Block::builder("backend").add_label("s3").build());
+    }
+    let mut main = Body::builder().add_block(Block::builder("terraform").add_structures(terraform.build()).build());
+    main = main.add_block(provider(config, aws, &generated.services));
+    for block in generated.resources {
+        main = main.add_block(block);
+    }
+    files.insert("main.tf".to_string(), format(&main.build())?);
+
+    // variables.tf
+    let mut vars = Body::builder();
+    let var = |name: &str, description: &str, default: Option<&str>| {
+        let mut b = Block::builder("variable").add_label(name).add_attribute(("description", description)).add_attribute(("type", expr("string")));
+        if let Some(d) = default {
+            b = b.add_attribute(("default", d));
+        }
+        b.build()
+    };
+    vars = vars
+        .add_block(var("project", "Project name (devops.json project.name)", Some(&config.project.name)))
+        .add_block(var("subsystem", "Subsystem name (devops.json project.subsystem)", Some(&config.project.subsystem)))
+        .add_block(var("environment", "Environment this configuration is deployed to", None))
+        .add_block(var("region", "AWS region", Some(&aws.region)));
+    if uses_org {
+        vars = vars.add_block(var("organization", "Organization (devops.json project.organization)", config.project.organization.as_deref()));
+    }
+    if let RequiredTags::Names(_) = config.tagging.required {
+        vars = vars.add_block(
+            Block::builder("variable")
+                .add_label("required_tags")
+                .add_attribute(("description", "Values of the tags devops.json tagging.required lists"))
+                .add_attribute(("type", expr("map(string)")))
+                .build(),
+        );
+    }
+    files.insert("variables.tf".to_string(), format(&vars.build())?);
+
+    // outputs.tf
+    let mut outputs = Body::builder();
+    for block in generated.outputs {
+        outputs = outputs.add_block(block);
+    }
+    files.insert("outputs.tf".to_string(), format(&outputs.build())?);
+
+    // Per environment: variable values and backend settings.
+    for env in config.environments.keys() {
+        let values = config.pattern_values(env);
+        let sub = |p: &str| pattern::substitute(p, &values).map_err(|e| Error::bad_input("handlers.iac.terraform", e.to_string(), None));
+        let var_file = sub(&tf.var_file_pattern)?;
+        let mut tfvars = Body::builder().add_attribute(("environment", env.as_str())).add_attribute(("region", aws.region.as_str()));
+        if let RequiredTags::Names(names) = &config.tagging.required {
+            let map: hcl::Object<hcl::ObjectKey, Expression> = names.iter().map(|n| (hcl::ObjectKey::from(n.as_str()), Expression::from("CHANGE-ME"))).collect();
+            tfvars = tfvars.add_attribute(("required_tags", Expression::Object(map)));
+        }
+        files.insert(var_file, format(&tfvars.build())?);
+        if tf.backend.kind == "s3" {
+            let bucket = sub(tf.backend.bucket.as_deref().unwrap_or(""))?;
+            let key = sub(tf.backend.key.as_deref().unwrap_or(""))?;
+            let key = if key.contains(env.as_str()) { key } else { format!("{env}/{key}") };
+            let mut backend = Body::builder()
+                .add_attribute(("bucket", bucket))
+                .add_attribute(("key", key))
+                .add_attribute(("region", tf.backend.region.clone().unwrap_or_else(|| aws.region.clone())))
+                .add_attribute(("encrypt", true));
+            if let Some(url) = &aws.endpoint_url {
+                backend = backend
+                    .add_attribute(("endpoints", expr(&format!("{{ s3 = \"{url}\", sts = \"{url}\", iam = \"{url}\" }}"))))
+                    .add_attribute(("use_path_style", true))
+                    .add_attribute(("skip_credentials_validation", true))
+                    .add_attribute(("skip_requesting_account_id", true))
+                    .add_attribute(("skip_metadata_api_check", true));
+            }
+            files.insert(format!("{env}.s3.tfbackend"), format(&backend.build())?);
+        }
+    }
+    Ok(files)
+}
+
+fn expr(source: &str) -> Expression {
+    Expression::from_str(source).unwrap_or_else(|e| panic!("engineer expression {source:?}: {e}"))
+}
+
+fn provider(config: &Config, aws: &crate::config::Aws, services: &std::collections::BTreeSet<&'static str>) -> Block {
+    let mut tags: hcl::Object<hcl::ObjectKey, Expression> = hcl::Object::new();
+    tags.insert(hcl::ObjectKey::from("Project"), expr("var.project"));
+    tags.insert(hcl::ObjectKey::from("Subsystem"), expr("var.subsystem"));
+    tags.insert(hcl::ObjectKey::from("Environment"), expr("var.environment"));
+    tags.insert(hcl::ObjectKey::from("ManagedBy"), Expression::from("faber-cloud"));
+    match &config.tagging.required {
+        RequiredTags::Values(values) => {
+            for (k, v) in values {
+                tags.insert(hcl::ObjectKey::from(k.as_str()), Expression::from(v.as_str()));
+            }
+        }
+        RequiredTags::Names(names) => {
+            for n in names {
+                tags.insert(hcl::ObjectKey::from(n.as_str()), expr(&format!("var.required_tags[\"{n}\"]")));
+            }
+        }
+    }
+    let mut b = Block::builder("provider").add_label("aws").add_attribute(("region", expr("var.region")));
+    if let Some(url) = &aws.endpoint_url {
+        // A local AWS-compatible server (moto): no real credentials or account.
+        b = b
+            .add_attribute(("skip_credentials_validation", true))
+            .add_attribute(("skip_metadata_api_check", true))
+            .add_attribute(("skip_requesting_account_id", true))
+            .add_attribute(("s3_use_path_style", true));
+        let mut endpoints = Body::builder();
+        for service in services {
+            endpoints = endpoints.add_attribute((*service, url.as_str()));
+        }
+        b = b.add_block(Block::builder("endpoints").add_structures(endpoints.build()).build());
+    }
+    b.add_block(Block::builder("default_tags").add_attribute(("tags", Expression::Object(tags))).build()).build()
+}
+
+fn format(body: &Body) -> Result<String, Error> {
+    let text = hcl::to_string(body).map_err(|e| Error::Failed(format!("cannot format the generated HCL: {e}")))?;
+    Ok(hclfmt::align(&text))
+}
+
+fn sha(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Loads the design document `designs/{name}.md`.
+pub fn load_design(ws: &Workspace, name: &str) -> Result<(String, DesignSpec), Error> {
+    crate::validate::design_name(name)?;
+    let stem = name.strip_suffix(".md").unwrap_or(name);
+    let path = ws.path(&format!("designs/{stem}.md"))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            let known = list_designs(ws);
+            Error::bad_input("design", format!("no design {stem}.md under {}", path.parent().map(|p| p.display().to_string()).unwrap_or_default()), Some(if known.is_empty() { "none yet: run architect first".into() } else { known.join(", ") }))
+        }
+        _ => Error::Failed(format!("{}: {e}", path.display())),
+    })?;
+    Ok((stem.to_string(), DesignSpec::from_markdown(&text)?))
+}
+
+/// Design documents present, newest first.
+pub fn list_designs(ws: &Workspace) -> Vec<String> {
+    let Ok(dir) = ws.path("designs") else { return Vec::new() };
+    let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let modified = e.metadata().and_then(|m| m.modified()).ok()?;
+            name.ends_with(".md").then_some((modified, name))
+        })
+        .collect();
+    found.sort_by(|a, b| b.cmp(a));
+    found.into_iter().map(|(_, n)| n).collect()
+}
+
+/// Renders and writes. Refuses, writing nothing, when a generated file was edited by hand.
+pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSpec, force: bool) -> Result<EngineerReport, Error> {
+    let tf = config.handlers.iac.terraform.as_ref().ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
+    let dir = ws.project_dir().join(&tf.directory);
+    let files = render(config, spec)?;
+    let manifest_path = dir.join(MANIFEST);
+    let manifest: Manifest = std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+
+    // Check everything before writing anything.
+    let mut edited = Vec::new();
+    for name in files.keys() {
+        let path = dir.join(name);
+        if let Ok(current) = std::fs::read_to_string(&path) {
+            match manifest.files.get(name) {
+                Some(hash) if *hash == sha(&current) => {}
+                Some(_) => edited.push(format!("{name} (edited since it was generated)")),
+                None => edited.push(format!("{name} (not written by faber-cloud)")),
+            }
+        }
+    }
+    if !edited.is_empty() && !force {
+        return Err(Error::bad_input(
+            "force",
+            format!("refusing to overwrite {} in {}: {}; review the changes, then run engineer again with force to overwrite", if edited.len() == 1 { "a file" } else { "files" }, dir.display(), edited.join(", ")),
+            None,
+        ));
+    }
+    let mut written = Vec::new();
+    let mut new_manifest = Manifest { files: BTreeMap::new(), design: Some(design_name.to_string()) };
+    for (name, content) in &files {
+        let path = dir.join(name);
+        let status = match std::fs::read_to_string(&path) {
+            Ok(current) if current == *content => "unchanged",
+            Ok(_) => "updated",
+            Err(_) => "created",
+        };
+        if status != "unchanged" {
+            ws.write_atomic(&path, content.as_bytes())?;
+        }
+        new_manifest.files.insert(name.clone(), sha(content));
+        written.push(WrittenFile { file: name.clone(), status });
+    }
+    ws.write_json(&manifest_path, &new_manifest)?;
+    let resources = files.get("main.tf").map(|m| m.matches("\nresource \"").count() + usize::from(m.starts_with("resource \""))).unwrap_or(0);
+    let generated = catalog::generate(&GenContext { naming_pattern: &config.resource_naming.pattern, spec })?;
+    Ok(EngineerReport {
+        design: design_name.to_string(),
+        directory: dir,
+        files: written,
+        resources,
+        services: generated.services.iter().map(|s| s.to_string()).collect(),
+    })
+}
+
+/// The generated directory for a project (for tests and other skills).
+pub fn terraform_dir(ws: &Workspace, config: &Config) -> Option<PathBuf> {
+    config.handlers.iac.terraform.as_ref().map(|tf| ws.project_dir().join(&tf.directory))
+}
