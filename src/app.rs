@@ -43,6 +43,11 @@ impl Reply {
         Reply { status, summary: summary.into(), body }
     }
 
+    /// A successful result with status `ok`.
+    pub fn ok(summary: impl Into<String>, body: Value) -> Reply {
+        Reply::new(Status::Ok, summary, body)
+    }
+
     /// 0 success, 1 not executed (cancelled), 3 waiting for a human answer.
     pub fn exit_code(&self) -> i32 {
         match self.status {

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use hcl::expr::{Expression, TemplateExpr};
 use hcl::{Block, Body};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
 
 use crate::config::pattern::{self, PatternValues};
@@ -101,7 +101,7 @@ fn settings<T: DeserializeOwned>(index: usize, c: &Component) -> Result<T, Error
 
 // ----- settings with secure defaults ----------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct S3 {
     versioning: bool,
@@ -114,7 +114,7 @@ impl Default for S3 {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct Lambda {
     runtime: String,
@@ -131,7 +131,7 @@ impl Default for Lambda {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct HttpApi {
     lambda: Option<String>,
@@ -147,7 +147,7 @@ impl Default for HttpApi {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct Dynamo {
     hash_key: String,
@@ -160,7 +160,7 @@ impl Default for Dynamo {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct Rds {
     instance_class: String,
@@ -187,7 +187,7 @@ impl Default for Rds {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct Sqs {
     visibility_timeout_seconds: u32,
@@ -202,13 +202,13 @@ impl Default for Sqs {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields, default)]
 struct Sns {
     kms_key: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct Cognito {
     password_min_length: u32,
@@ -221,7 +221,7 @@ impl Default for Cognito {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct StaticSite {
     default_root_object: String,
@@ -233,7 +233,7 @@ impl Default for StaticSite {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct Schedule {
     expression: String,
@@ -245,7 +245,7 @@ impl Default for Schedule {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct Kms {
     deletion_window_days: u32,
@@ -256,7 +256,7 @@ impl Default for Kms {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct Secret {
     recovery_window_days: u32,
@@ -265,6 +265,27 @@ struct Secret {
 impl Default for Secret {
     fn default() -> Self {
         Secret { recovery_window_days: 7, kms_key: None }
+    }
+}
+
+/// A component's settings with every default filled in (for the design document).
+pub fn effective_settings(index: usize, c: &Component) -> Result<serde_json::Value, Error> {
+    fn full<T: DeserializeOwned + Serialize>(index: usize, c: &Component) -> Result<serde_json::Value, Error> {
+        Ok(serde_json::to_value(settings::<T>(index, c)?).expect("settings serialise"))
+    }
+    match c.kind {
+        ComponentKind::S3Bucket => full::<S3>(index, c),
+        ComponentKind::LambdaFunction => full::<Lambda>(index, c),
+        ComponentKind::HttpApi => full::<HttpApi>(index, c),
+        ComponentKind::DynamodbTable => full::<Dynamo>(index, c),
+        ComponentKind::RdsPostgres => full::<Rds>(index, c),
+        ComponentKind::SqsQueue => full::<Sqs>(index, c),
+        ComponentKind::SnsTopic => full::<Sns>(index, c),
+        ComponentKind::CognitoUserPool => full::<Cognito>(index, c),
+        ComponentKind::StaticSite => full::<StaticSite>(index, c),
+        ComponentKind::Schedule => full::<Schedule>(index, c),
+        ComponentKind::KmsKey => full::<Kms>(index, c),
+        ComponentKind::Secret => full::<Secret>(index, c),
     }
 }
 

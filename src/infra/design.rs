@@ -202,7 +202,7 @@ mod tests {
         check_err(r#"{"version":1,"feature":"x","components":[{"type":"http_api","name":"a","settings":{"lambda":"nope"}}]}"#, "design.components[0].settings.lambda", "not a lambda_function");
         check_err(r#"{"version":1,"feature":"x","components":[]}"#, "design.components", "no component");
         check_err(r#"{"version":2,"feature":"x","components":[{"type":"s3_bucket","name":"a"}]}"#, "design.version", "not supported");
-        check_err(r#"{"version":1,"feature":"x","components":[{"type":"s3_bucket","name":"a","colour":"red"}]}"#, "design.components[0]", "unknown field");
+        check_err(r#"{"version":1,"feature":"x","components":[{"type":"s3_bucket","name":"a","colour":"red"}]}"#, "design.components[0].colour", "unknown field");
     }
 
     #[test]

@@ -225,8 +225,7 @@ pub fn list_designs(ws: &Workspace) -> Vec<String> {
 
 /// Renders and writes. Refuses, writing nothing, when a generated file was edited by hand.
 pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSpec, force: bool) -> Result<EngineerReport, Error> {
-    let tf = config.handlers.iac.terraform.as_ref().ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
-    let dir = ws.project_dir().join(&tf.directory);
+    let dir = terraform_dir(ws, config).ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
     let files = render(config, spec)?;
     let manifest_path = dir.join(MANIFEST);
     let manifest: Manifest = std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
@@ -279,5 +278,5 @@ pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSp
 
 /// The generated directory for a project (for tests and other skills).
 pub fn terraform_dir(ws: &Workspace, config: &Config) -> Option<PathBuf> {
-    config.handlers.iac.terraform.as_ref().map(|tf| ws.project_dir().join(&tf.directory))
+    config.handlers.iac.terraform.as_ref().map(|tf| ws.project_dir().join(tf.directory.trim_start_matches("./")))
 }

@@ -5,6 +5,7 @@
 //! skills land in later work; until then they answer "not available yet" and
 //! never pretend to have done anything.
 
+pub mod architect;
 pub mod catalog;
 pub mod design;
 pub mod engineer;
@@ -136,9 +137,38 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
             return Err(Error::bad_input("phase", format!("\"{phase}\" is not accepted"), Some("pre-deployment, post-deployment".into())));
         }
     match operation {
-        InfraOperation::Architect
-        | InfraOperation::Engineer
-        | InfraOperation::ValidateConfig
+        InfraOperation::Architect => {
+            let feature = req.feature.as_deref().ok_or_else(|| Error::bad_input("feature", "is required for architect: describe what to build", None))?;
+            let config = app.config()?;
+            let report = architect::run(app.workspace(), &config, feature, |_| None)?;
+            let names: Vec<String> = report.components.iter().map(|c| format!("{} ({})", c["name"].as_str().unwrap_or(""), c["type"].as_str().unwrap_or(""))).collect();
+            let summary = format!(
+                "Wrote designs/{} with {} component(s): {}. Review it (edit the design block if needed), then run engineer.",
+                report.design,
+                names.len(),
+                names.join(", ")
+            );
+            Ok(Reply::ok(summary, serde_json::to_value(&report).expect("reports serialise")))
+        }
+        InfraOperation::Engineer => {
+            let config = app.config()?;
+            let ws = app.workspace();
+            let design = match &req.design {
+                Some(d) => d.clone(),
+                None => engineer::list_designs(ws).into_iter().next().ok_or_else(|| Error::bad_input("design", "no design document yet", Some("run architect first, or name one with design".into())))?,
+            };
+            let (name, spec) = engineer::load_design(ws, &design)?;
+            let report = engineer::write(ws, &config, &name, &spec, req.force)?;
+            let changed: Vec<String> = report.files.iter().filter(|f| f.status != "unchanged").map(|f| format!("{} ({})", f.file, f.status)).collect();
+            let summary = format!(
+                "Generated Terraform for design {name} in {}: {} resource(s); {}.",
+                report.directory.display(),
+                report.resources,
+                if changed.is_empty() { "no file changed".to_string() } else { changed.join(", ") }
+            );
+            Ok(Reply::ok(summary, serde_json::to_value(&report).expect("reports serialise")))
+        }
+        InfraOperation::ValidateConfig
         | InfraOperation::Test
         | InfraOperation::PreviewChanges
         | InfraOperation::Deploy

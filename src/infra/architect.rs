@@ -1,0 +1,484 @@
+//! architect: a feature request in plain words → a design document at
+//! `designs/{slug}.md`: requirements as understood, the components chosen and
+//! why, each one's effective settings, security considerations, a monthly
+//! cost estimate, open questions, and the machine-readable block `engineer`
+//! reads. It reviews what exists first (the Terraform directory, the
+//! deployment registries, earlier designs): it reuses an existing resource of
+//! the same kind where one fits and never proposes a name that collides.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::infra::catalog;
+use crate::infra::design::{BLOCK_TAG, Component, ComponentKind, DesignSpec};
+use crate::infra::tf;
+use crate::workspace::Workspace;
+
+/// One keyword rule of the catalog selection.
+struct Rule {
+    phrases: &'static [&'static str],
+    kind: ComponentKind,
+    name: &'static str,
+    requirement: &'static str,
+    why: &'static str,
+}
+
+const RULES: &[Rule] = &[
+    Rule {
+        phrases: &["static site", "website", "web site", "frontend", "front end", "spa", "single page", "landing page", "cdn", "cloudfront"],
+        kind: ComponentKind::StaticSite,
+        name: "web",
+        requirement: "Serve a static web front end over HTTPS worldwide.",
+        why: "CloudFront in front of a private S3 bucket (origin access control): HTTPS, caching, no public bucket.",
+    },
+    Rule {
+        phrases: &["upload", "uploads", "file storage", "files", "storage", "bucket", "s3", "images", "documents", "media", "attachments", "backups", "assets"],
+        kind: ComponentKind::S3Bucket,
+        name: "uploads",
+        requirement: "Store files durably.",
+        why: "S3: durable object storage; private, encrypted, versioned, with lifecycle housekeeping.",
+    },
+    Rule {
+        phrases: &["api", "apis", "rest", "http", "endpoint", "endpoints", "backend", "microservice", "web service", "graphql", "webhook", "webhooks"],
+        kind: ComponentKind::HttpApi,
+        name: "api",
+        requirement: "Expose an HTTP API.",
+        why: "API Gateway HTTP API in front of a Lambda function: pay per request, access logs, throttling, 5xx alarm.",
+    },
+    Rule {
+        phrases: &["auth", "authentication", "authenticate", "login", "log in", "sign in", "sign-in", "signup", "sign up", "user accounts", "user management", "identity", "cognito", "oauth"],
+        kind: ComponentKind::CognitoUserPool,
+        name: "users",
+        requirement: "Authenticate users (sign-up, sign-in, password reset, MFA).",
+        why: "Cognito user pool and app client: managed sign-up/sign-in with MFA and strong password policy, no password storage of our own.",
+    },
+    Rule {
+        phrases: &["postgres", "postgresql", "relational", "sql", "rds", "database", "db"],
+        kind: ComponentKind::RdsPostgres,
+        name: "db",
+        requirement: "Keep relational data.",
+        why: "RDS PostgreSQL: managed backups and patching; private, encrypted, master password kept in Secrets Manager by RDS.",
+    },
+    Rule {
+        phrases: &["dynamodb", "nosql", "key-value", "key value", "table", "sessions"],
+        kind: ComponentKind::DynamodbTable,
+        name: "items",
+        requirement: "Keep key-value data with predictable latency.",
+        why: "DynamoDB on demand: no capacity planning, encrypted, point-in-time recovery.",
+    },
+    Rule {
+        phrases: &["queue", "queues", "sqs", "background job", "background jobs", "async", "asynchronous", "task queue", "message queue", "decouple"],
+        kind: ComponentKind::SqsQueue,
+        name: "jobs",
+        requirement: "Hand work off asynchronously and retry failures.",
+        why: "SQS with a dead-letter queue: retries, no lost messages, alarms on age and on the DLQ.",
+    },
+    Rule {
+        phrases: &["notification", "notifications", "notify", "sns", "pub/sub", "pubsub", "fan-out", "fanout", "topic", "alerts"],
+        kind: ComponentKind::SnsTopic,
+        name: "notifications",
+        requirement: "Publish notifications to several subscribers.",
+        why: "SNS topic, encrypted: fan-out to email, SQS, Lambda or HTTPS subscribers.",
+    },
+    Rule {
+        phrases: &["scheduled", "schedule", "cron", "nightly", "hourly", "daily", "weekly", "every day", "periodic", "recurring", "scheduled job"],
+        kind: ComponentKind::Schedule,
+        name: "schedule",
+        requirement: "Run a job on a schedule.",
+        why: "EventBridge schedule rule invoking a Lambda function: no servers to keep running between runs.",
+    },
+    Rule {
+        phrases: &["secret", "secrets", "api key", "api keys", "credentials", "token", "tokens"],
+        kind: ComponentKind::Secret,
+        name: "app-secret",
+        requirement: "Keep credentials out of code and configuration.",
+        why: "Secrets Manager secret (its value is set outside Terraform, so it never lands in state or code).",
+    },
+    Rule {
+        phrases: &["worker", "workers", "lambda", "function", "functions", "serverless", "compute", "processing", "processor"],
+        kind: ComponentKind::LambdaFunction,
+        name: "worker",
+        requirement: "Run application code without managing servers.",
+        why: "Lambda: pay per use, X-Ray tracing, log group with retention, error and throttle alarms.",
+    },
+    Rule {
+        phrases: &["kms", "customer managed key", "customer-managed key", "encryption key", "cmk", "hipaa", "pci", "compliance", "sensitive", "pii"],
+        kind: ComponentKind::KmsKey,
+        name: "data-key",
+        requirement: "Encrypt data with a key the project controls.",
+        why: "KMS customer-managed key with yearly rotation, used by the storage components of this design.",
+    },
+];
+
+/// What `architect` produced.
+#[derive(Debug, Serialize)]
+pub struct ArchitectReport {
+    pub design: String,
+    pub path: std::path::PathBuf,
+    pub components: Vec<Value>,
+    pub reused: Vec<String>,
+    pub renamed: Vec<String>,
+    pub open_questions: Vec<String>,
+    pub monthly_cost: Option<f64>,
+}
+
+/// What exists already: names that must not be proposed again, and resources that can be reused.
+#[derive(Debug, Default)]
+pub struct Existing {
+    pub taken: BTreeSet<String>,
+    /// Terraform type → addresses in the Terraform directory.
+    pub by_type: BTreeMap<String, Vec<String>>,
+    pub reviewed: Vec<String>,
+}
+
+impl Existing {
+    /// Reads the Terraform directory, every environment's registry, and earlier designs.
+    pub fn review(ws: &Workspace, config: &Config) -> Existing {
+        let mut e = Existing::default();
+        if let Some(dir) = super::engineer::terraform_dir(ws, config) {
+            match tf::load_dir(&dir, None) {
+                Ok(module) => {
+                    e.reviewed.push(format!("{} ({} resources)", dir.display(), module.resources.len()));
+                    for r in module.resources.iter().filter(|r| !r.data) {
+                        e.taken.insert(r.name.replace('_', "-"));
+                        e.by_type.entry(r.kind.clone()).or_default().push(r.address.clone());
+                    }
+                }
+                Err(tf::TfError::Empty { .. } | tf::TfError::Io { .. }) => {}
+                Err(err) => e.reviewed.push(format!("{} could not be read: {err}", dir.display())),
+            }
+        }
+        for env in config.environments.keys() {
+            let Ok(path) = ws.path(&format!("deployments/{env}/registry.json")) else { continue };
+            let Ok(text) = std::fs::read_to_string(&path) else { continue };
+            let Ok(registry) = serde_json::from_str::<Value>(&text) else { continue };
+            let resources = registry.get("resources").and_then(Value::as_array).cloned().unwrap_or_default();
+            e.reviewed.push(format!("deployments/{env}/registry.json ({} resources)", resources.len()));
+            for r in resources {
+                if let Some(name) = r.get("address").and_then(Value::as_str).and_then(|a| a.rsplit('.').next()) {
+                    e.taken.insert(name.replace('_', "-"));
+                }
+            }
+        }
+        for design in super::engineer::list_designs(ws) {
+            if let Ok((_, spec)) = super::engineer::load_design(ws, &design) {
+                e.reviewed.push(format!("designs/{design}"));
+                e.taken.extend(spec.components.iter().map(|c| c.name.clone()));
+            }
+        }
+        e
+    }
+}
+
+/// Words of the feature, lowercased, for phrase matching.
+fn words(feature: &str) -> Vec<String> {
+    feature
+        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/'))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+fn mentions(words: &[String], phrase: &str) -> bool {
+    let parts: Vec<&str> = phrase.split(' ').collect();
+    words.windows(parts.len()).any(|w| w.iter().zip(&parts).all(|(a, b)| a == b))
+}
+
+/// Picks components for a feature. Pure.
+pub fn choose(feature: &str, existing: &Existing) -> Result<(DesignSpec, Vec<String>, Vec<String>, Vec<(String, &'static str, &'static str)>), Error> {
+    let w = words(feature);
+    let mut chosen: Vec<&Rule> = RULES.iter().filter(|r| r.phrases.iter().any(|p| mentions(&w, p))).collect();
+    // "SQL" inside "NoSQL" is handled by whole words; a DynamoDB request is not also a PostgreSQL one.
+    if chosen.iter().any(|r| r.kind == ComponentKind::DynamodbTable) && !["postgres", "postgresql", "relational", "rds", "sql"].iter().any(|p| mentions(&w, p)) {
+        chosen.retain(|r| r.kind != ComponentKind::RdsPostgres);
+    }
+    // The static site holds its own bucket; "site assets" alone does not ask for another.
+    if chosen.iter().any(|r| r.kind == ComponentKind::StaticSite) && !["upload", "uploads", "files", "file storage", "bucket", "backups", "documents", "media", "attachments"].iter().any(|p| mentions(&w, p)) {
+        chosen.retain(|r| r.kind != ComponentKind::S3Bucket);
+    }
+    if chosen.is_empty() {
+        let examples: Vec<&str> = RULES.iter().map(|r| r.phrases[0]).collect();
+        return Err(Error::bad_input("feature", format!("no catalog component matches \"{feature}\""), Some(format!("a request naming what to build, e.g. {}", examples.join(", ")))));
+    }
+    let mut components: Vec<Component> = Vec::new();
+    let mut reasons: Vec<(String, &'static str, &'static str)> = Vec::new();
+    let mut reused = Vec::new();
+    let mut renamed = Vec::new();
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut add = |kind: ComponentKind, base: &str, settings: serde_json::Map<String, Value>, rule: Option<&Rule>, components: &mut Vec<Component>, reasons: &mut Vec<(String, &'static str, &'static str)>| -> String {
+        // Reuse an existing resource of the same kind where there is exactly one.
+        let existing_one = existing.by_type.get(kind.primary_type()).filter(|v| v.len() == 1).map(|v| v[0].clone());
+        let mut name = base.to_string();
+        let mut n = 2;
+        while used.contains(&name) || (existing.taken.contains(&name) && existing_one.is_none()) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        if name != base {
+            renamed.push(format!("{base} → {name} (the name is taken)"));
+        }
+        if let Some(address) = &existing_one {
+            reused.push(format!("{} reuses {address}", kind.as_str()));
+        }
+        used.insert(name.clone());
+        components.push(Component { kind, name: name.clone(), settings, existing: existing_one });
+        if let Some(rule) = rule {
+            reasons.push((name.clone(), rule.requirement, rule.why));
+        }
+        name
+    };
+    let kms = chosen.iter().find(|r| r.kind == ComponentKind::KmsKey).map(|r| add(r.kind, r.name, Default::default(), Some(r), &mut components, &mut reasons));
+    let lambda_rule = RULES.iter().find(|r| r.kind == ComponentKind::LambdaFunction).expect("lambda rule");
+    for rule in &chosen {
+        let mut settings = serde_json::Map::new();
+        if let Some(k) = &kms {
+            if matches!(rule.kind, ComponentKind::S3Bucket | ComponentKind::DynamodbTable | ComponentKind::RdsPostgres | ComponentKind::SqsQueue | ComponentKind::SnsTopic | ComponentKind::Secret) {
+                settings.insert("kms_key".into(), json!(k));
+            }
+        }
+        match rule.kind {
+            ComponentKind::KmsKey => {}
+            ComponentKind::HttpApi => {
+                let handler = add(ComponentKind::LambdaFunction, "api-handler", Default::default(), Some(lambda_rule), &mut components, &mut reasons);
+                settings.insert("lambda".into(), json!(handler));
+                add(rule.kind, rule.name, settings, Some(rule), &mut components, &mut reasons);
+            }
+            ComponentKind::Schedule => {
+                let job = add(ComponentKind::LambdaFunction, "job", Default::default(), Some(lambda_rule), &mut components, &mut reasons);
+                settings.insert("lambda".into(), json!(job));
+                settings.insert("expression".into(), json!(schedule_expression(&w)));
+                add(rule.kind, rule.name, settings, Some(rule), &mut components, &mut reasons);
+            }
+            ComponentKind::LambdaFunction if components.iter().any(|c| c.kind == ComponentKind::LambdaFunction) => {}
+            ComponentKind::S3Bucket => {
+                let base = ["backups", "images", "documents", "media", "attachments"].into_iter().find(|p| mentions(&w, p)).unwrap_or(rule.name);
+                add(rule.kind, base, settings, Some(rule), &mut components, &mut reasons);
+            }
+            _ => {
+                add(rule.kind, rule.name, settings, Some(rule), &mut components, &mut reasons);
+            }
+        }
+    }
+    let spec = DesignSpec { version: 1, feature: feature.trim().to_string(), components };
+    Ok((spec, reused, renamed, reasons))
+}
+
+fn schedule_expression(w: &[String]) -> &'static str {
+    if mentions(w, "hourly") || mentions(w, "every hour") {
+        "rate(1 hour)"
+    } else if mentions(w, "nightly") {
+        "cron(0 3 * * ? *)"
+    } else if mentions(w, "weekly") {
+        "rate(7 days)"
+    } else {
+        "rate(1 day)"
+    }
+}
+
+/// `design infrastructure for user authentication` → `user-authentication`.
+pub fn slug(feature: &str) -> String {
+    let mut out = String::new();
+    for word in words(feature) {
+        let clean: String = word.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        if clean.is_empty() || matches!(clean.as_str(), "a" | "an" | "the" | "for" | "with" | "and" | "of" | "to" | "my" | "our") {
+            continue;
+        }
+        if out.len() + clean.len() + 1 > 60 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(&clean);
+    }
+    if out.is_empty() { "design".into() } else { out }
+}
+
+fn security_notes(kind: ComponentKind) -> &'static str {
+    match kind {
+        ComponentKind::S3Bucket => "Public access blocked at the bucket; ACLs disabled (bucket owner enforced); server-side encryption; versioning; TLS-only bucket policy.",
+        ComponentKind::LambdaFunction => "Own IAM role with only the basic logging and X-Ray policies; add data-access permissions per resource, never `*`; no secrets in environment variables (read them from Secrets Manager).",
+        ComponentKind::HttpApi => "Access logging to CloudWatch; throttling on the default route; add a JWT authorizer (e.g. the Cognito pool) before exposing private routes.",
+        ComponentKind::DynamodbTable => "Encryption at rest; point-in-time recovery; deletion protection.",
+        ComponentKind::RdsPostgres => "Not publicly accessible; storage encrypted; master password generated and kept in Secrets Manager by RDS; IAM authentication; backups kept; deletion protection; runs in the default VPC's subnets unless a subnet group is added.",
+        ComponentKind::SqsQueue => "Server-side encryption; dead-letter queue so poison messages do not loop.",
+        ComponentKind::SnsTopic => "Encrypted with KMS; restrict subscriptions with a topic policy before adding cross-account subscribers.",
+        ComponentKind::CognitoUserPool => "Strong password policy; MFA (TOTP) available; user existence errors hidden; deletion protection; client without a secret for browser apps.",
+        ComponentKind::StaticSite => "Bucket stays private (CloudFront origin access control); HTTPS enforced; the default CloudFront certificate allows older TLS versions — add a custom domain with an ACM certificate to enforce TLS 1.2.",
+        ComponentKind::Schedule => "The rule may invoke only its Lambda function (lambda permission scoped to the rule ARN).",
+        ComponentKind::KmsKey => "Automatic yearly rotation; 30-day deletion window.",
+        ComponentKind::Secret => "The value is set outside Terraform (console, CLI or a rotation function), so it is never in code or state.",
+    }
+}
+
+fn questions(spec: &DesignSpec) -> Vec<String> {
+    let mut q = vec!["Expected load (requests per month, data volume)? The cost estimate uses default usage assumptions.".to_string()];
+    for c in &spec.components {
+        let text = match c.kind {
+            ComponentKind::RdsPostgres => "Which VPC and subnets should the database use (default VPC otherwise)? Is Multi-AZ needed in prod?",
+            ComponentKind::HttpApi => "Which routes need authentication, and by what (Cognito JWT, IAM)?",
+            ComponentKind::StaticSite => "Is there a custom domain (needs an ACM certificate in us-east-1)?",
+            ComponentKind::S3Bucket => "How long must files be kept, and should old versions expire sooner than 90 days?",
+            ComponentKind::CognitoUserPool => "Which sign-in providers besides email (Google, SAML)? Callback URLs of the app?",
+            ComponentKind::LambdaFunction => "Runtime and memory: Python 3.12 with 256 MB assumed.",
+            ComponentKind::Schedule => "Is the schedule right (UTC)?",
+            _ => continue,
+        };
+        if !q.iter().any(|x| x == text) {
+            q.push(text.to_string());
+        }
+    }
+    q
+}
+
+/// Renders the design document. Pure.
+pub fn render(spec: &DesignSpec, reasons: &[(String, &str, &str)], existing: &Existing, reused: &[String], renamed: &[String], cost: Option<&str>) -> Result<String, Error> {
+    let mut doc = String::new();
+    doc.push_str(&format!("# Design: {}\n\n", spec.feature));
+    doc.push_str("Written by `faber-cloud architect`. Edit the design block at the end to change what `engineer` generates; the rest of this document is for people.\n\n");
+    doc.push_str("## Requirements as understood\n\n");
+    doc.push_str(&format!("- The request: \"{}\".\n", spec.feature));
+    for (_, requirement, _) in reasons {
+        let line = format!("- {requirement}\n");
+        if !doc.contains(&line) {
+            doc.push_str(&line);
+        }
+    }
+    doc.push_str("\n## Existing infrastructure reviewed\n\n");
+    if existing.reviewed.is_empty() {
+        doc.push_str("- Nothing yet: no Terraform directory, registry or earlier design.\n");
+    }
+    for r in &existing.reviewed {
+        doc.push_str(&format!("- {r}\n"));
+    }
+    for r in reused.iter().chain(renamed) {
+        doc.push_str(&format!("- {r}\n"));
+    }
+    doc.push_str("\n## Components\n\n| name | type | why |\n|---|---|---|\n");
+    for c in &spec.components {
+        let why = reasons.iter().find(|(n, _, _)| *n == c.name).map(|(_, _, w)| *w).unwrap_or("");
+        let why = match &c.existing {
+            Some(address) => format!("Reuses {address}. {why}"),
+            None => why.to_string(),
+        };
+        doc.push_str(&format!("| {} | {} | {} |\n", c.name, c.kind.as_str(), why));
+    }
+    doc.push_str("\n## Settings\n\n");
+    for (i, c) in spec.components.iter().enumerate() {
+        doc.push_str(&format!("### {} ({})\n\n", c.name, c.kind.as_str()));
+        let settings = catalog::effective_settings(i, c)?;
+        if let Value::Object(map) = settings {
+            for (k, v) in map {
+                doc.push_str(&format!("- `{k}`: {}\n", if v.is_null() { "—".to_string() } else { v.to_string() }));
+            }
+        }
+        doc.push('\n');
+    }
+    doc.push_str("## Security considerations\n\n");
+    let kinds: BTreeSet<ComponentKind> = spec.components.iter().map(|c| c.kind).collect();
+    for kind in kinds {
+        doc.push_str(&format!("- **{}**: {}\n", kind.as_str(), security_notes(kind)));
+    }
+    doc.push_str("\n## Monthly cost estimate\n\n");
+    doc.push_str(cost.unwrap_or("Not estimated here: run `faber-cloud infra test` after `engineer` for the priced estimate."));
+    doc.push_str("\n\n## Open questions\n\n");
+    for q in questions(spec) {
+        doc.push_str(&format!("- {q}\n"));
+    }
+    doc.push_str(&format!("\n## Design block\n\n```{BLOCK_TAG}\n"));
+    doc.push_str(&serde_json::to_string_pretty(spec).expect("designs serialise"));
+    doc.push_str("\n```\n");
+    Ok(doc)
+}
+
+/// Designs a feature and writes `designs/{slug}.md` (a new name if taken).
+pub fn run(ws: &Workspace, config: &Config, feature: &str, cost: impl Fn(&DesignSpec) -> Option<(f64, String)>) -> Result<ArchitectReport, Error> {
+    let existing = Existing::review(ws, config);
+    let (spec, reused, renamed, reasons) = choose(feature, &existing)?;
+    let estimate = cost(&spec);
+    let doc = render(&spec, &reasons, &existing, &reused, &renamed, estimate.as_ref().map(|(_, text)| text.as_str()))?;
+    // Round-trip: what engineer will read must be what was written.
+    DesignSpec::from_markdown(&doc)?;
+    let base = slug(feature);
+    let mut name = base.clone();
+    let mut n = 2;
+    while ws.path(&format!("designs/{name}.md"))?.exists() {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    let path = ws.path(&format!("designs/{name}.md"))?;
+    ws.write_atomic(&path, doc.as_bytes())?;
+    Ok(ArchitectReport {
+        design: format!("{name}.md"),
+        path,
+        components: spec.components.iter().map(|c| json!({"name": c.name, "type": c.kind.as_str(), "existing": c.existing})).collect(),
+        reused,
+        renamed,
+        open_questions: questions(&spec),
+        monthly_cost: estimate.map(|(total, _)| total),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(feature: &str) -> Vec<(&'static str, String)> {
+        let (spec, ..) = choose(feature, &Existing::default()).unwrap();
+        spec.components.iter().map(|c| (c.kind.as_str(), c.name.clone())).collect()
+    }
+
+    #[test]
+    fn keywords_choose_components() {
+        assert_eq!(kinds("an S3 bucket for user uploads"), [("s3_bucket", "uploads".to_string())]);
+        assert_eq!(kinds("API service"), [("lambda_function", "api-handler".into()), ("http_api", "api".into())]);
+        assert_eq!(kinds("user authentication"), [("cognito_user_pool", "users".into())]);
+        assert_eq!(kinds("a nightly scheduled job"), [("lambda_function", "job".into()), ("schedule", "schedule".into())]);
+        assert_eq!(kinds("static website"), [("static_site", "web".into())]);
+        assert_eq!(kinds("a DynamoDB table for sessions"), [("dynamodb_table", "items".into())]);
+        assert_eq!(kinds("a PostgreSQL database"), [("rds_postgres", "db".into())]);
+        let all = kinds("API service with user uploads, user authentication, a postgres database, a queue and notifications, encrypted with KMS");
+        let names: Vec<&str> = all.iter().map(|(k, _)| *k).collect();
+        assert_eq!(names, ["kms_key", "s3_bucket", "lambda_function", "http_api", "cognito_user_pool", "rds_postgres", "sqs_queue", "sns_topic"]);
+        let (spec, ..) = choose("uploads encrypted with a customer managed key", &Existing::default()).unwrap();
+        assert_eq!(spec.component("uploads").unwrap().settings.get("kms_key"), Some(&json!("data-key")));
+        assert!(choose("make it nice", &Existing::default()).is_err());
+    }
+
+    #[test]
+    fn existing_names_are_avoided_and_resources_reused() {
+        let mut existing = Existing::default();
+        existing.taken.insert("uploads".into());
+        let (spec, _, renamed, _) = choose("user uploads", &existing).unwrap();
+        assert_eq!(spec.components[0].name, "uploads-2");
+        assert_eq!(renamed.len(), 1);
+        existing.by_type.insert("aws_cognito_user_pool".into(), vec!["aws_cognito_user_pool.main".into()]);
+        let (spec, reused, ..) = choose("login for users", &existing).unwrap();
+        assert_eq!(spec.components[0].existing.as_deref(), Some("aws_cognito_user_pool.main"));
+        assert_eq!(reused.len(), 1);
+    }
+
+    #[test]
+    fn slugs_are_safe() {
+        assert_eq!(slug("user authentication"), "user-authentication");
+        assert_eq!(slug("../../etc/passwd"), "etcpasswd");
+        assert_eq!(slug("an S3 bucket for user uploads"), "s3-bucket-user-uploads");
+        assert_eq!(slug("!!!"), "design");
+        assert!(slug(&"word ".repeat(40)).len() <= 60);
+    }
+
+    #[test]
+    fn the_document_round_trips() {
+        let existing = Existing::default();
+        let (spec, reused, renamed, reasons) = choose("API service with user uploads", &existing).unwrap();
+        let doc = render(&spec, &reasons, &existing, &reused, &renamed, None).unwrap();
+        for heading in ["## Requirements as understood", "## Components", "## Settings", "## Security considerations", "## Monthly cost estimate", "## Open questions", "```json faber-design"] {
+            assert!(doc.contains(heading), "{heading}");
+        }
+        assert_eq!(DesignSpec::from_markdown(&doc).unwrap(), spec);
+    }
+}
