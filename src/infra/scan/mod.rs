@@ -5,6 +5,9 @@
 //! Pure: the checks read a `Module` and return findings; loading files and
 //! running external scanners happen at the edges.
 
+pub mod compliance;
+pub mod cost;
+
 use serde::{Deserialize, Serialize};
 
 /// How bad a finding is. Ordered: `Critical > High > Medium > Low > Info`.
