@@ -395,6 +395,35 @@ pub fn render(spec: &DesignSpec, reasons: &[(String, &str, &str)], existing: &Ex
     Ok(doc)
 }
 
+/// The design's monthly estimate: its Terraform rendered and priced with the
+/// default usage assumptions; returns the total and a markdown section.
+pub fn estimate(config: &Config, spec: &DesignSpec) -> Option<(f64, String)> {
+    use crate::infra::scan::cost::{self, CostStatus, PriceTable, Usage};
+    let files = super::engineer::render(config, spec).ok()?;
+    let module = tf::load_sources(&[("main.tf".to_string(), files.get("main.tf")?.clone())]).ok()?;
+    let region = config.aws().map(|a| a.region.clone()).unwrap_or_else(|| "us-east-1".into());
+    let e = cost::estimate(&module, PriceTable::embedded(), &Usage::default(), &region);
+    let mut text = format!("**{}**
+
+| resource | monthly | basis |
+|---|---|---|
+", e.summary());
+    for r in e.resources.iter().filter(|r| r.status == CostStatus::Priced) {
+        let parts: Vec<String> = r.components.iter().map(|c| format!("{} {} {}", c.quantity, c.unit, c.name)).collect();
+        text.push_str(&format!("| {} | ${:.2} | {} |
+", r.address, r.monthly, parts.join("; ")));
+    }
+    let unpriced: Vec<String> = e.resources.iter().filter(|r| r.status == CostStatus::Unpriced).map(|r| format!("{} ({})", r.address, r.reason.clone().unwrap_or_default())).collect();
+    if !unpriced.is_empty() {
+        text.push_str(&format!("
+Not priced: {}.
+", unpriced.join(", ")));
+    }
+    text.push_str(&format!("
+Usage is assumed (a small workload; free tiers not applied) and prices are {} as of {}. Override usage with a usage file when testing.", e.table_source, e.table_date));
+    Some((e.monthly_total, text))
+}
+
 /// Designs a feature and writes `designs/{slug}.md` (a new name if taken).
 pub fn run(ws: &Workspace, config: &Config, feature: &str, cost: impl Fn(&DesignSpec) -> Option<(f64, String)>) -> Result<ArchitectReport, Error> {
     let existing = Existing::review(ws, config);

@@ -140,10 +140,11 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
         InfraOperation::Architect => {
             let feature = req.feature.as_deref().ok_or_else(|| Error::bad_input("feature", "is required for architect: describe what to build", None))?;
             let config = app.config()?;
-            let report = architect::run(app.workspace(), &config, feature, |_| None)?;
+            let report = architect::run(app.workspace(), &config, feature, |spec| architect::estimate(&config, spec))?;
             let names: Vec<String> = report.components.iter().map(|c| format!("{} ({})", c["name"].as_str().unwrap_or(""), c["type"].as_str().unwrap_or(""))).collect();
+            let cost = report.monthly_cost.map(|c| format!(" Estimated ${c:.2}/month at default usage.")).unwrap_or_default();
             let summary = format!(
-                "Wrote designs/{} with {} component(s): {}. Review it (edit the design block if needed), then run engineer.",
+                "Wrote designs/{} with {} component(s): {}.{cost} Review it (edit the design block if needed), then run engineer.",
                 report.design,
                 names.len(),
                 names.join(", ")
