@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use crate::app::{App, ConfigRequest, DirectorRequest, Reply, SelftestRequest};
 use crate::error::Error;
 use crate::infra::InfraRequest;
+use crate::infra::scan::security::ScanOptions;
+use crate::infra::scan::{RunOptions, ScanReport, Severity};
 use crate::ops::OpsRequest;
 use crate::workspace::{Locate, Workspace};
 
@@ -45,6 +47,28 @@ pub enum Command {
     },
     /// Configuration: faber-cloud config init --provider aws --iac terraform.
     Config(ConfigRequest),
+    /// Mine log templates from a file, one message per line.
+    Patterns {
+        /// The file to read: one log message per line.
+        file: PathBuf,
+    },
+    /// Security scan of a Terraform directory or plan JSON: faber-cloud scan infrastructure/terraform.
+    Scan {
+        /// A directory of .tf files, or a plan in JSON form (terraform show -json plan.tfplan > plan.json).
+        path: PathBuf,
+        /// Output: one line per finding (text), the full report (json), or SARIF 2.1.0 for code scanning (sarif).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ScanFormat,
+        /// Exit 1 when any finding is at or above this severity.
+        #[arg(long, value_enum, default_value = "high")]
+        fail_on: Severity,
+        /// Variable values for a directory scan (a .tfvars file).
+        #[arg(long, value_name = "FILE")]
+        tfvars: Option<PathBuf>,
+        /// Do not run Checkov / Trivy / tfsec even when they are installed.
+        #[arg(long)]
+        no_external: bool,
+    },
     /// Test only (FABER_CLOUD_SELFTEST=1): a harmless operation through the confirmation gate.
     #[command(hide = true)]
     GateSelftest(SelftestRequest),
@@ -92,6 +116,14 @@ async fn run(cli: Cli) -> i32 {
         Command::Ops(req) => crate::ops::run(&app, req).await,
         Command::Confirm { operation_id, response } => app.confirm(operation_id, response).await,
         Command::Config(req) => app.config_action(req).await,
+        Command::Patterns { file } => crate::ops::mine_file(file),
+        Command::Scan { path, format, fail_on, tfvars, no_external } => {
+            let result = match configured_suppressions(&app) {
+                Ok(scan) => crate::infra::scan::run_scan(path, &RunOptions { tfvars: tfvars.clone(), external: !no_external, scan }).await,
+                Err(e) => Err(e),
+            };
+            return print_scan(cli.json, *format, *fail_on, result);
+        }
         Command::GateSelftest(req) => {
             if std::env::var(crate::mcp::SELFTEST_ENV).as_deref() == Ok("1") {
                 app.selftest(req).await
@@ -101,6 +133,38 @@ async fn run(cli: Cli) -> i32 {
         }
     };
     print(cli.json, result)
+}
+
+/// How `faber-cloud scan` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScanFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+/// The project's `scan.suppress` list from devops.json; none when there is no devops.json.
+fn configured_suppressions(app: &App) -> Result<ScanOptions, Error> {
+    match app.config() {
+        Ok(config) => Ok(config.scan.unwrap_or_default()),
+        Err(Error::Config(crate::config::ConfigError::Missing { .. })) => Ok(ScanOptions::default()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Prints a scan report; exit 1 when a finding reaches `fail_on`, 2 on bad input.
+fn print_scan(json: bool, format: ScanFormat, fail_on: Severity, result: Result<ScanReport, Error>) -> i32 {
+    let format = if json && format == ScanFormat::Text { ScanFormat::Json } else { format };
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => return print(format != ScanFormat::Text, Err(e)),
+    };
+    match format {
+        ScanFormat::Text => println!("{}", report.text()),
+        ScanFormat::Json => println!("{}", serde_json::to_string_pretty(&report).expect("reports serialise")),
+        ScanFormat::Sarif => println!("{}", serde_json::to_string_pretty(&report.sarif()).expect("SARIF serialises")),
+    }
+    i32::from(report.fails(fail_on))
 }
 
 fn print(json: bool, result: Result<Reply, Error>) -> i32 {

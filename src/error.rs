@@ -26,6 +26,9 @@ pub enum Error {
     /// The operation ran and failed.
     #[error("{0}")]
     Failed(String),
+    /// A check ran and found the input invalid; the body is its full report.
+    #[error("{summary}")]
+    Invalid { summary: String, body: Box<serde_json::Value> },
     /// The director routed the request, and the operation then failed.
     #[error("routed to {} {} (env {}): {source}", routed.target.manager(), routed.target.operation(), routed.env)]
     AfterRouting { routed: Box<Intent>, source: Box<Error> },
@@ -45,6 +48,9 @@ pub struct ErrorBody {
     /// Where the director sent the request before the operation failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub routed: Option<serde_json::Value>,
+    /// The full report of a check that found problems.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<serde_json::Value>,
 }
 
 impl Error {
@@ -76,6 +82,7 @@ impl Error {
             Error::Gate(e) if e.is_bad_input() => "bad_input",
             Error::Gate(_) => "gate",
             Error::Failed(_) => "failed",
+            Error::Invalid { .. } => "invalid",
             Error::AfterRouting { source, .. } => source.kind(),
         }
     }
@@ -96,7 +103,11 @@ impl Error {
             Error::Config(ConfigError::Invalid { problems, .. }) => Some(problems.clone()),
             _ => None,
         };
-        ErrorBody { kind: self.kind(), field, accepted, message: self.to_string(), problems, routed: None }
+        let report = match self {
+            Error::Invalid { body, .. } => Some((**body).clone()),
+            _ => None,
+        };
+        ErrorBody { kind: self.kind(), field, accepted, message: self.to_string(), problems, routed: None, report }
     }
 }
 

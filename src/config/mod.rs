@@ -31,6 +31,9 @@ pub struct Config {
     pub tagging: Tagging,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safety: Option<Safety>,
+    /// Security scan settings: suppressions that hold for the whole project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<crate::infra::scan::security::ScanOptions>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -326,6 +329,7 @@ impl Config {
             .into(),
             tagging: Tagging::default(),
             safety: None,
+            scan: None,
         }
     }
 
@@ -369,6 +373,11 @@ impl Config {
             && (ttl == 0 || ttl > 24 * 60) {
                 p.add("safety.confirmation_ttl_minutes", "must be between 1 and 1440");
             }
+        for (i, s) in self.scan.iter().flat_map(|s| s.suppress.iter()).enumerate() {
+            if s.reason.trim().is_empty() {
+                p.add(format!("scan.suppress[{i}].reason"), "must say why the finding is acceptable");
+            }
+        }
         for name in self.tagging.required.names() {
             if name.is_empty() || name.len() > 128 {
                 p.add("tagging.required", format!("tag name \"{name}\" must be 1 to 128 characters"));

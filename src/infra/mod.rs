@@ -11,14 +11,16 @@ pub mod design;
 pub mod engineer;
 pub mod hclfmt;
 pub mod scan;
+pub mod test;
 pub mod tf;
+pub mod validate;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::app::{App, Reply};
 use crate::error::Error;
-use crate::validate;
+use crate::validate as input;
 
 /// The operations of `infra-manager`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
@@ -124,13 +126,13 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
     let operation = req.operation.ok_or_else(|| Error::bad_input("operation", "is required", Some(accepted())))?;
     let env = app.resolve_env(req.env.as_deref())?;
     if let Some(feature) = &req.feature {
-        validate::text("feature", feature, 2000)?;
+        input::text("feature", feature, 2000)?;
     }
     if let Some(design) = &req.design {
-        validate::design_name(design)?;
+        input::design_name(design)?;
     }
     if let Some(error) = &req.error {
-        validate::text("error", error, 20_000)?;
+        input::text("error", error, 20_000)?;
     }
     if let Some(phase) = &req.phase
         && !matches!(phase.as_str(), "pre-deployment" | "post-deployment") {
@@ -169,9 +171,37 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
             );
             Ok(Reply::ok(summary, serde_json::to_value(&report).expect("reports serialise")))
         }
-        InfraOperation::ValidateConfig
-        | InfraOperation::Test
-        | InfraOperation::PreviewChanges
+        InfraOperation::ValidateConfig => {
+            let config = app.config()?;
+            let options = config.scan.clone().unwrap_or_default();
+            let report = validate::run(app.workspace().project_dir(), &config, &env, &options).await?;
+            let worst = report.diagnostics.first().map(|d| format!(" Worst: {} {} at {}:{}.", d.severity.as_str(), d.rule_id, d.file, d.line)).unwrap_or_default();
+            let summary = format!(
+                "{} for env {env}: {} file(s), {} resource(s), {} diagnostic(s); {}.{worst}",
+                if report.valid { "Valid" } else { "Invalid" },
+                report.files.len(),
+                report.resources,
+                report.diagnostics.len(),
+                report.terraform.detail
+            );
+            let body = serde_json::to_value(&report).expect("reports serialise");
+            if report.valid { Ok(Reply::ok(summary, body)) } else { Err(Error::Invalid { summary, body: Box::new(body) }) }
+        }
+        InfraOperation::Test if req.phase.as_deref() == Some("post-deployment") => Err(Error::not_available("infra-manager", "test --phase post-deployment", &env)),
+        InfraOperation::Test => {
+            let config = app.config()?;
+            let options = config.scan.clone().unwrap_or_default();
+            let report = test::run(app.workspace(), &config, &env, &options).await?;
+            let lines: Vec<String> = report.tests.iter().map(|t| format!("{:?} {}: {}", t.status, t.name, t.summary)).collect();
+            let summary = format!(
+                "Pre-deployment tests for {env}: {:?}.\n{}\nReport: {}",
+                report.overall_status,
+                lines.join("\n"),
+                report.report_path.display()
+            );
+            Ok(Reply::ok(summary, serde_json::to_value(&report).expect("reports serialise")))
+        }
+        InfraOperation::PreviewChanges
         | InfraOperation::Deploy
         | InfraOperation::ShowResources
         | InfraOperation::Debug => Err(Error::not_available("infra-manager", operation.as_str(), &env)),

@@ -4,8 +4,13 @@
 //! As in `infra`, one closed enum and one dispatch; operations not built yet
 //! answer "not available yet".
 
+pub mod patterns;
+
+use std::path::Path;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::app::{App, Reply};
 use crate::error::Error;
@@ -143,4 +148,20 @@ pub async fn run(app: &App, req: &OpsRequest) -> Result<Reply, Error> {
 
 fn accepted() -> String {
     OpsOperation::ALL.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// `faber-cloud patterns <file>`: mines the templates of a local file, one
+/// message per line (bytes that are not UTF-8 are replaced). Reads the file;
+/// the mining itself is `patterns::mine`. The body lists the templates by
+/// descending count, with 1-based line numbers, and each line's template id.
+pub fn mine_file(path: &Path) -> Result<Reply, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::bad_input("file", format!("cannot read {}: {e}", path.display()), None))?;
+    let mined = patterns::mine(&String::from_utf8_lossy(&bytes), patterns::MinerConfig::standard());
+    let templates: Vec<_> = mined
+        .templates
+        .iter()
+        .map(|t| json!({"id": t.id.0, "template": t.text, "count": t.count, "first_line": t.first_index + 1, "last_line": t.last_index + 1, "example": t.example}))
+        .collect();
+    let lines: Vec<u32> = mined.lines.iter().map(|id| id.0).collect();
+    Ok(Reply::ok(mined.summary(), json!({"templates": templates, "lines": lines})))
 }

@@ -26,7 +26,8 @@ const NAME_ATTRS: &[(&str, &str, &str)] = &[
     ("aws_secretsmanager_secret", "name", ""),
     ("aws_cloudwatch_metric_alarm", "alarm_name", ""),
     ("aws_kms_alias", "name", "alias/"),
-    ("aws_cloudwatch_log_group", "name", "/aws/lambda/"),
+    // Log group names are paths (`/aws/lambda/<function>`): the last segment is the name.
+    ("aws_cloudwatch_log_group", "name", "/"),
     ("aws_ecs_cluster", "name", ""),
     ("aws_ecs_service", "name", ""),
     ("aws_lb", "name", ""),
@@ -84,7 +85,10 @@ fn naming(module: &Module, config: &Config, env: &str, out: &mut Vec<Finding>) {
         let Some((_, attr, prefix)) = NAME_ATTRS.iter().find(|(kind, _, _)| *kind == r.kind) else { continue };
         // Unknown names (from other resources or unset variables) cannot be judged.
         let Some(Val::Str(name)) = r.get(attr) else { continue };
-        let name = name.strip_prefix(prefix).unwrap_or(name);
+        let name = match *prefix {
+            "/" => name.rsplit('/').next().unwrap_or(name),
+            prefix => name.strip_prefix(prefix).unwrap_or(name),
+        };
         if !matches_pattern(pattern_text, &values, name) {
             let example = pattern::substitute(pattern_text, &PatternValues { resource: Some("<resource>"), ..values }).unwrap_or_default();
             out.push(finding(

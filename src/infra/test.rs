@@ -1,0 +1,239 @@
+//! test (pre-deployment): validation, the security scan, the cost estimate
+//! against the environment's `cost_threshold`, and naming/tag compliance,
+//! written to `test-reports/{env}/{timestamp}-pre-deployment.json`.
+//!
+//! The verdict: FAIL on any CRITICAL, 3 or more HIGH, a validation failure or
+//! a cost over the threshold; WARN on 1–2 HIGH, 5 or more MEDIUM, or a cost at
+//! 80–100 % of the threshold; PASS otherwise.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::infra::scan::cost::{self, BudgetStatus, PriceTable, Usage};
+use crate::infra::scan::security::ScanOptions;
+use crate::infra::scan::{Finding, Severity, compliance};
+use crate::infra::validate;
+use crate::workspace::Workspace;
+
+/// The usage file the cost estimate reads when present (schema in README).
+pub const USAGE_FILE: &str = "usage.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TestResult {
+    pub name: &'static str,
+    pub status: Status,
+    pub duration_ms: u128,
+    pub summary: String,
+    pub details: Value,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Counts {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+    pub suppressed: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TestReport {
+    pub env: String,
+    pub phase: &'static str,
+    pub timestamp: String,
+    pub directory: PathBuf,
+    pub overall_status: Status,
+    pub summary: Counts,
+    pub monthly_cost: f64,
+    pub cost_threshold: Option<f64>,
+    pub tests: Vec<TestResult>,
+    pub recommendations: Vec<String>,
+    pub report_path: PathBuf,
+}
+
+fn counts(findings: &[&Finding], suppressed: usize) -> Counts {
+    let mut c = Counts { suppressed, ..Counts::default() };
+    for f in findings {
+        *match f.severity {
+            Severity::Critical => &mut c.critical,
+            Severity::High => &mut c.high,
+            Severity::Medium => &mut c.medium,
+            Severity::Low => &mut c.low,
+            Severity::Info => &mut c.info,
+        } += 1;
+    }
+    c
+}
+
+/// The verdict of the findings alone (pure).
+pub fn verdict(c: &Counts) -> Status {
+    if c.critical > 0 || c.high >= 3 {
+        Status::Fail
+    } else if c.high > 0 || c.medium >= 5 {
+        Status::Warn
+    } else {
+        Status::Pass
+    }
+}
+
+/// Runs the pre-deployment tests for `env` and writes the report.
+pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &ScanOptions) -> Result<TestReport, Error> {
+    let dir = validate::directory(ws.project_dir(), config)?;
+    let mut tests = Vec::new();
+    let mut recommendations = Vec::new();
+
+    // 1. Validation (syntax + terraform validate).
+    let started = Instant::now();
+    let (files, syntax) = validate::syntax(&dir)?;
+    if files.is_empty() {
+        return Err(Error::bad_input("handlers.iac.terraform.directory", format!("{} holds no .tf file", dir.display()), Some("run engineer first".into())));
+    }
+    let binary = config.handlers.iac.terraform.as_ref().and_then(|t| t.binary.clone()).unwrap_or_else(|| "terraform".into());
+    let (terraform, tf_diags) = if syntax.is_empty() { validate::terraform_validate(&dir, &binary).await } else { (validate::TerraformCheck { status: "not_run", detail: "syntax errors first".into() }, Vec::new()) };
+    let errors: Vec<&Finding> = syntax.iter().chain(tf_diags.iter().filter(|d| d.rule_id == "TF_VALIDATE")).collect();
+    let validation_status = if errors.is_empty() { Status::Pass } else { Status::Fail };
+    if validation_status == Status::Fail {
+        recommendations.push("Fix the validation errors first: nothing else is meaningful until the configuration is valid.".into());
+    }
+    tests.push(TestResult {
+        name: "validation",
+        status: validation_status,
+        duration_ms: started.elapsed().as_millis(),
+        summary: format!("{} file(s); {} error(s); {}", files.len(), errors.len(), terraform.detail),
+        details: json!({"files": files, "terraform": terraform, "errors": errors}),
+    });
+    if validation_status == Status::Fail {
+        return finish(ws, config, env, dir, tests, recommendations, Counts::default(), 0.0);
+    }
+    let module = validate::load(&dir, config, env)?;
+
+    // 2. Security.
+    let started = Instant::now();
+    let scan = crate::infra::scan::security::scan(&module, scan_options);
+    let security_findings: Vec<&Finding> = scan.findings.iter().collect();
+    let security_counts = counts(&security_findings, scan.suppressed.len());
+    let security_status = verdict(&security_counts);
+    for f in scan.findings.iter().filter(|f| f.severity >= Severity::High) {
+        recommendations.push(format!("{} {} ({}): {}", f.severity.as_str(), f.rule_id, f.resource, f.fix));
+    }
+    tests.push(TestResult {
+        name: "security",
+        status: security_status,
+        duration_ms: started.elapsed().as_millis(),
+        summary: format!("{} rule(s); {} critical, {} high, {} medium, {} low; {} suppressed", scan.rules_run, security_counts.critical, security_counts.high, security_counts.medium, security_counts.low, security_counts.suppressed),
+        details: json!({"rules_run": scan.rules_run, "findings": scan.findings, "suppressed": scan.suppressed}),
+    });
+
+    // 3. Cost.
+    let started = Instant::now();
+    let table = PriceTable::embedded();
+    let usage_path = ws.root().join(USAGE_FILE);
+    let usage = if usage_path.is_file() { Usage::load(&usage_path, table).map_err(Error::from)? } else { Usage::default() };
+    let region = config.aws().map(|a| a.region.clone()).unwrap_or_else(|| "us-east-1".into());
+    let estimate = cost::estimate(&module, table, &usage, &region);
+    let threshold = config.environment(env)?.cost_threshold;
+    let budget = cost::budget_check(estimate.monthly_total, threshold);
+    let cost_status = match budget {
+        BudgetStatus::Fail { .. } => Status::Fail,
+        BudgetStatus::Warn { .. } => Status::Warn,
+        BudgetStatus::Pass { .. } => Status::Pass,
+    };
+    if cost_status != Status::Pass {
+        recommendations.push(format!("Estimated {:.2} USD/month against a threshold of {:.2}: right-size the largest items or raise environments.{env}.cost_threshold.", estimate.monthly_total, threshold.unwrap_or(0.0)));
+    }
+    if estimate.unpriced_count > 0 {
+        recommendations.push(format!("{} resource(s) could not be priced; their cost is not in the total.", estimate.unpriced_count));
+    }
+    tests.push(TestResult {
+        name: "cost",
+        status: cost_status,
+        duration_ms: started.elapsed().as_millis(),
+        summary: format!("{}; budget {}", estimate.summary(), budget.label()),
+        details: json!({"estimate": estimate, "budget": budget, "usage_file": usage_path.is_file().then_some(usage_path)}),
+    });
+
+    // 4. Compliance.
+    let started = Instant::now();
+    let compliance_findings = compliance::check(&module, config, env);
+    let compliance_refs: Vec<&Finding> = compliance_findings.iter().collect();
+    let compliance_counts = counts(&compliance_refs, 0);
+    let compliance_status = if compliance_findings.is_empty() { Status::Pass } else { verdict(&compliance_counts).max(Status::Warn) };
+    if !compliance_findings.is_empty() {
+        recommendations.push(format!("{} naming/tagging issue(s): see the compliance test.", compliance_findings.len()));
+    }
+    tests.push(TestResult {
+        name: "compliance",
+        status: compliance_status,
+        duration_ms: started.elapsed().as_millis(),
+        summary: format!("{} naming/tagging issue(s); required tags: {}", compliance_findings.len(), compliance::required_tags(config).join(", ")),
+        details: json!({"findings": compliance_findings}),
+    });
+
+    let all: Vec<&Finding> = scan.findings.iter().chain(compliance_findings.iter()).collect();
+    let summary = counts(&all, scan.suppressed.len());
+    finish(ws, config, env, dir, tests, recommendations, summary, estimate.monthly_total)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(ws: &Workspace, config: &Config, env: &str, dir: PathBuf, tests: Vec<TestResult>, recommendations: Vec<String>, summary: Counts, monthly_cost: f64) -> Result<TestReport, Error> {
+    let overall = tests.iter().map(|t| t.status).max().unwrap_or(Status::Pass).max(verdict(&summary));
+    let now = Utc::now();
+    let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let report_path = ws.path(&format!("test-reports/{env}/{stamp}-pre-deployment.json"))?;
+    let report = TestReport {
+        env: env.into(),
+        phase: "pre-deployment",
+        timestamp: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        directory: dir,
+        overall_status: overall,
+        summary,
+        monthly_cost,
+        cost_threshold: config.environment(env)?.cost_threshold,
+        tests,
+        recommendations,
+        report_path: report_path.clone(),
+    };
+    ws.write_json(&report_path, &report)?;
+    Ok(report)
+}
+
+/// Where reports of `env` are.
+pub fn reports_dir(ws: &Workspace, env: &str) -> Option<PathBuf> {
+    ws.path(&format!("test-reports/{env}")).ok().filter(|p: &PathBuf| Path::new(p).is_dir())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_table() {
+        let c = |critical, high, medium| Counts { critical, high, medium, ..Counts::default() };
+        for (counts, want) in [
+            (c(0, 0, 0), Status::Pass),
+            (c(0, 0, 4), Status::Pass),
+            (c(0, 0, 5), Status::Warn),
+            (c(0, 1, 0), Status::Warn),
+            (c(0, 2, 0), Status::Warn),
+            (c(0, 3, 0), Status::Fail),
+            (c(1, 0, 0), Status::Fail),
+        ] {
+            assert_eq!(verdict(&counts), want, "{counts:?}");
+        }
+    }
+}

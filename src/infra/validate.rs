@@ -1,0 +1,164 @@
+//! validate-config: every `.tf` file parsed (syntax errors with file:line),
+//! `terraform validate -json` when terraform is installed (said plainly when it
+//! is not), naming and required tags, and the security settings — one
+//! diagnostic per problem, each with file, line, rule and a fix hint.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::{Config, pattern};
+use crate::error::Error;
+use crate::iac::runner::{Cmd, RunError};
+use crate::infra::scan::security::{self, ScanOptions};
+use crate::infra::scan::{Finding, Severity, Suppressed, compliance};
+use crate::infra::tf::{self, Module, TfError};
+
+/// What `terraform validate` contributed.
+#[derive(Debug, Clone, Serialize)]
+pub struct TerraformCheck {
+    /// `ran`, `not_available`, or `failed`
+    pub status: &'static str,
+    pub detail: String,
+}
+
+/// The result of validate-config.
+#[derive(Debug, Serialize)]
+pub struct ValidateReport {
+    pub env: String,
+    pub directory: PathBuf,
+    pub files: Vec<String>,
+    /// No syntax error and no terraform validate error.
+    pub valid: bool,
+    pub terraform: TerraformCheck,
+    pub diagnostics: Vec<Finding>,
+    pub suppressed: Vec<Suppressed>,
+    pub resources: usize,
+}
+
+/// The Terraform directory of the project, which must exist.
+pub fn directory(project_dir: &Path, config: &Config) -> Result<PathBuf, Error> {
+    let tf = config.handlers.iac.terraform.as_ref().ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
+    let dir = project_dir.join(tf.directory.trim_start_matches("./"));
+    if !dir.is_dir() {
+        return Err(Error::bad_input("handlers.iac.terraform.directory", format!("{} does not exist", dir.display()), Some("run engineer first, or point directory at your Terraform".into())));
+    }
+    Ok(dir)
+}
+
+/// The environment's var file, when it exists.
+pub fn var_file(dir: &Path, config: &Config, env: &str) -> Option<PathBuf> {
+    let tf = config.handlers.iac.terraform.as_ref()?;
+    let name = pattern::substitute(&tf.var_file_pattern, &config.pattern_values(env)).ok()?;
+    let path = dir.join(name);
+    path.is_file().then_some(path)
+}
+
+fn diag(rule: &str, severity: Severity, file: &str, line: u32, title: &str, message: String, fix: &str, source: &str) -> Finding {
+    Finding {
+        rule_id: rule.into(),
+        severity,
+        title: title.into(),
+        checkov_id: None,
+        resource: String::new(),
+        file: file.into(),
+        line,
+        message,
+        fix: fix.into(),
+        source: source.into(),
+    }
+}
+
+/// Parses each file on its own, so every syntax error is reported, not only the first.
+pub fn syntax(dir: &Path) -> Result<(Vec<String>, Vec<Finding>), Error> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::bad_input("handlers.iac.terraform.directory", format!("{}: {e}", dir.display()), None))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "tf"))
+        .collect();
+    files.sort();
+    let mut names = Vec::new();
+    let mut out = Vec::new();
+    for path in files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
+        if let Err(TfError::Syntax { line, column, message, .. }) = tf::load_sources(&[(name.clone(), text)]) {
+            out.push(diag("HCL_SYNTAX", Severity::Critical, &name, line as u32, "Syntax error", format!("line {line}, column {column}: {message}"), "fix the syntax; `terraform fmt` points at the same place", "faber-cloud"));
+        }
+        names.push(name);
+    }
+    Ok((names, out))
+}
+
+/// `terraform init -backend=false` then `terraform validate -json`.
+pub async fn terraform_validate(dir: &Path, binary: &str) -> (TerraformCheck, Vec<Finding>) {
+    let init = Cmd::new(binary).args(["init", "-backend=false", "-input=false", "-no-color"]).cwd(dir).env("TF_IN_AUTOMATION", "1").timeout(Duration::from_secs(300));
+    match init.run().await {
+        Ok(_) => {}
+        Err(RunError::NotFound { program, hint }) => {
+            return (TerraformCheck { status: "not_available", detail: format!("{program} is not installed ({hint}); only faber-cloud's own parser checked the syntax") }, Vec::new());
+        }
+        Err(e) => return (TerraformCheck { status: "failed", detail: e.to_string() }, Vec::new()),
+    }
+    let validate = Cmd::new(binary).args(["validate", "-json", "-no-color"]).cwd(dir).env("TF_IN_AUTOMATION", "1").timeout(Duration::from_secs(300));
+    let out = match validate.output().await {
+        Ok(out) => out,
+        Err(e) => return (TerraformCheck { status: "failed", detail: e.to_string() }, Vec::new()),
+    };
+    let report: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => return (TerraformCheck { status: "failed", detail: format!("{} validate -json printed no JSON ({e}): {}", binary, crate::iac::runner::trim_stderr(&out.stderr)) }, Vec::new()),
+    };
+    let mut found = Vec::new();
+    for d in report["diagnostics"].as_array().into_iter().flatten() {
+        let severity = if d["severity"] == "error" { Severity::High } else { Severity::Low };
+        let file = d["range"]["filename"].as_str().unwrap_or("").to_string();
+        let line = d["range"]["start"]["line"].as_u64().unwrap_or(0) as u32;
+        let summary = d["summary"].as_str().unwrap_or("terraform validate").to_string();
+        let detail = d["detail"].as_str().unwrap_or("").to_string();
+        let mut f = diag("TF_VALIDATE", severity, &file, line, &summary, if detail.is_empty() { summary.clone() } else { format!("{summary}: {detail}") }, "see the message; terraform validate checks references, types and required arguments", "terraform");
+        if d["severity"] != "error" {
+            f.rule_id = "TF_VALIDATE_WARNING".into();
+        }
+        found.push(f);
+    }
+    let valid = report["valid"].as_bool().unwrap_or(false);
+    let detail = format!("{} validate: {} ({} error(s), {} warning(s))", binary, if valid { "valid" } else { "invalid" }, report["error_count"], report["warning_count"]);
+    (TerraformCheck { status: "ran", detail }, found)
+}
+
+/// Loads the module as `env` sees it (its var file applied).
+pub fn load(dir: &Path, config: &Config, env: &str) -> Result<Module, Error> {
+    tf::load_dir(dir, var_file(dir, config, env).as_deref()).map_err(|e| Error::bad_input("handlers.iac.terraform.directory", e.to_string(), None))
+}
+
+/// Runs validate-config for `env`.
+pub async fn run(project_dir: &Path, config: &Config, env: &str, suppress: &ScanOptions) -> Result<ValidateReport, Error> {
+    let dir = directory(project_dir, config)?;
+    let (files, mut diagnostics) = syntax(&dir)?;
+    if files.is_empty() {
+        return Err(Error::bad_input("handlers.iac.terraform.directory", format!("{} holds no .tf file", dir.display()), Some("run engineer first".into())));
+    }
+    let syntax_ok = diagnostics.is_empty();
+    let binary = config.handlers.iac.terraform.as_ref().and_then(|t| t.binary.clone()).unwrap_or_else(|| "terraform".into());
+    let (terraform, tf_diags) = if syntax_ok {
+        terraform_validate(&dir, &binary).await
+    } else {
+        (TerraformCheck { status: "not_run", detail: "skipped: fix the syntax errors first".into() }, Vec::new())
+    };
+    let terraform_ok = !tf_diags.iter().any(|d| d.rule_id == "TF_VALIDATE");
+    diagnostics.extend(tf_diags);
+    let mut suppressed = Vec::new();
+    let mut resources = 0;
+    if syntax_ok {
+        let module = load(&dir, config, env)?;
+        resources = module.resources.iter().filter(|r| !r.data).count();
+        diagnostics.extend(compliance::check(&module, config, env));
+        let scan = security::scan(&module, suppress);
+        diagnostics.extend(scan.findings);
+        suppressed = scan.suppressed;
+    }
+    diagnostics.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
+    Ok(ValidateReport { env: env.into(), directory: dir, files, valid: syntax_ok && terraform_ok, terraform, diagnostics, suppressed, resources })
+}
