@@ -89,13 +89,13 @@ async def test_director_routes_and_clarifies(configured, mode):
         r = await client.call_tool("director", {"request": "9", "clarification_id": cid})
         assert r.is_error and structured(r)["error"]["field"] == "request"
         assert "1 to 3" in text(r)
-        # Choice 2 runs validate-config, which is not built yet: a tool error that says so, with the routing.
-        r = await client.call_tool("director", {"request": "2", "clarification_id": cid})
+        # Choice 3 runs show-resources, which is not built yet: a tool error that says so, with the routing.
+        r = await client.call_tool("director", {"request": "3", "clarification_id": cid})
         assert r.is_error
         err = structured(r)["error"]
         assert err["kind"] == "not_available"
         assert "not available yet" in err["message"]
-        assert err["routed"]["operation"] == "validate-config"
+        assert err["routed"]["operation"] == "show-resources"
         # A clarification is answered once.
         r = await client.call_tool("director", {"request": "1", "clarification_id": cid})
         assert r.is_error and "already answered" in text(r)
