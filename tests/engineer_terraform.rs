@@ -9,6 +9,9 @@ use std::path::Path;
 use faber_cloud::config::{Config, InitOptions};
 use faber_cloud::infra::design::{ComponentKind, DesignSpec};
 use faber_cloud::infra::engineer;
+use faber_cloud::infra::scan::Severity;
+use faber_cloud::infra::scan::security::{self, ScanOptions};
+use faber_cloud::infra::tf;
 use faber_cloud::workspace::Workspace;
 use serde_json::json;
 use support::terraform::Terraform;
@@ -31,7 +34,18 @@ fn design_for(kind: ComponentKind) -> DesignSpec {
     DesignSpec::parse(&json!({"version": 1, "feature": format!("one {}", kind.as_str()), "components": components}).to_string()).unwrap()
 }
 
+/// Our own scanner finds nothing CRITICAL or HIGH in generated code, in any environment.
+fn scan_clean(dir: &Path, what: &str) {
+    for env in ["test", "prod"] {
+        let module = tf::load_dir(dir, Some(&dir.join(format!("{env}.tfvars")))).unwrap();
+        let result = security::scan(&module, &ScanOptions::default());
+        let serious: Vec<String> = result.findings.iter().filter(|f| f.severity >= Severity::High).map(|f| format!("{} {} {}: {}", f.severity.as_str(), f.rule_id, f.resource, f.message)).collect();
+        assert!(serious.is_empty(), "{what} ({env}): generated code has serious findings:\n{}", serious.join("\n"));
+    }
+}
+
 fn validate(tf: &Terraform, dir: &Path, what: &str) {
+    scan_clean(dir, what);
     let (code, out, err) = tf.run(dir, &["init", "-backend=false", "-input=false", "-no-color"]);
     assert_eq!(code, 0, "{what}: terraform init failed\n{out}\n{err}");
     let (code, out, err) = tf.run(dir, &["validate", "-json", "-no-color"]);

@@ -188,8 +188,19 @@ fn mentions(words: &[String], phrase: &str) -> bool {
     words.windows(parts.len()).any(|w| w.iter().zip(&parts).all(|(a, b)| a == b))
 }
 
+/// The components picked for a feature, and how.
+pub struct Chosen {
+    pub spec: DesignSpec,
+    /// "`kind` reuses `address`" lines.
+    pub reused: Vec<String>,
+    /// "`base` → `name`" lines for names that were taken.
+    pub renamed: Vec<String>,
+    /// (component name, requirement, why) per chosen component.
+    pub reasons: Vec<(String, &'static str, &'static str)>,
+}
+
 /// Picks components for a feature. Pure.
-pub fn choose(feature: &str, existing: &Existing) -> Result<(DesignSpec, Vec<String>, Vec<String>, Vec<(String, &'static str, &'static str)>), Error> {
+pub fn choose(feature: &str, existing: &Existing) -> Result<Chosen, Error> {
     let w = words(feature);
     let mut chosen: Vec<&Rule> = RULES.iter().filter(|r| r.phrases.iter().any(|p| mentions(&w, p))).collect();
     // "SQL" inside "NoSQL" is handled by whole words; a DynamoDB request is not also a PostgreSQL one.
@@ -235,10 +246,9 @@ pub fn choose(feature: &str, existing: &Existing) -> Result<(DesignSpec, Vec<Str
     let lambda_rule = RULES.iter().find(|r| r.kind == ComponentKind::LambdaFunction).expect("lambda rule");
     for rule in &chosen {
         let mut settings = serde_json::Map::new();
-        if let Some(k) = &kms {
-            if matches!(rule.kind, ComponentKind::S3Bucket | ComponentKind::DynamodbTable | ComponentKind::RdsPostgres | ComponentKind::SqsQueue | ComponentKind::SnsTopic | ComponentKind::Secret) {
-                settings.insert("kms_key".into(), json!(k));
-            }
+        let encrypts = matches!(rule.kind, ComponentKind::S3Bucket | ComponentKind::DynamodbTable | ComponentKind::RdsPostgres | ComponentKind::SqsQueue | ComponentKind::SnsTopic | ComponentKind::Secret);
+        if let Some(k) = kms.as_ref().filter(|_| encrypts) {
+            settings.insert("kms_key".into(), json!(k));
         }
         match rule.kind {
             ComponentKind::KmsKey => {}
@@ -264,7 +274,7 @@ pub fn choose(feature: &str, existing: &Existing) -> Result<(DesignSpec, Vec<Str
         }
     }
     let spec = DesignSpec { version: 1, feature: feature.trim().to_string(), components };
-    Ok((spec, reused, renamed, reasons))
+    Ok(Chosen { spec, reused, renamed, reasons })
 }
 
 fn schedule_expression(w: &[String]) -> &'static str {
@@ -427,7 +437,7 @@ Usage is assumed (a small workload; free tiers not applied) and prices are {} as
 /// Designs a feature and writes `designs/{slug}.md` (a new name if taken).
 pub fn run(ws: &Workspace, config: &Config, feature: &str, cost: impl Fn(&DesignSpec) -> Option<(f64, String)>) -> Result<ArchitectReport, Error> {
     let existing = Existing::review(ws, config);
-    let (spec, reused, renamed, reasons) = choose(feature, &existing)?;
+    let Chosen { spec, reused, renamed, reasons } = choose(feature, &existing)?;
     let estimate = cost(&spec);
     let doc = render(&spec, &reasons, &existing, &reused, &renamed, estimate.as_ref().map(|(_, text)| text.as_str()))?;
     // Round-trip: what engineer will read must be what was written.
@@ -457,7 +467,7 @@ mod tests {
     use super::*;
 
     fn kinds(feature: &str) -> Vec<(&'static str, String)> {
-        let (spec, ..) = choose(feature, &Existing::default()).unwrap();
+        let spec = choose(feature, &Existing::default()).unwrap().spec;
         spec.components.iter().map(|c| (c.kind.as_str(), c.name.clone())).collect()
     }
 
@@ -473,7 +483,7 @@ mod tests {
         let all = kinds("API service with user uploads, user authentication, a postgres database, a queue and notifications, encrypted with KMS");
         let names: Vec<&str> = all.iter().map(|(k, _)| *k).collect();
         assert_eq!(names, ["kms_key", "s3_bucket", "lambda_function", "http_api", "cognito_user_pool", "rds_postgres", "sqs_queue", "sns_topic"]);
-        let (spec, ..) = choose("uploads encrypted with a customer managed key", &Existing::default()).unwrap();
+        let spec = choose("uploads encrypted with a customer managed key", &Existing::default()).unwrap().spec;
         assert_eq!(spec.component("uploads").unwrap().settings.get("kms_key"), Some(&json!("data-key")));
         assert!(choose("make it nice", &Existing::default()).is_err());
     }
@@ -482,13 +492,13 @@ mod tests {
     fn existing_names_are_avoided_and_resources_reused() {
         let mut existing = Existing::default();
         existing.taken.insert("uploads".into());
-        let (spec, _, renamed, _) = choose("user uploads", &existing).unwrap();
-        assert_eq!(spec.components[0].name, "uploads-2");
-        assert_eq!(renamed.len(), 1);
+        let chosen = choose("user uploads", &existing).unwrap();
+        assert_eq!(chosen.spec.components[0].name, "uploads-2");
+        assert_eq!(chosen.renamed.len(), 1);
         existing.by_type.insert("aws_cognito_user_pool".into(), vec!["aws_cognito_user_pool.main".into()]);
-        let (spec, reused, ..) = choose("login for users", &existing).unwrap();
-        assert_eq!(spec.components[0].existing.as_deref(), Some("aws_cognito_user_pool.main"));
-        assert_eq!(reused.len(), 1);
+        let chosen = choose("login for users", &existing).unwrap();
+        assert_eq!(chosen.spec.components[0].existing.as_deref(), Some("aws_cognito_user_pool.main"));
+        assert_eq!(chosen.reused.len(), 1);
     }
 
     #[test]
@@ -503,7 +513,7 @@ mod tests {
     #[test]
     fn the_document_round_trips() {
         let existing = Existing::default();
-        let (spec, reused, renamed, reasons) = choose("API service with user uploads", &existing).unwrap();
+        let Chosen { spec, reused, renamed, reasons } = choose("API service with user uploads", &existing).unwrap();
         let doc = render(&spec, &reasons, &existing, &reused, &renamed, None).unwrap();
         for heading in ["## Requirements as understood", "## Components", "## Settings", "## Security considerations", "## Monthly cost estimate", "## Open questions", "```json faber-design"] {
             assert!(doc.contains(heading), "{heading}");

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::infra::scan::cost::{self, BudgetStatus, PriceTable, Usage};
 use crate::infra::scan::security::ScanOptions;
-use crate::infra::scan::{Finding, Severity, compliance};
+use crate::infra::scan::{Finding, RunOptions, Severity, compliance, run_scan};
 use crate::infra::validate;
 use crate::workspace::Workspace;
 
@@ -124,7 +124,9 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &Scan
 
     // 2. Security.
     let started = Instant::now();
-    let scan = crate::infra::scan::security::scan(&module, scan_options);
+    // The native rules, plus Checkov / Trivy / tfsec when installed (merged, deduplicated).
+    let run = RunOptions { tfvars: validate::var_file(&dir, config, env), external: true, scan: scan_options.clone() };
+    let scan = run_scan(&dir, &run).await?;
     let security_findings: Vec<&Finding> = scan.findings.iter().collect();
     let security_counts = counts(&security_findings, scan.suppressed.len());
     let security_status = verdict(&security_counts);
@@ -136,7 +138,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &Scan
         status: security_status,
         duration_ms: started.elapsed().as_millis(),
         summary: format!("{} rule(s); {} critical, {} high, {} medium, {} low; {} suppressed", scan.rules_run, security_counts.critical, security_counts.high, security_counts.medium, security_counts.low, security_counts.suppressed),
-        details: json!({"rules_run": scan.rules_run, "findings": scan.findings, "suppressed": scan.suppressed}),
+        details: json!({"rules_run": scan.rules_run, "findings": scan.findings, "suppressed": scan.suppressed, "external": scan.external, "notes": scan.notes}),
     });
 
     // 3. Cost.

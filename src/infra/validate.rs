@@ -55,7 +55,7 @@ pub fn var_file(dir: &Path, config: &Config, env: &str) -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
-fn diag(rule: &str, severity: Severity, file: &str, line: u32, title: &str, message: String, fix: &str, source: &str) -> Finding {
+fn diag(rule: &str, severity: Severity, file: &str, line: u32, title: &str, message: String, fix: &str) -> Finding {
     Finding {
         rule_id: rule.into(),
         severity,
@@ -66,7 +66,7 @@ fn diag(rule: &str, severity: Severity, file: &str, line: u32, title: &str, mess
         line,
         message,
         fix: fix.into(),
-        source: source.into(),
+        source: "faber-cloud".into(),
     }
 }
 
@@ -84,7 +84,7 @@ pub fn syntax(dir: &Path) -> Result<(Vec<String>, Vec<Finding>), Error> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
         let text = std::fs::read_to_string(&path).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
         if let Err(TfError::Syntax { line, column, message, .. }) = tf::load_sources(&[(name.clone(), text)]) {
-            out.push(diag("HCL_SYNTAX", Severity::Critical, &name, line as u32, "Syntax error", format!("line {line}, column {column}: {message}"), "fix the syntax; `terraform fmt` points at the same place", "faber-cloud"));
+            out.push(diag("HCL_SYNTAX", Severity::Critical, &name, line as u32, "Syntax error", format!("line {line}, column {column}: {message}"), "fix the syntax; `terraform fmt` points at the same place"));
         }
         names.push(name);
     }
@@ -117,7 +117,8 @@ pub async fn terraform_validate(dir: &Path, binary: &str) -> (TerraformCheck, Ve
         let line = d["range"]["start"]["line"].as_u64().unwrap_or(0) as u32;
         let summary = d["summary"].as_str().unwrap_or("terraform validate").to_string();
         let detail = d["detail"].as_str().unwrap_or("").to_string();
-        let mut f = diag("TF_VALIDATE", severity, &file, line, &summary, if detail.is_empty() { summary.clone() } else { format!("{summary}: {detail}") }, "see the message; terraform validate checks references, types and required arguments", "terraform");
+        let mut f = diag("TF_VALIDATE", severity, &file, line, &summary, if detail.is_empty() { summary.clone() } else { format!("{summary}: {detail}") }, "see the message; terraform validate checks references, types and required arguments");
+        f.source = "terraform".into();
         if d["severity"] != "error" {
             f.rule_id = "TF_VALIDATE_WARNING".into();
         }

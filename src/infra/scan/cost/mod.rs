@@ -305,7 +305,7 @@ fn money(amount: f64, currency: &str) -> String {
 
 fn region_factor(table: &PriceTable, region: &str) -> (f64, Vec<String>) {
     match table.region_factor(region) {
-        Some(f) if f == 1.0 => (1.0, Vec::new()),
+        Some(1.0) => (1.0, Vec::new()),
         Some(f) => (f, vec![format!("prices are us-east-1 prices × {f} for {region}, an approximation ({})", table.region_factors_note)]),
         None => (
             1.0,

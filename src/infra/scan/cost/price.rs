@@ -265,7 +265,7 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn lookup<'t>(map: &'t BTreeMap<String, f64>, key: &str, what: &str) -> Result<f64, String> {
+fn lookup(map: &BTreeMap<String, f64>, key: &str, what: &str) -> Result<f64, String> {
     map.get(key).copied().ok_or_else(|| format!("{what} {key} is not in the price table"))
 }
 
