@@ -160,9 +160,9 @@ fn print_scan(json: bool, format: ScanFormat, fail_on: Severity, result: Result<
         Err(e) => return print(format != ScanFormat::Text, Err(e)),
     };
     match format {
-        ScanFormat::Text => println!("{}", report.text()),
-        ScanFormat::Json => println!("{}", serde_json::to_string_pretty(&report).expect("reports serialise")),
-        ScanFormat::Sarif => println!("{}", serde_json::to_string_pretty(&report.sarif()).expect("SARIF serialises")),
+        ScanFormat::Text => emit(&report.text()),
+        ScanFormat::Json => emit(&serde_json::to_string_pretty(&report).expect("reports serialise")),
+        ScanFormat::Sarif => emit(&serde_json::to_string_pretty(&report.sarif()).expect("SARIF serialises")),
     }
     i32::from(report.fails(fail_on))
 }
@@ -171,22 +171,30 @@ fn print(json: bool, result: Result<Reply, Error>) -> i32 {
     match result {
         Ok(reply) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(&reply.body).expect("replies serialise"));
+                emit(&serde_json::to_string_pretty(&reply.body).expect("replies serialise"));
             } else {
-                println!("{}", reply.summary);
+                emit(&reply.summary);
             }
             reply.exit_code()
         }
         Err(e) => {
             if json {
                 let body = serde_json::json!({"status": "error", "error": e.body()});
-                println!("{}", serde_json::to_string_pretty(&body).expect("errors serialise"));
+                emit(&serde_json::to_string_pretty(&body).expect("errors serialise"));
             } else {
                 eprintln!("error: {e}");
             }
             e.exit_code()
         }
     }
+}
+
+/// Writes a result to stdout. A closed pipe (`faber-cloud scan … | head`) is
+/// not an error worth a panic: the reader has what it wanted.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }
 
 /// Logs go to stderr only: stdout belongs to MCP in `serve` and to results otherwise.
