@@ -5,35 +5,44 @@
 //! local file.
 //!
 //! A message goes through four steps:
-//! 1. **Tokens**: it is split on whitespace, and `key=value` after the `=`.
-//! 2. **Masking** ([`mask`]): variable parts recognised by their shape alone
-//!    become `<*>`: numbers (signed, decimal, with a unit such as `12ms` or
-//!    `3.5KB`), hexadecimal (`0x1f`, long hex strings), UUIDs, IPv4 and IPv6
-//!    addresses and `host:port` endpoints, colon-separated groups (MAC
-//!    addresses, clock times), month and weekday names, absolute paths, URLs
-//!    (after the scheme) and email addresses. A digit run glued to letters
-//!    (`wl0`, `Type1`) is kept: it is usually part of a name.
+//! 1. **Tokens**: it is split on whitespace, and after the `=` of
+//!    `key=value` (shown as written: `uid=<*>`).
+//! 2. **Masking** ([`mask`]), by hand-written scanners rather than regular
+//!    expressions: variable parts recognised by their shape alone become `<*>`:
+//!    numbers (signed, decimal, with a unit such as `12ms` or `3.5KB`),
+//!    hexadecimal (`0x1f`, long hex strings), UUIDs, ISO 8601 dates and
+//!    times, IPv4 and IPv6 addresses and `host:port` endpoints,
+//!    colon-separated groups (MAC addresses, clock times), month and weekday
+//!    names, absolute paths, URLs (after the scheme) and email addresses. A
+//!    digit run glued to letters (`wl0`, `Type1`) is kept: it is usually part
+//!    of a name.
 //! 3. **Clustering**, after Drain (He et al., ICWS 2017): the message is routed
-//!    through a tree by its token count and its first token if that is a word
-//!    (anything else takes the wildcard branch); among the clusters at the
-//!    leaf, the most similar one takes the message if at least
-//!    [`MinerConfig::similarity`] of its positions hold the same token, and the
-//!    positions that differ become `<*>`. Unlike Drain, a cluster never takes a
-//!    message that puts a different *name* where it has one (a word without
-//!    digits-only differences, dots, slashes or colons: `HTTPS` against
-//!    `SOCKS5`, `'Active'` against `'Inactive'`): such messages are different
-//!    events more often than not. Once [`MinerConfig::name_variants`] clusters
-//!    differ only by a name at one position, that position is a variable
-//!    (user names, resource names) and they become one template.
+//!    through a tree by its token count and its first token if that is a
+//!    plain word (anything else takes the wildcard branch); among the clusters
+//!    at the leaf, the one with the most tokens in common takes the message if
+//!    that is at least [`MinerConfig::similarity`] of them, and the positions
+//!    that differ become `<*>`. Unlike Drain, a cluster never takes a message
+//!    that puts a different *name* where it has one: `HTTPS` against `SOCKS5`,
+//!    `'Active'` against `'Inactive'` (a name is a word without a mask, and
+//!    without `.`, `/`, `\`, `@` or `:` inside; `node7` and `node12` are one
+//!    name). Such messages are different events more often than not. Once
+//!    [`MinerConfig::name_variants`] clusters differ only by a name at one
+//!    position, that position is a variable (user names, resource names) and
+//!    they become one template.
 //! 4. **Grouping across lengths**: clusters that are the same once value
-//!    tokens (only `<*>` and punctuation, and a unit after them) are dropped
-//!    and repeated tokens collapsed are one template, so `0 bytes sent` and
-//!    `35850 bytes (35.0 KB) sent` meet. Drain never merges messages of
-//!    different token counts.
+//!    tokens (only `<*>` and punctuation, and a unit right after one) are
+//!    dropped and repeats collapsed are one template, so `0 bytes sent` and
+//!    `35850 bytes (35.0 KB) sent` meet, and so do lists of any length. Drain
+//!    never merges messages of different token counts.
 //!
 //! Mining is online: [`Miner::add`] assigns each message as it comes, and a
 //! template may later be merged into an older one; [`Miner::resolve`] follows
-//! such merges. Pure: no I/O; reading files and printing happen in the callers.
+//! such merges. The work per message is bounded: messages are cut at
+//! [`MAX_LINE_BYTES`] and a leaf compares at most [`MAX_SCAN`] clusters.
+//!
+//! Pure: no I/O; reading files and printing happen in the callers.
+//! `benches/patterns.rs` measures grouping accuracy on the Loghub-2k samples
+//! and throughput; `scripts/bench-patterns` compares with the Python drain3.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -583,7 +592,7 @@ struct Node {
 /// This bounds the work per message when a leaf fills up with clusters that
 /// never match (random text); clusters pushed beyond it are no longer
 /// matched, and a message like them starts a cluster of its own.
-const MAX_SCAN: usize = 256;
+pub const MAX_SCAN: usize = 256;
 
 /// Token 0: a position where the messages of a cluster differ (displayed
 /// `<*>`), and the key of the tree's wildcard branch. A masked `<*>` in a
@@ -666,7 +675,7 @@ struct TokenInfo {
     value: bool,
     /// A unit such as `ms` or `KB)`, which belongs to a value before it.
     unit: bool,
-    /// A name (see [`is_name`]): two different names never share a cluster.
+    /// A name (see [`Kind::name`]): two different names never share a cluster.
     name: bool,
     /// A name without digits: routes in the tree.
     route: bool,
@@ -844,21 +853,23 @@ impl Interner {
         };
         let id = self.infos.len() as u32;
         // A glued token is classified without its mark, and differs from the same text unglued.
-        let body = token.strip_suffix(&[GLUED]).unwrap_or(token);
-        let name = is_name(body);
-        let mut digitless = FxHasher::default();
-        token.iter().filter(|b| !b.is_ascii_digit()).for_each(|&b| digitless.write_u8(b));
+        let kind = Kind::of(token.strip_suffix(&[GLUED]).unwrap_or(token));
+        let digitless = if kind.digit {
+            hash_bytes(&token.iter().copied().filter(|b| !b.is_ascii_digit()).collect::<Vec<u8>>())
+        } else {
+            hash
+        };
         let start = self.arena.len() as u32;
         self.arena.extend_from_slice(token);
         self.infos.push(TokenInfo {
             hash,
             start,
             len: token.len() as u32,
-            value: is_value(body),
-            unit: is_unit(body),
-            name,
-            route: name && !body.iter().any(u8::is_ascii_digit),
-            digitless: digitless.finish(),
+            value: kind.value,
+            unit: kind.unit,
+            name: kind.name,
+            route: kind.name && !kind.digit,
+            digitless,
             unmasked,
         });
         self.slots[slot] = id;
@@ -951,37 +962,46 @@ fn for_each_piece(line: &[u8], mut f: impl FnMut(&[u8], bool)) {
     }
 }
 
-/// The token without `<*>` masks, for classifying what is left.
-fn unmasked(token: &[u8]) -> impl Iterator<Item = u8> + '_ {
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while token[i..].starts_with(WILDCARD.as_bytes()) {
-            i += WILDCARD.len();
+/// What a masked token is, found in one pass.
+struct Kind {
+    /// Only `<*>` and punctuation: `<*>`, `(<*>)`, `<*>:<*>`.
+    value: bool,
+    /// No mask, a letter, and no `.`, `/`, `\`, `@` or `:` between its
+    /// first and last letter or digit: dotted, path-like and namespaced
+    /// identifiers vary too often to count as names.
+    name: bool,
+    /// A unit once leading and trailing punctuation are removed.
+    unit: bool,
+    digit: bool,
+}
+
+impl Kind {
+    fn of(token: &[u8]) -> Kind {
+        let core_start = token.iter().position(|&b| is_word_byte(b)).unwrap_or(token.len());
+        let core_end = token.iter().rposition(|&b| is_word_byte(b)).map_or(core_start, |e| e + 1);
+        let (mut masked, mut word_outside_mask, mut letter, mut digit, mut separated) = (false, false, false, false, false);
+        let mut i = 0;
+        while i < token.len() {
+            if token[i..].starts_with(WILDCARD.as_bytes()) {
+                masked = true;
+                i += WILDCARD.len();
+                continue;
+            }
+            let b = token[i];
+            word_outside_mask |= is_word_byte(b);
+            letter |= b.is_ascii_alphabetic() || b >= 0x80;
+            digit |= b.is_ascii_digit();
+            separated |= (core_start..core_end).contains(&i) && matches!(b, b'.' | b'/' | b'\\' | b'@' | b':');
+            i += 1;
         }
-        let b = *token.get(i)?;
-        i += 1;
-        Some(b)
-    })
-}
-
-fn is_value(token: &[u8]) -> bool {
-    token.windows(WILDCARD.len()).any(|w| w == WILDCARD.as_bytes()) && !unmasked(token).any(is_word_byte)
-}
-
-/// The token without leading and trailing punctuation.
-fn core(token: &[u8]) -> &[u8] {
-    let start = token.iter().position(|&b| is_word_byte(b)).unwrap_or(token.len());
-    let end = token.iter().rposition(|&b| is_word_byte(b)).map_or(start, |e| e + 1);
-    &token[start..end]
-}
-
-/// A name: no mask, a letter, and no `.`, `/`, `\`, `@` or `:` inside
-/// (dotted, path-like and namespaced identifiers vary too often to count).
-fn is_name(token: &[u8]) -> bool {
-    let core = core(token);
-    !token.windows(WILDCARD.len()).any(|w| w == WILDCARD.as_bytes())
-        && core.iter().any(|&b| b.is_ascii_alphabetic() || b >= 0x80)
-        && !core.iter().any(|b| matches!(b, b'.' | b'/' | b'\\' | b'@' | b':'))
+        let core = &token[core_start..core_end];
+        Kind {
+            value: masked && !word_outside_mask,
+            name: !masked && letter && !separated,
+            unit: core.len() <= 7 && UNITS.iter().any(|u| u.as_bytes() == core),
+            digit,
+        }
+    }
 }
 
 /// Units that may follow a number, glued (`12ms`) or as the next token (`12 ms`).
@@ -997,12 +1017,6 @@ const DATE_WORDS: &[&[u8]] = &[
     b"August", b"September", b"October", b"November", b"December", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun", b"Monday", b"Tuesday", b"Wednesday",
     b"Thursday", b"Friday", b"Saturday", b"Sunday",
 ];
-
-/// A token that is a unit once leading and trailing punctuation are removed.
-fn is_unit(token: &[u8]) -> bool {
-    let core = core(token);
-    UNITS.iter().any(|u| u.as_bytes() == core)
-}
 
 /// Cuts at `max` bytes, backing off to a character boundary.
 fn truncate(line: &str, max: usize) -> &str {
