@@ -175,7 +175,8 @@ pub fn summarize(bytes: &[u8]) -> Result<ChangeSummary, String> {
     Ok(summary)
 }
 
-fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+/// Plan bytes as text: UTF-8, or UTF-16 with or without a byte-order mark.
+pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     let utf16 = |b: &[u8], le: bool| {
         let units: Vec<u16> = b.chunks_exact(2).map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) }).collect();
         String::from_utf16_lossy(&units).into()
@@ -190,8 +191,9 @@ fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The first `{` from which a whole JSON object parses (skipped, not built).
-fn locate(text: &str) -> Option<&str> {
+/// The first `{` from which a whole JSON object parses (skipped, not built):
+/// CI wrappers print lines of their own around the document.
+pub fn locate(text: &str) -> Option<&str> {
     for (start, _) in text.match_indices('{').take(64) {
         let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<IgnoredAny>();
         if let Some(Ok(_)) = stream.next() {

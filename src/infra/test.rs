@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::infra::scan::cost::{self, BudgetStatus, PriceTable, Usage};
 use crate::infra::scan::security::ScanOptions;
-use crate::infra::scan::{Finding, RunOptions, Severity, compliance, run_scan};
+use crate::infra::scan::{Finding, RunOptions, Severity, SeverityCounts, compliance, run_scan};
 use crate::infra::validate;
 use crate::workspace::Workspace;
 
@@ -41,13 +41,11 @@ pub struct TestResult {
     pub details: Value,
 }
 
+/// Findings by severity, and how many were suppressed.
 #[derive(Debug, Default, Serialize)]
 pub struct Counts {
-    pub critical: usize,
-    pub high: usize,
-    pub medium: usize,
-    pub low: usize,
-    pub info: usize,
+    #[serde(flatten)]
+    pub by_severity: SeverityCounts,
     pub suppressed: usize,
 }
 
@@ -67,21 +65,12 @@ pub struct TestReport {
 }
 
 fn counts(findings: &[&Finding], suppressed: usize) -> Counts {
-    let mut c = Counts { suppressed, ..Counts::default() };
-    for f in findings {
-        *match f.severity {
-            Severity::Critical => &mut c.critical,
-            Severity::High => &mut c.high,
-            Severity::Medium => &mut c.medium,
-            Severity::Low => &mut c.low,
-            Severity::Info => &mut c.info,
-        } += 1;
-    }
-    c
+    Counts { by_severity: SeverityCounts::of(findings.iter().copied()), suppressed }
 }
 
 /// The verdict of the findings alone (pure).
-pub fn verdict(c: &Counts) -> Status {
+pub fn verdict(counts: &Counts) -> Status {
+    let c = &counts.by_severity;
     if c.critical > 0 || c.high >= 3 {
         Status::Fail
     } else if c.high > 0 || c.medium >= 5 {
@@ -137,7 +126,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &Scan
         name: "security",
         status: security_status,
         duration_ms: started.elapsed().as_millis(),
-        summary: format!("{} rule(s); {} critical, {} high, {} medium, {} low; {} suppressed", scan.rules_run, security_counts.critical, security_counts.high, security_counts.medium, security_counts.low, security_counts.suppressed),
+        summary: format!("{} rule(s); {} critical, {} high, {} medium, {} low; {} suppressed", scan.rules_run, security_counts.by_severity.critical, security_counts.by_severity.high, security_counts.by_severity.medium, security_counts.by_severity.low, security_counts.suppressed),
         details: json!({"rules_run": scan.rules_run, "findings": scan.findings, "suppressed": scan.suppressed, "external": scan.external, "notes": scan.notes}),
     });
 
@@ -225,7 +214,7 @@ mod tests {
 
     #[test]
     fn verdict_table() {
-        let c = |critical, high, medium| Counts { critical, high, medium, ..Counts::default() };
+        let c = |critical, high, medium| Counts { by_severity: SeverityCounts { critical, high, medium, ..SeverityCounts::default() }, suppressed: 0 };
         for (counts, want) in [
             (c(0, 0, 0), Status::Pass),
             (c(0, 0, 4), Status::Pass),

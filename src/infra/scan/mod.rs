@@ -95,6 +95,22 @@ pub struct SeverityCounts {
     pub info: usize,
 }
 
+impl SeverityCounts {
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> SeverityCounts {
+        let mut c = SeverityCounts::default();
+        for f in findings {
+            *match f.severity {
+                Severity::Critical => &mut c.critical,
+                Severity::High => &mut c.high,
+                Severity::Medium => &mut c.medium,
+                Severity::Low => &mut c.low,
+                Severity::Info => &mut c.info,
+            } += 1;
+        }
+        c
+    }
+}
+
 /// The result of `faber-cloud scan`: what was read, what was found, what was silenced.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanReport {
@@ -213,16 +229,7 @@ pub async fn run_scan(path: &std::path::Path, opts: &RunOptions) -> Result<ScanR
         }
         security::sort(&mut findings);
     }
-    let mut counts = SeverityCounts::default();
-    for f in &findings {
-        *match f.severity {
-            Severity::Critical => &mut counts.critical,
-            Severity::High => &mut counts.high,
-            Severity::Medium => &mut counts.medium,
-            Severity::Low => &mut counts.low,
-            Severity::Info => &mut counts.info,
-        } += 1;
-    }
+    let counts = SeverityCounts::of(&findings);
     Ok(ScanReport {
         path: path.to_string_lossy().into_owned(),
         input: if plan { "plan" } else { "directory" },

@@ -9,32 +9,9 @@ use super::{Module, Resource, TfError, Val, Variable};
 /// Decodes bytes that hold one JSON document, possibly UTF-16 or with a BOM,
 /// possibly with lines of noise around it; returns the parsed document.
 pub fn decode_json(bytes: &[u8]) -> Result<serde_json::Value, String> {
-    let text = match bytes {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
-        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
-        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
-        // UTF-16 without a BOM: every other byte of ASCII text is zero.
-        [a, 0, ..] if *a != 0 => utf16(bytes, u16::from_le_bytes),
-        [0, b, ..] if *b != 0 => utf16(bytes, u16::from_be_bytes),
-        _ => String::from_utf8_lossy(bytes).into_owned(),
-    };
-    // The document is the first `{` from which one whole JSON object parses;
-    // noise before it may itself hold braces, noise after it is ignored.
-    let mut last_error = String::from("no JSON object found");
-    for (start, _) in text.match_indices('{').take(64) {
-        let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<serde_json::Value>();
-        match stream.next() {
-            Some(Ok(value @ serde_json::Value::Object(_))) => return Ok(value),
-            Some(Err(e)) => last_error = e.to_string(),
-            _ => {}
-        }
-    }
-    Err(last_error)
-}
-
-fn utf16(bytes: &[u8], from: fn([u8; 2]) -> u16) -> String {
-    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| from([c[0], c[1]])).collect();
-    String::from_utf16_lossy(&units)
+    let text = crate::iac::plan::decode(bytes);
+    let json = crate::iac::plan::locate(&text).ok_or("no JSON object found")?;
+    serde_json::from_str(json).map_err(|e| e.to_string())
 }
 
 pub fn load_plan(path: &Path) -> Result<Module, TfError> {
