@@ -7,6 +7,7 @@
 
 pub mod architect;
 pub mod catalog;
+pub mod debug;
 pub mod design;
 pub mod engineer;
 pub mod hclfmt;
