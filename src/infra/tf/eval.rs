@@ -94,6 +94,14 @@ pub(super) fn load_sources(sources: &[(String, String)], tfvars: &BTreeMap<Strin
                 ("resource" | "data", [rtype, rname]) => {
                     let data = kind == "data";
                     let (attrs, attr_lines) = eval_body(&block.body, &scope);
+                    // `count = 0` or an empty `for_each` (known now): the resource does not exist.
+                    let absent = matches!(attrs.get("count"), Some(Val::Num(n)) if *n == 0.0)
+                        || matches!(attrs.get("count"), Some(Val::Bool(false)))
+                        || matches!(attrs.get("for_each"), Some(Val::List(v)) if v.is_empty())
+                        || matches!(attrs.get("for_each"), Some(Val::Map(m)) if m.is_empty());
+                    if absent {
+                        continue;
+                    }
                     let address = if data { format!("data.{rtype}.{rname}") } else { format!("{rtype}.{rname}") };
                     module.resources.push(Resource {
                         kind: rtype.to_string(),
@@ -134,6 +142,12 @@ fn eval_body(body: &Body, scope: &Scope<'_>) -> (BTreeMap<String, Val>, BTreeMap
                 // `dynamic "x" { content { … } }` stands for blocks named x.
                 let (key, inner) = if b.ident.as_str() == "dynamic" {
                     let name = b.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+                    // A dynamic block over a collection known to be empty generates nothing.
+                    let for_each = b.body.get_attribute("for_each").map(|a| eval(&a.value, scope));
+                    if matches!(&for_each, Some(Val::Null)) || matches!(&for_each, Some(Val::List(v)) if v.is_empty()) || matches!(&for_each, Some(Val::Map(m)) if m.is_empty()) {
+                        lines.entry(name).or_insert_with(|| line_of(scope.text, b.span()));
+                        continue;
+                    }
                     let content = b.body.get_blocks("content").next().map(|c| eval_body(&c.body, scope).0).unwrap_or_default();
                     (name, content)
                 } else {
@@ -261,6 +275,9 @@ fn traversal(root: &Expression, ops: &[hcl_edit::Decorated<TraversalOperator>], 
 fn call(name: &str, args: &[Val]) -> Option<Val> {
     match (name, args) {
         ("jsonencode", [v]) if v.is_known() => Some(Val::Str(v.to_json().to_string())),
+        // Partly known (a policy naming another resource's ARN): keep the structure, so
+        // checks still read what is known instead of losing the whole document.
+        ("jsonencode", [v @ (Val::Map(_) | Val::List(_))]) => Some(v.clone()),
         ("tostring", [Val::Str(s)]) => Some(Val::Str(s.clone())),
         ("tostring", [Val::Num(n)]) => Some(Val::Str(format_num(*n))),
         ("tonumber", [v]) => v.as_num().map(Val::Num),

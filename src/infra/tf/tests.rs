@@ -149,3 +149,36 @@ fn every_recorded_plan_loads() {
     let m = load_plan(&fixtures().join("edge-cases/setup-terraform-wrapper-prefixed.tf1.0.11.json")).unwrap();
     assert!(!m.resources.is_empty());
 }
+
+#[test]
+fn absent_resources_empty_dynamics_and_partial_jsonencode() {
+    let m = load(r#"
+variable "create" { default = false }
+variable "statements" { default = [] }
+resource "aws_s3_bucket" "gone" {
+  count = var.create ? 1 : 0
+}
+resource "aws_s3_bucket" "kept" {
+  count = 2
+}
+resource "aws_iam_role" "r" {
+  dynamic "inline_policy" {
+    for_each = var.statements
+    content {
+      name = "x"
+    }
+  }
+}
+resource "aws_iam_policy" "p" {
+  policy = jsonencode({
+    Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }, { Effect = "Allow", Action = "s3:GetObject", Resource = aws_s3_bucket.kept[0].arn }]
+  })
+}
+"#);
+    assert!(m.by_address("aws_s3_bucket.gone").is_none(), "count = 0: not there");
+    assert!(m.by_address("aws_s3_bucket.kept").is_some());
+    assert!(m.by_address("aws_iam_role.r").unwrap().get("inline_policy").is_none(), "an empty dynamic block generates nothing");
+    let policy = m.by_address("aws_iam_policy.p").unwrap().get("policy").unwrap();
+    let first = policy.first_block().unwrap().get("Statement").unwrap().blocks()[0].get("Action").cloned();
+    assert_eq!(first, Some(Val::Str("*".into())), "the known part of a partly known policy is kept");
+}

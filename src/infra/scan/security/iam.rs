@@ -37,9 +37,10 @@ pub static PRIVILEGE_ESCALATION: Rule = Rule {
     id: "FC_IAM_004",
     severity: Severity::High,
     title: "IAM policy allows privilege escalation",
-    // Checkov uses Cloudsplaining's list; ours covers the same published escalation
-    // paths (policy versions, attach/put policies, login profiles, access keys,
-    // PassRole with a compute service, updating function code), not pure "*" (FC_IAM_001/002).
+    // Checkov uses Cloudsplaining's list. Ours is broader: policy versions, attach/put
+    // policies, login profiles, access keys, updating function code, and PassRole with a
+    // compute service's create action (Checkov also wants the invoke action for the
+    // Lambda path). Pure "*" is left to FC_IAM_001/002.
     checkov_id: Some("CKV_AWS_286"),
     fix: "Remove IAM write actions (Attach*/Put*Policy, CreatePolicyVersion, CreateAccessKey, …) or restrict them to specific resources with a permissions boundary; scope iam:PassRole to named roles.",
     check: privilege_escalation,

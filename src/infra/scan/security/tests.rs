@@ -416,9 +416,10 @@ resource "aws_db_instance" "d" {
   publicly_accessible = var.public
   storage_encrypted   = var.public
 }
+variable "action" {}
 resource "aws_iam_policy" "p" {
   policy = jsonencode({
-    Statement = [{ Effect = "Allow", Action = "*", Resource = aws_s3_bucket.b.arn }]
+    Statement = [{ Effect = "Allow", Action = var.action, Resource = aws_s3_bucket.b.arn }]
   })
 }
 "#;
@@ -426,6 +427,19 @@ resource "aws_iam_policy" "p" {
     for rule in ["FC_NET_001", "FC_RDS_003", "FC_RDS_001", "FC_IAM_001", "FC_IAM_002"] {
         assert!(fired(&result, rule).is_empty(), "{rule}: {:?}", result.findings);
     }
+}
+
+#[test]
+fn the_known_part_of_a_partly_known_policy_is_checked() {
+    // `Action = "*"` is wrong whatever the resource turns out to be.
+    let hcl = r#"
+resource "aws_iam_policy" "p" {
+  policy = jsonencode({
+    Statement = [{ Effect = "Allow", Action = "*", Resource = aws_s3_bucket.b.arn }]
+  })
+}
+"#;
+    assert!(!fired(&run(hcl), "FC_IAM_002").is_empty());
 }
 
 #[test]
