@@ -103,7 +103,12 @@ fn json_statement(s: &J) -> Statement {
         (None, Some(_)) => vec!["*".to_string()],
         _ => Vec::new(),
     };
-    let allow = s.get("Effect").and_then(J::as_str).is_none_or(|e| e.eq_ignore_ascii_case("allow"));
+    // An Effect known only at apply time (`${var.effect}`) is not taken for Allow.
+    let allow = match s.get("Effect") {
+        None => true,
+        Some(J::String(e)) => e.eq_ignore_ascii_case("allow"),
+        Some(_) => false,
+    };
     let any_principal = match (s.get("Principal"), s.get("NotPrincipal")) {
         (Some(p), _) => principal_is_any(p),
         (None, Some(_)) => allow,
@@ -150,7 +155,11 @@ fn from_document(doc: &Resource) -> Option<Vec<Statement>> {
             .into_iter()
             .map(|b| {
                 let strs = |k: &str| super::strings(b.get(k)).into_iter().map(str::to_string).collect::<Vec<_>>();
-                let allow = b.get("effect").and_then(Val::as_str).is_none_or(|e| e.eq_ignore_ascii_case("allow"));
+                let allow = match b.get("effect") {
+                    None => true,
+                    Some(Val::Str(e)) => e.eq_ignore_ascii_case("allow"),
+                    Some(_) => false,
+                };
                 let (actions, not_action) = if b.contains_key("actions") { (strs("actions"), false) } else { (strs("not_actions"), b.contains_key("not_actions")) };
                 let resources = if b.contains_key("not_resources") && !b.contains_key("resources") { vec!["*".to_string()] } else { strs("resources") };
                 let principal_any = |key: &str| {

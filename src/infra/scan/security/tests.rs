@@ -691,3 +691,25 @@ fn never_panics_on_recorded_inputs() {
     }
     assert!(scanned >= 4, "{scanned} module directories");
 }
+
+#[test]
+fn an_effect_known_only_at_apply_is_not_taken_for_allow() {
+    let hcl = r#"
+variable "effect" {}
+data "aws_iam_policy_document" "d" {
+  statement {
+    effect    = var.effect
+    actions   = ["*"]
+    resources = ["*"]
+  }
+}
+resource "aws_iam_policy" "p" {
+  policy = data.aws_iam_policy_document.d.json
+}
+"#;
+    let result = run(hcl);
+    for rule in ["FC_IAM_001", "FC_IAM_002"] {
+        assert!(fired(&result, rule).is_empty(), "{rule}: {:?}", result.findings);
+    }
+    assert!(!fired(&run(&hcl.replace("var.effect", "\"Allow\"")), "FC_IAM_002").is_empty(), "the same policy with a known Allow fires");
+}
