@@ -145,7 +145,9 @@ fn url_auth(m: &Module) -> Vec<Hit<'_>> {
 
 fn env_kms(m: &Module) -> Vec<Hit<'_>> {
     each(m, FUNCTIONS, "kms_key_arn", |r| {
-        let has_vars = !setting(r, "environment.variables").is_absent();
+        // An empty map (`variables = {}`) holds nothing to encrypt.
+        let empty = matches!(r.path("environment.variables"), Some(Val::Map(m)) if m.is_empty());
+        let has_vars = !setting(r, "environment.variables").is_absent() && !empty;
         (has_vars && setting(r, "kms_key_arn").is_absent()).then(|| "environment variables are set and kms_key_arn is not".into())
     })
 }

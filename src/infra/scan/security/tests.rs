@@ -713,3 +713,18 @@ resource "aws_iam_policy" "p" {
     }
     assert!(!fired(&run(&hcl.replace("var.effect", "\"Allow\"")), "FC_IAM_002").is_empty(), "the same policy with a known Allow fires");
 }
+
+#[test]
+fn empty_environment_variables_need_no_key() {
+    let hcl = r#"
+resource "aws_lambda_function" "f" {
+  function_name = "f"
+  role          = "arn:aws:iam::123456789012:role/r"
+  environment {
+    variables = {}
+  }
+}
+"#;
+    assert!(fired(&run(hcl), "FC_LAMBDA_006").is_empty());
+    assert!(!fired(&run(&hcl.replace("{}", "{ A = \"b\" }")), "FC_LAMBDA_006").is_empty());
+}
