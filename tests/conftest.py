@@ -62,3 +62,38 @@ async def connect(project, mode, selftest=False, extra_env=None):
 
 
 MODES = ["legacy", "auto"]
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """A real local AWS-compatible server (moto), started for the test session."""
+    import shutil
+    import socket
+    import sys
+    import time
+    import urllib.request
+
+    server = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or shutil.which("moto_server")
+    if not server:
+        pytest.fail("moto_server not found: pip install 'moto[server]' (scripts/test installs it into .cache/venv)")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+            break
+        except Exception:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"moto_server did not start on {endpoint}")
+            time.sleep(0.2)
+    try:
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -193,7 +193,7 @@ async def test_bad_arguments_are_tool_errors(configured, mode):
 @pytest.mark.parametrize("mode", MODES)
 async def test_unbuilt_operations_say_so(configured, mode):
     async with connect(configured, mode) as client:
-        for tool, op in [("infra-manager", "deploy"), ("infra-manager", "preview-changes"), ("ops-manager", "check-health")]:
+        for tool, op in [("infra-manager", "deploy"), ("infra-manager", "show-resources"), ("ops-manager", "check-health")]:
             r = await client.call_tool(tool, {"operation": op, "env": "test"})
             assert r.is_error
             assert structured(r)["error"]["kind"] == "not_available"

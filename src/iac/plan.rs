@@ -19,6 +19,8 @@ use serde_json::Value;
 
 /// Most changed attributes listed per resource; the rest are counted.
 pub const MAX_ATTRS: usize = 40;
+/// Most attributes per resource in the text form.
+pub const TEXT_ATTRS: usize = 8;
 const SENSITIVE: &str = "(sensitive value)";
 const UNKNOWN: &str = "(known after apply)";
 
@@ -149,13 +151,20 @@ impl ChangeSummary {
             let warn = if r.destructive { "  ⚠ DESTRUCTIVE" } else { "" };
             let reason = r.reason.as_deref().map(|x| format!(" ({x})")).unwrap_or_default();
             out.push_str(&format!("{:>3} {}{reason}{warn}\n", r.symbol, r.address));
-            for a in &r.changed {
+            // A create's "known after apply" attributes say nothing a person needs here.
+            let shown: Vec<&AttrChange> = r
+                .changed
+                .iter()
+                .filter(|a| !(r.action == Action::Create && a.after.as_ref().and_then(Value::as_str) == Some(UNKNOWN)))
+                .collect();
+            for a in shown.iter().take(TEXT_ATTRS) {
                 let show = |v: &Option<Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "null".into());
                 let forces = if a.forces_replacement { " # forces replacement" } else { "" };
                 out.push_str(&format!("      {}: {} → {}{forces}\n", a.path, show(&a.before), show(&a.after)));
             }
-            if r.more_changes > 0 {
-                out.push_str(&format!("      … and {} more attribute(s)\n", r.more_changes));
+            let more = r.more_changes + shown.len().saturating_sub(TEXT_ATTRS);
+            if more > 0 {
+                out.push_str(&format!("      … and {more} more attribute(s)\n"));
             }
         }
         if !self.drift.is_empty() {

@@ -11,6 +11,7 @@ pub mod debug;
 pub mod design;
 pub mod engineer;
 pub mod hclfmt;
+pub mod preview;
 pub mod scan;
 pub mod test;
 pub mod tf;
@@ -202,8 +203,22 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
             );
             Ok(Reply::ok(summary, serde_json::to_value(&report).expect("reports serialise")))
         }
-        InfraOperation::PreviewChanges
-        | InfraOperation::Deploy
+        InfraOperation::PreviewChanges => {
+            let config = app.config()?;
+            let report = preview::run(app.workspace(), &config, &env).await?;
+            let destructive = report.summary.destructive().count();
+            let warn = if destructive > 0 { format!("\n⚠ {destructive} destructive change(s): review them before deploying.") } else { String::new() };
+            let summary = format!(
+                "Preview for {env}: {}.\n{}\nCost impact: {}.{warn}\nSaved plan {} ({}).",
+                report.summary.counts(),
+                report.summary.text(),
+                report.cost_impact.summary(),
+                report.plan_file.display(),
+                report.digest
+            );
+            Ok(Reply::ok(summary, serde_json::to_value(&report).expect("reports serialise")))
+        }
+        InfraOperation::Deploy
         | InfraOperation::ShowResources
         | InfraOperation::Debug => Err(Error::not_available("infra-manager", operation.as_str(), &env)),
     }

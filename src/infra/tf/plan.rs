@@ -60,6 +60,17 @@ fn expression_value(v: &serde_json::Value) -> Val {
     }
 }
 
+/// The plan's prior state (what exists before the change) as a [`Module`]:
+/// the "before" side of a cost impact. Empty when nothing exists yet.
+pub fn load_prior_text(bytes: &[u8], name: &str) -> Result<Module, String> {
+    let plan = decode_json(bytes)?;
+    let mut module = Module { files: vec![name.to_string()], ..Module::default() };
+    if let Some(root) = plan.pointer("/prior_state/values/root_module") {
+        walk(root, name, &mut module);
+    }
+    Ok(module)
+}
+
 fn walk(module_json: &serde_json::Value, file: &str, out: &mut Module) {
     for r in module_json.get("resources").and_then(|r| r.as_array()).into_iter().flatten() {
         let s = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();

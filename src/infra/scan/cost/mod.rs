@@ -300,6 +300,8 @@ impl BudgetStatus {
 }
 
 fn money(amount: f64, currency: &str) -> String {
+    // Sums of nothing can be -0.0; show it as 0.
+    let amount = amount + 0.0;
     if currency == "USD" { format!("${amount:.2}") } else { format!("{amount:.2} {currency}") }
 }
 

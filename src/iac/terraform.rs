@@ -1,0 +1,120 @@
+//! The Terraform handler: `init`, `plan -json -out`, `show -json` (and later
+//! `apply -json`) through the process runner, with the environment's
+//! credentials and backend. Failures carry the command line, exit status and
+//! Terraform's own error diagnostics from the JSON stream.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::iac::runner::{Cmd, RunError};
+
+/// Terraform in one working directory, for one environment.
+pub struct Terraform {
+    binary: String,
+    dir: PathBuf,
+    env: Vec<(OsString, OsString)>,
+}
+
+impl Terraform {
+    /// The environment's Terraform: its AWS profile, or (for a local endpoint such as moto) test credentials.
+    pub fn for_env(config: &Config, dir: &Path, env_name: &str) -> Terraform {
+        let binary = config.handlers.iac.terraform.as_ref().and_then(|t| t.binary.clone()).unwrap_or_else(|| "terraform".into());
+        let mut env: Vec<(OsString, OsString)> = vec![("TF_IN_AUTOMATION".into(), "1".into()), ("CHECKPOINT_DISABLE".into(), "1".into())];
+        if let Some(aws) = config.aws() {
+            env.push(("AWS_REGION".into(), aws.region.clone().into()));
+            if aws.endpoint_url.is_some() {
+                // A local AWS-compatible server accepts any credentials; real ones must not leak to it.
+                if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+                    env.push(("AWS_ACCESS_KEY_ID".into(), "testing".into()));
+                    env.push(("AWS_SECRET_ACCESS_KEY".into(), "testing".into()));
+                }
+            } else if let Some(profile) = aws.profile(env_name) {
+                // Deploys use the environment's own profile, never `discover`.
+                env.push(("AWS_PROFILE".into(), profile.into()));
+            }
+        }
+        Terraform { binary, dir: dir.to_path_buf(), env }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Cmd {
+        let mut c = Cmd::new(&self.binary).args(args.iter().copied()).cwd(&self.dir).timeout(Duration::from_secs(900));
+        for (k, v) in &self.env {
+            c = c.env(k.clone(), v.clone());
+        }
+        c
+    }
+
+    /// `terraform init` with the environment's backend configuration file, when there is one.
+    pub async fn init(&self, backend_config: Option<&Path>) -> Result<(), Error> {
+        let mut args = vec!["init".to_string(), "-input=false".into(), "-no-color".into(), "-reconfigure".into()];
+        if let Some(file) = backend_config {
+            args.push(format!("-backend-config={}", file.display()));
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.cmd(&refs).run().await.map_err(failed)?;
+        Ok(())
+    }
+
+    /// `terraform plan -json -out=PLAN`; on failure, the error diagnostics of the stream.
+    pub async fn plan(&self, var_file: Option<&Path>, out: &Path) -> Result<(), Error> {
+        let mut args = vec!["plan".to_string(), "-json".into(), "-input=false".into(), "-lock-timeout=60s".into(), format!("-out={}", out.display())];
+        if let Some(file) = var_file {
+            args.push(format!("-var-file={}", file.display()));
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let cmd = self.cmd(&refs);
+        let output = cmd.output().await.map_err(failed)?;
+        if output.status != 0 {
+            let diagnostics = stream_errors(&output.stdout);
+            let detail = if diagnostics.is_empty() { crate::iac::runner::trim_stderr(&output.stderr) } else { diagnostics.join("\n") };
+            return Err(Error::Failed(format!("`{}` exited with status {}: {detail}", cmd.display(), output.status)));
+        }
+        Ok(())
+    }
+
+    /// `terraform show -json PLAN`: the plan as JSON bytes.
+    pub async fn show_json(&self, plan: &Path) -> Result<Vec<u8>, Error> {
+        let p = plan.display().to_string();
+        Ok(self.cmd(&["show", "-json", "-no-color", &p]).run().await.map_err(failed)?.stdout)
+    }
+}
+
+fn failed(e: RunError) -> Error {
+    Error::Failed(e.to_string())
+}
+
+/// The `"@level":"error"` diagnostics of a `-json` stream, as "summary: detail (file:line)".
+pub fn stream_errors(stream: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stream)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["@level"] == "error")
+        .map(|v| {
+            let d = &v["diagnostic"];
+            let place = match (d["range"]["filename"].as_str(), d["range"]["start"]["line"].as_u64()) {
+                (Some(f), Some(l)) => format!(" ({f}:{l})"),
+                _ => String::new(),
+            };
+            match (d["summary"].as_str(), d["detail"].as_str()) {
+                (Some(s), Some(det)) if !det.is_empty() => format!("{s}: {det}{place}"),
+                (Some(s), _) => format!("{s}{place}"),
+                _ => v["@message"].as_str().unwrap_or("error").to_string(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn errors_come_from_the_json_stream() {
+        let stream = br#"{"@level":"info","@message":"Terraform 1.11.4","type":"version"}
+{"@level":"error","@message":"Error: Invalid reference","diagnostic":{"severity":"error","summary":"Invalid reference","detail":"A reference to a resource type must be followed by at least one attribute access.","range":{"filename":"main.tf","start":{"line":3}}},"type":"diagnostic"}
+not json
+"#;
+        assert_eq!(super::stream_errors(stream), ["Invalid reference: A reference to a resource type must be followed by at least one attribute access. (main.tf:3)"]);
+    }
+}

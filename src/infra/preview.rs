@@ -1,0 +1,76 @@
+//! preview-changes: `terraform init` (the environment's backend), `plan -json
+//! -out`, `show -json` → the change summary (+ ~ - -/+), the cost impact
+//! (prior state vs planned), and the saved plan with its digest under
+//! `plans/{env}/`, which deploy will apply exactly.
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::iac::plan::{self, ChangeSummary};
+use crate::iac::terraform::Terraform;
+use crate::infra::scan::cost::{self, CostImpact, PriceTable, Usage};
+use crate::infra::{test::USAGE_FILE, tf, validate};
+use crate::workspace::Workspace;
+
+#[derive(Debug, Serialize)]
+pub struct PreviewReport {
+    pub env: String,
+    pub created_at: String,
+    pub plan_file: PathBuf,
+    /// sha256 of the saved plan file: what an approval binds to.
+    pub digest: String,
+    pub summary: ChangeSummary,
+    pub cost_impact: CostImpact,
+}
+
+/// The saved plan deploy applies; written as `plans/{env}/latest.json`.
+#[derive(Debug, Serialize, serde::Deserialize)]
+pub struct SavedPlan {
+    pub env: String,
+    pub plan_file: PathBuf,
+    pub digest: String,
+    pub created_at: String,
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+}
+
+pub fn digest_file(path: &std::path::Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
+    Ok(format!("sha256:{}", hex::encode(Sha256::digest(&bytes))))
+}
+
+pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewReport, Error> {
+    let dir = validate::directory(ws.project_dir(), config)?;
+    let _lock = ws
+        .try_lock(&format!("terraform-{env}"))?
+        .ok_or_else(|| Error::Failed(format!("another terraform operation is in progress for env {env}; try again when it has finished")))?;
+    let backend = dir.join(format!("{env}.s3.tfbackend"));
+    let backend = backend.is_file().then_some(backend);
+    let var_file = validate::var_file(&dir, config, env);
+    let terraform = Terraform::for_env(config, &dir, env);
+    terraform.init(backend.as_deref()).await?;
+    let now = Utc::now();
+    let plan_file = ws.path(&format!("plans/{env}/{}.tfplan", now.format("%Y%m%dT%H%M%SZ")))?;
+    std::fs::create_dir_all(plan_file.parent().expect("plans have a folder")).map_err(|e| Error::Failed(format!("{}: {e}", plan_file.display())))?;
+    terraform.plan(var_file.as_deref(), &plan_file).await?;
+    let json = terraform.show_json(&plan_file).await?;
+    let summary = plan::summarize(&json).map_err(|e| Error::Failed(format!("terraform show -json: {e}")))?;
+    let after = tf::load_plan_text(&json, "plan").map_err(Error::Failed)?;
+    let before = tf::load_prior_text(&json, "prior state").map_err(Error::Failed)?;
+    let table = PriceTable::embedded();
+    let usage_path = ws.root().join(USAGE_FILE);
+    let usage = if usage_path.is_file() { Usage::load(&usage_path, table).map_err(Error::from)? } else { Usage::default() };
+    let region = config.aws().map(|a| a.region.clone()).unwrap_or_else(|| "us-east-1".into());
+    let cost_impact = cost::cost_impact(&before, &after, table, &usage, &region);
+    let digest = digest_file(&plan_file)?;
+    let created_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let saved = SavedPlan { env: env.into(), plan_file: plan_file.clone(), digest: digest.clone(), created_at: created_at.clone(), add: summary.add, change: summary.change, destroy: summary.destroy };
+    ws.write_json(&ws.path(&format!("plans/{env}/latest.json"))?, &saved)?;
+    Ok(PreviewReport { env: env.into(), created_at, plan_file, digest, summary, cost_impact })
+}
