@@ -272,10 +272,24 @@ fn flow_logs(m: &Module) -> Vec<Hit<'_>> {
 }
 
 fn default_sg(m: &Module) -> Vec<Hit<'_>> {
-    each(m, &["aws_default_security_group"], "", |r| {
+    let mut hits = each(m, &["aws_default_security_group"], "", |r| {
         let rules: Vec<&str> = ["ingress", "egress"].into_iter().filter(|d| !setting(r, d).is_absent()).collect();
         (!rules.is_empty()).then(|| format!("the default security group keeps {} rules", rules.join(" and ")))
-    })
+    });
+    // A VPC whose default group nobody manages keeps AWS's default rules (all traffic
+    // within the group, all outbound), as Checkov's CKV2_AWS_12 also reports. A default
+    // group whose VPC cannot be told (unknown vpc_id) is taken to be this VPC's.
+    let groups: Vec<&Resource> = m.of_kind("aws_default_security_group").collect();
+    hits.extend(each(m, &["aws_vpc"], "", |vpc| {
+        let vpc_id = vpc.get("id").and_then(Val::as_str);
+        let managed = groups.iter().any(|g| match g.get("vpc_id") {
+            Some(Val::Ref(address)) => address == &vpc.address,
+            Some(Val::Str(id)) => vpc_id.is_none_or(|v| v == id),
+            _ => true,
+        });
+        (!managed).then(|| "no aws_default_security_group restricts this VPC's default security group, which AWS leaves open within the group and outbound".into())
+    }));
+    hits
 }
 
 fn lb_listener_http(m: &Module) -> Vec<Hit<'_>> {

@@ -728,3 +728,14 @@ resource "aws_lambda_function" "f" {
     assert!(fired(&run(hcl), "FC_LAMBDA_006").is_empty());
     assert!(!fired(&run(&hcl.replace("{}", "{ A = \"b\" }")), "FC_LAMBDA_006").is_empty());
 }
+
+#[test]
+fn a_vpc_needs_its_default_security_group_restricted() {
+    let vpc = "resource \"aws_vpc\" \"main\" {\n  cidr_block = \"10.0.0.0/16\"\n}\n";
+    let on = |hcl: &str| fired(&run(hcl), "FC_NET_008");
+    assert_eq!(on(vpc), ["aws_vpc.main"]);
+    let restricted = format!("{vpc}resource \"aws_default_security_group\" \"d\" {{\n  vpc_id = aws_vpc.main.id\n}}\n");
+    assert!(on(&restricted).is_empty());
+    let open = format!("{vpc}resource \"aws_default_security_group\" \"d\" {{\n  vpc_id = aws_vpc.main.id\n  egress {{\n    from_port   = 0\n    to_port     = 0\n    protocol    = \"-1\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }}\n}}\n");
+    assert_eq!(on(&open), ["aws_default_security_group.d"]);
+}
