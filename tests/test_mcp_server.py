@@ -89,12 +89,12 @@ async def test_director_routes_and_clarifies(configured, mode):
         r = await client.call_tool("director", {"request": "9", "clarification_id": cid})
         assert r.is_error and structured(r)["error"]["field"] == "request"
         assert "1 to 3" in text(r)
-        # Choice 3 runs show-resources, which is not built yet: a tool error that says so, with the routing.
+        # Choice 3 runs show-resources; with no Terraform yet it says so, and the error keeps the routing.
         r = await client.call_tool("director", {"request": "3", "clarification_id": cid})
         assert r.is_error
         err = structured(r)["error"]
-        assert err["kind"] == "not_available"
-        assert "not available yet" in err["message"]
+        assert err["field"] == "handlers.iac.terraform.directory", err
+        assert "engineer" in err["accepted"]
         assert err["routed"]["operation"] == "show-resources"
         # A clarification is answered once.
         r = await client.call_tool("director", {"request": "1", "clarification_id": cid})
@@ -193,7 +193,7 @@ async def test_bad_arguments_are_tool_errors(configured, mode):
 @pytest.mark.parametrize("mode", MODES)
 async def test_unbuilt_operations_say_so(configured, mode):
     async with connect(configured, mode) as client:
-        for tool, op in [("infra-manager", "deploy"), ("infra-manager", "show-resources"), ("ops-manager", "check-health")]:
+        for tool, op in [("infra-manager", "deploy"), ("infra-manager", "debug"), ("ops-manager", "check-health")]:
             r = await client.call_tool(tool, {"operation": op, "env": "test"})
             assert r.is_error
             assert structured(r)["error"]["kind"] == "not_available"

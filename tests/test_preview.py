@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -56,3 +57,19 @@ async def test_preview_changes_against_moto(project, moto):
     # Nothing was applied: the preview created no bucket beyond the state bucket.
     buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
     assert buckets == {f"{name}-terraform-state"}, buckets
+
+    # Apply the saved plan here, as deploy will (deploy itself is not built yet), then list what exists.
+    tfdir = project / "infrastructure/terraform"
+    tf_env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1", TF_IN_AUTOMATION="1")
+    done = subprocess.run(["terraform", "apply", "-input=false", "-no-color", plan_file], cwd=tfdir, env=tf_env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{name}-core-test-uploads" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    async with connect(project, "legacy", extra_env=env) as client:
+        r = await client.call_tool("director", {"request": "show me deployed resources in test"})
+        assert not r.is_error, text(r)
+        body = structured(r)
+        assert body["source"] == "state" and body["count"] == 7
+        bucket = next(x for x in body["resources"] if x["address"] == "aws_s3_bucket.uploads")
+        assert bucket["name"] == f"{name}-core-test-uploads"
+        assert bucket["arn"] == f"arn:aws:s3:::{name}-core-test-uploads"
+        assert bucket["console_url"].startswith("https://s3.console.aws.amazon.com/s3/buckets/")

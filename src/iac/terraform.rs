@@ -75,6 +75,11 @@ impl Terraform {
         Ok(())
     }
 
+    /// `terraform show -json`: the current state as JSON bytes.
+    pub async fn show_state_json(&self) -> Result<Vec<u8>, Error> {
+        Ok(self.cmd(&["show", "-json", "-no-color"]).run().await.map_err(failed)?.stdout)
+    }
+
     /// `terraform show -json PLAN`: the plan as JSON bytes.
     pub async fn show_json(&self, plan: &Path) -> Result<Vec<u8>, Error> {
         let p = plan.display().to_string();

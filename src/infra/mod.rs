@@ -7,11 +7,13 @@
 
 pub mod architect;
 pub mod catalog;
+pub mod console;
 pub mod debug;
 pub mod design;
 pub mod engineer;
 pub mod hclfmt;
 pub mod preview;
+pub mod resources;
 pub mod scan;
 pub mod test;
 pub mod tf;
@@ -218,8 +220,22 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
             );
             Ok(Reply::ok(summary, serde_json::to_value(&report).expect("reports serialise")))
         }
+        InfraOperation::ShowResources => {
+            let config = app.config()?;
+            let report = resources::run(app.workspace(), &config, &env).await?;
+            let mut lines: Vec<String> = report
+                .resources
+                .iter()
+                .take(50)
+                .map(|r| format!("{} {} ({})", r.kind, r.name.as_deref().or(r.id.as_deref()).unwrap_or("-"), r.arn.as_deref().or(r.id.as_deref()).unwrap_or("-")))
+                .collect();
+            if report.count > 50 {
+                lines.push(format!("… and {} more (all in the structured result)", report.count - 50));
+            }
+            let summary = format!("{} resource(s) deployed in {env} (from the {}):\n{}", report.count, report.source, lines.join("\n"));
+            Ok(Reply::ok(summary, serde_json::to_value(&report).expect("reports serialise")))
+        }
         InfraOperation::Deploy
-        | InfraOperation::ShowResources
         | InfraOperation::Debug => Err(Error::not_available("infra-manager", operation.as_str(), &env)),
     }
 }

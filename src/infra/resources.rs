@@ -1,0 +1,154 @@
+//! show-resources: what is deployed in an environment — from the deployment
+//! registry when there is one, otherwise from the Terraform state
+//! (`terraform show -json`): type, name, ID, ARN, console link, and a short
+//! configuration summary per resource.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::iac::terraform::Terraform;
+use crate::infra::{console, validate};
+use crate::workspace::Workspace;
+
+#[derive(Debug, Serialize)]
+pub struct DeployedResource {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: Option<String>,
+    pub id: Option<String>,
+    pub arn: Option<String>,
+    pub console_url: Option<String>,
+    /// When it was deployed (known from the registry only).
+    pub deployed_at: Option<String>,
+    /// A few attributes that say what it is (`runtime`, `memory_size`, …).
+    pub configuration: serde_json::Map<String, Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResourcesReport {
+    pub env: String,
+    /// `registry` or `state`.
+    pub source: &'static str,
+    pub count: usize,
+    pub resources: Vec<DeployedResource>,
+}
+
+/// The attribute that names a resource of each type (as the console knows it).
+fn name_attr(kind: &str) -> &'static str {
+    match kind {
+        "aws_s3_bucket" => "bucket",
+        "aws_lambda_function" => "function_name",
+        "aws_db_instance" => "identifier",
+        "aws_cloudwatch_metric_alarm" => "alarm_name",
+        _ => "name",
+    }
+}
+
+/// Attributes worth showing per type.
+fn summary_attrs(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "aws_lambda_function" => &["runtime", "memory_size", "timeout", "handler"],
+        "aws_db_instance" => &["engine", "engine_version", "instance_class", "allocated_storage", "multi_az", "publicly_accessible"],
+        "aws_dynamodb_table" => &["billing_mode", "hash_key", "range_key"],
+        "aws_sqs_queue" => &["visibility_timeout_seconds", "message_retention_seconds"],
+        "aws_cloudwatch_log_group" => &["retention_in_days"],
+        "aws_s3_bucket_versioning" => &["versioning_configuration"],
+        "aws_apigatewayv2_api" => &["protocol_type", "api_endpoint"],
+        "aws_cloudwatch_metric_alarm" => &["metric_name", "threshold", "comparison_operator"],
+        "aws_cloudfront_distribution" => &["domain_name", "enabled"],
+        _ => &[],
+    }
+}
+
+fn from_state(state: &Value, region: &str) -> Vec<DeployedResource> {
+    let mut out = Vec::new();
+    fn walk(m: &Value, region: &str, out: &mut Vec<DeployedResource>) {
+        for r in m.get("resources").and_then(Value::as_array).into_iter().flatten() {
+            if r.get("mode").and_then(Value::as_str) != Some("managed") {
+                continue;
+            }
+            let kind = r.get("type").and_then(Value::as_str).unwrap_or("").to_string();
+            let values = r.get("values").cloned().unwrap_or(Value::Null);
+            let s = |k: &str| values.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string);
+            let name = s(name_attr(&kind));
+            let id = s("id");
+            let arn = s("arn");
+            let console_url = console::url(&kind, name.as_deref(), id.as_deref(), arn.as_deref(), region);
+            let configuration = summary_attrs(&kind).iter().filter_map(|k| values.get(*k).filter(|v| !v.is_null()).map(|v| (k.to_string(), v.clone()))).collect();
+            out.push(DeployedResource {
+                address: r.get("address").and_then(Value::as_str).unwrap_or("").to_string(),
+                kind,
+                name,
+                id,
+                arn,
+                console_url,
+                deployed_at: None,
+                configuration,
+            });
+        }
+        for child in m.get("child_modules").and_then(Value::as_array).into_iter().flatten() {
+            walk(child, region, out);
+        }
+    }
+    if let Some(root) = state.pointer("/values/root_module") {
+        walk(root, region, &mut out);
+    }
+    out
+}
+
+pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<ResourcesReport, Error> {
+    let region = config.aws().map(|a| a.region.clone()).unwrap_or_else(|| "us-east-1".into());
+    let registry = ws.path(&format!("deployments/{env}/registry.json"))?;
+    if let Ok(text) = std::fs::read_to_string(&registry) {
+        let doc: Value = serde_json::from_str(&text).map_err(|e| Error::Failed(format!("{}: {e}", registry.display())))?;
+        let resources: Vec<DeployedResource> = doc
+            .get("resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                let s = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
+                DeployedResource {
+                    address: s("address").unwrap_or_default(),
+                    kind: s("type").unwrap_or_default(),
+                    name: s("name"),
+                    id: s("id"),
+                    arn: s("arn"),
+                    console_url: s("console_url"),
+                    deployed_at: s("updated").or_else(|| s("created")),
+                    configuration: r.get("configuration").and_then(Value::as_object).cloned().unwrap_or_default(),
+                }
+            })
+            .collect();
+        return Ok(ResourcesReport { env: env.into(), source: "registry", count: resources.len(), resources });
+    }
+    let dir = validate::directory(ws.project_dir(), config)?;
+    let _lock = ws
+        .try_lock(&format!("terraform-{env}"))?
+        .ok_or_else(|| Error::Failed(format!("another terraform operation is in progress for env {env}; try again when it has finished")))?;
+    let backend = dir.join(format!("{env}.s3.tfbackend"));
+    let terraform = Terraform::for_env(config, &dir, env);
+    terraform.init(backend.is_file().then_some(backend.as_path())).await?;
+    let bytes = terraform.show_state_json().await?;
+    let state: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Failed(format!("terraform show -json printed no JSON: {e}")))?;
+    let resources = from_state(&state, &region);
+    Ok(ResourcesReport { env: env.into(), source: "state", count: resources.len(), resources })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_recorded_state() {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/terraform/state/aws/show-json-state-ec2-rds-modules.tf0.14.11.json");
+        let state: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap();
+        let resources = from_state(&state, "us-east-1");
+        assert!(!resources.is_empty());
+        assert!(resources.iter().all(|r| !r.address.is_empty() && !r.kind.is_empty()));
+        assert!(resources.iter().any(|r| r.address.starts_with("module.")), "child modules are walked");
+    }
+}
