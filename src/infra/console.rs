@@ -28,9 +28,14 @@ pub fn url(kind: &str, name: Option<&str>, id: Option<&str>, arn: Option<&str>, 
 }
 
 fn urlencode(s: &str) -> String {
+    percent_encode(s, b"")
+}
+
+/// Percent-encodes every byte but ASCII letters, digits, `-_.~` and `also_safe`.
+pub(crate) fn percent_encode(s: &str, also_safe: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || also_safe.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

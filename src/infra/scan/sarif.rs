@@ -201,15 +201,7 @@ fn artifact(file: &str, base: &Base) -> Value {
 
 /// Percent-encodes what may not appear raw in a URI path.
 fn encode(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~:@!$&'()*+,;=".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::infra::console::percent_encode(path, b"/:@!$&'()*+,;=")
 }
 
 #[cfg(test)]
