@@ -182,7 +182,7 @@ fn print(json: bool, result: Result<Reply, Error>) -> i32 {
                 let body = serde_json::json!({"status": "error", "error": e.body()});
                 emit(&serde_json::to_string_pretty(&body).expect("errors serialise"));
             } else {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::redact::redact(&e.to_string()));
             }
             e.exit_code()
         }

@@ -90,7 +90,7 @@ impl Error {
     pub fn body(&self) -> ErrorBody {
         if let Error::AfterRouting { routed, source } = self {
             let mut body = source.body();
-            body.message = self.to_string();
+            body.message = crate::redact::redact(&self.to_string());
             body.routed = Some(serde_json::to_value(routed).expect("intents serialise"));
             return body;
         }
@@ -107,12 +107,25 @@ impl Error {
             Error::Invalid { body, .. } => Some((**body).clone()),
             _ => None,
         };
-        ErrorBody { kind: self.kind(), field, accepted, message: self.to_string(), problems, routed: None, report }
+        ErrorBody { kind: self.kind(), field, accepted, message: crate::redact::redact(&self.to_string()), problems, routed: None, report }
     }
 }
 
 impl From<UnknownEnvironment> for Error {
     fn from(e: UnknownEnvironment) -> Self {
         Error::BadInput { field: "env".into(), message: format!("environment \"{}\" is not configured", e.name), accepted: Some(e.configured.join(", ")) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_reach_the_error_body() {
+        let e = Error::Failed("terraform said: token=abc123secretvalue for AKIAIOSFODNN7EXAMPLE".into());
+        let body = e.body();
+        assert!(!body.message.contains("abc123secretvalue") && !body.message.contains("AKIAIOSFODNN7EXAMPLE"), "{}", body.message);
+        assert!(body.message.starts_with("terraform said:"));
     }
 }

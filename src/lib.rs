@@ -11,6 +11,7 @@ pub mod iac;
 pub mod infra;
 pub mod mcp;
 pub mod ops;
+pub mod redact;
 pub mod validate;
 pub mod workspace;
 

@@ -72,9 +72,10 @@ impl Cmd {
         self
     }
 
-    /// The command line as a person would type it (for messages).
+    /// The command line as a person would type it (for messages), secrets redacted.
     pub fn display(&self) -> String {
-        std::iter::once(&self.program).chain(&self.args).map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
+        let line = std::iter::once(&self.program).chain(&self.args).map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
+        crate::redact::redact(&line)
     }
 
     /// Runs to completion; a non-zero exit is returned as `Output`, not an error.
@@ -129,7 +130,8 @@ pub fn trim_stderr(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let tail = &lines[lines.len().saturating_sub(20)..];
-    let joined = tail.join("\n");
+    // Tools print what they were given; credentials must not travel further.
+    let joined = crate::redact::redact(&tail.join("\n"));
     if joined.chars().count() > 4000 { joined.chars().rev().take(4000).collect::<Vec<_>>().into_iter().rev().collect() } else { joined }
 }
 
@@ -165,6 +167,9 @@ mod tests {
             let err = Cmd::new("sleep").arg("30").timeout(Duration::from_millis(200)).run().await.unwrap_err();
             assert!(matches!(err, RunError::Timeout { .. }), "{err}");
             assert!(started.elapsed() < Duration::from_secs(5));
+            let err = Cmd::new("sh").args(["-c", "echo 'bad login password=hunter2 key AKIAIOSFODNN7EXAMPLE' >&2; exit 1"]).run().await.unwrap_err();
+            let text = err.to_string();
+            assert!(!text.contains("hunter2") && !text.contains("AKIAIOSFODNN7EXAMPLE"), "{text}");
         });
     }
 }
