@@ -504,6 +504,16 @@ impl Config {
         self.handlers.hosting.aws.as_ref()
     }
 
+    /// The AWS region (us-east-1 when hosting is not configured).
+    pub fn region(&self) -> &str {
+        self.aws().map_or("us-east-1", |a| a.region.as_str())
+    }
+
+    /// The IaC binary: `terraform` unless `handlers.iac.terraform.binary` says `tofu`.
+    pub fn iac_binary(&self) -> &str {
+        self.handlers.iac.terraform.as_ref().and_then(|t| t.binary.as_deref()).unwrap_or("terraform")
+    }
+
     /// Values for pattern substitution in `env`; `resource` is left unset.
     pub fn pattern_values<'a>(&'a self, env: &'a str) -> PatternValues<'a> {
         PatternValues {

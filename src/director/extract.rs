@@ -5,7 +5,7 @@
 use crate::infra::InfraOperation as I;
 use crate::ops::{AuditFocus, OpsOperation as O, RemediationAction};
 
-use super::lexicon::Word;
+use super::lexicon::{COMPLIANCE_WORDS, COST_WORDS, ROLLBACK_WORDS, RESTART_WORDS, SCALE_WORDS, SECURITY_WORDS, Word};
 use super::{IntentArgs, Scope, Target};
 
 /// Everything the request says, before choosing what the target uses.
@@ -15,20 +15,20 @@ pub(crate) fn args(request: &str, words: &[Word], scoped: &[Scope]) -> IntentArg
     let negated = |names: &[&str]| words.iter().enumerate().any(|(i, w)| scoped[i] == Scope::Negated && names.contains(&w.text.as_str()));
     let quoted = words.iter().find(|w| w.quoted).map(|w| w.text.trim().to_string()).filter(|q| !q.is_empty());
 
-    let action = if has(&["restart", "reboot", "bounce", "recycle"]) {
+    let action = if has(RESTART_WORDS) {
         Some(RemediationAction::Restart)
-    } else if has(&["scale", "resize"]) {
+    } else if has(SCALE_WORDS) {
         Some(RemediationAction::Scale)
-    } else if has(&["rollback", "revert", "downgrade"]) {
+    } else if has(ROLLBACK_WORDS) {
         Some(RemediationAction::Rollback)
     } else {
         None
     };
-    let focus = if has(&["cost", "costs", "spend", "spending", "bill", "billing", "budget", "money", "pricing", "expensive"]) {
+    let focus = if has(COST_WORDS) {
         Some(AuditFocus::Cost)
-    } else if has(&["security", "vulnerabilities", "vulnerability", "posture", "encryption", "iam", "permissions", "exposure"]) {
+    } else if has(SECURITY_WORDS) {
         Some(AuditFocus::Security)
-    } else if has(&["compliance", "compliant", "tags", "tagging", "naming"]) {
+    } else if has(COMPLIANCE_WORDS) {
         Some(AuditFocus::Compliance)
     } else {
         None
@@ -179,7 +179,7 @@ fn limit(words: &[Word]) -> Option<u32> {
 
 /// "scale the workers to 5", "scale to 10 tasks".
 fn scale_target(words: &[Word]) -> Option<u32> {
-    let at = words.iter().position(|w| matches!(w.text.as_str(), "scale" | "resize"))?;
+    let at = words.iter().position(|w| SCALE_WORDS.contains(&w.text.as_str()))?;
     words[at + 1..].windows(2).find_map(|pair| if pair[0].text == "to" { pair[1].number() } else { None })
 }
 

@@ -161,6 +161,14 @@ pub(crate) fn env_word<'a>(words: &'a [Word], i: usize, envs: &[String]) -> Opti
     }
 }
 
+/// Words shared by the classifier and the argument extractor, kept in one place.
+pub(crate) const RESTART_WORDS: &[&str] = &["restart", "reboot", "bounce", "recycle"];
+pub(crate) const SCALE_WORDS: &[&str] = &["scale", "resize"];
+pub(crate) const ROLLBACK_WORDS: &[&str] = &["rollback", "revert", "downgrade"];
+pub(crate) const COST_WORDS: &[&str] = &["cost", "costs", "spend", "spending", "bill", "billing", "budget", "money", "pricing", "expensive"];
+pub(crate) const SECURITY_WORDS: &[&str] = &["security", "vulnerabilities", "vulnerability", "posture", "encryption", "iam", "permissions", "exposure"];
+pub(crate) const COMPLIANCE_WORDS: &[&str] = &["compliance", "compliant", "tags", "tagging", "naming"];
+
 /// Operation verbs: each proposes its own operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verb {
@@ -233,9 +241,9 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
         "investigate" | "diagnose" | "troubleshoot" | "why" | "rootcause" => Verb::Investigate,
         "debug" | "debugging" => Verb::Debug,
         "fix" | "remediate" | "repair" | "resolve" | "mitigate" => Verb::Fix,
-        "restart" | "reboot" | "bounce" | "recycle" => Verb::Restart,
-        "scale" | "resize" => Verb::Scale,
-        "rollback" | "revert" | "downgrade" => Verb::Rollback,
+        t if RESTART_WORDS.contains(&t) => Verb::Restart,
+        t if SCALE_WORDS.contains(&t) => Verb::Scale,
+        t if ROLLBACK_WORDS.contains(&t) => Verb::Rollback,
         "audit" => Verb::Audit,
         "tail" => Verb::Tail,
         "show" | "list" | "display" | "get" | "see" | "view" | "what" | "which" | "give" | "tell" | "find" | "search" | "query" | "fetch" | "print" | "describe" | "pull" => {
@@ -306,11 +314,9 @@ impl Objects {
                 "changes" | "change" | "changed" | "diff" | "plan" | "drift" => o.changes = true,
                 "performance" | "latency" | "slow" | "slowness" | "duration" | "throughput" | "coldstarts" | "memory" | "p99"
                 | "p90" | "speed" | "throttles" | "throttling" => o.performance = true,
-                "cost" | "costs" | "spend" | "spending" | "bill" | "billing" | "budget" | "money" | "pricing" | "expensive" => o.cost = true,
-                "security" | "vulnerabilities" | "vulnerability" | "posture" | "encryption" | "iam" | "permissions" | "exposure" => {
-                    o.security = true
-                }
-                "compliance" | "compliant" | "tags" | "tagging" | "naming" => o.compliance = true,
+                t if COST_WORDS.contains(&t) => o.cost = true,
+                t if SECURITY_WORDS.contains(&t) => o.security = true,
+                t if COMPLIANCE_WORDS.contains(&t) => o.compliance = true,
                 "infrastructure" | "infra" | "stack" | "architecture" => o.infra = true,
                 "services" | "service" | "lambda" | "lambdas" | "function" | "functions" | "api" | "queue" | "database" | "db"
                 | "table" | "ecs" | "cluster" | "container" | "containers" | "app" | "application" => o.services = true,

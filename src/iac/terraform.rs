@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::error::Error;
 use crate::iac::runner::{Cmd, RunError};
+use crate::workspace::{FileLock, Workspace};
 
 /// Terraform in one working directory, for one environment.
 pub struct Terraform {
@@ -21,7 +22,7 @@ pub struct Terraform {
 impl Terraform {
     /// The environment's Terraform: its AWS profile, or (for a local endpoint such as moto) test credentials.
     pub fn for_env(config: &Config, dir: &Path, env_name: &str) -> Terraform {
-        let binary = config.handlers.iac.terraform.as_ref().and_then(|t| t.binary.clone()).unwrap_or_else(|| "terraform".into());
+        let binary = config.iac_binary().to_string();
         let mut env: Vec<(OsString, OsString)> = vec![("TF_IN_AUTOMATION".into(), "1".into()), ("CHECKPOINT_DISABLE".into(), "1".into())];
         if let Some(aws) = config.aws() {
             env.push(("AWS_REGION".into(), aws.region.clone().into()));
@@ -85,6 +86,12 @@ impl Terraform {
         let p = plan.display().to_string();
         Ok(self.cmd(&["show", "-json", "-no-color", &p]).run().await.map_err(failed)?.stdout)
     }
+}
+
+/// One Terraform operation per environment at a time (state, plan files, `.terraform`).
+pub fn lock(ws: &Workspace, env: &str) -> Result<FileLock, Error> {
+    ws.try_lock(&format!("terraform-{env}"))?
+        .ok_or_else(|| Error::Failed(format!("another terraform operation is in progress for env {env}; try again when it has finished")))
 }
 
 fn failed(e: RunError) -> Error {

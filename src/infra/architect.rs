@@ -409,10 +409,9 @@ pub fn render(spec: &DesignSpec, reasons: &[(String, &str, &str)], existing: &Ex
 /// default usage assumptions; returns the total and a markdown section.
 pub fn estimate(config: &Config, spec: &DesignSpec) -> Option<(f64, String)> {
     use crate::infra::scan::cost::{self, CostStatus, PriceTable, Usage};
-    let files = super::engineer::render(config, spec).ok()?;
-    let module = tf::load_sources(&[("main.tf".to_string(), files.get("main.tf")?.clone())]).ok()?;
-    let region = config.aws().map(|a| a.region.clone()).unwrap_or_else(|| "us-east-1".into());
-    let e = cost::estimate(&module, PriceTable::embedded(), &Usage::default(), &region);
+    let rendered = super::engineer::render(config, spec).ok()?;
+    let module = tf::load_sources(&[("main.tf".to_string(), rendered.files.get("main.tf")?.clone())]).ok()?;
+    let e = cost::estimate(&module, PriceTable::embedded(), &Usage::default(), config.region());
     let mut text = format!("**{}**
 
 | resource | monthly | basis |

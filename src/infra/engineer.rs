@@ -51,9 +51,21 @@ pub struct WrittenFile {
     pub status: &'static str,
 }
 
-/// Renders every file for `spec` (file name → content). Pure.
-pub fn render(config: &Config, spec: &DesignSpec) -> Result<BTreeMap<String, String>, Error> {
+/// The rendered configuration of a design.
+pub struct Rendered {
+    /// file name → content
+    pub files: BTreeMap<String, String>,
+    /// Terraform resources in `main.tf`.
+    pub resources: usize,
+    /// Provider endpoint keys of the AWS services used.
+    pub services: Vec<String>,
+}
+
+/// Renders every file for `spec`. Pure.
+pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
     let generated = catalog::generate(&GenContext { naming_pattern: &config.resource_naming.pattern, spec })?;
+    let resources = generated.resources.len();
+    let services: Vec<String> = generated.services.iter().map(|s| s.to_string()).collect();
     let uses_org = pattern::placeholders(&config.resource_naming.pattern).map(|p| p.contains(&"organization")).unwrap_or(false);
     let tf = config.handlers.iac.terraform.as_ref().ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
     let aws = config.aws().ok_or_else(|| Error::bad_input("handlers.hosting.aws", "is not configured", None))?;
@@ -140,7 +152,7 @@ pub fn render(config: &Config, spec: &DesignSpec) -> Result<BTreeMap<String, Str
             files.insert(format!("{env}.s3.tfbackend"), format(&backend.build())?);
         }
     }
-    Ok(files)
+    Ok(Rendered { files, resources, services })
 }
 
 fn expr(source: &str) -> Expression {
@@ -226,7 +238,7 @@ pub fn list_designs(ws: &Workspace) -> Vec<String> {
 /// Renders and writes. Refuses, writing nothing, when a generated file was edited by hand.
 pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSpec, force: bool) -> Result<EngineerReport, Error> {
     let dir = terraform_dir(ws, config).ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
-    let files = render(config, spec)?;
+    let Rendered { files, resources, services } = render(config, spec)?;
     let manifest_path = dir.join(MANIFEST);
     let manifest: Manifest = std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
 
@@ -265,14 +277,12 @@ pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSp
         written.push(WrittenFile { file: name.clone(), status });
     }
     ws.write_json(&manifest_path, &new_manifest)?;
-    let resources = files.get("main.tf").map(|m| m.matches("\nresource \"").count() + usize::from(m.starts_with("resource \""))).unwrap_or(0);
-    let generated = catalog::generate(&GenContext { naming_pattern: &config.resource_naming.pattern, spec })?;
     Ok(EngineerReport {
         design: design_name.to_string(),
         directory: dir,
         files: written,
         resources,
-        services: generated.services.iter().map(|s| s.to_string()).collect(),
+        services,
     })
 }
 

@@ -12,9 +12,9 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::error::Error;
 use crate::iac::plan::{self, ChangeSummary};
-use crate::iac::terraform::Terraform;
-use crate::infra::scan::cost::{self, CostImpact, PriceTable, Usage};
-use crate::infra::{test::USAGE_FILE, tf, validate};
+use crate::iac::terraform::{self, Terraform};
+use crate::infra::scan::cost::{self, CostImpact, PriceTable};
+use crate::infra::{test::project_usage, tf, validate};
 use crate::workspace::Workspace;
 
 #[derive(Debug, Serialize)]
@@ -47,9 +47,7 @@ pub fn digest_file(path: &std::path::Path) -> Result<String, Error> {
 
 pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewReport, Error> {
     let dir = validate::directory(ws.project_dir(), config)?;
-    let _lock = ws
-        .try_lock(&format!("terraform-{env}"))?
-        .ok_or_else(|| Error::Failed(format!("another terraform operation is in progress for env {env}; try again when it has finished")))?;
+    let _lock = terraform::lock(ws, env)?;
     let backend = dir.join(format!("{env}.s3.tfbackend"));
     let backend = backend.is_file().then_some(backend);
     let var_file = validate::var_file(&dir, config, env);
@@ -63,11 +61,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewRe
     let summary = plan::summarize(&json).map_err(|e| Error::Failed(format!("terraform show -json: {e}")))?;
     let after = tf::load_plan_text(&json, "plan").map_err(Error::Failed)?;
     let before = tf::load_prior_text(&json, "prior state").map_err(Error::Failed)?;
-    let table = PriceTable::embedded();
-    let usage_path = ws.root().join(USAGE_FILE);
-    let usage = if usage_path.is_file() { Usage::load(&usage_path, table).map_err(Error::from)? } else { Usage::default() };
-    let region = config.aws().map(|a| a.region.clone()).unwrap_or_else(|| "us-east-1".into());
-    let cost_impact = cost::cost_impact(&before, &after, table, &usage, &region);
+    let cost_impact = cost::cost_impact(&before, &after, PriceTable::embedded(), &project_usage(ws)?, config.region());
     let digest = digest_file(&plan_file)?;
     let created_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let saved = SavedPlan { env: env.into(), plan_file: plan_file.clone(), digest: digest.clone(), created_at: created_at.clone(), add: summary.add, change: summary.change, destroy: summary.destroy };

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::iac::terraform::Terraform;
+use crate::iac::terraform::{self, Terraform};
 use crate::infra::{console, validate};
 use crate::workspace::Workspace;
 
@@ -100,7 +100,7 @@ fn from_state(state: &Value, region: &str) -> Vec<DeployedResource> {
 }
 
 pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<ResourcesReport, Error> {
-    let region = config.aws().map(|a| a.region.clone()).unwrap_or_else(|| "us-east-1".into());
+    let region = config.region();
     let registry = ws.path(&format!("deployments/{env}/registry.json"))?;
     if let Ok(text) = std::fs::read_to_string(&registry) {
         let doc: Value = serde_json::from_str(&text).map_err(|e| Error::Failed(format!("{}: {e}", registry.display())))?;
@@ -126,15 +126,13 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<Resources
         return Ok(ResourcesReport { env: env.into(), source: "registry", count: resources.len(), resources });
     }
     let dir = validate::directory(ws.project_dir(), config)?;
-    let _lock = ws
-        .try_lock(&format!("terraform-{env}"))?
-        .ok_or_else(|| Error::Failed(format!("another terraform operation is in progress for env {env}; try again when it has finished")))?;
+    let _lock = terraform::lock(ws, env)?;
     let backend = dir.join(format!("{env}.s3.tfbackend"));
     let terraform = Terraform::for_env(config, &dir, env);
     terraform.init(backend.is_file().then_some(backend.as_path())).await?;
     let bytes = terraform.show_state_json().await?;
     let state: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Failed(format!("terraform show -json printed no JSON: {e}")))?;
-    let resources = from_state(&state, &region);
+    let resources = from_state(&state, region);
     Ok(ResourcesReport { env: env.into(), source: "state", count: resources.len(), resources })
 }
 

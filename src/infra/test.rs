@@ -80,6 +80,12 @@ pub fn verdict(counts: &Counts) -> Status {
     }
 }
 
+/// The project's usage assumptions: `usage.json` in the workspace when present, else the table's defaults.
+pub fn project_usage(ws: &Workspace) -> Result<Usage, Error> {
+    let path = ws.root().join(USAGE_FILE);
+    if path.is_file() { Ok(Usage::load(&path, PriceTable::embedded())?) } else { Ok(Usage::default()) }
+}
+
 /// Runs the pre-deployment tests for `env` and writes the report.
 pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &ScanOptions) -> Result<TestReport, Error> {
     let dir = validate::directory(ws.project_dir(), config)?;
@@ -88,13 +94,8 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &Scan
 
     // 1. Validation (syntax + terraform validate).
     let started = Instant::now();
-    let (files, syntax) = validate::syntax(&dir)?;
-    if files.is_empty() {
-        return Err(Error::bad_input("handlers.iac.terraform.directory", format!("{} holds no .tf file", dir.display()), Some("run engineer first".into())));
-    }
-    let binary = config.handlers.iac.terraform.as_ref().and_then(|t| t.binary.clone()).unwrap_or_else(|| "terraform".into());
-    let (terraform, tf_diags) = if syntax.is_empty() { validate::terraform_validate(&dir, &binary).await } else { (validate::TerraformCheck { status: "not_run", detail: "syntax errors first".into() }, Vec::new()) };
-    let errors: Vec<&Finding> = syntax.iter().chain(tf_diags.iter().filter(|d| d.rule_id == "TF_VALIDATE")).collect();
+    let checked = validate::validation(&dir, config).await?;
+    let errors = checked.errors();
     let validation_status = if errors.is_empty() { Status::Pass } else { Status::Fail };
     if validation_status == Status::Fail {
         recommendations.push("Fix the validation errors first: nothing else is meaningful until the configuration is valid.".into());
@@ -103,8 +104,8 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &Scan
         name: "validation",
         status: validation_status,
         duration_ms: started.elapsed().as_millis(),
-        summary: format!("{} file(s); {} error(s); {}", files.len(), errors.len(), terraform.detail),
-        details: json!({"files": files, "terraform": terraform, "errors": errors}),
+        summary: format!("{} file(s); {} error(s); {}", checked.files.len(), errors.len(), checked.terraform.detail),
+        details: json!({"files": checked.files, "terraform": checked.terraform, "errors": errors}),
     });
     if validation_status == Status::Fail {
         return finish(ws, config, env, dir, tests, recommendations, Counts::default(), 0.0);
@@ -134,9 +135,9 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &Scan
     let started = Instant::now();
     let table = PriceTable::embedded();
     let usage_path = ws.root().join(USAGE_FILE);
-    let usage = if usage_path.is_file() { Usage::load(&usage_path, table).map_err(Error::from)? } else { Usage::default() };
-    let region = config.aws().map(|a| a.region.clone()).unwrap_or_else(|| "us-east-1".into());
-    let estimate = cost::estimate(&module, table, &usage, &region);
+    let usage = project_usage(ws)?;
+    let region = config.region();
+    let estimate = cost::estimate(&module, table, &usage, region);
     let threshold = config.environment(env)?.cost_threshold;
     let budget = cost::budget_check(estimate.monthly_total, threshold);
     let cost_status = match budget {

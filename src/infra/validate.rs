@@ -39,8 +39,8 @@ pub struct ValidateReport {
 
 /// The Terraform directory of the project, which must exist.
 pub fn directory(project_dir: &Path, config: &Config) -> Result<PathBuf, Error> {
-    let tf = config.handlers.iac.terraform.as_ref().ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
-    let dir = project_dir.join(tf.directory.trim_start_matches("./"));
+    let ws = crate::workspace::Workspace::at(project_dir.to_path_buf());
+    let dir = crate::infra::engineer::terraform_dir(&ws, config).ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
     if !dir.is_dir() {
         return Err(Error::bad_input("handlers.iac.terraform.directory", format!("{} does not exist", dir.display()), Some("run engineer first, or point directory at your Terraform".into())));
     }
@@ -134,22 +134,45 @@ pub fn load(dir: &Path, config: &Config, env: &str) -> Result<Module, Error> {
     tf::load_dir(dir, var_file(dir, config, env).as_deref()).map_err(|e| Error::bad_input("handlers.iac.terraform.directory", e.to_string(), None))
 }
 
-/// Runs validate-config for `env`.
-pub async fn run(project_dir: &Path, config: &Config, env: &str, suppress: &ScanOptions) -> Result<ValidateReport, Error> {
-    let dir = directory(project_dir, config)?;
-    let (files, mut diagnostics) = syntax(&dir)?;
+/// Syntax of every file, then `terraform validate` when the syntax is sound.
+pub struct Validation {
+    pub files: Vec<String>,
+    pub syntax: Vec<Finding>,
+    pub terraform: TerraformCheck,
+    /// `terraform validate`'s diagnostics, errors and warnings.
+    pub terraform_diagnostics: Vec<Finding>,
+}
+
+impl Validation {
+    /// The problems that make the configuration invalid.
+    pub fn errors(&self) -> Vec<&Finding> {
+        self.syntax.iter().chain(self.terraform_diagnostics.iter().filter(|d| d.rule_id == "TF_VALIDATE")).collect()
+    }
+}
+
+/// The validation step shared by validate-config and the pre-deployment test.
+pub async fn validation(dir: &Path, config: &Config) -> Result<Validation, Error> {
+    let (files, syntax) = syntax(dir)?;
     if files.is_empty() {
         return Err(Error::bad_input("handlers.iac.terraform.directory", format!("{} holds no .tf file", dir.display()), Some("run engineer first".into())));
     }
-    let syntax_ok = diagnostics.is_empty();
-    let binary = config.handlers.iac.terraform.as_ref().and_then(|t| t.binary.clone()).unwrap_or_else(|| "terraform".into());
-    let (terraform, tf_diags) = if syntax_ok {
-        terraform_validate(&dir, &binary).await
+    let (terraform, terraform_diagnostics) = if syntax.is_empty() {
+        terraform_validate(dir, config.iac_binary()).await
     } else {
         (TerraformCheck { status: "not_run", detail: "skipped: fix the syntax errors first".into() }, Vec::new())
     };
-    let terraform_ok = !tf_diags.iter().any(|d| d.rule_id == "TF_VALIDATE");
-    diagnostics.extend(tf_diags);
+    Ok(Validation { files, syntax, terraform, terraform_diagnostics })
+}
+
+/// Runs validate-config for `env`.
+pub async fn run(project_dir: &Path, config: &Config, env: &str, suppress: &ScanOptions) -> Result<ValidateReport, Error> {
+    let dir = directory(project_dir, config)?;
+    let checked = validation(&dir, config).await?;
+    let valid = checked.errors().is_empty();
+    let syntax_ok = checked.syntax.is_empty();
+    let Validation { files, syntax, terraform, terraform_diagnostics } = checked;
+    let mut diagnostics = syntax;
+    diagnostics.extend(terraform_diagnostics);
     let mut suppressed = Vec::new();
     let mut resources = 0;
     if syntax_ok {
@@ -161,5 +184,5 @@ pub async fn run(project_dir: &Path, config: &Config, env: &str, suppress: &Scan
         suppressed = scan.suppressed;
     }
     diagnostics.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
-    Ok(ValidateReport { env: env.into(), directory: dir, files, valid: syntax_ok && terraform_ok, terraform, diagnostics, suppressed, resources })
+    Ok(ValidateReport { env: env.into(), directory: dir, files, valid, terraform, diagnostics, suppressed, resources })
 }
