@@ -148,9 +148,13 @@ pub struct SelftestRequest {
 /// What an approved operation runs; stored with the pending operation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-enum GatedAction {
+pub enum GatedAction {
     /// Appends a line to `selftest/{env}.log`: the gate's end-to-end test target.
     Selftest { env: String, payload: String },
+    /// Steps 4–9 of a deploy: apply the saved plan, verify, document.
+    Deploy(crate::infra::deploy::DeployAction),
+    /// Attach a least-privilege statement with the discover profile.
+    PermissionFix(crate::infra::diagnose::FixProposal),
 }
 
 /// A stored clarification, answered by number.
@@ -350,6 +354,19 @@ impl App {
         Ok(EnvPolicy { protected: config.is_protected(env), auto_approve: settings.auto_approve })
     }
 
+    /// Puts a mutating action to the gate under the environment's policy.
+    pub fn ask_gate(&self, config: &Config, env: &str, auto_approve: bool, facts: BannerFacts, digest: String, action: GatedAction) -> Result<Requested, Error> {
+        let request = GateRequest { facts, digest, action: serde_json::to_value(action).expect("actions serialise") };
+        Ok(self.gate(config).request(Self::env_policy(config, env)?, auto_approve, request, Utc::now())?)
+    }
+
+    /// Like [`App::ask_gate`], but always waits for a human, even where auto-approval is configured.
+    pub fn ask_gate_confirmed(&self, config: &Config, env: &str, facts: BannerFacts, digest: String, action: GatedAction) -> Result<Requested, Error> {
+        let policy = EnvPolicy { auto_approve: false, ..Self::env_policy(config, env)? };
+        let request = GateRequest { facts, digest, action: serde_json::to_value(action).expect("actions serialise") };
+        Ok(self.gate(config).request(policy, false, request, Utc::now())?)
+    }
+
     /// `confirm {operation_id, response}`.
     pub async fn confirm(&self, operation_id: &str, response: &str) -> Result<Reply, Error> {
         if response.chars().count() > 200 {
@@ -373,6 +390,8 @@ impl App {
             .map_err(|e| Error::Failed(format!("the approved operation {} cannot be read: {e}", approval.id())))?;
         match action {
             GatedAction::Selftest { env, payload } => self.selftest_execute(approval, &env, &payload),
+            GatedAction::Deploy(action) => crate::infra::deploy::execute(self, approval, action).await,
+            GatedAction::PermissionFix(fix) => crate::infra::diagnose::apply_fix(self, approval, fix).await,
         }
     }
 
@@ -457,7 +476,8 @@ impl App {
     }
 }
 
-fn pending_reply(op: &PendingOperation) -> Reply {
+/// The reply that shows a pending operation's banner and how to answer it.
+pub fn pending_reply(op: &PendingOperation) -> Reply {
     let summary = format!(
         "{}\n\nAwaiting confirmation {} of {} for {} on {} (operation_id {}, expires {}).",
         op.banner,

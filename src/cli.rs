@@ -101,6 +101,12 @@ async fn run(cli: Cli) -> i32 {
         Err(e) => return print(cli.json, Err(e.into())),
     };
     let app = App::new(ws);
+    // Long operations report each step on stderr; stdout keeps only the result.
+    let sink: crate::progress::Sink = std::sync::Arc::new(|n, total, message: &str| eprintln!("[{n}/{total}] {message}"));
+    crate::progress::with(sink, dispatch(cli, app)).await
+}
+
+async fn dispatch(cli: Cli, app: App) -> i32 {
     let result = match &cli.command {
         Command::Serve => {
             return match crate::mcp::serve(app).await {

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod cloud;
 pub mod config;
 pub mod director;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod iac;
 pub mod infra;
 pub mod mcp;
 pub mod ops;
+pub mod progress;
 pub mod redact;
 pub mod validate;
 pub mod workspace;

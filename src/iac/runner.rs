@@ -18,6 +18,8 @@ pub struct Cmd {
     pub args: Vec<OsString>,
     pub cwd: Option<PathBuf>,
     pub env: Vec<(OsString, OsString)>,
+    /// Variables removed from the inherited environment.
+    pub env_remove: Vec<OsString>,
     pub timeout: Duration,
 }
 
@@ -44,7 +46,7 @@ pub enum RunError {
 
 impl Cmd {
     pub fn new(program: impl Into<OsString>) -> Cmd {
-        Cmd { program: program.into(), args: Vec::new(), cwd: None, env: Vec::new(), timeout: Duration::from_secs(600) }
+        Cmd { program: program.into(), args: Vec::new(), cwd: None, env: Vec::new(), env_remove: Vec::new(), timeout: Duration::from_secs(600) }
     }
 
     pub fn arg(mut self, arg: impl Into<OsString>) -> Cmd {
@@ -67,6 +69,11 @@ impl Cmd {
         self
     }
 
+    pub fn env_remove(mut self, key: impl Into<OsString>) -> Cmd {
+        self.env_remove.push(key.into());
+        self
+    }
+
     pub fn timeout(mut self, timeout: Duration) -> Cmd {
         self.timeout = timeout;
         self
@@ -85,6 +92,9 @@ impl Cmd {
         command.args(&self.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         if let Some(dir) = &self.cwd {
             command.current_dir(dir);
+        }
+        for k in &self.env_remove {
+            command.env_remove(k);
         }
         for (k, v) in &self.env {
             command.env(k, v);

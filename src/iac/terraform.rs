@@ -3,10 +3,10 @@
 //! credentials and backend. Failures carry the command line, exit status and
 //! Terraform's own error diagnostics from the JSON stream.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::cloud::auth;
 use crate::config::Config;
 use crate::error::Error;
 use crate::iac::runner::{Cmd, RunError};
@@ -16,26 +16,17 @@ use crate::workspace::{FileLock, Workspace};
 pub struct Terraform {
     binary: String,
     dir: PathBuf,
-    env: Vec<(OsString, OsString)>,
+    env: Vec<(&'static str, Option<String>)>,
 }
 
 impl Terraform {
-    /// The environment's Terraform: its AWS profile, or (for a local endpoint such as moto) test credentials.
+    /// The environment's Terraform, with the credentials [`auth::target`] chooses for it (its profile,
+    /// or test credentials for a local endpoint such as moto). Deploys never use `discover`.
     pub fn for_env(config: &Config, dir: &Path, env_name: &str) -> Terraform {
         let binary = config.iac_binary().to_string();
-        let mut env: Vec<(OsString, OsString)> = vec![("TF_IN_AUTOMATION".into(), "1".into()), ("CHECKPOINT_DISABLE".into(), "1".into())];
-        if let Some(aws) = config.aws() {
-            env.push(("AWS_REGION".into(), aws.region.clone().into()));
-            if aws.endpoint_url.is_some() {
-                // A local AWS-compatible server accepts any credentials; real ones must not leak to it.
-                if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-                    env.push(("AWS_ACCESS_KEY_ID".into(), "testing".into()));
-                    env.push(("AWS_SECRET_ACCESS_KEY".into(), "testing".into()));
-                }
-            } else if let Some(profile) = aws.profile(env_name) {
-                // Deploys use the environment's own profile, never `discover`.
-                env.push(("AWS_PROFILE".into(), profile.into()));
-            }
+        let mut env: Vec<(&'static str, Option<String>)> = vec![("TF_IN_AUTOMATION", Some("1".into())), ("CHECKPOINT_DISABLE", Some("1".into()))];
+        if config.aws().is_some() {
+            env.extend(auth::target(config, env_name).process_env());
         }
         Terraform { binary, dir: dir.to_path_buf(), env }
     }
@@ -43,7 +34,10 @@ impl Terraform {
     fn cmd(&self, args: &[&str]) -> Cmd {
         let mut c = Cmd::new(&self.binary).args(args.iter().copied()).cwd(&self.dir).timeout(Duration::from_secs(900));
         for (k, v) in &self.env {
-            c = c.env(k.clone(), v.clone());
+            c = match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
         }
         c
     }
@@ -76,6 +70,23 @@ impl Terraform {
         Ok(())
     }
 
+    /// `terraform apply -json PLAN`: applies exactly the saved plan. On failure the error names the
+    /// command and carries Terraform's error diagnostics (what the debugger classifies).
+    pub async fn apply(&self, plan: &Path) -> Result<Applied, ApplyFailed> {
+        let p = plan.display().to_string();
+        let cmd = self.cmd(&["apply", "-json", "-input=false", "-lock-timeout=60s", "-auto-approve", &p]);
+        let output = cmd.output().await.map_err(|e| ApplyFailed { command: cmd.display(), status: None, diagnostics: vec![e.to_string()] })?;
+        let applied = applied_events(&output.stdout);
+        if output.status != 0 {
+            let mut diagnostics = stream_errors(&output.stdout);
+            if diagnostics.is_empty() {
+                diagnostics.push(crate::iac::runner::trim_stderr(&output.stderr));
+            }
+            return Err(ApplyFailed { command: cmd.display(), status: Some(output.status), diagnostics });
+        }
+        Ok(applied)
+    }
+
     /// `terraform show -json`: the current state as JSON bytes.
     pub async fn show_state_json(&self) -> Result<Vec<u8>, Error> {
         Ok(self.cmd(&["show", "-json", "-no-color"]).run().await.map_err(failed)?.stdout)
@@ -92,6 +103,55 @@ impl Terraform {
 pub fn lock(ws: &Workspace, env: &str) -> Result<FileLock, Error> {
     ws.try_lock(&format!("terraform-{env}"))?
         .ok_or_else(|| Error::Failed(format!("another terraform operation is in progress for env {env}; try again when it has finished")))
+}
+
+/// What an apply did, from its `-json` stream.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Applied {
+    pub add: u64,
+    pub change: u64,
+    pub remove: u64,
+    /// Addresses whose apply completed.
+    pub completed: Vec<String>,
+}
+
+/// A failed apply: the command, its exit status, and Terraform's error diagnostics.
+#[derive(Debug, Clone)]
+pub struct ApplyFailed {
+    pub command: String,
+    pub status: Option<i32>,
+    pub diagnostics: Vec<String>,
+}
+
+impl std::fmt::Display for ApplyFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.status {
+            Some(s) => write!(f, "`{}` exited with status {s}: {}", self.command, self.diagnostics.join("\n")),
+            None => write!(f, "{}", self.diagnostics.join("\n")),
+        }
+    }
+}
+
+/// The `apply_complete` addresses and the final `change_summary` of an apply stream.
+pub fn applied_events(stream: &[u8]) -> Applied {
+    let mut out = Applied::default();
+    for v in String::from_utf8_lossy(stream).lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()) {
+        match v["type"].as_str() {
+            Some("apply_complete") => {
+                if let Some(addr) = v.pointer("/hook/resource/addr").and_then(|a| a.as_str()) {
+                    out.completed.push(addr.to_string());
+                }
+            }
+            Some("change_summary") => {
+                let n = |k: &str| v.pointer(&format!("/changes/{k}")).and_then(|x| x.as_u64()).unwrap_or(0);
+                out.add = n("add");
+                out.change = n("change");
+                out.remove = n("remove");
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn failed(e: RunError) -> Error {
@@ -128,5 +188,16 @@ mod tests {
 not json
 "#;
         assert_eq!(super::stream_errors(stream), ["Invalid reference: A reference to a resource type must be followed by at least one attribute access. (main.tf:3)"]);
+    }
+
+    #[test]
+    fn apply_stream_counts() {
+        let stream = br#"{"@level":"info","type":"apply_start","hook":{"resource":{"addr":"aws_s3_bucket.a"}}}
+{"@level":"info","type":"apply_complete","hook":{"resource":{"addr":"aws_s3_bucket.a"},"action":"create"}}
+{"@level":"info","type":"change_summary","changes":{"add":1,"change":0,"import":0,"remove":0,"operation":"apply"}}
+"#;
+        let a = super::applied_events(stream);
+        assert_eq!((a.add, a.change, a.remove), (1, 0, 0));
+        assert_eq!(a.completed, ["aws_s3_bucket.a"]);
     }
 }

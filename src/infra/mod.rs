@@ -9,10 +9,13 @@ pub mod architect;
 pub mod catalog;
 pub mod console;
 pub mod debug;
+pub mod deploy;
 pub mod design;
+pub mod diagnose;
 pub mod engineer;
 pub mod hclfmt;
 pub mod preview;
+pub mod registry;
 pub mod resources;
 pub mod scan;
 pub mod test;
@@ -235,9 +238,41 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
             let summary = format!("{} resource(s) deployed in {env} (from the {}):\n{}", report.count, report.source, lines.join("\n"));
             Ok(Reply::ok(summary, serde_json::to_value(&report).expect("reports serialise")))
         }
-        InfraOperation::Deploy
-        | InfraOperation::Debug => Err(Error::not_available("infra-manager", operation.as_str(), &env)),
+        InfraOperation::Deploy => {
+            let config = app.config()?;
+            let opts = deploy::Options { skip_tests: req.skip_tests, skip_preview: req.skip_preview, auto_approve: req.auto_approve };
+            deploy::start(app, &config, &env, opts).await
+        }
+        InfraOperation::Debug => {
+            let config = app.config()?;
+            let message = req.error.as_deref().ok_or_else(|| Error::bad_input("error", "is required for debug: the error message to analyse", None))?;
+            let diagnosis = crate::infra::debug::classify(message);
+            // The deploy principal, when the message does not name one and a fix needs it.
+            let needs_caller = diagnosis.suggested_solutions.iter().any(|s| s.permission_fix.as_ref().is_some_and(|f| f.principal.is_none()));
+            let caller = if needs_caller { crate::cloud::Cloud::connect(&config, &env).await.caller().await.ok().map(|c| c.arn) } else { None };
+            let report = diagnose::record(app.workspace(), &env, message, caller.as_deref(), false, chrono::Utc::now())?;
+            let summary = diagnose::summary(&report);
+            let mut body = serde_json::to_value(&report).expect("reports serialise");
+            if let Some(fix) = &report.fix {
+                let pending = diagnose::request_fix(app, &config, fix).await?;
+                body["fix_pending"] = pending.body.clone();
+                return Ok(Reply { summary: format!("{summary}
+
+{}", pending.summary), body: merge_status(body, &pending), ..pending });
+            }
+            Ok(Reply::ok(summary, body))
+        }
     }
+}
+
+/// `body` with the pending reply's status (awaiting_confirmation) and operation id on top.
+fn merge_status(mut body: serde_json::Value, pending: &Reply) -> serde_json::Value {
+    for key in ["status", "operation_id", "banner", "steps_required", "steps_done", "expires_at", "how_to_answer"] {
+        if let Some(v) = pending.body.get(key) {
+            body[key] = v.clone();
+        }
+    }
+    body
 }
 
 fn accepted() -> String {

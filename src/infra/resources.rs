@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::error::Error;
 use crate::iac::terraform::{self, Terraform};
-use crate::infra::{console, validate};
+use crate::infra::{console, registry, validate};
 use crate::workspace::Workspace;
 
 #[derive(Debug, Serialize)]
@@ -63,64 +63,64 @@ fn summary_attrs(kind: &str) -> &'static [&'static str] {
     }
 }
 
-fn from_state(state: &Value, region: &str) -> Vec<DeployedResource> {
-    let mut out = Vec::new();
-    fn walk(m: &Value, region: &str, out: &mut Vec<DeployedResource>) {
+/// One managed resource of a `terraform show -json` state.
+pub struct StateResource<'a> {
+    pub address: &'a str,
+    pub kind: &'a str,
+    pub values: &'a Value,
+}
+
+/// Every managed resource of a state, child modules included.
+pub fn state_resources(state: &Value) -> Vec<StateResource<'_>> {
+    fn walk<'a>(m: &'a Value, out: &mut Vec<StateResource<'a>>) {
         for r in m.get("resources").and_then(Value::as_array).into_iter().flatten() {
             if r.get("mode").and_then(Value::as_str) != Some("managed") {
                 continue;
             }
-            let kind = r.get("type").and_then(Value::as_str).unwrap_or("").to_string();
-            let values = r.get("values").cloned().unwrap_or(Value::Null);
-            let s = |k: &str| values.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string);
-            let name = s(name_attr(&kind));
-            let id = s("id");
-            let arn = s("arn");
-            let console_url = console::url(&kind, name.as_deref(), id.as_deref(), arn.as_deref(), region);
-            let configuration = summary_attrs(&kind).iter().filter_map(|k| values.get(*k).filter(|v| !v.is_null()).map(|v| (k.to_string(), v.clone()))).collect();
-            out.push(DeployedResource {
-                address: r.get("address").and_then(Value::as_str).unwrap_or("").to_string(),
-                kind,
-                name,
-                id,
-                arn,
-                console_url,
-                deployed_at: None,
-                configuration,
-            });
+            let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
+            out.push(StateResource { address: s("address"), kind: s("type"), values: r.get("values").unwrap_or(&Value::Null) });
         }
         for child in m.get("child_modules").and_then(Value::as_array).into_iter().flatten() {
-            walk(child, region, out);
+            walk(child, out);
         }
     }
+    let mut out = Vec::new();
     if let Some(root) = state.pointer("/values/root_module") {
-        walk(root, region, &mut out);
+        walk(root, &mut out);
     }
     out
 }
 
+/// A state resource as shown: name, id, ARN, console link, configuration summary.
+pub fn describe(r: &StateResource<'_>, region: &str) -> DeployedResource {
+    let s = |k: &str| r.values.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string);
+    let name = s(name_attr(r.kind));
+    let id = s("id");
+    let arn = s("arn");
+    let console_url = console::url(r.kind, name.as_deref(), id.as_deref(), arn.as_deref(), region);
+    let configuration = summary_attrs(r.kind).iter().filter_map(|k| r.values.get(*k).filter(|v| !v.is_null()).map(|v| (k.to_string(), v.clone()))).collect();
+    DeployedResource { address: r.address.to_string(), kind: r.kind.to_string(), name, id, arn, console_url, deployed_at: None, configuration }
+}
+
+fn from_state(state: &Value, region: &str) -> Vec<DeployedResource> {
+    state_resources(state).iter().map(|r| describe(r, region)).collect()
+}
+
 pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<ResourcesReport, Error> {
     let region = config.region();
-    let registry = ws.path(&format!("deployments/{env}/registry.json"))?;
-    if let Ok(text) = std::fs::read_to_string(&registry) {
-        let doc: Value = serde_json::from_str(&text).map_err(|e| Error::Failed(format!("{}: {e}", registry.display())))?;
-        let resources: Vec<DeployedResource> = doc
-            .get("resources")
-            .and_then(Value::as_array)
+    if let Some(registry) = registry::load(ws, env)? {
+        let resources: Vec<DeployedResource> = registry
+            .resources
             .into_iter()
-            .flatten()
-            .map(|r| {
-                let s = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
-                DeployedResource {
-                    address: s("address").unwrap_or_default(),
-                    kind: s("type").unwrap_or_default(),
-                    name: s("name"),
-                    id: s("id"),
-                    arn: s("arn"),
-                    console_url: s("console_url"),
-                    deployed_at: s("updated").or_else(|| s("created")),
-                    configuration: r.get("configuration").and_then(Value::as_object).cloned().unwrap_or_default(),
-                }
+            .map(|e| DeployedResource {
+                address: e.address,
+                kind: e.kind,
+                name: e.name,
+                id: e.id,
+                arn: e.arn,
+                console_url: e.console_url,
+                deployed_at: Some(e.updated),
+                configuration: e.configuration,
             })
             .collect();
         return Ok(ResourcesReport { env: env.into(), source: "registry", count: resources.len(), resources });

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use rmcp::handler::server::common::schema_for_input;
 use rmcp::handler::server::router::tool::ToolRouter;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, JsonObject, ServerCapabilities, ServerConfig};
-use rmcp::{ServerHandler, ServiceExt, tool, tool_handler, tool_router};
+use rmcp::model::{CallToolResult, ContentBlock, Implementation, JsonObject, ProgressNotificationParam, RequestMetaObject, ServerCapabilities, ServerConfig};
+use rmcp::{Peer, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -68,6 +68,34 @@ fn reply(result: Result<Reply, Error>) -> CallToolResult {
     }
 }
 
+/// Sends the library's progress steps as `notifications/progress` when the
+/// client asked for them (a progress token in `_meta`), in order.
+fn progress_sink(peer: Peer<RoleServer>, meta: &RequestMetaObject) -> Option<crate::progress::Sink> {
+    let token = meta.get_progress_token()?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u32, u32, String)>();
+    tokio::spawn(async move {
+        while let Some((n, total, message)) = rx.recv().await {
+            let mut p = ProgressNotificationParam::new(token.clone(), f64::from(n));
+            p.total = Some(f64::from(total));
+            p.message = Some(message);
+            if let Err(e) = peer.notify_progress(p).await {
+                tracing::debug!(error = %e, "progress notification not sent");
+            }
+        }
+    });
+    Some(std::sync::Arc::new(move |n, total, message: &str| {
+        let _ = tx.send((n, total, message.to_string()));
+    }))
+}
+
+/// Runs `fut` reporting progress to the client when it asked for it.
+async fn with_progress<F: std::future::Future<Output = CallToolResult>>(peer: Peer<RoleServer>, meta: RequestMetaObject, fut: F) -> CallToolResult {
+    match progress_sink(peer, &meta) {
+        Some(sink) => crate::progress::with(sink, fut).await,
+        None => fut.await,
+    }
+}
+
 #[tool_router]
 impl FaberServer {
     pub fn new(app: App) -> FaberServer {
@@ -86,8 +114,8 @@ impl FaberServer {
     /// Mutating operations never run directly: they return status "awaiting_confirmation" (see confirm).
     /// Set route_only to classify without running.
     #[tool(name = "director", input_schema = schema::<DirectorRequest>(), annotations(title = "Director (natural language)", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
-    async fn director(&self, args: JsonObject) -> CallToolResult {
-        reply(async { self.app.director(&parse::<DirectorRequest>(args)?).await }.await)
+    async fn director(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
+        with_progress(peer, meta, async { reply(async { self.app.director(&parse::<DirectorRequest>(args)?).await }.await) }).await
     }
 
     /// Infrastructure lifecycle on Terraform: architect (design document), engineer (Terraform code),
@@ -95,16 +123,16 @@ impl FaberServer {
     /// confirmation gate), show-resources, debug. env defaults to test. Deploy never applies without approval:
     /// protected environments (prod) need two "yes" answers through confirm; auto_approve is ignored there.
     #[tool(name = "infra-manager", input_schema = schema::<InfraRequest>(), annotations(title = "Infrastructure manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
-    async fn infra_manager(&self, args: JsonObject) -> CallToolResult {
-        reply(async { crate::infra::run(&self.app, &parse::<InfraRequest>(args)?).await }.await)
+    async fn infra_manager(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
+        with_progress(peer, meta, async { reply(async { crate::infra::run(&self.app, &parse::<InfraRequest>(args)?).await }.await) }).await
     }
 
     /// Runtime operations on AWS: check-health, query-logs (filter, timeframe, limit), investigate,
     /// analyze-performance, remediate (action restart|scale|rollback, through the confirmation gate),
     /// audit (focus cost|security|compliance). service names one service (e.g. api-lambda); without it, all.
     #[tool(name = "ops-manager", input_schema = schema::<OpsRequest>(), annotations(title = "Operations manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
-    async fn ops_manager(&self, args: JsonObject) -> CallToolResult {
-        reply(async { crate::ops::run(&self.app, &parse::<OpsRequest>(args)?).await }.await)
+    async fn ops_manager(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
+        with_progress(peer, meta, async { reply(async { crate::ops::run(&self.app, &parse::<OpsRequest>(args)?).await }.await) }).await
     }
 
     /// Answer a pending operation with the HUMAN's answer. Never call this on your own initiative:
@@ -112,12 +140,15 @@ impl FaberServer {
     /// Only "yes" (any case) proceeds; any other response cancels the operation. Production needs two
     /// "yes" answers; the second reply shows the final banner. Each operation_id works once.
     #[tool(name = "confirm", input_schema = schema::<ConfirmRequest>(), annotations(title = "Confirm a pending operation", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true))]
-    async fn confirm(&self, args: JsonObject) -> CallToolResult {
-        reply(async {
-            let req = parse::<ConfirmRequest>(args)?;
-            self.app.confirm(&req.operation_id, &req.response).await
-        }
-        .await)
+    async fn confirm(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
+        with_progress(peer, meta, async {
+            reply(async {
+                let req = parse::<ConfirmRequest>(args)?;
+                self.app.confirm(&req.operation_id, &req.response).await
+            }
+            .await)
+        })
+        .await
     }
 
     /// Plugin configuration (.fractary/plugins/faber-cloud/devops.json): init writes a default

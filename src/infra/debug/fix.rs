@@ -73,8 +73,9 @@ pub fn least_privilege(x: &Extracted) -> Option<PermissionFix> {
     Some(PermissionFix { principal, statement, notes })
 }
 
-/// The identity a policy can be attached to for `principal`.
-fn attachable(principal: &str, notes: &mut Vec<String>) -> Option<String> {
+/// The identity a policy can be attached to for `principal` (an assumed-role
+/// session becomes its role); why not, in `notes`, when there is none.
+pub fn attachable(principal: &str, notes: &mut Vec<String>) -> Option<String> {
     let parts: Vec<&str> = principal.splitn(6, ':').collect();
     if parts.len() != 6 || parts[0] != "arn" {
         notes.push(format!("{principal} is not an ARN: attach the statement to the deploy principal by hand."));

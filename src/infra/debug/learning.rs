@@ -33,6 +33,18 @@ const Z95: f64 = 1.959_963_984_540_054;
 pub struct IssueLog {
     pub version: u32,
     pub issues: Vec<Issue>,
+    /// Solutions applied whose outcome the next deploy of their environment decides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub awaiting: Vec<Awaiting>,
+}
+
+/// A solution that was applied; the next deploy of `env` says whether it worked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Awaiting {
+    pub env: String,
+    pub signature_id: String,
+    pub solution_id: String,
+    pub applied_at: DateTime<Utc>,
 }
 
 /// One kind of problem, recognised by its signature.
@@ -103,7 +115,7 @@ pub enum LearningError {
 impl IssueLog {
     /// An empty log of the current version.
     pub fn new() -> IssueLog {
-        IssueLog { version: ISSUE_LOG_VERSION, issues: Vec::new() }
+        IssueLog { version: ISSUE_LOG_VERSION, issues: Vec::new(), awaiting: Vec::new() }
     }
 
     pub fn issue(&self, signature_id: &str) -> Option<&Issue> {
@@ -174,6 +186,24 @@ pub fn record_outcome<'a>(log: &'a mut IssueLog, signature_id: &str, solution_id
     }
     solution.last_used = Some(now);
     Ok(solution)
+}
+
+/// Settles the solutions awaiting the outcome of a deploy of `env`: the deploy
+/// succeeded (`failure` is `None`), or failed with the signature `failure`.
+/// A solution failed when the same problem came back; a different failure
+/// means its own problem is gone. Returns the settled records with their outcome.
+pub fn settle(log: &mut IssueLog, env: &str, failure: Option<&str>, now: DateTime<Utc>) -> Vec<(Awaiting, bool)> {
+    let (mine, rest): (Vec<Awaiting>, Vec<Awaiting>) = std::mem::take(&mut log.awaiting).into_iter().partition(|a| a.env == env);
+    log.awaiting = rest;
+    let mut out = Vec::new();
+    for a in mine {
+        let success = failure != Some(a.signature_id.as_str());
+        // An issue or solution removed from the file by hand leaves nothing to count.
+        if record_outcome(log, &a.signature_id, &a.solution_id, success, now).is_ok() {
+            out.push((a, success));
+        }
+    }
+    out
 }
 
 /// Adds a solution a person describes (the fix they applied by hand) to an

@@ -92,10 +92,10 @@ use serde::{Deserialize, Serialize};
 
 pub use classify::{Confidence, Diagnosis, SuggestedSolution, classify};
 pub use extract::{Extracted, extract};
-pub use fix::{PermissionFix, least_privilege};
+pub use fix::{PermissionFix, attachable, least_privilege};
 pub use learning::{
-    ISSUE_LOG_VERSION, Issue, IssueLog, LearningError, MAX_EXAMPLES, RankedSolution, Solution, SolutionKind, add_solution, ranked_solutions,
-    record_occurrence, record_outcome, wilson_lower_bound,
+    Awaiting, ISSUE_LOG_VERSION, Issue, IssueLog, LearningError, MAX_EXAMPLES, RankedSolution, Solution, SolutionKind, add_solution, ranked_solutions,
+    record_occurrence, record_outcome, settle, wilson_lower_bound,
 };
 pub use signature::{redact, signature, signature_id};
 

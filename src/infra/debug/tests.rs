@@ -606,6 +606,35 @@ fn ranking_trusts_evidence_not_rates() {
 }
 
 #[test]
+fn settling_counts_a_fix_by_the_next_deploy_of_its_environment() {
+    let denied = "operation error S3: CreateBucket, https response error StatusCode: 403, api error AccessDenied: User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: s3:CreateBucket";
+    let other = "Error: creating SQS Queue: QueueAlreadyExists: A queue already exists with the same name";
+    let mut log = IssueLog::new();
+    let d = classify(denied);
+    record_occurrence(&mut log, &d, at(1));
+    let sid = d.signature_id.clone();
+    let waiting = |env: &str| Awaiting { env: env.into(), signature_id: sid.clone(), solution_id: "grant-least-privilege".into(), applied_at: at(2) };
+    // Success: the deploy passed.
+    log.awaiting = vec![waiting("test"), waiting("prod")];
+    let settled = settle(&mut log, "test", None, at(3));
+    assert_eq!(settled.len(), 1);
+    assert!(settled[0].1);
+    assert_eq!(log.awaiting.len(), 1, "prod's fix still waits for a prod deploy");
+    // Failure: the same problem came back.
+    log.awaiting.push(waiting("test"));
+    let settled = settle(&mut log, "test", Some(&sid), at(4));
+    assert!(!settled[0].1);
+    // A different failure: this problem is gone.
+    log.awaiting.push(waiting("test"));
+    let settled = settle(&mut log, "test", Some(&classify(other).signature_id), at(5));
+    assert!(settled[0].1);
+    let s = &log.issue(&sid).unwrap().solutions.iter().find(|s| s.id == "grant-least-privilege").unwrap();
+    assert_eq!((s.attempts, s.successes), (3, 2));
+    // Nothing waits: nothing to settle.
+    assert!(settle(&mut log, "test", None, at(6)).is_empty());
+}
+
+#[test]
 fn wilson_bounds() {
     for (s, n, want) in [(0, 0, 0.0), (0, 10, 0.0), (1, 1, 0.2065), (45, 50, 0.7864), (50, 50, 0.9287), (5, 10, 0.2366), (900, 1000, 0.8798)] {
         let got = wilson_lower_bound(s, n);
@@ -634,6 +663,7 @@ fn issue_log_field_names_are_stable() {
                 last_used: Some(at(2)),
             }],
         }],
+        awaiting: Vec::new(),
     };
     let text = serde_json::to_string(&log).unwrap();
     assert_eq!(

@@ -1,0 +1,141 @@
+//! The one place that talks to AWS through the official SDK. Clients are
+//! built per role (an environment, or `discover`) from devops.json: region,
+//! optional local endpoint (moto), and the credentials [`auth`] chooses.
+//!
+//! Every SDK failure becomes an [`Error::Failed`] naming the service call,
+//! the AWS error code and message (redacted).
+
+pub mod auth;
+pub mod iam;
+pub mod verify;
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::config::Config;
+use crate::error::Error;
+pub use auth::{Credentials, Target};
+
+/// SDK clients for one role.
+#[derive(Clone)]
+pub struct Cloud {
+    pub target: Target,
+    sdk: SdkConfig,
+}
+
+/// Who the credentials belong to (STS `GetCallerIdentity`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Caller {
+    pub arn: String,
+    pub account: String,
+}
+
+impl Cloud {
+    /// Clients acting as `role` (`discover` or an environment name).
+    pub async fn connect(config: &Config, role: &str) -> Cloud {
+        Cloud::for_target(auth::target(config, role)).await
+    }
+
+    pub async fn for_target(target: Target) -> Cloud {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(30))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(aws_config::Region::new(target.region.clone())).timeout_config(timeouts);
+        if let Some(url) = &target.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        loader = match &target.credentials {
+            Credentials::Profile(p) => loader.profile_name(p),
+            Credentials::LocalTest => loader.credentials_provider(aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "faber-cloud-local")),
+            Credentials::Ambient => loader,
+        };
+        let sdk = loader.load().await;
+        Cloud { target, sdk }
+    }
+
+    /// STS `GetCallerIdentity`.
+    pub async fn caller(&self) -> Result<Caller, Error> {
+        let out = aws_sdk_sts::Client::new(&self.sdk).get_caller_identity().send().await.map_err(|e| aws_error("sts:GetCallerIdentity", e))?;
+        Ok(Caller { arn: out.arn().unwrap_or_default().to_string(), account: out.account().unwrap_or_default().to_string() })
+    }
+
+    /// The caller, refusing credentials of another account than `account_id` (when configured).
+    pub async fn checked_caller(&self, config: &Config) -> Result<Caller, Error> {
+        let caller = self.caller().await?;
+        if let Some(expected) = config.aws().and_then(|a| a.account_id.as_deref())
+            && expected != caller.account
+        {
+            return Err(Error::Failed(format!(
+                "the credentials for {} ({}) belong to account {}, but devops.json says account_id {expected}; refused before anything ran",
+                self.target.role,
+                self.target.profile().map_or_else(|| "default credentials".to_string(), |p| format!("profile {p}")),
+                caller.account
+            )));
+        }
+        Ok(caller)
+    }
+
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        // Local servers serve buckets by path, not by virtual host.
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(self.target.endpoint_url.is_some()).build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk)
+    }
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&self.sdk)
+    }
+    pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.sdk)
+    }
+    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.sdk)
+    }
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
+    }
+    pub fn ecs(&self) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::new(&self.sdk)
+    }
+    pub fn apigateway(&self) -> aws_sdk_apigatewayv2::Client {
+        aws_sdk_apigatewayv2::Client::new(&self.sdk)
+    }
+}
+
+/// An SDK failure as our error: the call, AWS's code and message, redacted.
+pub fn aws_error<E, R>(call: &str, e: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    Error::Failed(crate::redact::redact(&describe(call, &e)))
+}
+
+/// `call: Code: message`, or the transport failure with its causes.
+pub fn describe<E, R>(call: &str, e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => format!("{call}: {code}: {message}"),
+        (Some(code), None) => format!("{call}: {code}"),
+        _ => format!("{call}: {}", DisplayErrorContext(e)),
+    }
+}
+
+/// Whether AWS answered that the thing does not exist (any service's spelling).
+pub fn is_not_found<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    let code = e.code().unwrap_or_default();
+    code.contains("NotFound") || code.contains("NoSuch") || code.contains("NonExistent") || code == "QueueDoesNotExist"
+}

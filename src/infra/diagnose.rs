@@ -1,0 +1,217 @@
+//! The I/O side of `debug`: classify a message (pure, `debug/`), record it in
+//! the learning log `deployments/issue-log.json` (atomically, under its lock),
+//! rank the known solutions with their evidence, and, for a permission error
+//! with a principal to attach to, propose the least-privilege fix that the
+//! caller sends through the gate.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::infra::debug::{self, Diagnosis, IssueLog, SolutionKind};
+use crate::workspace::Workspace;
+
+pub const ISSUE_LOG: &str = "deployments/issue-log.json";
+
+/// A solution as shown, with its record.
+#[derive(Debug, Serialize)]
+pub struct Ranked {
+    pub id: String,
+    pub kind: SolutionKind,
+    pub description: String,
+    pub attempts: u64,
+    pub successes: u64,
+    pub score: f64,
+    pub evidence: String,
+}
+
+/// The permission fix to put through the gate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixProposal {
+    pub env: String,
+    /// The IAM user or role that gets the statement.
+    pub principal: String,
+    pub policy_name: String,
+    pub document: Value,
+    pub notes: Vec<String>,
+    pub signature_id: String,
+    pub solution_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DebugReport {
+    pub env: String,
+    pub diagnosis: Diagnosis,
+    /// How often this signature has been seen (this time included).
+    pub occurrences: u64,
+    pub solutions: Vec<Ranked>,
+    /// Present for a permission error whose principal is known.
+    pub fix: Option<FixProposal>,
+    /// Fixes applied earlier whose outcome this result settled: (solution, worked).
+    pub settled: Vec<(String, bool)>,
+    pub issue_log: PathBuf,
+}
+
+/// Loads, changes and saves the learning log under its lock.
+pub fn with_log<T>(ws: &Workspace, change: impl FnOnce(&mut IssueLog) -> T) -> Result<T, Error> {
+    let path = ws.path(ISSUE_LOG)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Failed(format!("{}: {e}", dir.display())))?;
+    }
+    let _lock = ws.lock_file(&path)?;
+    let mut log = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| Error::Failed(format!("{}: {e} (fix or move the file; a new one is started then)", path.display())))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => IssueLog::new(),
+        Err(e) => return Err(Error::Failed(format!("{}: {e}", path.display()))),
+    };
+    let out = change(&mut log);
+    let mut bytes = serde_json::to_vec_pretty(&log).expect("the issue log serialises");
+    bytes.push(b'\n');
+    crate::workspace::write_atomic_unlocked(&path, &bytes)?;
+    Ok(out)
+}
+
+/// Diagnoses `message` for `env`, records the occurrence (and, for a failed
+/// deploy, settles fixes that were waiting for it), and proposes a fix.
+/// `caller` is the deploy principal when known (from STS).
+pub fn record(ws: &Workspace, env: &str, message: &str, caller: Option<&str>, settle_deploy: bool, now: DateTime<Utc>) -> Result<DebugReport, Error> {
+    let diagnosis = debug::classify(message);
+    let (occurrences, solutions, settled) = with_log(ws, |log| {
+        let settled = if settle_deploy { debug::settle(log, env, Some(&diagnosis.signature_id), now) } else { Vec::new() };
+        let issue = debug::record_occurrence(log, &diagnosis, now);
+        let solutions: Vec<Ranked> = debug::ranked_solutions(issue)
+            .into_iter()
+            .map(|r| Ranked {
+                id: r.solution.id.clone(),
+                kind: r.solution.kind,
+                description: r.solution.description.clone(),
+                attempts: r.solution.attempts,
+                successes: r.solution.successes,
+                score: (r.score * 1000.0).round() / 1000.0,
+                evidence: r.evidence,
+            })
+            .collect();
+        (issue.occurrences, solutions, settled.into_iter().map(|(a, ok)| (a.solution_id, ok)).collect())
+    })?;
+    let fix = proposal(env, &diagnosis, caller);
+    Ok(DebugReport { env: env.into(), diagnosis, occurrences, solutions, fix, settled, issue_log: ws.path(ISSUE_LOG)? })
+}
+
+/// The permission fix for a diagnosis, on the principal the message names or else the caller.
+fn proposal(env: &str, d: &Diagnosis, caller: Option<&str>) -> Option<FixProposal> {
+    let (solution, fix) = d.suggested_solutions.iter().find_map(|s| s.permission_fix.as_ref().map(|f| (s, f)))?;
+    let mut notes = fix.notes.clone();
+    let principal = match &fix.principal {
+        Some(p) => p.clone(),
+        None => {
+            let mut why = Vec::new();
+            let p = caller.and_then(|c| debug::attachable(c, &mut why))?;
+            notes.retain(|n| !n.starts_with("The message does not name the caller"));
+            notes.push(format!("The message names no principal: the statement goes on the deploy principal {p} (from STS)."));
+            p
+        }
+    };
+    Some(FixProposal {
+        env: env.into(),
+        principal,
+        policy_name: format!("faber-cloud-fix-{}", &d.signature_id[..d.signature_id.len().min(12)]),
+        document: fix.policy_document(),
+        notes,
+        signature_id: d.signature_id.clone(),
+        solution_id: solution.id.clone(),
+    })
+}
+
+/// Records a successful deploy of `env`: fixes waiting for it worked.
+pub fn deploy_succeeded(ws: &Workspace, env: &str, now: DateTime<Utc>) -> Result<Vec<(String, bool)>, Error> {
+    let path = ws.path(ISSUE_LOG)?;
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    with_log(ws, |log| debug::settle(log, env, None, now).into_iter().map(|(a, ok)| (a.solution_id, ok)).collect())
+}
+
+/// Marks an applied fix as waiting for the next deploy of its environment.
+pub fn fix_applied(ws: &Workspace, fix: &FixProposal, now: DateTime<Utc>) -> Result<(), Error> {
+    with_log(ws, |log| {
+        log.awaiting.retain(|a| !(a.env == fix.env && a.signature_id == fix.signature_id && a.solution_id == fix.solution_id));
+        log.awaiting.push(debug::Awaiting { env: fix.env.clone(), signature_id: fix.signature_id.clone(), solution_id: fix.solution_id.clone(), applied_at: now });
+    })
+}
+
+/// The report as a few lines for people.
+pub fn summary(r: &DebugReport) -> String {
+    let d = &r.diagnosis;
+    let mut out = format!(
+        "Category: {} (confidence {:?}, rule {}). {}\nSeen {} time(s) (signature {}).",
+        d.category.as_str(),
+        d.confidence,
+        d.rule,
+        d.explanation,
+        r.occurrences,
+        d.signature_id
+    );
+    for (i, s) in r.solutions.iter().take(3).enumerate() {
+        out.push_str(&format!("\n{}. {} — {}", i + 1, s.description, s.evidence));
+    }
+    if let Some(f) = &r.fix {
+        out.push_str(&format!("\nProposed least-privilege fix on {}: {}", f.principal, f.document["Statement"][0]));
+    }
+    out
+}
+
+/// Puts a permission fix to the gate. It always waits for a human "yes":
+/// an IAM change made with the `discover` profile is never auto-approved,
+/// whatever `auto_approve` says.
+pub async fn request_fix(app: &crate::app::App, config: &crate::config::Config, fix: &FixProposal) -> Result<crate::app::Reply, Error> {
+    let facts = crate::gate::BannerFacts {
+        env: fix.env.clone(),
+        operation: "permission-fix".into(),
+        summary: format!("Attach the inline policy {} to {}: {}", fix.policy_name, fix.principal, fix.document["Statement"][0]),
+        region: Some(config.region().to_string()),
+        profile: crate::cloud::auth::target(config, "discover").profile().map(str::to_string),
+        account: config.aws().and_then(|a| a.account_id.clone()),
+        ..Default::default()
+    };
+    let action = crate::app::GatedAction::PermissionFix(fix.clone());
+    let digest = crate::gate::digest_json(&serde_json::to_value(&action).expect("actions serialise"));
+    match app.ask_gate_confirmed(config, &fix.env, facts, digest, action)? {
+        crate::gate::Requested::Pending(op) => Ok(crate::app::pending_reply(&op)),
+        crate::gate::Requested::Approved(_) => unreachable!("ask_gate_confirmed never approves at once"),
+    }
+}
+
+/// Applies an approved permission fix with the `discover` profile, audits it,
+/// and marks it as waiting for the next deploy's outcome.
+pub async fn apply_fix(app: &crate::app::App, approval: crate::gate::Approval, fix: FixProposal) -> Result<crate::app::Reply, Error> {
+    use crate::workspace::{AuditEntry, Outcome};
+    let ws = app.workspace();
+    let config = app.config()?;
+    let digest = crate::gate::digest_json(approval.action());
+    approval.check(&fix.env, &digest, Utc::now())?;
+    let discover = crate::cloud::Cloud::connect(&config, "discover").await;
+    let caller = discover.caller().await.ok();
+    let mut entry = AuditEntry::new("permission-fix", &fix.env, Outcome::Executed);
+    entry.aws_caller = caller.as_ref().map(|c| c.arn.clone());
+    entry.operation_id = Some(approval.id().into());
+    entry.digest = Some(approval.digest().into());
+    let result = crate::cloud::iam::put_inline_policy(&discover, &fix.principal, &fix.policy_name, &fix.document).await;
+    entry.outcome = if result.is_ok() { Outcome::Succeeded } else { Outcome::Failed };
+    entry.detail = Some(match &result {
+        Ok(()) => format!("attached {} to {} with the discover profile", fix.policy_name, fix.principal),
+        Err(e) => e.to_string(),
+    });
+    ws.audit(&entry)?;
+    result?;
+    fix_applied(ws, &fix, Utc::now())?;
+    Ok(crate::app::Reply::ok(
+        format!(
+            "Applied the permission fix: inline policy {} on {} (with the discover profile). Retry the deploy (deploy --env {}); its outcome is recorded in the learning log.",
+            fix.policy_name, fix.principal, fix.env
+        ),
+        serde_json::json!({"operation_id": approval.id(), "env": fix.env, "applied": fix, "applied_by": caller, "next": format!("deploy --env {}", fix.env)}),
+    ))
+}
