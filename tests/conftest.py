@@ -6,7 +6,7 @@ import os
 import pathlib
 import subprocess
 import tempfile
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 
 import pytest
 
@@ -38,9 +38,9 @@ def configured(project):
     return project
 
 
-def run_cli(project, *args, env=None, check=True):
+def run_cli(project, *args, env=None, check=True, timeout=60):
     full_env = dict(os.environ, **(env or {}))
-    proc = subprocess.run([binary(), "--project-dir", str(project), *args], capture_output=True, text=True, env=full_env, timeout=60)
+    proc = subprocess.run([binary(), "--project-dir", str(project), *args], capture_output=True, text=True, env=full_env, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"faber-cloud {' '.join(args)} exited {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
     return proc
@@ -64,9 +64,9 @@ async def connect(project, mode, selftest=False, extra_env=None):
 MODES = ["legacy", "auto"]
 
 
-@pytest.fixture(scope="session")
-def moto():
-    """A real local AWS-compatible server (moto), started for the test session."""
+@contextmanager
+def start_moto(extra_env=None):
+    """A real local AWS-compatible server (moto) on a free port; yields its URL."""
     import shutil
     import socket
     import sys
@@ -80,7 +80,8 @@ def moto():
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ, **(extra_env or {}))
+    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while True:
@@ -97,3 +98,20 @@ def moto():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """moto for the test session, without IAM enforcement."""
+    with start_moto() as endpoint:
+        yield endpoint
+
+
+def require_terraform():
+    """Fails (never skips) when the real terraform or its provider mirror is missing."""
+    import shutil
+
+    if not shutil.which("terraform"):
+        pytest.fail("terraform is not on PATH: install Terraform 1.5+ (this test runs the real binary)")
+    if not os.path.isfile(os.environ.get("TF_CLI_CONFIG_FILE", "")):
+        pytest.fail("TF_CLI_CONFIG_FILE does not name a file: run through scripts/test, which points terraform at the provider mirror")

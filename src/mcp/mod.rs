@@ -70,10 +70,10 @@ fn reply(result: Result<Reply, Error>) -> CallToolResult {
 
 /// Sends the library's progress steps as `notifications/progress` when the
 /// client asked for them (a progress token in `_meta`), in order.
-fn progress_sink(peer: Peer<RoleServer>, meta: &RequestMetaObject) -> Option<crate::progress::Sink> {
+fn progress_sink(peer: Peer<RoleServer>, meta: &RequestMetaObject) -> Option<(crate::progress::Sink, tokio::task::JoinHandle<()>)> {
     let token = meta.get_progress_token()?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u32, u32, String)>();
-    tokio::spawn(async move {
+    let forwarder = tokio::spawn(async move {
         while let Some((n, total, message)) = rx.recv().await {
             let mut p = ProgressNotificationParam::new(token.clone(), f64::from(n));
             p.total = Some(f64::from(total));
@@ -83,15 +83,21 @@ fn progress_sink(peer: Peer<RoleServer>, meta: &RequestMetaObject) -> Option<cra
             }
         }
     });
-    Some(std::sync::Arc::new(move |n, total, message: &str| {
+    let sink: crate::progress::Sink = std::sync::Arc::new(move |n, total, message: &str| {
         let _ = tx.send((n, total, message.to_string()));
-    }))
+    });
+    Some((sink, forwarder))
 }
 
 /// Runs `fut` reporting progress to the client when it asked for it.
 async fn with_progress<F: std::future::Future<Output = CallToolResult>>(peer: Peer<RoleServer>, meta: RequestMetaObject, fut: F) -> CallToolResult {
     match progress_sink(peer, &meta) {
-        Some(sink) => crate::progress::with(sink, fut).await,
+        Some((sink, forwarder)) => {
+            let out = crate::progress::with(sink, fut).await;
+            // The sink is gone with the scope: every notification is sent before the result.
+            let _ = forwarder.await;
+            out
+        }
         None => fut.await,
     }
 }
