@@ -17,6 +17,11 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<(), Error> {
     Ok(())
 }
 
+/// A name that is safe as one path segment: lowercase letters, digits, '-' and '_', up to `max` characters.
+pub fn is_slug_of(value: &str, max: usize) -> bool {
+    is_slug(value, max)
+}
+
 fn is_slug(value: &str, max: usize) -> bool {
     !value.is_empty()
         && value.len() <= max

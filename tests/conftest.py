@@ -80,7 +80,8 @@ def start_moto(extra_env=None):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    env = dict(os.environ, **(extra_env or {}))
+    # AWS managed policies (AWSLambdaBasicExecutionRole, …) exist in moto only when loaded.
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", **(extra_env or {}))
     proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

@@ -48,7 +48,11 @@ fn s<'a>(values: &'a Value, key: &str) -> &'a str {
 }
 
 fn compare(attribute: &str, expected: Value, actual: Value) -> Compared {
-    let matches = expected == actual;
+    // 5 and 5.0 are the same threshold.
+    let matches = match (expected.as_f64(), actual.as_f64()) {
+        (Some(a), Some(b)) => a == b,
+        _ => expected == actual,
+    };
     Compared { attribute: attribute.into(), expected, actual, matches }
 }
 

@@ -277,6 +277,14 @@ pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSp
         written.push(WrittenFile { file: name.clone(), status });
     }
     ws.write_json(&manifest_path, &new_manifest)?;
+    // Starter code for each function whose folder does not exist yet; deploy packages it.
+    for c in spec.components.iter().filter(|c| c.kind == crate::infra::design::ComponentKind::LambdaFunction) {
+        let s = |k: &str, d: &str| c.settings.get(k).and_then(serde_json::Value::as_str).unwrap_or(d).to_string();
+        if let Some(path) = crate::infra::package::scaffold(ws, &dir, &c.name, &s("runtime", "python3.12"), &s("handler", "index.handler"))? {
+            let rel = path.strip_prefix(&dir).unwrap_or(&path).display().to_string();
+            written.push(WrittenFile { file: rel, status: "created" });
+        }
+    }
     Ok(EngineerReport {
         design: design_name.to_string(),
         directory: dir,

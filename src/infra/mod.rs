@@ -14,6 +14,7 @@ pub mod design;
 pub mod diagnose;
 pub mod engineer;
 pub mod hclfmt;
+pub mod package;
 pub mod preview;
 pub mod registry;
 pub mod resources;

@@ -52,6 +52,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewRe
     let backend = backend.is_file().then_some(backend);
     let var_file = validate::var_file(&dir, config, env);
     let terraform = Terraform::for_env(config, &dir, env);
+    crate::infra::package::package_all(ws, &dir)?;
     terraform.init(backend.as_deref()).await?;
     let now = Utc::now();
     let plan_file = ws.path(&format!("plans/{env}/{}.tfplan", now.format("%Y%m%dT%H%M%SZ")))?;
