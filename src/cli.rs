@@ -205,6 +205,6 @@ fn emit(text: &str) {
 
 /// Logs go to stderr only: stdout belongs to MCP in `serve` and to results otherwise.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FABER_CLOUD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FABER_CLOUD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,aws_config=error"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
 }

@@ -12,6 +12,8 @@ fn cli(project: &Path, args: &[&str]) -> Output {
         .args(args)
         .env("FABER_CLOUD_SELFTEST", "1")
         .env_remove("CLAUDE_PROJECT_DIR")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
         .output()
         .expect("run faber-cloud")
 }
@@ -37,9 +39,14 @@ fn exit_codes() {
     assert_eq!(cli(p, &["infra", "deploy", "--env", "staging"]).status.code(), Some(2));
     assert_eq!(cli(p, &["ops", "remediate", "--env", "prod"]).status.code(), Some(2), "action missing");
     // 1: the operation did not run.
-    let out = cli(p, &["infra", "deploy", "--env", "test"]);
+    let out = cli(p, &["ops", "check-health", "--env", "test"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not available yet"));
+    // A deploy whose profile does not exist stops before anything runs, naming the profile.
+    let out = cli(p, &["infra", "deploy", "--env", "test"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("-test-deploy\" for test is not in the shared AWS files"), "{err}");
     // 0: success; 3: waiting for a human.
     assert_eq!(cli(p, &["director", "deploy to prod", "--route-only"]).status.code(), Some(0));
     assert_eq!(cli(p, &["director", "check my infrastructure"]).status.code(), Some(3));

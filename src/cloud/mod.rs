@@ -58,6 +58,15 @@ impl Cloud {
 
     /// STS `GetCallerIdentity`.
     pub async fn caller(&self) -> Result<Caller, Error> {
+        if let Credentials::Profile(p) = &self.target.credentials
+            && !auth::profile_defined(p)
+        {
+            return Err(Error::Failed(format!(
+                "the AWS profile \"{p}\" for {} is not in the shared AWS files (~/.aws/credentials, ~/.aws/config, or AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE): \
+                 create it (aws configure --profile {p}, or aws configure sso), or name another one in handlers.hosting.aws.profiles.{}",
+                self.target.role, self.target.role
+            )));
+        }
         let out = aws_sdk_sts::Client::new(&self.sdk).get_caller_identity().send().await.map_err(|e| aws_error("sts:GetCallerIdentity", e))?;
         Ok(Caller { arn: out.arn().unwrap_or_default().to_string(), account: out.account().unwrap_or_default().to_string() })
     }
@@ -127,7 +136,8 @@ where
     match (e.code(), e.message()) {
         (Some(code), Some(message)) => format!("{call}: {code}: {message}"),
         (Some(code), None) => format!("{call}: {code}"),
-        _ => format!("{call}: {}", DisplayErrorContext(e)),
+        // A transport failure's context can carry a whole HTTP response: keep its start.
+        _ => format!("{call}: {}", DisplayErrorContext(e).to_string().chars().take(400).collect::<String>()),
     }
 }
 
