@@ -90,7 +90,13 @@ fn a_multi_component_design_validates_with_local_endpoints() {
     .unwrap();
     let report = engineer::write(&ws, &config, "api-service", &spec, false).unwrap();
     let names: Vec<&str> = report.files.iter().map(|f| f.file.as_str()).collect();
-    assert_eq!(names, ["main.tf", "outputs.tf", "prod.s3.tfbackend", "prod.tfvars", "test.s3.tfbackend", "test.tfvars", "variables.tf"]);
+    assert_eq!(names, ["main.tf", "outputs.tf", "prod.s3.tfbackend", "prod.tfvars", "test.s3.tfbackend", "test.tfvars", "variables.tf", "src/api/index.py"]);
+    // The function's starter code is the user's from now on: a second run leaves it alone.
+    let starter = report.directory.join("src/api/index.py");
+    std::fs::write(&starter, "def handler(e, c):\n    return 'mine'\n").unwrap();
+    let again = engineer::write(&ws, &config, "api-service", &spec, false).unwrap();
+    assert!(again.files.iter().all(|f| f.file != "src/api/index.py"));
+    assert!(std::fs::read_to_string(&starter).unwrap().contains("mine"));
     let main = std::fs::read_to_string(report.directory.join("main.tf")).unwrap();
     for needle in ["endpoints {", "skip_credentials_validation = true", "default_tags {", "ManagedBy", "backend \"s3\""] {
         assert!(main.contains(needle), "main.tf lacks {needle}");
