@@ -227,3 +227,20 @@ async def test_permission_failure_is_debugged_fixed_through_the_gate_and_learned
         assert len(fixes) == 1 and fixes[0]["aws_caller"].endswith(":user/admin")
         deploys = [e for e in trail if e["operation"] == "deploy" and e["outcome"] == "executed"]
         assert deploys and all(e["aws_caller"].endswith(":user/deployer") for e in deploys)
+
+
+async def test_one_deploy_per_environment(configured):
+    """While another process holds the environment's deploy lock, a second deploy says so and runs nothing."""
+    import fcntl
+
+    locks = state_dir(configured) / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / "deploy-test.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        async with connect(configured, "legacy") as client:
+            r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test"})
+            assert r.is_error and "a deploy to test is in progress" in text(r), text(r)
+            # Another environment is not blocked by it (it gets as far as its credentials).
+            r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "prod"})
+            assert "in progress" not in text(r), text(r)
+    assert not (state_dir(configured) / "plans").exists() and not (state_dir(configured) / "test-reports").exists()
