@@ -155,6 +155,8 @@ pub enum GatedAction {
     Deploy(crate::infra::deploy::DeployAction),
     /// Attach a least-privilege statement with the discover profile.
     PermissionFix(crate::infra::diagnose::FixProposal),
+    /// Restart, scale or roll back a service.
+    Remediate(crate::ops::remediate::Plan),
 }
 
 /// A stored clarification, answered by number.
@@ -392,6 +394,7 @@ impl App {
             GatedAction::Selftest { env, payload } => self.selftest_execute(approval, &env, &payload),
             GatedAction::Deploy(action) => crate::infra::deploy::execute(self, approval, action).await,
             GatedAction::PermissionFix(fix) => crate::infra::diagnose::apply_fix(self, approval, fix).await,
+            GatedAction::Remediate(plan) => crate::ops::remediate::execute(self, approval, plan).await,
         }
     }
 

@@ -55,7 +55,8 @@ async def test_preview_changes_against_moto(project, moto):
         assert latest["digest"] == body["digest"] and latest["add"] == 7
         assert "Plan: 7 to add, 0 to change, 0 to destroy." in text(r)
     # Nothing was applied: the preview created no bucket beyond the state bucket.
-    buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    # (moto is shared by the session: only this project's buckets count.)
+    buckets = {b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith(f"{name}-")}
     assert buckets == {f"{name}-terraform-state"}, buckets
 
     # Apply the saved plan here, as deploy will (deploy itself is not built yet), then list what exists.

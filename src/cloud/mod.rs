@@ -7,6 +7,9 @@
 
 pub mod auth;
 pub mod iam;
+pub mod logs;
+pub mod metrics;
+pub mod runtime;
 pub mod verify;
 
 use std::time::Duration;

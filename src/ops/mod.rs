@@ -4,7 +4,14 @@
 //! As in `infra`, one closed enum and one dispatch; operations not built yet
 //! answer "not available yet".
 
+pub mod health;
+pub mod investigate;
+pub mod logs;
 pub mod patterns;
+pub mod performance;
+pub mod remediate;
+pub mod services;
+pub mod stats;
 
 use std::path::Path;
 
@@ -136,13 +143,34 @@ pub async fn run(app: &App, req: &OpsRequest) -> Result<Reply, Error> {
     if operation == OpsOperation::Remediate && req.action.is_none() {
         return Err(Error::bad_input("action", "is required for remediate", Some("restart, scale, rollback".into())));
     }
+    let ws = app.workspace();
     match operation {
-        OpsOperation::CheckHealth
-        | OpsOperation::QueryLogs
-        | OpsOperation::Investigate
-        | OpsOperation::AnalyzePerformance
-        | OpsOperation::Remediate
-        | OpsOperation::Audit => Err(Error::not_available("ops-manager", operation.as_str(), &env)),
+        OpsOperation::CheckHealth => {
+            let config = app.config()?;
+            let report = health::run(ws, &config, &env, req.service.as_deref()).await?;
+            Ok(Reply::ok(health::summary(&report), serde_json::to_value(&report).expect("reports serialise")))
+        }
+        OpsOperation::QueryLogs => {
+            let config = app.config()?;
+            let report = logs::run(ws, &config, &env, req.service.as_deref(), req.filter.as_deref(), req.timeframe.as_deref(), req.limit).await?;
+            Ok(Reply::ok(logs::summary(&report), serde_json::to_value(&report).expect("reports serialise")))
+        }
+        OpsOperation::AnalyzePerformance => {
+            let config = app.config()?;
+            let report = performance::run(ws, &config, &env, req.service.as_deref(), req.timeframe.as_deref()).await?;
+            Ok(Reply::ok(performance::summary(&report), serde_json::to_value(&report).expect("reports serialise")))
+        }
+        OpsOperation::Investigate => {
+            let config = app.config()?;
+            let report = investigate::run(ws, &config, &env, req.service.as_deref(), req.timeframe.as_deref()).await?;
+            Ok(Reply::ok(investigate::summary(&report), serde_json::to_value(&report).expect("reports serialise")))
+        }
+        OpsOperation::Remediate => {
+            let config = app.config()?;
+            let action = req.action.expect("checked above");
+            remediate::start(app, &config, &env, req.service.as_deref(), action, req.target).await
+        }
+        OpsOperation::Audit => Err(Error::not_available("ops-manager", operation.as_str(), &env)),
     }
 }
 

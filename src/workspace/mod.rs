@@ -4,7 +4,7 @@
 //! Every file the product writes goes through here, so no caller can leave a
 //! half-written JSON file behind or write outside the project directory.
 
-mod audit;
+pub mod audit;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;

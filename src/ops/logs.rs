@@ -1,0 +1,171 @@
+//! query-logs: a service's log groups, filtered (CloudWatch filter pattern)
+//! over a timeframe. The reply stays small: counts per group, the newest
+//! matching events (each cut at 500 characters), and a continuation token
+//! when there is more. Windows longer than a day are counted with a Logs
+//! Insights query (the work runs where the data is); when the backend does
+//! not run Insights, the events are paged instead, and the reply says so.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::cloud::Cloud;
+use crate::cloud::logs::{self, Event};
+use crate::config::Config;
+use crate::error::Error;
+use crate::ops::services::{self, Service};
+use crate::workspace::Workspace;
+
+/// Events returned when no limit is given.
+pub const DEFAULT_LIMIT: usize = 50;
+/// Events read per group at most (the rest is counted by Insights or reported as truncated).
+pub const MAX_SCAN: usize = 20_000;
+const MAX_MESSAGE: usize = 500;
+
+/// `[start, end)` for a timeframe (`30m`, `2h`, `7d`, or `start/end`), `default` when none is given.
+pub fn window(timeframe: Option<&str>, default: &str, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), Error> {
+    let tf = timeframe.unwrap_or(default);
+    crate::validate::timeframe(tf)?;
+    if let Some((a, b)) = tf.split_once('/') {
+        let parse = |s: &str| DateTime::parse_from_rfc3339(s.trim()).map(|d| d.with_timezone(&Utc));
+        return match (parse(a), parse(b)) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            _ => Err(Error::bad_input("timeframe", format!("\"{tf}\" is not an ISO-8601 range"), None)),
+        };
+    }
+    let (digits, unit) = tf.split_at(tf.len() - 1);
+    let n: i64 = digits.parse().map_err(|_| Error::bad_input("timeframe", format!("\"{tf}\" is not a duration"), None))?;
+    let span = match unit {
+        "m" => Duration::minutes(n),
+        "h" => Duration::hours(n),
+        _ => Duration::days(n),
+    };
+    Ok((now - span, now))
+}
+
+#[derive(Debug, Serialize)]
+pub struct GroupCount {
+    pub group: String,
+    pub service: String,
+    /// Matching events in the window (exact unless `truncated`).
+    pub matches: u64,
+    pub truncated: bool,
+    pub missing: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LogsReport {
+    pub env: String,
+    pub filter: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub groups: Vec<GroupCount>,
+    pub total_matches: u64,
+    /// The newest matching events, newest first.
+    pub events: Vec<Event>,
+    /// Pass as timeframe `start/end` to read older events: the window up to the oldest one returned.
+    pub continuation: Option<String>,
+    /// How the counting was done: filter or insights.
+    pub method: String,
+    pub notes: Vec<String>,
+    pub aws_calls: u32,
+}
+
+fn cut(mut e: Event) -> Event {
+    if e.message.chars().count() > MAX_MESSAGE {
+        e.message = format!("{}… (cut)", e.message.chars().take(MAX_MESSAGE).collect::<String>());
+    }
+    e.message = crate::redact::redact(&e.message);
+    e
+}
+
+pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&str>, filter: Option<&str>, timeframe: Option<&str>, limit: Option<u32>) -> Result<LogsReport, Error> {
+    let mut calls = 0;
+    let cloud = Cloud::connect(config, env).await;
+    let all = services::resolve(&cloud, ws, config, env, &mut calls).await?;
+    let chosen: Vec<Service> = services::select(&all, service)?;
+    let (start, end) = window(timeframe, "1h", Utc::now())?;
+    let filter = filter.unwrap_or("").trim().to_string();
+    let limit = limit.map_or(DEFAULT_LIMIT, |l| l as usize);
+    let mut notes = Vec::new();
+    let mut groups = Vec::new();
+    let mut events = Vec::new();
+    let mut method = "filter".to_string();
+    let long = end - start > Duration::hours(24);
+    let mut insight_counts = None;
+    let names: Vec<String> = chosen.iter().flat_map(|s| s.log_groups.clone()).collect();
+    if long && !names.is_empty() {
+        let pattern = filter.trim_matches('"').replace('/', "\\/");
+        let q = if pattern.is_empty() { "stats count(*) as n by @log".to_string() } else { format!("filter @message like /{pattern}/ | stats count(*) as n by @log") };
+        match logs::insights(&cloud, &names, &q, start, end, &mut calls).await {
+            Ok(rows) if !rows.is_empty() && rows.iter().all(|r| r.iter().any(|(k, _)| k == "n")) => {
+                method = "insights".into();
+                insight_counts = Some(rows);
+            }
+            Ok(_) => notes.push("Logs Insights returned no aggregate (this backend does not evaluate queries): events were paged with FilterLogEvents instead".into()),
+            Err(e) => notes.push(format!("Logs Insights was not available ({e}): events were paged with FilterLogEvents instead")),
+        }
+    }
+    for s in &chosen {
+        if s.log_groups.is_empty() {
+            notes.push(format!("{} ({}) has no log group known to faber-cloud", s.name, s.kind.as_str()));
+        }
+        for g in &s.log_groups {
+            let (found, truncated, missing) = logs::filter_all(&cloud, g, &filter, start, end, MAX_SCAN, &mut calls).await?;
+            let counted = insight_counts
+                .as_ref()
+                .and_then(|rows| rows.iter().find(|r| r.iter().any(|(k, v)| k == "@log" && v.ends_with(g.as_str()))))
+                .and_then(|r| r.iter().find(|(k, _)| k == "n").and_then(|(_, v)| v.parse::<u64>().ok()));
+            groups.push(GroupCount { group: g.clone(), service: s.name.clone(), matches: counted.unwrap_or(found.len() as u64), truncated: truncated && counted.is_none(), missing });
+            events.extend(found);
+        }
+    }
+    events.sort_by(|a, b| b.at.cmp(&a.at));
+    let total_matches = groups.iter().map(|g| g.matches).sum();
+    let continuation = (events.len() > limit).then(|| {
+        let oldest = events[limit - 1].at;
+        format!("{}/{}", start.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), oldest.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    });
+    events.truncate(limit);
+    let events = events.into_iter().map(cut).collect();
+    Ok(LogsReport { env: env.into(), filter, start, end, groups, total_matches, events, continuation, method, notes, aws_calls: calls })
+}
+
+pub fn summary(r: &LogsReport) -> String {
+    let mut out = format!(
+        "{} matching event(s){} in {} log group(s), {} → {}.",
+        r.total_matches,
+        if r.filter.is_empty() { String::new() } else { format!(" for {}", r.filter) },
+        r.groups.len(),
+        r.start.format("%Y-%m-%d %H:%M"),
+        r.end.format("%Y-%m-%d %H:%M")
+    );
+    for g in &r.groups {
+        out.push_str(&format!("\n- {} ({}): {}{}{}", g.group, g.service, g.matches, if g.truncated { "+" } else { "" }, if g.missing { " (group does not exist)" } else { "" }));
+    }
+    for e in r.events.iter().take(20) {
+        out.push_str(&format!("\n{} {}", e.at.format("%H:%M:%S"), e.message.lines().next().unwrap_or("")));
+    }
+    if let Some(c) = &r.continuation {
+        out.push_str(&format!("\nMore: timeframe {c}"));
+    }
+    for n in &r.notes {
+        out.push_str(&format!("\nNote: {n}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows() {
+        let now = DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z").unwrap().with_timezone(&Utc);
+        let w = |t: Option<&str>| window(t, "1h", now).map(|(a, b)| (a.to_rfc3339(), b.to_rfc3339()));
+        assert_eq!(w(None).unwrap().0, "2026-11-28T11:00:00+00:00");
+        assert_eq!(w(Some("2h")).unwrap().0, "2026-11-28T10:00:00+00:00");
+        assert_eq!(w(Some("7d")).unwrap().0, "2026-11-21T12:00:00+00:00");
+        assert_eq!(w(Some("2026-11-01T00:00:00Z/2026-11-02T00:00:00Z")).unwrap(), ("2026-11-01T00:00:00+00:00".into(), "2026-11-02T00:00:00+00:00".into()));
+        assert!(w(Some("2x")).unwrap_err().to_string().starts_with("timeframe:"));
+    }
+}

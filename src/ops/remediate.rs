@@ -1,0 +1,269 @@
+//! remediate: restart, scale or roll back one service (Lambda function or ECS
+//! service). The impact is assessed first (what changes, expected downtime),
+//! then the gate decides (production needs two "yes" answers), then the
+//! action runs with the environment's own credentials, its effect is
+//! verified, and the outcome lands in `remediations/{env}/remediation-log.json`
+//! and the audit trail.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::app::{App, GatedAction, Reply};
+use crate::cloud::Cloud;
+use crate::cloud::runtime;
+use crate::config::Config;
+use crate::error::Error;
+use crate::gate::{self, Approval, BannerFacts, Requested};
+use crate::ops::RemediationAction;
+use crate::ops::services::{self, Kind, Service};
+use crate::workspace::{AuditEntry, Outcome, Workspace};
+
+/// What an approval of a remediation runs; its digest is what the approval binds to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub env: String,
+    pub service: String,
+    pub resource_kind: String,
+    pub resource: String,
+    pub action: RemediationAction,
+    /// ECS cluster, or the Lambda alias a rollback moves.
+    pub scope: Option<String>,
+    /// The state before (reserved concurrency, desired count, version, task definition).
+    pub from: Option<String>,
+    /// The state after.
+    pub to: Option<String>,
+    pub impact: String,
+    pub downtime: String,
+}
+
+/// One line of the remediation log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub at: String,
+    pub operation_id: String,
+    pub caller: Option<String>,
+    pub plan: Plan,
+    pub outcome: String,
+    pub verification: String,
+}
+
+fn pick(chosen: Vec<Service>, wanted: &str) -> Result<Service, Error> {
+    let able: Vec<Service> = chosen.into_iter().filter(|s| matches!(s.kind, Kind::Lambda | Kind::EcsService)).collect();
+    match able.len() {
+        1 => Ok(able.into_iter().next().expect("one")),
+        0 => Err(Error::bad_input("service", format!("\"{wanted}\" is not a Lambda function or ECS service, which are what remediate can act on"), None)),
+        _ => Err(Error::bad_input(
+            "service",
+            format!("\"{wanted}\" names more than one service"),
+            Some(able.iter().map(|s| format!("{} ({})", s.name, s.kind.as_str())).collect::<Vec<_>>().join(", ")),
+        )),
+    }
+}
+
+/// The impact assessment: current state, the change, expected downtime.
+async fn assess(cloud: &Cloud, env: &str, s: &Service, action: RemediationAction, target: Option<u32>) -> Result<Plan, Error> {
+    let mut calls = 0;
+    let mut plan = Plan { env: env.into(), service: s.name.clone(), resource_kind: s.kind.as_str().into(), resource: s.resource.clone(), action, scope: None, from: None, to: None, impact: String::new(), downtime: String::new() };
+    match (s.kind, action) {
+        (Kind::Lambda, RemediationAction::Restart) => {
+            let f = runtime::lambda_facts(cloud, &s.resource, &mut calls).await?;
+            plan.from = f.last_modified.clone();
+            plan.impact = format!("Touches the configuration of {} (variable FABER_CLOUD_RESTARTED_AT): Lambda starts fresh execution environments for the next invocations; in-flight invocations finish on the old ones.", s.resource);
+            plan.downtime = "none expected; the next invocations pay a cold start".into();
+        }
+        (Kind::Lambda, RemediationAction::Scale) => {
+            let f = runtime::lambda_facts(cloud, &s.resource, &mut calls).await?;
+            let current = f.reserved_concurrency;
+            let to = match target {
+                Some(t) => t,
+                // Proposed: double the reservation, or 10 when none is set.
+                None => current.map_or(10, |c| (c.max(1) * 2) as u32),
+            };
+            plan.from = Some(current.map_or("unreserved".to_string(), |c| c.to_string()));
+            plan.to = Some(to.to_string());
+            plan.impact = format!(
+                "Sets the reserved concurrency of {} from {} to {to}{}.",
+                s.resource,
+                plan.from.as_deref().unwrap_or("?"),
+                if target.is_none() { " (proposed: give target to choose)" } else { "" }
+            );
+            plan.downtime = if to == 0 { "total: 0 stops every invocation".into() } else { "none; invocations above the new limit are throttled".into() };
+        }
+        (Kind::Lambda, RemediationAction::Rollback) => {
+            let alias = runtime::lambda_alias(cloud, &s.resource, &mut calls).await?.ok_or_else(|| Error::Failed(format!("{} has no alias to roll back: publish versions and point an alias (e.g. live) at one", s.resource)))?;
+            let previous = alias.previous.clone().ok_or_else(|| Error::Failed(format!("alias {} of {} is at version {}, and there is no earlier published version", alias.alias, s.resource, alias.current)))?;
+            plan.scope = Some(alias.alias.clone());
+            plan.from = Some(alias.current.clone());
+            plan.to = Some(previous.clone());
+            plan.impact = format!("Points alias {} of {} from version {} back to version {previous}.", alias.alias, s.resource, alias.current);
+            plan.downtime = "none; new invocations through the alias run the previous version".into();
+        }
+        (Kind::EcsService, _) => {
+            let cluster = s.cluster().ok_or_else(|| Error::Failed(format!("the cluster of ECS service {} is not known", s.resource)))?.to_string();
+            let f = runtime::ecs_facts(cloud, &cluster, &s.resource, &mut calls).await?;
+            plan.scope = Some(cluster);
+            match action {
+                RemediationAction::Restart => {
+                    plan.from = Some(f.task_definition.clone());
+                    plan.impact = format!("Forces a new deployment of {}: its {} running task(s) are replaced one by one.", s.resource, f.running);
+                    plan.downtime = "none expected while the service has healthy tasks during the rolling replacement".into();
+                }
+                RemediationAction::Scale => {
+                    let to = target.unwrap_or((f.desired + 1) as u32);
+                    plan.from = Some(f.desired.to_string());
+                    plan.to = Some(to.to_string());
+                    plan.impact = format!("Sets the desired count of {} from {} to {to}.", s.resource, f.desired);
+                    plan.downtime = if to == 0 { "total: 0 tasks".into() } else { "none".into() };
+                }
+                RemediationAction::Rollback => {
+                    let (family, rev) = f.task_definition.rsplit_once(':').and_then(|(fam, r)| r.parse::<u32>().ok().map(|r| (fam.to_string(), r))).ok_or_else(|| Error::Failed(format!("cannot read the revision of {}", f.task_definition)))?;
+                    if rev <= 1 {
+                        return Err(Error::Failed(format!("{} is at revision {rev}: there is no earlier task definition", s.resource)));
+                    }
+                    plan.from = Some(f.task_definition.clone());
+                    plan.to = Some(format!("{family}:{}", rev - 1));
+                    plan.impact = format!("Deploys task definition revision {} of {} instead of {rev}.", rev - 1, s.resource);
+                    plan.downtime = "none expected (rolling deployment)".into();
+                }
+            }
+        }
+        _ => unreachable!("pick keeps Lambda and ECS services"),
+    }
+    Ok(plan)
+}
+
+/// Assesses, then asks the gate; runs at once when the gate approves.
+pub async fn start(app: &App, config: &Config, env: &str, service: Option<&str>, action: RemediationAction, target: Option<u32>) -> Result<Reply, Error> {
+    let mut calls = 0;
+    let cloud = Cloud::connect(config, env).await;
+    let all = services::resolve(&cloud, app.workspace(), config, env, &mut calls).await?;
+    let wanted = service.ok_or_else(|| {
+        Error::bad_input("service", "is required for remediate: name the service to act on", Some(all.iter().filter(|s| matches!(s.kind, Kind::Lambda | Kind::EcsService)).map(|s| s.name.clone()).collect::<Vec<_>>().join(", ")))
+    })?;
+    let s = pick(services::select(&all, Some(wanted))?, wanted)?;
+    let caller = cloud.checked_caller(config).await?;
+    let plan = assess(&cloud, env, &s, action, target).await?;
+    let action_value = GatedAction::Remediate(plan.clone());
+    let digest = gate::digest_json(&serde_json::to_value(&action_value).expect("actions serialise"));
+    let facts = BannerFacts {
+        env: env.into(),
+        operation: format!("remediate {}", action_str(action)),
+        summary: format!("{}\nExpected downtime: {}.", plan.impact, plan.downtime),
+        account: Some(caller.account.clone()),
+        region: Some(cloud.target.region.clone()),
+        profile: cloud.target.profile().map(str::to_string),
+        ..Default::default()
+    };
+    match app.ask_gate(config, env, false, facts, digest, action_value)? {
+        Requested::Approved(approval) => execute(app, approval, plan).await,
+        Requested::Pending(op) => {
+            let mut reply = crate::app::pending_reply(&op);
+            reply.body["remediation"] = serde_json::to_value(&plan).expect("plans serialise");
+            Ok(reply)
+        }
+    }
+}
+
+fn action_str(a: RemediationAction) -> &'static str {
+    match a {
+        RemediationAction::Restart => "restart",
+        RemediationAction::Scale => "scale",
+        RemediationAction::Rollback => "rollback",
+    }
+}
+
+/// Runs an approved remediation, verifies it, and logs the outcome.
+pub async fn execute(app: &App, approval: Approval, plan: Plan) -> Result<Reply, Error> {
+    let ws = app.workspace();
+    let config = app.config()?;
+    let digest = gate::digest_json(approval.action());
+    approval.check(&plan.env, &digest, Utc::now())?;
+    let cloud = Cloud::connect(&config, &plan.env).await;
+    let caller = cloud.checked_caller(&config).await?;
+    let stamp = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let result = act(&cloud, &plan, &stamp).await;
+    let (outcome, verification) = match &result {
+        Ok(v) => ("succeeded", v.clone()),
+        Err(e) => ("failed", e.to_string()),
+    };
+    let mut entry = AuditEntry::new(&format!("remediate {}", action_str(plan.action)), &plan.env, if result.is_ok() { Outcome::Succeeded } else { Outcome::Failed });
+    entry.aws_caller = Some(caller.arn.clone());
+    entry.operation_id = Some(approval.id().into());
+    entry.digest = Some(approval.digest().into());
+    entry.detail = Some(format!("{} {}: {verification}", plan.resource_kind, plan.resource));
+    ws.audit(&entry)?;
+    append_log(ws, &plan.env, LogEntry { at: stamp, operation_id: approval.id().into(), caller: Some(caller.arn), plan: plan.clone(), outcome: outcome.into(), verification: verification.clone() })?;
+    result?;
+    Ok(Reply::ok(
+        format!("{} {} of {} in {}: done and verified — {verification}", action_str(plan.action), plan.resource_kind, plan.resource, plan.env),
+        json!({"operation_id": approval.id(), "env": plan.env, "remediation": plan, "outcome": outcome, "verification": verification}),
+    ))
+}
+
+/// The action and its verification (a read-back of the state it changed).
+async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
+    let mut calls = 0;
+    let to = plan.to.clone().unwrap_or_default();
+    match (plan.resource_kind.as_str(), plan.action) {
+        ("lambda", RemediationAction::Restart) => {
+            let facts = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
+            runtime::lambda_restart(cloud, &facts, stamp).await?;
+            let after = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
+            let seen = after.environment.iter().find(|(k, _)| k == "FABER_CLOUD_RESTARTED_AT").map(|(_, v)| v.as_str());
+            if seen != Some(stamp) {
+                return Err(Error::Failed(format!("restart not visible: FABER_CLOUD_RESTARTED_AT is {seen:?}, expected {stamp}")));
+            }
+            Ok(format!("configuration updated at {stamp}; other variables kept ({})", after.environment.len() - 1))
+        }
+        ("lambda", RemediationAction::Scale) => {
+            let n: i32 = to.parse().map_err(|_| Error::Failed(format!("bad target {to}")))?;
+            runtime::lambda_scale(cloud, &plan.resource, n).await?;
+            let after = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
+            if after.reserved_concurrency != Some(n) {
+                return Err(Error::Failed(format!("reserved concurrency reads {:?} after setting {n}", after.reserved_concurrency)));
+            }
+            Ok(format!("reserved concurrency is now {n}"))
+        }
+        ("lambda", RemediationAction::Rollback) => {
+            let alias = plan.scope.clone().unwrap_or_default();
+            runtime::lambda_point_alias(cloud, &plan.resource, &alias, &to).await?;
+            let after = runtime::lambda_alias(cloud, &plan.resource, &mut calls).await?;
+            match after {
+                Some(a) if a.current == to => Ok(format!("alias {alias} now points at version {to}")),
+                other => Err(Error::Failed(format!("alias {alias} reads {:?} after the rollback", other.map(|a| a.current)))),
+            }
+        }
+        ("ecs-service", action) => {
+            let cluster = plan.scope.clone().unwrap_or_default();
+            match action {
+                RemediationAction::Restart => runtime::ecs_update(cloud, &cluster, &plan.resource, true, None, None).await?,
+                RemediationAction::Scale => runtime::ecs_update(cloud, &cluster, &plan.resource, false, Some(to.parse().map_err(|_| Error::Failed(format!("bad target {to}")))?), None).await?,
+                RemediationAction::Rollback => runtime::ecs_update(cloud, &cluster, &plan.resource, false, None, Some(&to)).await?,
+            }
+            let after = runtime::ecs_facts(cloud, &cluster, &plan.resource, &mut calls).await?;
+            match action {
+                RemediationAction::Scale if after.desired.to_string() != to => Err(Error::Failed(format!("desired count reads {} after setting {to}", after.desired))),
+                RemediationAction::Rollback if !after.task_definition.ends_with(to.rsplit('/').next().unwrap_or(&to)) => Err(Error::Failed(format!("task definition reads {} after the rollback", after.task_definition))),
+                _ => Ok(format!("service {}: desired {}, running {}, task definition {}, {} deployment(s)", plan.resource, after.desired, after.running, after.task_definition, after.deployments)),
+            }
+        }
+        (kind, _) => Err(Error::Failed(format!("remediate cannot act on {kind}"))),
+    }
+}
+
+fn append_log(ws: &Workspace, env: &str, entry: LogEntry) -> Result<(), Error> {
+    let path = ws.path(&format!("remediations/{env}/remediation-log.json"))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Failed(format!("{}: {e}", dir.display())))?;
+    }
+    let _lock = ws.lock_file(&path)?;
+    let mut entries: Vec<LogEntry> = match std::fs::read_to_string(&path) {
+        Ok(t) => serde_json::from_str(&t).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?,
+        Err(_) => Vec::new(),
+    };
+    entries.push(entry);
+    let mut bytes = serde_json::to_vec_pretty(&entries).expect("log entries serialise");
+    bytes.push(b'\n');
+    Ok(crate::workspace::write_atomic_unlocked(&path, &bytes)?)
+}
