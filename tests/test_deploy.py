@@ -96,6 +96,11 @@ async def test_deploy_through_the_gate_against_moto(project, moto):
         assert {t["name"] for t in post["tests"]} == {"existence", "configuration", "monitoring"}
         assert next(t for t in post["tests"] if t["name"] == "existence")["status"] != "FAIL"
 
+        # The post-deployment tests on their own.
+        r = await client.call_tool("infra-manager", {"operation": "test", "env": "test", "phase": "post-deployment"})
+        assert not r.is_error, text(r)
+        assert r.structured_content["phase"] == "post-deployment" and len(r.structured_content["verification"]) == 7
+
         # A change: preview shows `~`.
         main_tf = project / "infrastructure/terraform/main.tf"
         main_tf.write_text(main_tf.read_text().replace("noncurrent_days = 90", "noncurrent_days = 30"))

@@ -193,15 +193,13 @@ async def test_bad_arguments_are_tool_errors(configured, mode):
 @pytest.mark.parametrize("mode", MODES)
 async def test_unbuilt_operations_say_so(configured, mode):
     async with connect(configured, mode) as client:
-        for tool, op in [("ops-manager", "check-health"), ("ops-manager", "query-logs"), ("ops-manager", "investigate")]:
-            r = await client.call_tool(tool, {"operation": op, "env": "test"})
+        for focus in ["cost", "security"]:
+            r = await client.call_tool("ops-manager", {"operation": "audit", "env": "test", "focus": focus})
             assert r.is_error
             assert structured(r)["error"]["kind"] == "not_available"
-            assert f"{op} is not available yet" in text(r)
-        r = await client.call_tool("infra-manager", {"operation": "test", "env": "test", "phase": "post-deployment"})
-        assert r.is_error and structured(r)["error"]["kind"] == "not_available"
-        r = await client.call_tool("director", {"request": "check health of production services"})
-        assert r.is_error and "not available yet" in text(r)
+            assert "audit is not available yet" in text(r)
+        r = await client.call_tool("director", {"request": "analyze costs for production"})
+        assert r.is_error and "not available yet" in text(r), text(r)
     # Nothing pretended to work: no reports, no registry, no pending operations.
     root = configured / ".fractary/plugins/faber-cloud"
     for d in ["deployments", "test-reports", "monitoring", "pending"]:

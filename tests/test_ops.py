@@ -168,7 +168,27 @@ async def test_runtime_operations_on_moto(project, moto):
     assert "alias live now points at version 1" in done.stdout, done.stdout
     assert lam.get_alias(FunctionName=api, Name="live")["FunctionVersion"] == "1"
 
+    # An ECS service, found by the naming prefix: scale through the CLI.
+    ecs = client(moto, "ecs")
+    ecs.create_cluster(clusterName="main")
+    for image in ["web:1", "web:2"]:
+        ecs.register_task_definition(family=f"{prefix}web", containerDefinitions=[{"name": "web", "image": image, "memory": 256}])
+    ecs.create_service(cluster="main", serviceName=f"{prefix}web", taskDefinition=f"{prefix}web:2", desiredCount=2)
+    proc = run_cli(project, "--json", "ops", "remediate", "--env", "prod", "--service", "web", "--action", "scale", "--target", "4", env=env, check=False)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    op = json.loads(proc.stdout)
+    assert (op["remediation"]["from"], op["remediation"]["to"], op["remediation"]["scope"]) == ("2", "4", "main")
+    run_cli(project, "confirm", op["operation_id"], "yes", env=env, check=False)
+    run_cli(project, "confirm", op["operation_id"], "yes", env=env)
+    assert ecs.describe_services(cluster="main", services=[f"{prefix}web"])["services"][0]["desiredCount"] == 4
+
+    # A long window: counted by Logs Insights where the backend runs it, else paged (and said so).
+    proc = run_cli(project, "--json", "ops", "query-logs", "--env", "prod", "--service", "api-handler", "--filter", "ERROR", "--timeframe", "7d", env=env)
+    long = json.loads(proc.stdout)
+    assert long["total_matches"] == 30 and long["method"] in ("insights", "filter")
+    assert long["method"] == "insights" or long["notes"], long
+
     log = json.loads((project / ".fractary/plugins/faber-cloud/remediations/prod/remediation-log.json").read_text())
-    assert [(e["plan"]["action"], e["outcome"]) for e in log] == [("restart", "succeeded"), ("rollback", "succeeded")]
+    assert [(e["plan"]["action"], e["outcome"]) for e in log] == [("restart", "succeeded"), ("rollback", "succeeded"), ("scale", "succeeded")]
     trail = [json.loads(line) for line in (project / ".fractary/plugins/faber-cloud/audit-trail.jsonl").read_text().splitlines()]
     assert any(e["operation"] == "remediate restart" and e["outcome"] == "succeeded" and e.get("aws_caller") for e in trail)

@@ -312,6 +312,34 @@ async fn finish(app: &App, config: &Config, cloud: &Cloud, caller: &Caller, mut 
     Ok(Reply::ok(summary, body))
 }
 
+/// `test --phase post-deployment` on its own: verify what the state says is deployed, and write the report.
+pub async fn post_deployment(app: &App, config: &Config, env: &str) -> Result<Reply, Error> {
+    let ws = app.workspace();
+    let cloud = Cloud::connect(config, env).await;
+    cloud.checked_caller(config).await?;
+    let dir = validate::directory(ws.project_dir(), config)?;
+    let state: Value = {
+        let _tf = terraform::lock(ws, env)?;
+        let backend = dir.join(format!("{env}.s3.tfbackend"));
+        let tf = Terraform::for_env(config, &dir, env);
+        tf.init(backend.is_file().then_some(backend.as_path())).await?;
+        serde_json::from_slice(&tf.show_state_json().await?).map_err(|e| Error::Failed(format!("terraform show -json printed no JSON: {e}")))?
+    };
+    let in_state = resources::state_resources(&state);
+    let mut verified = Vec::new();
+    for r in &in_state {
+        verified.push(verify::check(&cloud, r.address, r.kind, r.values).await);
+    }
+    let (status, path) = post_tests(ws, env, &in_state, &verified)?;
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?).unwrap_or(Value::Null);
+    let lines: Vec<String> = report["tests"].as_array().into_iter().flatten().map(|t| format!("{} {}: {}", t["status"].as_str().unwrap_or(""), t["name"].as_str().unwrap_or(""), t["summary"].as_str().unwrap_or(""))).collect();
+    let summary = format!("Post-deployment tests for {env}: {status:?} ({} resource(s) in the state).\n{}\nReport: {}", in_state.len(), lines.join("\n"), path.display());
+    if status == Status::Fail {
+        return Err(Error::Invalid { summary, body: Box::new(report) });
+    }
+    Ok(Reply::ok(summary, report))
+}
+
 /// Existence, configuration and monitoring, written to `test-reports/{env}/{ts}-post-deployment.json`.
 fn post_tests(ws: &Workspace, env: &str, in_state: &[resources::StateResource<'_>], verified: &[Verified]) -> Result<(Status, PathBuf), Error> {
     let mut tests = Vec::new();

@@ -195,7 +195,10 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
             let body = serde_json::to_value(&report).expect("reports serialise");
             if report.valid { Ok(Reply::ok(summary, body)) } else { Err(Error::Invalid { summary, body: Box::new(body) }) }
         }
-        InfraOperation::Test if req.phase.as_deref() == Some("post-deployment") => Err(Error::not_available("infra-manager", "test --phase post-deployment", &env)),
+        InfraOperation::Test if req.phase.as_deref() == Some("post-deployment") => {
+            let config = app.config()?;
+            deploy::post_deployment(app, &config, &env).await
+        }
         InfraOperation::Test => {
             let config = app.config()?;
             let options = config.scan.clone().unwrap_or_default();

@@ -286,7 +286,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
         match metrics::get(&cloud, &p90_q, recent_start, now, &mut calls).await {
             Ok(s) => Some(s),
             Err(e) => {
-                fallbacks.push(format!("the backend refused the p90 statistic of Lambda Duration ({e}); Maximum was used instead"));
+                fallbacks.push(format!("the backend refused the p90 statistic of Lambda Duration ({}); Maximum was used instead", e.to_string().chars().take(160).collect::<String>()));
                 None
             }
         }

@@ -115,7 +115,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
         match metrics::get(&cloud, &pct, start, end, &mut calls).await {
             Ok(s) => Some(s),
             Err(e) => {
-                notes.push(format!("the backend refused duration percentiles ({e}); average and maximum are shown instead"));
+                notes.push(format!("the backend refused duration percentiles ({}); average and maximum are shown instead", e.to_string().chars().take(160).collect::<String>()));
                 None
             }
         }

@@ -3,9 +3,10 @@
 //! by the naming pattern's prefix (`{project}-{subsystem}-{env}-`). A
 //! service's short name is its resource name without that prefix.
 //!
-//! [`select`] (pure) matches a user's name: exactly, or with a kind word
-//! ("api-lambda" → the Lambda function of "api…"), or as a prefix ("api" →
-//! every service named "api" or "api-…"). An unknown name gets the list.
+//! [`select`] (pure) matches a user's name: the AWS name exactly; a short name
+//! as a prefix ("api" → every service named "api" or "api-…", so "the API
+//! service" is all of them); a stem with a kind word ("api-lambda" → the
+//! Lambda function of "api…"). An unknown name gets the list.
 
 use serde::Serialize;
 
@@ -190,26 +191,30 @@ pub fn select(all: &[Service], wanted: Option<&str>) -> Result<Vec<Service>, Err
     let Some(wanted) = wanted else {
         return Ok(all.to_vec());
     };
-    let exact: Vec<Service> = all.iter().filter(|s| s.name == wanted || s.resource == wanted).cloned().collect();
+    let named = |stem: &str| -> Vec<Service> { all.iter().filter(|s| s.name == stem || s.name.starts_with(&format!("{stem}-"))).cloned().collect() };
+    // The AWS name, exactly.
+    let exact: Vec<Service> = all.iter().filter(|s| s.resource == wanted).cloned().collect();
     if !exact.is_empty() {
         return Ok(exact);
     }
+    // "api": every service named api or api-… ("the API service" is all of them).
+    let hits = named(wanted);
+    if !hits.is_empty() {
+        return Ok(hits);
+    }
     // "api-lambda": a stem and a kind word.
     if let Some((stem, word)) = wanted.rsplit_once('-') {
-        let hits: Vec<Service> = all
-            .iter()
-            .filter(|s| s.kind.words().contains(&word) && (s.name == stem || s.name.starts_with(&format!("{stem}-"))))
-            .cloned()
-            .collect();
+        let hits: Vec<Service> = named(stem).into_iter().filter(|s| s.kind.words().contains(&word)).collect();
         if !hits.is_empty() {
             return Ok(hits);
         }
     }
-    // "api": every service named api or api-….
-    let stem = wanted.strip_suffix("-service").unwrap_or(wanted);
-    let hits: Vec<Service> = all.iter().filter(|s| s.name == stem || s.name.starts_with(&format!("{stem}-"))).cloned().collect();
-    if !hits.is_empty() {
-        return Ok(hits);
+    // "api-service".
+    if let Some(stem) = wanted.strip_suffix("-service") {
+        let hits = named(stem);
+        if !hits.is_empty() {
+            return Ok(hits);
+        }
     }
     let mut known: Vec<String> = all.iter().map(|s| format!("{} ({})", s.name, s.kind.as_str())).collect();
     known.sort();
@@ -255,7 +260,7 @@ mod tests {
             ("api-handler", vec!["api-handler:lambda"]),
             ("shop-core-test-worker", vec!["worker:lambda"]),
             ("api-lambda", vec!["api-handler:lambda"]),
-            ("api", vec!["api:http-api"]),
+            ("api", vec!["api-handler:lambda", "api:http-api"]),
             ("orders-queue", vec!["orders:sqs"]),
             ("orders-table", vec!["orders:dynamodb"]),
             ("orders", vec!["orders:sqs", "orders:dynamodb"]),
