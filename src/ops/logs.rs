@@ -42,6 +42,27 @@ pub fn window(timeframe: Option<&str>, default: &str, now: DateTime<Utc>) -> Res
     Ok((now - span, now))
 }
 
+/// A simple CloudWatch filter pattern (terms, all required; or a "quoted phrase") as a Logs Insights
+/// `filter ... |` clause; empty for an empty pattern. Terms are matched literally (regex characters escaped).
+pub fn insights_filter(pattern: &str) -> String {
+    let escape = |t: &str| t.chars().flat_map(|c| if "\\/.^$|?*+()[]{}".contains(c) { vec!['\\', c] } else { vec![c] }).collect::<String>();
+    let mut terms = Vec::new();
+    let mut rest = pattern.trim();
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            terms.push(quoted[..end].to_string());
+            rest = quoted.get(end + 1..).unwrap_or("").trim_start();
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            terms.push(rest[..end].to_string());
+            rest = rest[end..].trim_start();
+        }
+    }
+    let clauses: Vec<String> = terms.iter().filter(|t| !t.is_empty()).map(|t| format!("@message like /{}/", escape(t))).collect();
+    if clauses.is_empty() { String::new() } else { format!("filter {} | ", clauses.join(" and ")) }
+}
+
 #[derive(Debug, Serialize)]
 pub struct GroupCount {
     pub group: String,
@@ -94,8 +115,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
     let mut insight_counts = None;
     let names: Vec<String> = chosen.iter().flat_map(|s| s.log_groups.clone()).collect();
     if long && !names.is_empty() {
-        let pattern = filter.trim_matches('"').replace('/', "\\/");
-        let q = if pattern.is_empty() { "stats count(*) as n by @log".to_string() } else { format!("filter @message like /{pattern}/ | stats count(*) as n by @log") };
+        let q = format!("{}stats count(*) as n by @log", insights_filter(&filter));
         match logs::insights(&cloud, &names, &q, start, end, &mut calls).await {
             Ok(rows) if !rows.is_empty() && rows.iter().all(|r| r.iter().any(|(k, _)| k == "n")) => {
                 method = "insights".into();
@@ -105,16 +125,33 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
             Err(e) => notes.push(format!("Logs Insights was not available ({e}): events were paged with FilterLogEvents instead")),
         }
     }
+    // With Insights counting, the newest events come from Insights too: nothing is paged through here.
+    let mut newest_by_insights = false;
+    if insight_counts.is_some() {
+        let q = format!("fields @timestamp, @message, @log, @logStream | {}sort @timestamp desc | limit {}", insights_filter(&filter), limit + 1);
+        if let Ok(rows) = logs::insights(&cloud, &names, &q, start, end, &mut calls).await {
+            let field = |r: &Vec<(String, String)>, k: &str| r.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone()).unwrap_or_default();
+            for r in &rows {
+                let at = chrono::NaiveDateTime::parse_from_str(&field(r, "@timestamp"), "%Y-%m-%d %H:%M:%S%.f").map(|t| t.and_utc()).unwrap_or(start);
+                events.push(Event { group: field(r, "@log"), stream: field(r, "@logStream"), at, message: field(r, "@message") });
+            }
+            newest_by_insights = true;
+        }
+    }
     for s in &chosen {
         if s.log_groups.is_empty() {
             notes.push(format!("{} ({}) has no log group known to faber-cloud", s.name, s.kind.as_str()));
         }
         for g in &s.log_groups {
-            let (found, truncated, missing) = logs::filter_all(&cloud, g, &filter, start, end, MAX_SCAN, &mut calls).await?;
             let counted = insight_counts
                 .as_ref()
                 .and_then(|rows| rows.iter().find(|r| r.iter().any(|(k, v)| k == "@log" && v.ends_with(g.as_str()))))
                 .and_then(|r| r.iter().find(|(k, _)| k == "n").and_then(|(_, v)| v.parse::<u64>().ok()));
+            if newest_by_insights {
+                groups.push(GroupCount { group: g.clone(), service: s.name.clone(), matches: counted.unwrap_or(0), truncated: false, missing: false });
+                continue;
+            }
+            let (found, truncated, missing) = logs::filter_all(&cloud, g, &filter, start, end, MAX_SCAN, &mut calls).await?;
             groups.push(GroupCount { group: g.clone(), service: s.name.clone(), matches: counted.unwrap_or(found.len() as u64), truncated: truncated && counted.is_none(), missing });
             events.extend(found);
         }
@@ -157,6 +194,19 @@ pub fn summary(r: &LogsReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filter_patterns_become_insights_clauses() {
+        for (pattern, want) in [
+            ("", ""),
+            ("ERROR", "filter @message like /ERROR/ | "),
+            ("ERROR timeout", "filter @message like /ERROR/ and @message like /timeout/ | "),
+            ("\"Database timeout\"", "filter @message like /Database timeout/ | "),
+            ("a/b (x)", "filter @message like /a\\/b/ and @message like /\\(x\\)/ | "),
+        ] {
+            assert_eq!(insights_filter(pattern), want, "{pattern}");
+        }
+    }
 
     #[test]
     fn windows() {
