@@ -181,6 +181,13 @@ async def test_runtime_operations_on_moto(project, moto):
     run_cli(project, "confirm", op["operation_id"], "yes", env=env, check=False)
     run_cli(project, "confirm", op["operation_id"], "yes", env=env)
     assert ecs.describe_services(cluster="main", services=[f"{prefix}web"])["services"][0]["desiredCount"] == 4
+    # ... and roll it back to the previous task definition revision.
+    proc = run_cli(project, "--json", "ops", "remediate", "--env", "prod", "--service", "web", "--action", "rollback", env=env, check=False)
+    op = json.loads(proc.stdout)
+    assert op["remediation"]["to"].endswith(f"{prefix}web:1"), op["remediation"]
+    run_cli(project, "confirm", op["operation_id"], "yes", env=env, check=False)
+    run_cli(project, "confirm", op["operation_id"], "yes", env=env)
+    assert ecs.describe_services(cluster="main", services=[f"{prefix}web"])["services"][0]["taskDefinition"].endswith(f"{prefix}web:1")
 
     # A long window: counted by Logs Insights where the backend runs it, else paged (and said so).
     proc = run_cli(project, "--json", "ops", "query-logs", "--env", "prod", "--service", "api-handler", "--filter", "ERROR", "--timeframe", "7d", env=env)
@@ -189,6 +196,6 @@ async def test_runtime_operations_on_moto(project, moto):
     assert long["method"] == "insights" or long["notes"], long
 
     log = json.loads((project / ".fractary/plugins/faber-cloud/remediations/prod/remediation-log.json").read_text())
-    assert [(e["plan"]["action"], e["outcome"]) for e in log] == [("restart", "succeeded"), ("rollback", "succeeded"), ("scale", "succeeded")]
+    assert [(e["plan"]["action"], e["outcome"]) for e in log] == [("restart", "succeeded"), ("rollback", "succeeded"), ("scale", "succeeded"), ("rollback", "succeeded")]
     trail = [json.loads(line) for line in (project / ".fractary/plugins/faber-cloud/audit-trail.jsonl").read_text().splitlines()]
     assert any(e["operation"] == "remediate restart" and e["outcome"] == "succeeded" and e.get("aws_caller") for e in trail)
