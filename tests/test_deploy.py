@@ -200,6 +200,8 @@ async def test_permission_failure_is_debugged_fixed_through_the_gate_and_learned
             fix = report["debug"]["fix"]
             assert fix["principal"] == f"arn:aws:iam::{ACCOUNT}:user/deployer"
             assert fix["document"]["Statement"][0]["Action"] == ["s3:CreateBucket"]
+            # Least privilege: the bucket Terraform was creating, not "*".
+            assert fix["document"]["Statement"][0]["Resource"] == [f"arn:aws:s3:::{name}-core-test-uploads"]
             # The fix waits for a human, even with auto_approve on the deploy.
             pending = report["fix_pending"]
             assert pending["status"] == "awaiting_confirmation" and pending["operation"] == "permission-fix"

@@ -55,6 +55,10 @@ pub struct Extracted {
     pub request_id: Option<String>,
     /// The state lock's `ID:` from Terraform's `Lock Info:` block.
     pub state_lock_id: Option<String>,
+    /// The kind and name Terraform's provider was working on:
+    /// `creating S3 Bucket (uploads): …` → `("S3 Bucket", "uploads")`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<(String, String)>,
 }
 
 /// Reads everything [`Extracted`] holds out of `message`.
@@ -87,7 +91,25 @@ pub fn extract(message: &str) -> Extracted {
         arns: arns(message),
         request_id: request_id(message, &lower),
         state_lock_id: lock_id(message),
+        target: target(message),
     }
+}
+
+/// `creating S3 Bucket (uploads)` → `("S3 Bucket", "uploads")`: the provider's
+/// `<verb> <Kind> (<name>)` phrase, for creating, updating, deleting and reading.
+fn target(message: &str) -> Option<(String, String)> {
+    ["creating ", "updating ", "deleting ", "reading "].iter().find_map(|verb| {
+        let at = message.find(verb)? + verb.len();
+        let rest = &message[at..];
+        let open = rest.find(" (")?;
+        let kind = &rest[..open];
+        let after = &rest[open + 2..];
+        let close = after.find(')')?;
+        let name = &after[..close];
+        let kind_ok = !kind.is_empty() && kind.len() <= 60 && kind.split(' ').all(|w| w.starts_with(|c: char| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        let name_ok = !name.is_empty() && name.len() <= 255 && !name.contains(char::is_whitespace);
+        (kind_ok && name_ok).then(|| (kind.to_string(), name.to_string()))
+    })
 }
 
 impl Extracted {

@@ -43,8 +43,15 @@ pub fn least_privilege(x: &Extracted) -> Option<PermissionFix> {
             "AWS did not name the denied action; {action} is the API call that failed. A call can need more (kms:Decrypt for an encrypted resource, iam:PassRole for a role it is given)."
         ));
     }
-    let resource = match &x.denied_resource {
-        Some(arn) => arn.clone(),
+    // S3 bucket ARNs need no account or region: the bucket Terraform was working on narrows the statement.
+    let bucket = x
+        .target
+        .as_ref()
+        .filter(|(kind, _)| kind == "S3 Bucket")
+        .filter(|_| action.starts_with("s3:") && action.contains("Bucket"))
+        .map(|(_, name)| format!("arn:aws:s3:::{name}"));
+    let resource = match x.denied_resource.clone().or(bucket) {
+        Some(arn) => arn,
         None => {
             notes.push("The message names no resource, so Resource is \"*\": narrow it to the ARNs this deployment manages before approving.".into());
             "*".into()

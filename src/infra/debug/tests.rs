@@ -393,6 +393,14 @@ fn least_privilege_statement() {
     assert!(fix.notes.iter().any(|n| n.contains("did not name the denied action")));
     assert!(fix.notes.iter().any(|n| n.contains("get-caller-identity")));
 
+    // Terraform names the bucket it was creating: the statement is narrowed to it.
+    let fix = least_privilege(&extract("creating S3 Bucket (shop-core-test-uploads): operation error S3: CreateBucket, https response error StatusCode: 403, RequestID: A, HostID: B, api error AccessDenied: Access Denied")).expect("a statement");
+    assert_eq!(fix.statement["Resource"], json!(["arn:aws:s3:::shop-core-test-uploads"]));
+    assert!(!fix.notes.iter().any(|n| n.contains("Resource is \"*\"")));
+    // Other kinds need an account and region for their ARN: they stay "*".
+    let fix = least_privilege(&extract("creating SQS Queue (jobs): operation error SQS: CreateQueue, https response error StatusCode: 403, api error AccessDenied: Access Denied")).expect("a statement");
+    assert_eq!(fix.statement["Resource"], json!(["*"]));
+
     // Root and federated users cannot carry an identity policy.
     let fix = least_privilege(&extract("User: arn:aws:sts::111122223333:federated-user/bob is not authorized to perform: ec2:DescribeVpcs")).expect("a statement");
     assert_eq!(fix.principal, None);
@@ -603,6 +611,19 @@ fn ranking_trusts_evidence_not_rates() {
     assert_eq!(ranked[2].evidence, "worked 1 of 1 attempt (100%); at least 21% with 95% confidence (too few attempts to trust the rate)");
     assert_eq!(ranked[3].evidence, "not tried yet: no evidence either way");
     assert_eq!(ranked[3].score, 0.0);
+}
+
+#[test]
+fn provider_targets() {
+    for (message, want) in [
+        ("creating S3 Bucket (shop-uploads): operation error S3: CreateBucket", Some(("S3 Bucket", "shop-uploads"))),
+        ("Error: updating Lambda Function (api) configuration: ResourceConflictException", Some(("Lambda Function", "api"))),
+        ("Error creating S3 bucket: AccessDenied: Access Denied", None),
+        ("reading the docs (later)", None),
+    ] {
+        let got = extract(message).target;
+        assert_eq!(got.as_ref().map(|(k, n)| (k.as_str(), n.as_str())), want, "{message}");
+    }
 }
 
 #[test]
