@@ -37,7 +37,7 @@ fn from_millis(ms: i64) -> DateTime<Utc> {
 }
 
 /// One `FilterLogEvents` page (`pattern` is a CloudWatch filter pattern; empty matches all).
-pub async fn filter_page(cloud: &Cloud, group: &str, pattern: &str, start: DateTime<Utc>, end: DateTime<Utc>, limit: i32, token: Option<String>, calls: &mut u32) -> Result<Page, Error> {
+pub async fn filter_page(cloud: &Cloud, group: &str, pattern: &str, (start, end): (DateTime<Utc>, DateTime<Utc>), limit: i32, token: Option<String>, calls: &mut u32) -> Result<Page, Error> {
     *calls += 1;
     let mut req = cloud.logs().filter_log_events().log_group_name(group).start_time(millis(start)).end_time(millis(end)).limit(limit.clamp(1, 10_000)).set_next_token(token);
     if !pattern.trim().is_empty() {
@@ -68,7 +68,7 @@ pub async fn filter_all(cloud: &Cloud, group: &str, pattern: &str, start: DateTi
     let mut events = Vec::new();
     let mut token = None;
     loop {
-        let page = filter_page(cloud, group, pattern, start, end, 10_000, token, calls).await?;
+        let page = filter_page(cloud, group, pattern, (start, end), 10_000, token, calls).await?;
         if page.missing {
             return Ok((events, false, true));
         }

@@ -20,6 +20,7 @@ use crate::cloud::Cloud;
 use crate::cloud::metrics::{self, AlarmState, MetricQuery, Series};
 use crate::config::Config;
 use crate::error::Error;
+use crate::ops::catalog;
 use crate::ops::services::{self, Kind, Service};
 use crate::ops::stats;
 use crate::workspace::Workspace;
@@ -81,49 +82,6 @@ pub struct HealthReport {
     pub report_path: PathBuf,
 }
 
-/// A metric to read for a kind of service.
-struct Spec {
-    key: &'static str,
-    namespace: &'static str,
-    metric: &'static str,
-    stat: &'static str,
-    /// The smallest change worth calling an anomaly.
-    min_abs: f64,
-}
-
-fn specs(kind: Kind) -> &'static [Spec] {
-    const fn s(key: &'static str, namespace: &'static str, metric: &'static str, stat: &'static str, min_abs: f64) -> Spec {
-        Spec { key, namespace, metric, stat, min_abs }
-    }
-    const LAMBDA: &[Spec] = &[
-        s("invocations", "AWS/Lambda", "Invocations", "Sum", 5.0),
-        s("errors", "AWS/Lambda", "Errors", "Sum", 1.0),
-        s("throttles", "AWS/Lambda", "Throttles", "Sum", 1.0),
-        s("duration_max", "AWS/Lambda", "Duration", "Maximum", 50.0),
-        s("duration_avg", "AWS/Lambda", "Duration", "Average", 50.0),
-        s("concurrency", "AWS/Lambda", "ConcurrentExecutions", "Maximum", 2.0),
-    ];
-    const HTTP_API: &[Spec] = &[s("count", "AWS/ApiGateway", "Count", "Sum", 5.0), s("5xx", "AWS/ApiGateway", "5xx", "Sum", 1.0), s("latency", "AWS/ApiGateway", "Latency", "Average", 50.0)];
-    const REST_API: &[Spec] = &[s("count", "AWS/ApiGateway", "Count", "Sum", 5.0), s("5xx", "AWS/ApiGateway", "5XXError", "Sum", 1.0), s("latency", "AWS/ApiGateway", "Latency", "Average", 50.0)];
-    const SQS: &[Spec] = &[s("oldest_age", "AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", 60.0), s("visible", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", 10.0)];
-    const DYNAMODB: &[Spec] = &[s("throttled", "AWS/DynamoDB", "ThrottledRequests", "Sum", 1.0), s("system_errors", "AWS/DynamoDB", "SystemErrors", "Sum", 1.0)];
-    const RDS: &[Spec] = &[
-        s("cpu", "AWS/RDS", "CPUUtilization", "Average", 10.0),
-        s("free_storage", "AWS/RDS", "FreeStorageSpace", "Minimum", 1e9),
-        s("connections", "AWS/RDS", "DatabaseConnections", "Maximum", 10.0),
-    ];
-    const ECS: &[Spec] = &[s("cpu", "AWS/ECS", "CPUUtilization", "Average", 10.0), s("memory", "AWS/ECS", "MemoryUtilization", "Average", 10.0)];
-    match kind {
-        Kind::Lambda => LAMBDA,
-        Kind::HttpApi => HTTP_API,
-        Kind::RestApi => REST_API,
-        Kind::Sqs => SQS,
-        Kind::Dynamodb => DYNAMODB,
-        Kind::Rds => RDS,
-        Kind::EcsService => ECS,
-    }
-}
-
 fn qid(i: usize, j: usize, recent: bool) -> String {
     format!("{}{i}_{j}", if recent { "r" } else { "h" })
 }
@@ -133,7 +91,7 @@ pub fn judge(service: &Service, recent: &Series, history: &Series, p90: Option<&
     let mut readings = Vec::new();
     let mut reasons = Vec::new();
     let mut values = std::collections::HashMap::new();
-    for (j, spec) in specs(service.kind).iter().enumerate() {
+    for (j, spec) in catalog::metrics(service.kind, catalog::HEALTH).enumerate() {
         let points = recent.get(&qid(i, j, true)).map(Vec::as_slice).unwrap_or_default();
         let value = if points.is_empty() {
             None
@@ -261,7 +219,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
     let mut history_q = Vec::new();
     let mut p90_q = Vec::new();
     for (i, s) in chosen.iter().enumerate() {
-        for (j, spec) in specs(s.kind).iter().enumerate() {
+        for (j, spec) in catalog::metrics(s.kind, catalog::HEALTH).enumerate() {
             let q = |recent: bool| MetricQuery {
                 id: qid(i, j, recent),
                 namespace: spec.namespace.into(),

@@ -22,8 +22,8 @@ use crate::cloud::logs::{self, Event};
 use crate::cloud::metrics::{self, MetricQuery};
 use crate::config::Config;
 use crate::error::Error;
-use crate::ops::services::{self, Kind, Service};
-use crate::ops::{logs as query, patterns, stats};
+use crate::ops::services::{self, Service};
+use crate::ops::{catalog, logs as query, patterns, stats};
 use crate::workspace::Workspace;
 
 /// Log events read per group at most.
@@ -215,7 +215,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
             svcs.dedup();
             Pattern {
                 template: t.text.clone(),
-                count: t.count as u64,
+                count: t.count,
                 services: svcs,
                 first_seen: errors[t.first_index].1.at,
                 last_seen: errors[t.last_index].1.at,
@@ -231,18 +231,9 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
     let mut queries = Vec::new();
     let mut labels = Vec::new();
     for (i, s) in chosen.iter().enumerate() {
-        let list: &[(&str, &str, &str, f64)] = match s.kind {
-            Kind::Lambda => &[("AWS/Lambda", "Errors", "Sum", 1.0), ("AWS/Lambda", "Duration", "Average", 50.0), ("AWS/Lambda", "Throttles", "Sum", 1.0)],
-            Kind::HttpApi => &[("AWS/ApiGateway", "5xx", "Sum", 1.0), ("AWS/ApiGateway", "Latency", "Average", 50.0)],
-            Kind::RestApi => &[("AWS/ApiGateway", "5XXError", "Sum", 1.0), ("AWS/ApiGateway", "Latency", "Average", 50.0)],
-            Kind::Sqs => &[("AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", 60.0)],
-            Kind::Dynamodb => &[("AWS/DynamoDB", "ThrottledRequests", "Sum", 1.0)],
-            Kind::Rds => &[("AWS/RDS", "CPUUtilization", "Average", 10.0), ("AWS/RDS", "DatabaseConnections", "Maximum", 10.0)],
-            Kind::EcsService => &[("AWS/ECS", "CPUUtilization", "Average", 10.0)],
-        };
-        for (j, (ns, metric, stat, min_abs)) in list.iter().enumerate() {
-            queries.push(MetricQuery { id: format!("a{i}_{j}"), namespace: (*ns).into(), metric: (*metric).into(), dimensions: s.dimensions(), stat: (*stat).into(), period_secs: period });
-            labels.push((format!("a{i}_{j}"), s.name.clone(), format!("{metric} {stat}"), *min_abs));
+        for (j, d) in catalog::metrics(s.kind, catalog::INVESTIGATE).enumerate() {
+            queries.push(MetricQuery { id: format!("a{i}_{j}"), namespace: d.namespace.into(), metric: d.metric.into(), dimensions: s.dimensions(), stat: d.stat.into(), period_secs: period });
+            labels.push((format!("a{i}_{j}"), s.name.clone(), format!("{} {}", d.metric, d.stat), d.min_abs));
         }
     }
     let series = metrics::get(&cloud, &queries, start, end, &mut calls).await?;

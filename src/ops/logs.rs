@@ -156,7 +156,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
             events.extend(found);
         }
     }
-    events.sort_by(|a, b| b.at.cmp(&a.at));
+    events.sort_by_key(|e| std::cmp::Reverse(e.at));
     let total_matches = groups.iter().map(|g| g.matches).sum();
     let continuation = (events.len() > limit).then(|| {
         let oldest = events[limit - 1].at;

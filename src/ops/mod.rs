@@ -4,6 +4,7 @@
 //! As in `infra`, one closed enum and one dispatch; operations not built yet
 //! answer "not available yet".
 
+pub mod catalog;
 pub mod health;
 pub mod investigate;
 pub mod logs;

@@ -15,7 +15,7 @@ use crate::cloud::{logs, runtime};
 use crate::config::Config;
 use crate::error::Error;
 use crate::ops::services::{self, Kind, Service};
-use crate::ops::{logs as query, stats};
+use crate::ops::{catalog, logs as query, stats};
 use crate::workspace::Workspace;
 
 /// REPORT lines read per function at most.
@@ -62,25 +62,6 @@ pub struct PerformanceReport {
     pub aws_calls: u32,
 }
 
-fn specs(kind: Kind) -> Vec<(&'static str, &'static str, &'static str)> {
-    match kind {
-        Kind::Lambda => vec![
-            ("AWS/Lambda", "Invocations", "Sum"),
-            ("AWS/Lambda", "Errors", "Sum"),
-            ("AWS/Lambda", "Throttles", "Sum"),
-            ("AWS/Lambda", "Duration", "Average"),
-            ("AWS/Lambda", "Duration", "Maximum"),
-            ("AWS/Lambda", "ConcurrentExecutions", "Maximum"),
-        ],
-        Kind::HttpApi => vec![("AWS/ApiGateway", "Count", "Sum"), ("AWS/ApiGateway", "5xx", "Sum"), ("AWS/ApiGateway", "Latency", "Average")],
-        Kind::RestApi => vec![("AWS/ApiGateway", "Count", "Sum"), ("AWS/ApiGateway", "5XXError", "Sum"), ("AWS/ApiGateway", "Latency", "Average")],
-        Kind::Sqs => vec![("AWS/SQS", "NumberOfMessagesSent", "Sum"), ("AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum")],
-        Kind::Dynamodb => vec![("AWS/DynamoDB", "ConsumedReadCapacityUnits", "Sum"), ("AWS/DynamoDB", "ConsumedWriteCapacityUnits", "Sum"), ("AWS/DynamoDB", "ThrottledRequests", "Sum")],
-        Kind::Rds => vec![("AWS/RDS", "CPUUtilization", "Average"), ("AWS/RDS", "DatabaseConnections", "Maximum"), ("AWS/RDS", "ReadLatency", "Average")],
-        Kind::EcsService => vec![("AWS/ECS", "CPUUtilization", "Average"), ("AWS/ECS", "MemoryUtilization", "Average")],
-    }
-}
-
 /// A period giving at most ~300 points over the window, in whole minutes.
 pub fn period_for(start: DateTime<Utc>, end: DateTime<Utc>) -> i32 {
     let secs = (end - start).num_seconds().max(60);
@@ -96,8 +77,8 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
     let period = period_for(start, end);
     let mut queries = Vec::new();
     for (i, s) in chosen.iter().enumerate() {
-        for (j, (ns, metric, stat)) in specs(s.kind).into_iter().enumerate() {
-            queries.push(MetricQuery { id: format!("m{i}_{j}"), namespace: ns.into(), metric: metric.into(), dimensions: s.dimensions(), stat: stat.into(), period_secs: period });
+        for (j, d) in catalog::metrics(s.kind, catalog::PERFORMANCE).enumerate() {
+            queries.push(MetricQuery { id: format!("m{i}_{j}"), namespace: d.namespace.into(), metric: d.metric.into(), dimensions: s.dimensions(), stat: d.stat.into(), period_secs: period });
         }
     }
     let series = metrics::get(&cloud, &queries, start, end, &mut calls).await?;
@@ -124,7 +105,8 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
     let mut out = Vec::new();
     for (i, s) in chosen.iter().enumerate() {
         let mut metrics_out = Vec::new();
-        for (j, (_, metric, stat)) in specs(s.kind).into_iter().enumerate() {
+        for (j, d) in catalog::metrics(s.kind, catalog::PERFORMANCE).enumerate() {
+            let (metric, stat) = (d.metric, d.stat);
             let points = series.get(&format!("m{i}_{j}")).cloned().unwrap_or_default();
             let values: Vec<f64> = points.iter().map(|p| p.1).collect();
             let value = match stat {
