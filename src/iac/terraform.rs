@@ -53,6 +53,12 @@ impl Terraform {
         Ok(())
     }
 
+    /// `terraform init` with the environment's backend file `{env}.s3.tfbackend` when it exists.
+    pub async fn init_env(&self, env: &str) -> Result<(), Error> {
+        let backend = self.dir.join(format!("{env}.s3.tfbackend"));
+        self.init(backend.is_file().then_some(backend.as_path())).await
+    }
+
     /// `terraform plan -json -out=PLAN`; on failure, the error diagnostics of the stream.
     pub async fn plan(&self, var_file: Option<&Path>, out: &Path) -> Result<(), Error> {
         let mut args = vec!["plan".to_string(), "-json".into(), "-input=false".into(), "-lock-timeout=60s".into(), format!("-out={}", out.display())];
@@ -90,6 +96,11 @@ impl Terraform {
     /// `terraform show -json`: the current state as JSON bytes.
     pub async fn show_state_json(&self) -> Result<Vec<u8>, Error> {
         Ok(self.cmd(&["show", "-json", "-no-color"]).run().await.map_err(failed)?.stdout)
+    }
+
+    /// `terraform show -json`, parsed: the current state.
+    pub async fn state(&self) -> Result<serde_json::Value, Error> {
+        serde_json::from_slice(&self.show_state_json().await?).map_err(|e| Error::Failed(format!("terraform show -json printed no JSON: {e}")))
     }
 
     /// `terraform show -json PLAN`: the plan as JSON bytes.

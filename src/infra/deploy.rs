@@ -243,19 +243,15 @@ async fn finish(app: &App, config: &Config, cloud: &Cloud, caller: &Caller, mut 
     let ws = app.workspace();
     let env = action.env.clone();
     let dir = validate::directory(ws.project_dir(), config)?;
-    let state: Value = {
+    let state = {
         let _tf = terraform::lock(ws, &env)?;
-        let bytes = Terraform::for_env(config, &dir, &env).show_state_json().await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Failed(format!("terraform show -json printed no JSON: {e}")))?
+        Terraform::for_env(config, &dir, &env).state().await?
     };
     let in_state = resources::state_resources(&state);
 
     // 5. Verify with AWS.
     progress::step(5, STEPS, &format!("verify: asking AWS about {} resource(s)", in_state.len()));
-    let mut verified = Vec::new();
-    for r in &in_state {
-        verified.push(verify::check(cloud, r.address, r.kind, r.values).await);
-    }
+    let verified = verify_all(cloud, &in_state).await;
     let n = |p: Presence| verified.iter().filter(|v| v.presence == p).count();
     let (exists, missing, unchecked, errors) = (n(Presence::Exists), n(Presence::Missing), n(Presence::Unchecked), n(Presence::Error));
     let verify_status = if missing > 0 { "failed" } else if errors > 0 { "warn" } else { "ok" };
@@ -318,20 +314,15 @@ pub async fn post_deployment(app: &App, config: &Config, env: &str) -> Result<Re
     let cloud = Cloud::connect(config, env).await;
     cloud.checked_caller(config).await?;
     let dir = validate::directory(ws.project_dir(), config)?;
-    let state: Value = {
+    let state = {
         let _tf = terraform::lock(ws, env)?;
-        let backend = dir.join(format!("{env}.s3.tfbackend"));
         let tf = Terraform::for_env(config, &dir, env);
-        tf.init(backend.is_file().then_some(backend.as_path())).await?;
-        serde_json::from_slice(&tf.show_state_json().await?).map_err(|e| Error::Failed(format!("terraform show -json printed no JSON: {e}")))?
+        tf.init_env(env).await?;
+        tf.state().await?
     };
     let in_state = resources::state_resources(&state);
-    let mut verified = Vec::new();
-    for r in &in_state {
-        verified.push(verify::check(&cloud, r.address, r.kind, r.values).await);
-    }
-    let (status, path) = post_tests(ws, env, &in_state, &verified)?;
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?).unwrap_or(Value::Null);
+    let verified = verify_all(&cloud, &in_state).await;
+    let (status, path, report) = post_tests(ws, env, &in_state, &verified)?;
     let lines: Vec<String> = report["tests"].as_array().into_iter().flatten().map(|t| format!("{} {}: {}", t["status"].as_str().unwrap_or(""), t["name"].as_str().unwrap_or(""), t["summary"].as_str().unwrap_or(""))).collect();
     let summary = format!("Post-deployment tests for {env}: {status:?} ({} resource(s) in the state).\n{}\nReport: {}", in_state.len(), lines.join("\n"), path.display());
     if status == Status::Fail {
@@ -340,8 +331,17 @@ pub async fn post_deployment(app: &App, config: &Config, env: &str) -> Result<Re
     Ok(Reply::ok(summary, report))
 }
 
+/// Asks AWS about every resource of the state.
+async fn verify_all(cloud: &Cloud, in_state: &[resources::StateResource<'_>]) -> Vec<Verified> {
+    let mut verified = Vec::new();
+    for r in in_state {
+        verified.push(verify::check(cloud, r.address, r.kind, r.values).await);
+    }
+    verified
+}
+
 /// Existence, configuration and monitoring, written to `test-reports/{env}/{ts}-post-deployment.json`.
-fn post_tests(ws: &Workspace, env: &str, in_state: &[resources::StateResource<'_>], verified: &[Verified]) -> Result<(Status, PathBuf), Error> {
+fn post_tests(ws: &Workspace, env: &str, in_state: &[resources::StateResource<'_>], verified: &[Verified]) -> Result<(Status, PathBuf, Value), Error> {
     let mut tests = Vec::new();
     let missing: Vec<&Verified> = verified.iter().filter(|v| v.presence == Presence::Missing).collect();
     let unknown: Vec<&Verified> = verified.iter().filter(|v| v.presence == Presence::Error).collect();
@@ -403,15 +403,16 @@ fn post_tests(ws: &Workspace, env: &str, in_state: &[resources::StateResource<'_
     let overall = tests.iter().map(|t| t.status).max().unwrap_or(Status::Pass);
     let now = Utc::now();
     let path = ws.path(&format!("test-reports/{env}/{}-post-deployment.json", now.format("%Y%m%dT%H%M%SZ")))?;
-    ws.write_json(&path, &json!({
+    let report = json!({
         "env": env,
         "phase": "post-deployment",
         "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "overall_status": overall,
         "tests": tests,
         "verification": verified,
-    }))?;
-    Ok((overall, path))
+    });
+    ws.write_json(&path, &report)?;
+    Ok((overall, path, report))
 }
 
 /// HEALTHY unless an alarm of this deployment is in ALARM or a function is not Active.

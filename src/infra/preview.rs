@@ -48,12 +48,10 @@ pub fn digest_file(path: &std::path::Path) -> Result<String, Error> {
 pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewReport, Error> {
     let dir = validate::directory(ws.project_dir(), config)?;
     let _lock = terraform::lock(ws, env)?;
-    let backend = dir.join(format!("{env}.s3.tfbackend"));
-    let backend = backend.is_file().then_some(backend);
     let var_file = validate::var_file(&dir, config, env);
     let terraform = Terraform::for_env(config, &dir, env);
     crate::infra::package::package_all(ws, &dir)?;
-    terraform.init(backend.as_deref()).await?;
+    terraform.init_env(env).await?;
     let now = Utc::now();
     let plan_file = ws.path(&format!("plans/{env}/{}.tfplan", now.format("%Y%m%dT%H%M%SZ")))?;
     std::fs::create_dir_all(plan_file.parent().expect("plans have a folder")).map_err(|e| Error::Failed(format!("{}: {e}", plan_file.display())))?;

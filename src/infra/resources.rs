@@ -127,11 +127,9 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<Resources
     }
     let dir = validate::directory(ws.project_dir(), config)?;
     let _lock = terraform::lock(ws, env)?;
-    let backend = dir.join(format!("{env}.s3.tfbackend"));
     let terraform = Terraform::for_env(config, &dir, env);
-    terraform.init(backend.is_file().then_some(backend.as_path())).await?;
-    let bytes = terraform.show_state_json().await?;
-    let state: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Failed(format!("terraform show -json printed no JSON: {e}")))?;
+    terraform.init_env(env).await?;
+    let state = terraform.state().await?;
     let resources = from_state(&state, region);
     Ok(ResourcesReport { env: env.into(), source: "state", count: resources.len(), resources })
 }
