@@ -10,8 +10,16 @@ use serde_json::{Value, json};
 
 fn resource(i: usize) -> (Value, Value) {
     let address = format!("aws_s3_bucket.b{i}");
-    let before = if i.is_multiple_of(4) { Value::Null } else { json!({"bucket": format!("bucket-{i}"), "acl": "private", "force_destroy": false, "tags": {"Env": "test", "Team": "a"}, "versioning": [{"enabled": false, "mfa_delete": false}], "id": format!("bucket-{i}")}) };
-    let after = if i % 10 == 9 { Value::Null } else { json!({"bucket": format!("bucket-{i}"), "acl": "private", "force_destroy": i.is_multiple_of(3), "tags": {"Env": "test", "Team": "b"}, "versioning": [{"enabled": true, "mfa_delete": false}]}) };
+    let before = if i.is_multiple_of(4) {
+        Value::Null
+    } else {
+        json!({"bucket": format!("bucket-{i}"), "acl": "private", "force_destroy": false, "tags": {"Env": "test", "Team": "a"}, "versioning": [{"enabled": false, "mfa_delete": false}], "id": format!("bucket-{i}")})
+    };
+    let after = if i % 10 == 9 {
+        Value::Null
+    } else {
+        json!({"bucket": format!("bucket-{i}"), "acl": "private", "force_destroy": i.is_multiple_of(3), "tags": {"Env": "test", "Team": "b"}, "versioning": [{"enabled": true, "mfa_delete": false}]})
+    };
     let actions = match (before.is_null(), after.is_null()) {
         (true, _) => json!(["create"]),
         (false, true) => json!(["delete"]),

@@ -192,7 +192,11 @@ impl App {
     pub fn resolve_env(&self, env: Option<&str>) -> Result<String, Error> {
         let name = env.unwrap_or(director::DEFAULT_ENV);
         if !config::is_env_name(name) {
-            return Err(Error::bad_input("env", format!("\"{name}\" is not an environment name"), Some("a configured environment such as test or prod".into())));
+            return Err(Error::bad_input(
+                "env",
+                format!("\"{name}\" is not an environment name"),
+                Some("a configured environment such as test or prod".into()),
+            ));
         }
         self.config()?.environment(name)?;
         Ok(name.to_string())
@@ -203,9 +207,10 @@ impl App {
     pub async fn director(&self, req: &DirectorRequest) -> Result<Reply, Error> {
         validate::text("request", &req.request, 2000)?;
         if let Some(env) = &req.env
-            && !config::is_env_name(env) {
-                return Err(Error::bad_input("env", format!("\"{env}\" is not an environment name"), Some("a configured environment such as test or prod".into())));
-            }
+            && !config::is_env_name(env)
+        {
+            return Err(Error::bad_input("env", format!("\"{env}\" is not an environment name"), Some("a configured environment such as test or prod".into())));
+        }
         let intent = match &req.clarification_id {
             Some(id) => self.answer_clarification(id, &req.request)?,
             None => {
@@ -307,11 +312,7 @@ impl App {
             .iter()
             .map(|c| json!({"n": c.n, "manager": c.manager, "operation": c.operation, "env": c.env, "label": c.label, "args": c.intent.args}))
             .collect();
-        Ok(Reply::new(
-            Status::Clarify,
-            summary,
-            json!({"question": c.question, "choices": choices, "clarification_id": record.id, "request": request}),
-        ))
+        Ok(Reply::new(Status::Clarify, summary, json!({"question": c.question, "choices": choices, "clarification_id": record.id, "request": request})))
     }
 
     fn clarification_path(&self, id: &str) -> Result<std::path::PathBuf, Error> {
@@ -319,7 +320,11 @@ impl App {
             Ok(self.ws.path(&format!("clarifications/{id}.json"))?)
         } else {
             let shown: String = id.chars().take(80).collect();
-            Err(Error::bad_input("clarification_id", format!("\"{shown}\" is not a clarification id"), Some("the clarification_id returned with the choices".into())))
+            Err(Error::bad_input(
+                "clarification_id",
+                format!("\"{shown}\" is not a clarification id"),
+                Some("the clarification_id returned with the choices".into()),
+            ))
         }
     }
 
@@ -327,7 +332,8 @@ impl App {
         let path = self.clarification_path(id)?;
         let _lock = self.ws.lock_file(&path)?;
         let text = std::fs::read_to_string(&path).map_err(|_| Error::bad_input("clarification_id", format!("no clarification {id}"), None))?;
-        let mut record: Clarification = serde_json::from_str(&text).map_err(|e| WorkspaceError::io(&path, std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
+        let mut record: Clarification =
+            serde_json::from_str(&text).map_err(|e| WorkspaceError::io(&path, std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         if record.answered {
             return Err(Error::bad_input("clarification_id", "was already answered; ask the director again", None));
         }
@@ -357,7 +363,15 @@ impl App {
     }
 
     /// Puts a mutating action to the gate under the environment's policy.
-    pub fn ask_gate(&self, config: &Config, env: &str, auto_approve: bool, facts: BannerFacts, digest: String, action: GatedAction) -> Result<Requested, Error> {
+    pub fn ask_gate(
+        &self,
+        config: &Config,
+        env: &str,
+        auto_approve: bool,
+        facts: BannerFacts,
+        digest: String,
+        action: GatedAction,
+    ) -> Result<Requested, Error> {
         let request = GateRequest { facts, digest, action: serde_json::to_value(action).expect("actions serialise") };
         Ok(self.gate(config).request(Self::env_policy(config, env)?, auto_approve, request, Utc::now())?)
     }
@@ -469,7 +483,11 @@ impl App {
             }
             ConfigAction::Show => {
                 let config = self.config()?;
-                Ok(Reply::new(Status::Ok, format!("{}: project {}, environments {}.", path.display(), config.project.name, config.env_names().join(", ")), json!({"path": path, "config": config})))
+                Ok(Reply::new(
+                    Status::Ok,
+                    format!("{}: project {}, environments {}.", path.display(), config.project.name, config.env_names().join(", ")),
+                    json!({"path": path, "config": config}),
+                ))
             }
             ConfigAction::Validate => {
                 let config = self.config()?;

@@ -73,7 +73,8 @@ fn redact_access_key_ids(text: &str) -> String {
         let w = &bytes[i..i + 20];
         let boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
         let after = bytes.get(i + 20).is_none_or(|b| !b.is_ascii_alphanumeric());
-        if boundary && after && matches!(&w[..4], b"AKIA" | b"ASIA" | b"ABIA" | b"ACCA") && w[4..].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+        if boundary && after && matches!(&w[..4], b"AKIA" | b"ASIA" | b"ABIA" | b"ACCA") && w[4..].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
             ranges.push((i, i + 20));
             i += 20;
         } else {
@@ -100,7 +101,9 @@ fn redact_base64_words(text: &str) -> String {
         }
         let word = &text[start..i];
         let padded = bytes.get(i) == Some(&b'=');
-        let mixed = word.bytes().any(|b| b.is_ascii_lowercase()) && word.bytes().any(|b| b.is_ascii_uppercase()) && word.bytes().any(|b| b.is_ascii_digit() || b == b'/' || b == b'+');
+        let mixed = word.bytes().any(|b| b.is_ascii_lowercase())
+            && word.bytes().any(|b| b.is_ascii_uppercase())
+            && word.bytes().any(|b| b.is_ascii_digit() || b == b'/' || b == b'+');
         let replacement = if word.len() >= 100 {
             Some("<token>")
         } else if word.len() == 40 && mixed && !padded {
@@ -136,4 +139,3 @@ fn replace_ranges(text: &str, mut ranges: Vec<(usize, usize)>, with: &str) -> St
     out.push_str(&text[last..]);
     out
 }
-

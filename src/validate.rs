@@ -34,7 +34,11 @@ pub fn service_name(value: &str) -> Result<(), Error> {
     if is_slug(value, 64) {
         Ok(())
     } else {
-        Err(Error::bad_input("service", format!("\"{value}\" is not a service name"), Some("1 to 64 lowercase letters, digits, '-' or '_', e.g. api-lambda".into())))
+        Err(Error::bad_input(
+            "service",
+            format!("\"{value}\" is not a service name"),
+            Some("1 to 64 lowercase letters, digits, '-' or '_', e.g. api-lambda".into()),
+        ))
     }
 }
 
@@ -44,7 +48,11 @@ pub fn design_name(value: &str) -> Result<(), Error> {
     if is_slug(stem, 80) {
         Ok(())
     } else {
-        Err(Error::bad_input("design", format!("\"{value}\" is not a design name"), Some("a name under designs/, lowercase letters, digits and '-', e.g. user-authentication.md".into())))
+        Err(Error::bad_input(
+            "design",
+            format!("\"{value}\" is not a design name"),
+            Some("a name under designs/, lowercase letters, digits and '-', e.g. user-authentication.md".into()),
+        ))
     }
 }
 
@@ -56,7 +64,8 @@ pub fn is_canonical_uuid(id: &str) -> bool {
 
 /// `30m`, `2h`, `24h`, `7d`, or an ISO-8601 range `start/end`.
 pub fn timeframe(value: &str) -> Result<(), Error> {
-    let accepted = || Some("a duration like 30m, 2h, 24h, 7d (at most 90d), or an ISO-8601 range such as 2026-11-01T00:00:00Z/2026-11-02T00:00:00Z".to_string());
+    let accepted =
+        || Some("a duration like 30m, 2h, 24h, 7d (at most 90d), or an ISO-8601 range such as 2026-11-01T00:00:00Z/2026-11-02T00:00:00Z".to_string());
     if let Some((start, end)) = value.split_once('/') {
         let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s.trim());
         return match (parse(start), parse(end)) {

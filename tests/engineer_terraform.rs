@@ -39,7 +39,12 @@ fn scan_clean(dir: &Path, what: &str) {
     for env in ["test", "prod"] {
         let module = tf::load_dir(dir, Some(&dir.join(format!("{env}.tfvars")))).unwrap();
         let result = security::scan(&module, &ScanOptions::default());
-        let serious: Vec<String> = result.findings.iter().filter(|f| f.severity >= Severity::High).map(|f| format!("{} {} {}: {}", f.severity.as_str(), f.rule_id, f.resource, f.message)).collect();
+        let serious: Vec<String> = result
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::High)
+            .map(|f| format!("{} {} {}: {}", f.severity.as_str(), f.rule_id, f.resource, f.message))
+            .collect();
         assert!(serious.is_empty(), "{what} ({env}): generated code has serious findings:\n{}", serious.join("\n"));
     }
 }

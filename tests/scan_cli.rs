@@ -59,7 +59,10 @@ fn vulnerable_tree_fails_with_findings_at_the_right_lines() {
     assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
     let main = tmp.path().join("infra/main.tf");
-    let ssh = format!("HIGH     FC_NET_001 infra/main.tf:{} aws_security_group.ssh — Security group allows SSH (22) from the internet (CKV_AWS_24)", line_of(&main, "ingress {"));
+    let ssh = format!(
+        "HIGH     FC_NET_001 infra/main.tf:{} aws_security_group.ssh — Security group allows SSH (22) from the internet (CKV_AWS_24)",
+        line_of(&main, "ingress {")
+    );
     assert!(text.contains(&ssh), "{ssh}\nnot in:\n{text}");
     assert!(text.contains(&format!("FC_RDS_003 infra/main.tf:{} aws_db_instance.db", line_of(&main, "publicly_accessible"))), "{text}");
     assert!(text.contains(&format!("FC_S3_005 infra/main.tf:{} aws_s3_bucket.uploads", line_of(&main, "public-read"))), "{text}");
@@ -138,7 +141,8 @@ fn sarif_format_is_sarif_2_1_0() {
 
 #[test]
 fn plan_json_input() {
-    let plan = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/terraform/plans/10-medium-terragoat-55res-rds-s3-iam-lambda-kms.tf0.12.23.json");
+    let plan =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/terraform/plans/10-medium-terragoat-55res-rds-s3-iam-lambda-kms.tf0.12.23.json");
     assert!(plan.is_file(), "the shared fixtures are missing at {}", plan.display());
     let tmp = tempfile::tempdir().unwrap();
     std::fs::copy(&plan, tmp.path().join("plan.json")).unwrap();

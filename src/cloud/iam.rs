@@ -21,10 +21,26 @@ pub async fn put_inline_policy(cloud: &Cloud, principal_arn: &str, policy_name: 
     let doc = document.to_string();
     match kind {
         "user" => {
-            cloud.iam().put_user_policy().user_name(name).policy_name(policy_name).policy_document(doc).send().await.map_err(|e| aws_error("iam:PutUserPolicy", e))?;
+            cloud
+                .iam()
+                .put_user_policy()
+                .user_name(name)
+                .policy_name(policy_name)
+                .policy_document(doc)
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:PutUserPolicy", e))?;
         }
         _ => {
-            cloud.iam().put_role_policy().role_name(name).policy_name(policy_name).policy_document(doc).send().await.map_err(|e| aws_error("iam:PutRolePolicy", e))?;
+            cloud
+                .iam()
+                .put_role_policy()
+                .role_name(name)
+                .policy_name(policy_name)
+                .policy_document(doc)
+                .send()
+                .await
+                .map_err(|e| aws_error("iam:PutRolePolicy", e))?;
         }
     }
     Ok(())

@@ -37,9 +37,24 @@ fn from_millis(ms: i64) -> DateTime<Utc> {
 }
 
 /// One `FilterLogEvents` page (`pattern` is a CloudWatch filter pattern; empty matches all).
-pub async fn filter_page(cloud: &Cloud, group: &str, pattern: &str, (start, end): (DateTime<Utc>, DateTime<Utc>), limit: i32, token: Option<String>, calls: &mut u32) -> Result<Page, Error> {
+pub async fn filter_page(
+    cloud: &Cloud,
+    group: &str,
+    pattern: &str,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    limit: i32,
+    token: Option<String>,
+    calls: &mut u32,
+) -> Result<Page, Error> {
     *calls += 1;
-    let mut req = cloud.logs().filter_log_events().log_group_name(group).start_time(millis(start)).end_time(millis(end)).limit(limit.clamp(1, 10_000)).set_next_token(token);
+    let mut req = cloud
+        .logs()
+        .filter_log_events()
+        .log_group_name(group)
+        .start_time(millis(start))
+        .end_time(millis(end))
+        .limit(limit.clamp(1, 10_000))
+        .set_next_token(token);
     if !pattern.trim().is_empty() {
         req = req.filter_pattern(pattern);
     }
@@ -64,7 +79,15 @@ pub async fn filter_page(cloud: &Cloud, group: &str, pattern: &str, (start, end)
 }
 
 /// Up to `max` matching events of a group in `[start, end)`, following pages; `truncated` when more exist.
-pub async fn filter_all(cloud: &Cloud, group: &str, pattern: &str, start: DateTime<Utc>, end: DateTime<Utc>, max: usize, calls: &mut u32) -> Result<(Vec<Event>, bool, bool), Error> {
+pub async fn filter_all(
+    cloud: &Cloud,
+    group: &str,
+    pattern: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    max: usize,
+    calls: &mut u32,
+) -> Result<(Vec<Event>, bool, bool), Error> {
     let mut events = Vec::new();
     let mut token = None;
     loop {
@@ -86,7 +109,14 @@ pub async fn filter_all(cloud: &Cloud, group: &str, pattern: &str, start: DateTi
 
 /// A Logs Insights query over `groups` in `[start, end)`: its rows as field → value, or an error when
 /// the backend does not run it (then the caller falls back to filtering).
-pub async fn insights(cloud: &Cloud, groups: &[String], query: &str, start: DateTime<Utc>, end: DateTime<Utc>, calls: &mut u32) -> Result<Vec<Vec<(String, String)>>, Error> {
+pub async fn insights(
+    cloud: &Cloud,
+    groups: &[String],
+    query: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    calls: &mut u32,
+) -> Result<Vec<Vec<(String, String)>>, Error> {
     let client = cloud.logs();
     *calls += 1;
     let started = client

@@ -42,10 +42,8 @@ impl Cloud {
     }
 
     pub async fn for_target(target: Target) -> Cloud {
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .operation_attempt_timeout(Duration::from_secs(120))
-            .build();
+        let timeouts =
+            aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_attempt_timeout(Duration::from_secs(120)).build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(aws_config::Region::new(target.region.clone())).timeout_config(timeouts);
         if let Some(url) = &target.endpoint_url {
             loader = loader.endpoint_url(url);

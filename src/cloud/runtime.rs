@@ -54,7 +54,8 @@ pub async fn discover(cloud: &Cloud, prefix: &str, calls: &mut u32) -> Result<Ve
     let mut start: Option<String> = None;
     loop {
         *calls += 1;
-        let resp = cloud.dynamodb().list_tables().set_exclusive_start_table_name(start.clone()).send().await.map_err(|e| aws_error("dynamodb:ListTables", e))?;
+        let resp =
+            cloud.dynamodb().list_tables().set_exclusive_start_table_name(start.clone()).send().await.map_err(|e| aws_error("dynamodb:ListTables", e))?;
         for t in resp.table_names().iter().filter(|t| t.starts_with(prefix)) {
             out.push(Found { kind: "dynamodb", name: t.clone(), id: None, arn: None });
         }
@@ -94,7 +95,8 @@ pub async fn lambda_facts(cloud: &Cloud, name: &str, calls: &mut u32) -> Result<
     *calls += 2;
     let c = cloud.lambda().get_function_configuration().function_name(name).send().await.map_err(|e| aws_error("lambda:GetFunctionConfiguration", e))?;
     let concurrency = cloud.lambda().get_function_concurrency().function_name(name).send().await.map_err(|e| aws_error("lambda:GetFunctionConcurrency", e))?;
-    let mut environment: Vec<(String, String)> = c.environment().and_then(|e| e.variables()).map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+    let mut environment: Vec<(String, String)> =
+        c.environment().and_then(|e| e.variables()).map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
     environment.sort();
     Ok(LambdaFacts {
         name: name.into(),
@@ -126,7 +128,14 @@ pub async fn lambda_restart(cloud: &Cloud, facts: &LambdaFacts, stamp: &str) -> 
 
 /// Set a function's reserved concurrency.
 pub async fn lambda_scale(cloud: &Cloud, name: &str, reserved: i32) -> Result<(), Error> {
-    cloud.lambda().put_function_concurrency().function_name(name).reserved_concurrent_executions(reserved).send().await.map_err(|e| aws_error("lambda:PutFunctionConcurrency", e))?;
+    cloud
+        .lambda()
+        .put_function_concurrency()
+        .function_name(name)
+        .reserved_concurrent_executions(reserved)
+        .send()
+        .await
+        .map_err(|e| aws_error("lambda:PutFunctionConcurrency", e))?;
     Ok(())
 }
 
@@ -185,7 +194,14 @@ pub async fn ecs_facts(cloud: &Cloud, cluster: &str, service: &str, calls: &mut 
 }
 
 /// Force a new deployment, change the desired count, or switch the task definition.
-pub async fn ecs_update(cloud: &Cloud, cluster: &str, service: &str, force_new: bool, desired: Option<i32>, task_definition: Option<&str>) -> Result<(), Error> {
+pub async fn ecs_update(
+    cloud: &Cloud,
+    cluster: &str,
+    service: &str,
+    force_new: bool,
+    desired: Option<i32>,
+    task_definition: Option<&str>,
+) -> Result<(), Error> {
     let mut req = cloud.ecs().update_service().cluster(cluster).service(service).force_new_deployment(force_new);
     if let Some(d) = desired {
         req = req.desired_count(d);

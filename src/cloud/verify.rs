@@ -228,7 +228,11 @@ async fn ask(cloud: &Cloud, kind: &str, values: &Value, cfg: &mut Vec<Compared>)
         "aws_apigatewayv2_api" => {
             let call = "apigateway:GET /v2/apis/{id}";
             let out = cloud.apigateway().get_api().api_id(s(values, "id")).send().await.map_err(asked!(call))?;
-            cfg.push(compare("protocol_type", values.get("protocol_type").cloned().unwrap_or(Value::Null), out.protocol_type().map_or(Value::Null, |p| Value::from(p.as_str()))));
+            cfg.push(compare(
+                "protocol_type",
+                values.get("protocol_type").cloned().unwrap_or(Value::Null),
+                out.protocol_type().map_or(Value::Null, |p| Value::from(p.as_str())),
+            ));
             Ok(call.into())
         }
         "aws_ecs_cluster" => {

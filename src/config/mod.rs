@@ -236,20 +236,10 @@ impl Config {
                 p => p,
             };
             let inner = e.into_inner();
-            ConfigError::Parse {
-                path: path.to_path_buf(),
-                json_path,
-                line: inner.line(),
-                column: inner.column(),
-                message: strip_position(&inner.to_string()),
-            }
+            ConfigError::Parse { path: path.to_path_buf(), json_path, line: inner.line(), column: inner.column(), message: strip_position(&inner.to_string()) }
         })?;
         let problems = config.problems();
-        if problems.is_empty() {
-            Ok(config)
-        } else {
-            Err(ConfigError::Invalid { path: path.to_path_buf(), problems })
-        }
+        if problems.is_empty() { Ok(config) } else { Err(ConfigError::Invalid { path: path.to_path_buf(), problems }) }
     }
 
     /// Writes the default configuration into the workspace.
@@ -295,12 +285,8 @@ impl Config {
                         regions: Vec::new(),
                         account_id: None,
                         endpoint_url: opts.endpoint_url.clone(),
-                        profiles: [
-                            ("discover".to_string(), profile("discover")),
-                            ("test".to_string(), profile("test")),
-                            ("prod".to_string(), profile("prod")),
-                        ]
-                        .into(),
+                        profiles: [("discover".to_string(), profile("discover")), ("test".to_string(), profile("test")), ("prod".to_string(), profile("prod"))]
+                            .into(),
                     }),
                 },
                 iac: Iac {
@@ -318,10 +304,7 @@ impl Config {
                     }),
                 },
             },
-            resource_naming: ResourceNaming {
-                pattern: "{project}-{subsystem}-{environment}-{resource}".into(),
-                separator: "-".into(),
-            },
+            resource_naming: ResourceNaming { pattern: "{project}-{subsystem}-{environment}-{resource}".into(), separator: "-".into() },
             environments: [
                 ("test".to_string(), Environment { auto_approve: false, cost_threshold: Some(100.0), require_confirmation: false }),
                 ("prod".to_string(), Environment { auto_approve: false, cost_threshold: Some(500.0), require_confirmation: true }),
@@ -342,15 +325,14 @@ impl Config {
         p.name("project.name", &self.project.name);
         p.name("project.subsystem", &self.project.subsystem);
         if let Some(org) = &self.project.organization
-            && (org.is_empty() || !org.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))) {
-                p.add("project.organization", format!("\"{org}\" must be letters, digits, '-', '_' or '.'"));
-            }
+            && (org.is_empty() || !org.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        {
+            p.add("project.organization", format!("\"{org}\" must be letters, digits, '-', '_' or '.'"));
+        }
         self.check_hosting(&mut p);
         self.check_iac(&mut p);
         match pattern::placeholders(&self.resource_naming.pattern) {
-            Ok(names) if !names.contains(&"resource") => {
-                p.add("resource_naming.pattern", "must contain {resource}, or every resource gets the same name")
-            }
+            Ok(names) if !names.contains(&"resource") => p.add("resource_naming.pattern", "must contain {resource}, or every resource gets the same name"),
             Ok(_) => {}
             Err(e) => p.add("resource_naming.pattern", e.to_string()),
         }
@@ -365,14 +347,16 @@ impl Config {
                 p.add(format!("environments.{name}"), "environment names are lowercase letters, digits and '-', starting with a letter, at most 32 characters");
             }
             if let Some(t) = env.cost_threshold
-                && (!t.is_finite() || t < 0.0) {
-                    p.add(format!("environments.{name}.cost_threshold"), "must be a number of dollars per month, 0 or more");
-                }
+                && (!t.is_finite() || t < 0.0)
+            {
+                p.add(format!("environments.{name}.cost_threshold"), "must be a number of dollars per month, 0 or more");
+            }
         }
         if let Some(ttl) = self.safety.as_ref().and_then(|s| s.confirmation_ttl_minutes)
-            && (ttl == 0 || ttl > 24 * 60) {
-                p.add("safety.confirmation_ttl_minutes", "must be between 1 and 1440");
-            }
+            && (ttl == 0 || ttl > 24 * 60)
+        {
+            p.add("safety.confirmation_ttl_minutes", "must be between 1 and 1440");
+        }
         for (i, s) in self.scan.iter().flat_map(|s| s.suppress.iter()).enumerate() {
             if s.reason.trim().is_empty() {
                 p.add(format!("scan.suppress[{i}].reason"), "must say why the finding is acceptable");
@@ -404,13 +388,12 @@ impl Config {
             }
         }
         if let Some(id) = &aws.account_id
-            && (id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit())) {
-                p.add("handlers.hosting.aws.account_id", "must be the 12-digit AWS account id, as a string");
-            }
+            && (id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()))
+        {
+            p.add("handlers.hosting.aws.account_id", "must be the 12-digit AWS account id, as a string");
+        }
         if let Some(url) = &aws.endpoint_url {
-            let ok = (url.starts_with("http://") || url.starts_with("https://"))
-                && url.len() > "https://".len()
-                && !url.chars().any(char::is_whitespace);
+            let ok = (url.starts_with("http://") || url.starts_with("https://")) && url.len() > "https://".len() && !url.chars().any(char::is_whitespace);
             if !ok {
                 p.add("handlers.hosting.aws.endpoint_url", format!("\"{url}\" must be an http:// or https:// URL such as \"http://127.0.0.1:5000\""));
             }
@@ -458,11 +441,14 @@ impl Config {
         if !is_relative_inside(&tf.directory) {
             p.add("handlers.iac.terraform.directory", format!("\"{}\" must be a relative path inside the project (no \"..\")", tf.directory));
         }
-        for (field, value) in [("var_file_pattern", Some(&tf.var_file_pattern)), ("backend.bucket", tf.backend.bucket.as_ref()), ("backend.key", tf.backend.key.as_ref())] {
+        for (field, value) in
+            [("var_file_pattern", Some(&tf.var_file_pattern)), ("backend.bucket", tf.backend.bucket.as_ref()), ("backend.key", tf.backend.key.as_ref())]
+        {
             if let Some(value) = value
-                && let Err(e) = pattern::placeholders(value) {
-                    p.add(format!("handlers.iac.terraform.{field}"), e.to_string());
-                }
+                && let Err(e) = pattern::placeholders(value)
+            {
+                p.add(format!("handlers.iac.terraform.{field}"), e.to_string());
+            }
         }
         if !tf.var_file_pattern.contains("{environment}") {
             p.add("handlers.iac.terraform.var_file_pattern", "must contain {environment}: each environment has its own var file");
@@ -480,9 +466,10 @@ impl Config {
             other => p.add("handlers.iac.terraform.backend.type", format!("\"{other}\" is not supported (accepted: \"s3\", \"local\")")),
         }
         if let Some(bin) = &tf.binary
-            && !matches!(bin.as_str(), "terraform" | "tofu") {
-                p.add("handlers.iac.terraform.binary", format!("\"{bin}\" is not supported (accepted: \"terraform\", \"tofu\")"));
-            }
+            && !matches!(bin.as_str(), "terraform" | "tofu")
+        {
+            p.add("handlers.iac.terraform.binary", format!("\"{bin}\" is not supported (accepted: \"terraform\", \"tofu\")"));
+        }
     }
 
     /// Configured environment names, sorted.
@@ -540,10 +527,7 @@ impl Config {
 impl Aws {
     /// The profile for a role (`discover` or an environment), whichever spelling was used.
     pub fn profile(&self, role: &str) -> Option<&str> {
-        self.profiles
-            .get(role)
-            .or_else(|| self.profiles.get(&format!("{role}_deploy")))
-            .map(String::as_str)
+        self.profiles.get(role).or_else(|| self.profiles.get(&format!("{role}_deploy"))).map(String::as_str)
     }
 }
 
@@ -562,9 +546,7 @@ fn normalise_profile_key(key: &str) -> &str {
 /// Environment names double as directory names, so they are kept strict.
 pub fn is_env_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
-        && name.len() <= 32
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase()) && name.len() <= 32 && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn is_region(region: &str) -> bool {
@@ -577,9 +559,7 @@ fn is_region(region: &str) -> bool {
 
 fn is_relative_inside(dir: &str) -> bool {
     let path = Path::new(dir);
-    !dir.is_empty()
-        && path.is_relative()
-        && path.components().all(|c| !matches!(c, std::path::Component::ParentDir))
+    !dir.is_empty() && path.is_relative() && path.components().all(|c| !matches!(c, std::path::Component::ParentDir))
 }
 
 /// The project name `config init` derives from the directory name.

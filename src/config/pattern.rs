@@ -46,10 +46,7 @@ pub fn substitute(pattern: &str, values: &PatternValues<'_>) -> Result<String, P
                     "organization" => values.organization,
                     _ => unreachable!("parse accepts only known placeholders"),
                 };
-                let value = value.ok_or_else(|| PatternError::Missing {
-                    pattern: pattern.to_string(),
-                    name: name.to_string(),
-                })?;
+                let value = value.ok_or_else(|| PatternError::Missing { pattern: pattern.to_string(), name: name.to_string() })?;
                 out.push_str(value);
             }
         }

@@ -51,8 +51,7 @@ fn the_guide_example_loads() {
 #[test]
 fn older_profile_spellings_are_accepted() {
     let mut value = guide();
-    value["handlers"]["hosting"]["aws"]["profiles"] =
-        json!({"discover_deploy": "d", "test_deploy": "t", "prod_deploy": "p"});
+    value["handlers"]["hosting"]["aws"]["profiles"] = json!({"discover_deploy": "d", "test_deploy": "t", "prod_deploy": "p"});
     let config = load(&value).unwrap();
     let aws = config.aws().unwrap();
     assert_eq!((aws.profile("discover"), aws.profile("test"), aws.profile("prod")), (Some("d"), Some("t"), Some("p")));
@@ -88,7 +87,12 @@ fn bad_files_name_the_json_path() {
     check_bad(|v| v["environments"]["Prod Env"] = json!({}), &["environments.Prod Env"]);
     check_bad(|v| v["environments"] = json!({}), &["environments", "at least one"]);
     check_bad(|v| v["project"]["name"] = json!("My Project"), &["project.name"]);
-    check_bad(|v| { v["handlers"]["hosting"]["aws"]["profiles"].as_object_mut().unwrap().remove("prod"); }, &["profiles.prod", "own deploy profile"]);
+    check_bad(
+        |v| {
+            v["handlers"]["hosting"]["aws"]["profiles"].as_object_mut().unwrap().remove("prod");
+        },
+        &["profiles.prod", "own deploy profile"],
+    );
     check_bad(|v| v["handlers"]["hosting"]["aws"]["profiles"]["test"] = json!("my-project-discover-deploy"), &["profiles.test", "discover"]);
     check_bad(|v| v["handlers"]["hosting"]["aws"]["profiles"]["test_deploy"] = json!("t2"), &["profiles.test_deploy", "same profile role"]);
     check_bad(|v| v["environments"]["test"]["cost_threshold"] = json!(-5), &["environments.test.cost_threshold"]);
@@ -115,12 +119,8 @@ fn several_problems_are_all_reported() {
 
 #[test]
 fn project_names_from_directories() {
-    for (dir, expected) in [
-        ("/home/u/My Project", "my-project"),
-        ("/x/api_service.v2", "api-service-v2"),
-        ("/x/---", "my-project"),
-        ("/x/Ünïcode", "n-code"),
-    ] {
+    for (dir, expected) in [("/home/u/My Project", "my-project"), ("/x/api_service.v2", "api-service-v2"), ("/x/---", "my-project"), ("/x/Ünïcode", "n-code")]
+    {
         assert_eq!(project_name_from_dir(Path::new(dir)), expected, "{dir}");
     }
 }

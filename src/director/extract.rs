@@ -5,7 +5,7 @@
 use crate::infra::InfraOperation as I;
 use crate::ops::{AuditFocus, OpsOperation as O, RemediationAction};
 
-use super::lexicon::{COMPLIANCE_WORDS, COST_WORDS, ROLLBACK_WORDS, RESTART_WORDS, SCALE_WORDS, SECURITY_WORDS, Word};
+use super::lexicon::{COMPLIANCE_WORDS, COST_WORDS, RESTART_WORDS, ROLLBACK_WORDS, SCALE_WORDS, SECURITY_WORDS, Word};
 use super::{IntentArgs, Scope, Target};
 
 /// Everything the request says, before choosing what the target uses.
@@ -78,18 +78,80 @@ pub(crate) fn args_for(target: Target, all: &IntentArgs) -> IntentArgs {
 }
 
 /// Nouns that end a service name ("API Lambda", "payments service").
-const HEADS: &[&str] = &[
-    "lambda", "service", "function", "api", "queue", "table", "database", "db", "cluster", "worker", "workers", "job", "jobs", "topic",
-];
+const HEADS: &[&str] = &["lambda", "service", "function", "api", "queue", "table", "database", "db", "cluster", "worker", "workers", "job", "jobs", "topic"];
 /// Heads dropped when a modifier names the service ("API service" → api).
 const GENERIC_HEADS: &[&str] = &["service", "function"];
 /// Words that never name a service.
 const NOT_NAMES: &[&str] = &[
-    "the", "my", "our", "your", "a", "an", "all", "this", "that", "these", "those", "of", "from", "in", "on", "for", "to", "and",
-    "failing", "broken", "slow", "erroring", "crashing", "unhealthy", "running", "deployed", "main", "whole", "entire", "every",
-    "each", "some", "me", "us", "restart", "rollback", "scale", "fix", "check", "logs", "log", "errors", "error", "health",
-    "investigate", "analyze", "performance", "show", "monitor", "remediate", "test", "prod", "production", "dev", "live",
-    "staging", "environment", "env", "back", "debug", "audit", "query", "with", "at", "by", "is", "are", "it", "previous",
+    "the",
+    "my",
+    "our",
+    "your",
+    "a",
+    "an",
+    "all",
+    "this",
+    "that",
+    "these",
+    "those",
+    "of",
+    "from",
+    "in",
+    "on",
+    "for",
+    "to",
+    "and",
+    "failing",
+    "broken",
+    "slow",
+    "erroring",
+    "crashing",
+    "unhealthy",
+    "running",
+    "deployed",
+    "main",
+    "whole",
+    "entire",
+    "every",
+    "each",
+    "some",
+    "me",
+    "us",
+    "restart",
+    "rollback",
+    "scale",
+    "fix",
+    "check",
+    "logs",
+    "log",
+    "errors",
+    "error",
+    "health",
+    "investigate",
+    "analyze",
+    "performance",
+    "show",
+    "monitor",
+    "remediate",
+    "test",
+    "prod",
+    "production",
+    "dev",
+    "live",
+    "staging",
+    "environment",
+    "env",
+    "back",
+    "debug",
+    "audit",
+    "query",
+    "with",
+    "at",
+    "by",
+    "is",
+    "are",
+    "it",
+    "previous",
 ];
 
 fn is_name_word(w: &Word) -> bool {
@@ -120,11 +182,13 @@ fn service(words: &[Word], scoped: &[Scope]) -> Option<String> {
         }
         let head = w.text.as_str();
         if let Some(next) = words.get(i + 1)
-            && HEADS.contains(&next.text.as_str()) && !GENERIC_HEADS.contains(&next.text.as_str()) {
-                parts.push(head);
-                parts.push(&next.text);
-                return Some(parts.join("-"));
-            }
+            && HEADS.contains(&next.text.as_str())
+            && !GENERIC_HEADS.contains(&next.text.as_str())
+        {
+            parts.push(head);
+            parts.push(&next.text);
+            return Some(parts.join("-"));
+        }
         if GENERIC_HEADS.contains(&head) {
             if parts.is_empty() {
                 continue;
@@ -142,9 +206,10 @@ fn timeframe(words: &[Word]) -> Option<String> {
     for (i, w) in words.iter().enumerate() {
         let t = w.text.as_str();
         if let Some(unit) = t.strip_prefix(|c: char| c.is_ascii_digit()).map(|_| t.trim_start_matches(|c: char| c.is_ascii_digit()))
-            && matches!(unit, "m" | "h" | "d") {
-                return Some(t.to_string());
-            }
+            && matches!(unit, "m" | "h" | "d")
+        {
+            return Some(t.to_string());
+        }
         if t == "today" {
             return Some("24h".into());
         }
@@ -205,7 +270,9 @@ fn feature(request: &str, words: &[Word]) -> Option<String> {
     let env_words = ["test", "testing", "dev", "development", "prod", "production", "live", "staging", "environment", "env"];
     if end > k && env_words.contains(&words[end - 1].text.as_str()) {
         let mut cut = end - 1;
-        while cut > k && (env_words.contains(&words[cut - 1].text.as_str()) || matches!(words[cut - 1].text.as_str(), "the" | "in" | "for" | "on" | "to" | "into")) {
+        while cut > k
+            && (env_words.contains(&words[cut - 1].text.as_str()) || matches!(words[cut - 1].text.as_str(), "the" | "in" | "for" | "on" | "to" | "into"))
+        {
             cut -= 1;
         }
         if cut < end - 1 || matches!(words.get(cut.wrapping_sub(1)).map(|w| w.text.as_str()), Some("in" | "for" | "to" | "on")) {

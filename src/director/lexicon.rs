@@ -19,8 +19,7 @@ pub(crate) struct Word {
 impl Word {
     /// Punctuation or a conjunction that ends a clause.
     pub fn is_boundary(&self) -> bool {
-        self.boundary
-            || matches!(self.text.as_str(), "but" | "just" | "only" | "instead" | "then" | "rather" | "except")
+        self.boundary || matches!(self.text.as_str(), "but" | "just" | "only" | "instead" | "then" | "rather" | "except")
     }
 
     pub fn number(&self) -> Option<u32> {
@@ -55,9 +54,7 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
             let mut j = i;
             while j < chars.len() {
                 let d = chars[j].1;
-                let inner = matches!(d, '-' | '_' | '.' | '\'' | '’')
-                    && j + 1 < chars.len()
-                    && chars[j + 1].1.is_alphanumeric();
+                let inner = matches!(d, '-' | '_' | '.' | '\'' | '’') && j + 1 < chars.len() && chars[j + 1].1.is_alphanumeric();
                 if d.is_alphanumeric() || inner {
                     j += 1;
                 } else {
@@ -67,7 +64,12 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
             let end = if j < chars.len() { chars[j].0 } else { request.len() };
             let raw = request[pos..end].to_lowercase().replace('’', "'");
             if let Some(base) = raw.strip_suffix("n't") {
-                let base = match base { "wo" => "will", "ca" => "can", "do" | "does" | "did" => "dont", b => b };
+                let base = match base {
+                    "wo" => "will",
+                    "ca" => "can",
+                    "do" | "does" | "did" => "dont",
+                    b => b,
+                };
                 push(&mut words, base.to_string(), pos, end, false, false);
                 if base != "dont" {
                     push(&mut words, "not".into(), pos, end, false, false);
@@ -114,8 +116,28 @@ const DETERMINERS: &[&str] = &["the", "my", "our", "your", "this", "that", "thes
 const PREPOSITIONS: &[&str] = &["to", "in", "on", "into", "for", "against", "from", "of", "at", "across", "with"];
 /// Words after "test" that make it an environment ("test services").
 const ENV_FOLLOWERS: &[&str] = &[
-    "env", "environment", "environments", "stage", "account", "services", "service", "resources", "deployment", "stack",
-    "logs", "health", "costs", "cost", "errors", "lambda", "api", "database", "db", "cluster", "queue", "workloads",
+    "env",
+    "environment",
+    "environments",
+    "stage",
+    "account",
+    "services",
+    "service",
+    "resources",
+    "deployment",
+    "stack",
+    "logs",
+    "health",
+    "costs",
+    "cost",
+    "errors",
+    "lambda",
+    "api",
+    "database",
+    "db",
+    "cluster",
+    "queue",
+    "workloads",
 ];
 /// Environment names that are never ordinary words here; named but not configured → an error.
 const KNOWN_ENV_NAMES: &[&str] = &["staging", "qa", "uat", "preprod", "pre-prod", "sandbox", "demo", "integration"];
@@ -246,7 +268,8 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
         t if ROLLBACK_WORDS.contains(&t) => Verb::Rollback,
         "audit" => Verb::Audit,
         "tail" => Verb::Tail,
-        "show" | "list" | "display" | "get" | "see" | "view" | "what" | "which" | "give" | "tell" | "find" | "search" | "query" | "fetch" | "print" | "describe" | "pull" => {
+        "show" | "list" | "display" | "get" | "see" | "view" | "what" | "which" | "give" | "tell" | "find" | "search" | "query" | "fetch" | "print"
+        | "describe" | "pull" => {
             return Role::Generic(Generic::Show);
         }
         "check" | "inspect" | "review" | "look" | "examine" | "how" => return Role::Generic(Generic::Check),
@@ -297,8 +320,8 @@ impl Objects {
             match w.text.as_str() {
                 "health" | "healthy" | "unhealthy" | "status" | "uptime" | "alive" | "degraded" | "availability" => o.health = true,
                 "logs" | "log" => o.logs = true,
-                "error" | "errors" | "exception" | "exceptions" | "failure" | "failures" | "failing" | "failed" | "fails" | "crash"
-                | "crashes" | "crashing" | "5xx" | "broken" | "timeouts" => o.errors = true,
+                "error" | "errors" | "exception" | "exceptions" | "failure" | "failures" | "failing" | "failed" | "fails" | "crash" | "crashes"
+                | "crashing" | "5xx" | "broken" | "timeouts" => o.errors = true,
                 "incident" | "incidents" | "outage" | "outages" | "rootcause" => o.incident = true,
                 "warn" | "warning" | "warnings" => o.warnings = true,
                 "resources" | "resource" | "inventory" => o.resources = true,
@@ -312,14 +335,14 @@ impl Objects {
                 "terraform" | "code" | "hcl" | "tf" | "module" | "modules" => o.code = true,
                 "configuration" | "config" | "syntax" => o.config = true,
                 "changes" | "change" | "changed" | "diff" | "plan" | "drift" => o.changes = true,
-                "performance" | "latency" | "slow" | "slowness" | "duration" | "throughput" | "coldstarts" | "memory" | "p99"
-                | "p90" | "speed" | "throttles" | "throttling" => o.performance = true,
+                "performance" | "latency" | "slow" | "slowness" | "duration" | "throughput" | "coldstarts" | "memory" | "p99" | "p90" | "speed"
+                | "throttles" | "throttling" => o.performance = true,
                 t if COST_WORDS.contains(&t) => o.cost = true,
                 t if SECURITY_WORDS.contains(&t) => o.security = true,
                 t if COMPLIANCE_WORDS.contains(&t) => o.compliance = true,
                 "infrastructure" | "infra" | "stack" | "architecture" => o.infra = true,
-                "services" | "service" | "lambda" | "lambdas" | "function" | "functions" | "api" | "queue" | "database" | "db"
-                | "table" | "ecs" | "cluster" | "container" | "containers" | "app" | "application" => o.services = true,
+                "services" | "service" | "lambda" | "lambdas" | "function" | "functions" | "api" | "queue" | "database" | "db" | "table" | "ecs"
+                | "cluster" | "container" | "containers" | "app" | "application" => o.services = true,
                 "remediation" | "fix" | "patch" => o.fix = true,
                 _ => {}
             }

@@ -151,7 +151,10 @@ pub enum Routing {
     Routed(Intent),
     Clarify(Clarify),
     /// The request names an environment that is not configured.
-    UnknownEnv { named: String, configured: Vec<String> },
+    UnknownEnv {
+        named: String,
+        configured: Vec<String>,
+    },
 }
 
 /// What the director needs to know about the configuration.
@@ -196,12 +199,7 @@ pub fn route(request: &str, ctx: &Context<'_>) -> Routing {
         }),
         (_, EnvChoice::Several(envs)) => Routing::Clarify(Clarify {
             question: format!("Your request names several environments ({}). Which one? (answer with its number)", envs.join(", ")),
-            choices: number(
-                distinct
-                    .iter()
-                    .flat_map(|t| envs.iter().map(|e| intent(*t, e.clone(), EnvSource::Detected, &args)))
-                    .collect(),
-            ),
+            choices: number(distinct.iter().flat_map(|t| envs.iter().map(|e| intent(*t, e.clone(), EnvSource::Detected, &args))).collect()),
         }),
     }
 }

@@ -171,14 +171,7 @@ impl<'a> Gate<'a> {
         match policy::verdict(env, requested_auto_approve) {
             Verdict::Approve => {
                 self.audit(&req.facts, Outcome::Approved, &id, &req.digest, Some("auto-approved: unprotected environment"))?;
-                Ok(Requested::Approved(Approval {
-                    id,
-                    env: req.facts.env,
-                    operation: req.facts.operation,
-                    digest: req.digest,
-                    expires_at,
-                    action: req.action,
-                }))
+                Ok(Requested::Approved(Approval { id, env: req.facts.env, operation: req.facts.operation, digest: req.digest, expires_at, action: req.action }))
             }
             Verdict::Confirm { steps } => {
                 let detail = (requested_auto_approve && env.protected).then_some("auto-approve ignored: protected environment");

@@ -160,7 +160,19 @@ mod tests {
             profile: Some("p-prod-deploy".into()),
         };
         let first = banner(&facts, true, 1, 2);
-        for needle in ["WARNING", "PRODUCTION", "+ 2 new resources", "~ 1 resource modified", "- 0 resources destroyed", "+$12.50/month", "Account: 123456789012", "Region: us-east-1", "Profile: p-prod-deploy", "1 of 2", "Type 'yes'"] {
+        for needle in [
+            "WARNING",
+            "PRODUCTION",
+            "+ 2 new resources",
+            "~ 1 resource modified",
+            "- 0 resources destroyed",
+            "+$12.50/month",
+            "Account: 123456789012",
+            "Region: us-east-1",
+            "Profile: p-prod-deploy",
+            "1 of 2",
+            "Type 'yes'",
+        ] {
             assert!(first.contains(needle), "{needle:?} missing in\n{first}");
         }
         let second = banner(&facts, true, 2, 2);

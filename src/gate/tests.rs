@@ -149,10 +149,7 @@ fn every_step_is_audited() {
     gate.answer(&p.id, "yes", now()).unwrap();
     let _ = gate.answer(&p.id, "yes", now());
     let trail = std::fs::read_to_string(f.ws.root().join("audit-trail.jsonl")).unwrap();
-    let outcomes: Vec<String> = trail
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["outcome"].as_str().unwrap().to_string())
-        .collect();
+    let outcomes: Vec<String> = trail.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["outcome"].as_str().unwrap().to_string()).collect();
     assert_eq!(outcomes, ["requested", "confirmed", "approved", "refused"]);
     let first: serde_json::Value = serde_json::from_str(trail.lines().next().unwrap()).unwrap();
     for field in ["timestamp", "user", "operation", "env", "operation_id", "digest"] {

@@ -152,11 +152,8 @@ impl ChangeSummary {
             let reason = r.reason.as_deref().map(|x| format!(" ({x})")).unwrap_or_default();
             out.push_str(&format!("{:>3} {}{reason}{warn}\n", r.symbol, r.address));
             // A create's "known after apply" attributes say nothing a person needs here.
-            let shown: Vec<&AttrChange> = r
-                .changed
-                .iter()
-                .filter(|a| !(r.action == Action::Create && a.after.as_ref().and_then(Value::as_str) == Some(UNKNOWN)))
-                .collect();
+            let shown: Vec<&AttrChange> =
+                r.changed.iter().filter(|a| !(r.action == Action::Create && a.after.as_ref().and_then(Value::as_str) == Some(UNKNOWN))).collect();
             for a in shown.iter().take(TEXT_ATTRS) {
                 let show = |v: &Option<Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "null".into());
                 let forces = if a.forces_replacement { " # forces replacement" } else { "" };
@@ -275,13 +272,7 @@ impl RawChange {
     fn summarize(self) -> Result<ResourceChange, String> {
         let address = self.address();
         let action = Action::from_actions(&self.change.actions).map_err(|e| format!("{address}: {e}"))?;
-        let replace_paths: Vec<String> = self
-            .change
-            .replace_paths
-            .unwrap_or_default()
-            .iter()
-            .map(|p| path_string(p))
-            .collect();
+        let replace_paths: Vec<String> = self.change.replace_paths.unwrap_or_default().iter().map(|p| path_string(p)).collect();
         let mut changed = Vec::new();
         let mut total = 0;
         if action != Action::NoOp && action != Action::Read {
@@ -295,7 +286,8 @@ impl RawChange {
                 &mut |path, before, after| {
                     total += 1;
                     if changed.len() < MAX_ATTRS {
-                        let forces_replacement = replace_paths.iter().any(|p| path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}[")));
+                        let forces_replacement =
+                            replace_paths.iter().any(|p| path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}[")));
                         changed.push(AttrChange { path: path.to_string(), before, after, forces_replacement });
                     }
                 },
@@ -304,16 +296,7 @@ impl RawChange {
         // A create lists what it sets; keep it short: the set values are in the plan.
         let more_changes = total - changed.len();
         let reason = self.action_reason.or_else(|| (!replace_paths.is_empty()).then(|| format!("replace because of {}", replace_paths.join(", "))));
-        Ok(ResourceChange {
-            address,
-            kind: self.kind,
-            action,
-            symbol: action.symbol(),
-            destructive: action.destructive(),
-            reason,
-            changed,
-            more_changes,
-        })
+        Ok(ResourceChange { address, kind: self.kind, action, symbol: action.symbol(), destructive: action.destructive(), reason, changed, more_changes })
     }
 }
 

@@ -121,11 +121,7 @@ impl Cmd {
     /// Runs and requires exit status 0.
     pub async fn run(&self) -> Result<Output, RunError> {
         let out = self.output().await?;
-        if out.status == 0 {
-            Ok(out)
-        } else {
-            Err(RunError::Failed { command: self.display(), status: out.status, stderr: trim_stderr(&out.stderr) })
-        }
+        if out.status == 0 { Ok(out) } else { Err(RunError::Failed { command: self.display(), status: out.status, stderr: trim_stderr(&out.stderr) }) }
     }
 }
 

@@ -198,7 +198,10 @@ mod tests {
 {"@level":"error","@message":"Error: Invalid reference","diagnostic":{"severity":"error","summary":"Invalid reference","detail":"A reference to a resource type must be followed by at least one attribute access.","range":{"filename":"main.tf","start":{"line":3}}},"type":"diagnostic"}
 not json
 "#;
-        assert_eq!(super::stream_errors(stream), ["Invalid reference: A reference to a resource type must be followed by at least one attribute access. (main.tf:3)"]);
+        assert_eq!(
+            super::stream_errors(stream),
+            ["Invalid reference: A reference to a resource type must be followed by at least one attribute access. (main.tf:3)"]
+        );
     }
 
     #[test]

@@ -50,7 +50,22 @@ const RULES: &[Rule] = &[
         why: "API Gateway HTTP API in front of a Lambda function: pay per request, access logs, throttling, 5xx alarm.",
     },
     Rule {
-        phrases: &["auth", "authentication", "authenticate", "login", "log in", "sign in", "sign-in", "signup", "sign up", "user accounts", "user management", "identity", "cognito", "oauth"],
+        phrases: &[
+            "auth",
+            "authentication",
+            "authenticate",
+            "login",
+            "log in",
+            "sign in",
+            "sign-in",
+            "signup",
+            "sign up",
+            "user accounts",
+            "user management",
+            "identity",
+            "cognito",
+            "oauth",
+        ],
         kind: ComponentKind::CognitoUserPool,
         name: "users",
         requirement: "Authenticate users (sign-up, sign-in, password reset, MFA).",
@@ -176,11 +191,7 @@ impl Existing {
 
 /// Words of the feature, lowercased, for phrase matching.
 fn words(feature: &str) -> Vec<String> {
-    feature
-        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/'))
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
-        .collect()
+    feature.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '/')).filter(|w| !w.is_empty()).map(|w| w.to_lowercase()).collect()
 }
 
 fn mentions(words: &[String], phrase: &str) -> bool {
@@ -204,23 +215,36 @@ pub fn choose(feature: &str, existing: &Existing) -> Result<Chosen, Error> {
     let w = words(feature);
     let mut chosen: Vec<&Rule> = RULES.iter().filter(|r| r.phrases.iter().any(|p| mentions(&w, p))).collect();
     // "SQL" inside "NoSQL" is handled by whole words; a DynamoDB request is not also a PostgreSQL one.
-    if chosen.iter().any(|r| r.kind == ComponentKind::DynamodbTable) && !["postgres", "postgresql", "relational", "rds", "sql"].iter().any(|p| mentions(&w, p)) {
+    if chosen.iter().any(|r| r.kind == ComponentKind::DynamodbTable) && !["postgres", "postgresql", "relational", "rds", "sql"].iter().any(|p| mentions(&w, p))
+    {
         chosen.retain(|r| r.kind != ComponentKind::RdsPostgres);
     }
     // The static site holds its own bucket; "site assets" alone does not ask for another.
-    if chosen.iter().any(|r| r.kind == ComponentKind::StaticSite) && !["upload", "uploads", "files", "file storage", "bucket", "backups", "documents", "media", "attachments"].iter().any(|p| mentions(&w, p)) {
+    if chosen.iter().any(|r| r.kind == ComponentKind::StaticSite)
+        && !["upload", "uploads", "files", "file storage", "bucket", "backups", "documents", "media", "attachments"].iter().any(|p| mentions(&w, p))
+    {
         chosen.retain(|r| r.kind != ComponentKind::S3Bucket);
     }
     if chosen.is_empty() {
         let examples: Vec<&str> = RULES.iter().map(|r| r.phrases[0]).collect();
-        return Err(Error::bad_input("feature", format!("no catalog component matches \"{feature}\""), Some(format!("a request naming what to build, e.g. {}", examples.join(", ")))));
+        return Err(Error::bad_input(
+            "feature",
+            format!("no catalog component matches \"{feature}\""),
+            Some(format!("a request naming what to build, e.g. {}", examples.join(", "))),
+        ));
     }
     let mut components: Vec<Component> = Vec::new();
     let mut reasons: Vec<(String, &'static str, &'static str)> = Vec::new();
     let mut reused = Vec::new();
     let mut renamed = Vec::new();
     let mut used: BTreeSet<String> = BTreeSet::new();
-    let mut add = |kind: ComponentKind, base: &str, settings: serde_json::Map<String, Value>, rule: Option<&Rule>, components: &mut Vec<Component>, reasons: &mut Vec<(String, &'static str, &'static str)>| -> String {
+    let mut add = |kind: ComponentKind,
+                   base: &str,
+                   settings: serde_json::Map<String, Value>,
+                   rule: Option<&Rule>,
+                   components: &mut Vec<Component>,
+                   reasons: &mut Vec<(String, &'static str, &'static str)>|
+     -> String {
         // Reuse an existing resource of the same kind where there is exactly one.
         let existing_one = existing.by_type.get(kind.primary_type()).filter(|v| v.len() == 1).map(|v| v[0].clone());
         let mut name = base.to_string();
@@ -246,7 +270,15 @@ pub fn choose(feature: &str, existing: &Existing) -> Result<Chosen, Error> {
     let lambda_rule = RULES.iter().find(|r| r.kind == ComponentKind::LambdaFunction).expect("lambda rule");
     for rule in &chosen {
         let mut settings = serde_json::Map::new();
-        let encrypts = matches!(rule.kind, ComponentKind::S3Bucket | ComponentKind::DynamodbTable | ComponentKind::RdsPostgres | ComponentKind::SqsQueue | ComponentKind::SnsTopic | ComponentKind::Secret);
+        let encrypts = matches!(
+            rule.kind,
+            ComponentKind::S3Bucket
+                | ComponentKind::DynamodbTable
+                | ComponentKind::RdsPostgres
+                | ComponentKind::SqsQueue
+                | ComponentKind::SnsTopic
+                | ComponentKind::Secret
+        );
         if let Some(k) = kms.as_ref().filter(|_| encrypts) {
             settings.insert("kms_key".into(), json!(k));
         }
@@ -310,15 +342,27 @@ pub fn slug(feature: &str) -> String {
 
 fn security_notes(kind: ComponentKind) -> &'static str {
     match kind {
-        ComponentKind::S3Bucket => "Public access blocked at the bucket; ACLs disabled (bucket owner enforced); server-side encryption; versioning; TLS-only bucket policy.",
-        ComponentKind::LambdaFunction => "Own IAM role with only the basic logging and X-Ray policies; add data-access permissions per resource, never `*`; no secrets in environment variables (read them from Secrets Manager).",
-        ComponentKind::HttpApi => "Access logging to CloudWatch; throttling on the default route; add a JWT authorizer (e.g. the Cognito pool) before exposing private routes.",
+        ComponentKind::S3Bucket => {
+            "Public access blocked at the bucket; ACLs disabled (bucket owner enforced); server-side encryption; versioning; TLS-only bucket policy."
+        }
+        ComponentKind::LambdaFunction => {
+            "Own IAM role with only the basic logging and X-Ray policies; add data-access permissions per resource, never `*`; no secrets in environment variables (read them from Secrets Manager)."
+        }
+        ComponentKind::HttpApi => {
+            "Access logging to CloudWatch; throttling on the default route; add a JWT authorizer (e.g. the Cognito pool) before exposing private routes."
+        }
         ComponentKind::DynamodbTable => "Encryption at rest; point-in-time recovery; deletion protection.",
-        ComponentKind::RdsPostgres => "Not publicly accessible; storage encrypted; master password generated and kept in Secrets Manager by RDS; IAM authentication; backups kept; deletion protection; runs in the default VPC's subnets unless a subnet group is added.",
+        ComponentKind::RdsPostgres => {
+            "Not publicly accessible; storage encrypted; master password generated and kept in Secrets Manager by RDS; IAM authentication; backups kept; deletion protection; runs in the default VPC's subnets unless a subnet group is added."
+        }
         ComponentKind::SqsQueue => "Server-side encryption; dead-letter queue so poison messages do not loop.",
         ComponentKind::SnsTopic => "Encrypted with KMS; restrict subscriptions with a topic policy before adding cross-account subscribers.",
-        ComponentKind::CognitoUserPool => "Strong password policy; MFA (TOTP) available; user existence errors hidden; deletion protection; client without a secret for browser apps.",
-        ComponentKind::StaticSite => "Bucket stays private (CloudFront origin access control); HTTPS enforced; the default CloudFront certificate allows older TLS versions — add a custom domain with an ACM certificate to enforce TLS 1.2.",
+        ComponentKind::CognitoUserPool => {
+            "Strong password policy; MFA (TOTP) available; user existence errors hidden; deletion protection; client without a secret for browser apps."
+        }
+        ComponentKind::StaticSite => {
+            "Bucket stays private (CloudFront origin access control); HTTPS enforced; the default CloudFront certificate allows older TLS versions — add a custom domain with an ACM certificate to enforce TLS 1.2."
+        }
         ComponentKind::Schedule => "The rule may invoke only its Lambda function (lambda permission scoped to the rule ARN).",
         ComponentKind::KmsKey => "Automatic yearly rotation; 30-day deletion window.",
         ComponentKind::Secret => "The value is set outside Terraform (console, CLI or a rotation function), so it is never in code or state.",
@@ -346,7 +390,14 @@ fn questions(spec: &DesignSpec) -> Vec<String> {
 }
 
 /// Renders the design document. Pure.
-pub fn render(spec: &DesignSpec, reasons: &[(String, &str, &str)], existing: &Existing, reused: &[String], renamed: &[String], cost: Option<&str>) -> Result<String, Error> {
+pub fn render(
+    spec: &DesignSpec,
+    reasons: &[(String, &str, &str)],
+    existing: &Existing,
+    reused: &[String],
+    renamed: &[String],
+    cost: Option<&str>,
+) -> Result<String, Error> {
     let mut doc = String::new();
     doc.push_str(&format!("# Design: {}\n\n", spec.feature));
     doc.push_str("Written by `faber-cloud architect`. Edit the design block at the end to change what `engineer` generates; the rest of this document is for people.\n\n");
@@ -412,24 +463,39 @@ pub fn estimate(config: &Config, spec: &DesignSpec) -> Option<(f64, String)> {
     let rendered = super::engineer::render(config, spec).ok()?;
     let module = tf::load_sources(&[("main.tf".to_string(), rendered.files.get("main.tf")?.clone())]).ok()?;
     let e = cost::estimate(&module, PriceTable::embedded(), &Usage::default(), config.region());
-    let mut text = format!("**{}**
+    let mut text = format!(
+        "**{}**
 
 | resource | monthly | basis |
 |---|---|---|
-", e.summary());
+",
+        e.summary()
+    );
     for r in e.resources.iter().filter(|r| r.status == CostStatus::Priced) {
         let parts: Vec<String> = r.components.iter().map(|c| format!("{} {} {}", c.quantity, c.unit, c.name)).collect();
-        text.push_str(&format!("| {} | ${:.2} | {} |
-", r.address, r.monthly, parts.join("; ")));
+        text.push_str(&format!(
+            "| {} | ${:.2} | {} |
+",
+            r.address,
+            r.monthly,
+            parts.join("; ")
+        ));
     }
-    let unpriced: Vec<String> = e.resources.iter().filter(|r| r.status == CostStatus::Unpriced).map(|r| format!("{} ({})", r.address, r.reason.clone().unwrap_or_default())).collect();
+    let unpriced: Vec<String> =
+        e.resources.iter().filter(|r| r.status == CostStatus::Unpriced).map(|r| format!("{} ({})", r.address, r.reason.clone().unwrap_or_default())).collect();
     if !unpriced.is_empty() {
-        text.push_str(&format!("
+        text.push_str(&format!(
+            "
 Not priced: {}.
-", unpriced.join(", ")));
+",
+            unpriced.join(", ")
+        ));
     }
-    text.push_str(&format!("
-Usage is assumed (a small workload; free tiers not applied) and prices are {} as of {}. Override usage with a usage file when testing.", e.table_source, e.table_date));
+    text.push_str(&format!(
+        "
+Usage is assumed (a small workload; free tiers not applied) and prices are {} as of {}. Override usage with a usage file when testing.",
+        e.table_source, e.table_date
+    ));
     Some((e.monthly_total, text))
 }
 
@@ -514,7 +580,15 @@ mod tests {
         let existing = Existing::default();
         let Chosen { spec, reused, renamed, reasons } = choose("API service with user uploads", &existing).unwrap();
         let doc = render(&spec, &reasons, &existing, &reused, &renamed, None).unwrap();
-        for heading in ["## Requirements as understood", "## Components", "## Settings", "## Security considerations", "## Monthly cost estimate", "## Open questions", "```json faber-design"] {
+        for heading in [
+            "## Requirements as understood",
+            "## Components",
+            "## Settings",
+            "## Security considerations",
+            "## Monthly cost estimate",
+            "## Open questions",
+            "```json faber-design",
+        ] {
             assert!(doc.contains(heading), "{heading}");
         }
         assert_eq!(DesignSpec::from_markdown(&doc).unwrap(), spec);

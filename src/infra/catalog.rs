@@ -9,8 +9,8 @@ use std::str::FromStr;
 
 use hcl::expr::{Expression, TemplateExpr};
 use hcl::{Block, Body};
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::config::pattern::{self, PatternValues};
 use crate::error::Error;
@@ -127,7 +127,15 @@ struct Lambda {
 }
 impl Default for Lambda {
     fn default() -> Self {
-        Lambda { runtime: "python3.12".into(), handler: "index.handler".into(), memory_mb: 256, timeout_seconds: 30, log_retention_days: 30, reserved_concurrency: None, alarms: true }
+        Lambda {
+            runtime: "python3.12".into(),
+            handler: "index.handler".into(),
+            memory_mb: 256,
+            timeout_seconds: 30,
+            log_retention_days: 30,
+            reserved_concurrency: None,
+            alarms: true,
+        }
     }
 }
 
@@ -350,7 +358,9 @@ impl Gen<'_> {
     /// The address prefix of another component: `aws_lambda_function.api`.
     fn lambda_ref(&self, field: &str, name: &Option<String>) -> Result<String, Error> {
         let target = name.clone().or_else(|| self.ctx.spec.components.iter().find(|o| o.kind == ComponentKind::LambdaFunction).map(|o| o.name.clone()));
-        let target = target.ok_or_else(|| Error::bad_input(format!("design.components[{}].settings.{field}", self.i), "names no lambda_function, and the design has none", None))?;
+        let target = target.ok_or_else(|| {
+            Error::bad_input(format!("design.components[{}].settings.{field}", self.i), "names no lambda_function, and the design has none", None)
+        })?;
         let component = self.ctx.spec.component(&target).filter(|o| o.kind == ComponentKind::LambdaFunction).ok_or_else(|| {
             Error::bad_input(format!("design.components[{}].settings.{field}", self.i), format!("\"{target}\" is not a lambda_function of this design"), None)
         })?;
@@ -434,7 +444,13 @@ impl Gen<'_> {
             "aws_s3_bucket_server_side_encryption_configuration",
             id,
             body! { "bucket" => x(&format!("{bucket}.id")) }
-                .add_block(nested("rule", Body::builder().add_block(nested("apply_server_side_encryption_by_default", sse.build())).add_attribute(("bucket_key_enabled", true)).build()))
+                .add_block(nested(
+                    "rule",
+                    Body::builder()
+                        .add_block(nested("apply_server_side_encryption_by_default", sse.build()))
+                        .add_attribute(("bucket_key_enabled", true))
+                        .build(),
+                ))
                 .build(),
         ));
         out.resources.push(resource(
@@ -498,7 +514,9 @@ impl Gen<'_> {
             }
             .build(),
         ));
-        for (suffix, arn) in [("logs", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"), ("xray", "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")] {
+        for (suffix, arn) in
+            [("logs", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"), ("xray", "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")]
+        {
             out.resources.push(resource(
                 "aws_iam_role_policy_attachment",
                 &format!("{id}_{suffix}"),
@@ -533,8 +551,32 @@ impl Gen<'_> {
         ));
         if s.alarms {
             let dims = x(&format!("{{ FunctionName = aws_lambda_function.{id}.function_name }}"));
-            self.alarm(out, Alarm { suffix: "errors", namespace: "AWS/Lambda", metric: "Errors", dimensions: dims.clone(), statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", threshold: 1.0, periods: 1 });
-            self.alarm(out, Alarm { suffix: "throttles", namespace: "AWS/Lambda", metric: "Throttles", dimensions: dims, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", threshold: 1.0, periods: 1 });
+            self.alarm(
+                out,
+                Alarm {
+                    suffix: "errors",
+                    namespace: "AWS/Lambda",
+                    metric: "Errors",
+                    dimensions: dims.clone(),
+                    statistic: "Sum",
+                    comparison: "GreaterThanOrEqualToThreshold",
+                    threshold: 1.0,
+                    periods: 1,
+                },
+            );
+            self.alarm(
+                out,
+                Alarm {
+                    suffix: "throttles",
+                    namespace: "AWS/Lambda",
+                    metric: "Throttles",
+                    dimensions: dims,
+                    statistic: "Sum",
+                    comparison: "GreaterThanOrEqualToThreshold",
+                    threshold: 1.0,
+                    periods: 1,
+                },
+            );
         }
         self.output(out, "function_name", &format!("aws_lambda_function.{id}.function_name"), "Name of the Lambda function");
         self.output(out, "function_arn", &format!("aws_lambda_function.{id}.arn"), "ARN of the Lambda function");
@@ -557,7 +599,8 @@ impl Gen<'_> {
         out.resources.push(resource(
             "aws_cloudwatch_log_group",
             &format!("{id}_access"),
-            body! { "name" => t(&format!("/aws/apigateway/{}", aws_name(self.ctx.naming_pattern, &self.c.name))), "retention_in_days" => s.log_retention_days }.build(),
+            body! { "name" => t(&format!("/aws/apigateway/{}", aws_name(self.ctx.naming_pattern, &self.c.name))), "retention_in_days" => s.log_retention_days }
+                .build(),
         ));
         out.resources.push(resource(
             "aws_apigatewayv2_integration",
@@ -598,7 +641,10 @@ impl Gen<'_> {
                     "access_log_settings",
                     body! { "destination_arn" => x(&format!("aws_cloudwatch_log_group.{id}_access.arn")), "format" => x(access_format) }.build(),
                 ))
-                .add_block(nested("default_route_settings", body! { "throttling_rate_limit" => s.throttle_rate_limit, "throttling_burst_limit" => s.throttle_burst_limit }.build()))
+                .add_block(nested(
+                    "default_route_settings",
+                    body! { "throttling_rate_limit" => s.throttle_rate_limit, "throttling_burst_limit" => s.throttle_burst_limit }.build(),
+                ))
                 .build(),
         ));
         out.resources.push(resource(
@@ -615,7 +661,19 @@ impl Gen<'_> {
         ));
         if s.alarms {
             let dims = x(&format!("{{ ApiId = aws_apigatewayv2_api.{id}.id }}"));
-            self.alarm(out, Alarm { suffix: "5xx", namespace: "AWS/ApiGateway", metric: "5xx", dimensions: dims, statistic: "Sum", comparison: "GreaterThanOrEqualToThreshold", threshold: 5.0, periods: 1 });
+            self.alarm(
+                out,
+                Alarm {
+                    suffix: "5xx",
+                    namespace: "AWS/ApiGateway",
+                    metric: "5xx",
+                    dimensions: dims,
+                    statistic: "Sum",
+                    comparison: "GreaterThanOrEqualToThreshold",
+                    threshold: 5.0,
+                    periods: 1,
+                },
+            );
         }
         self.output(out, "endpoint", &format!("aws_apigatewayv2_api.{id}.api_endpoint"), "URL of the HTTP API");
         Ok(())
@@ -626,7 +684,8 @@ impl Gen<'_> {
         let kms = self.kms_arn("kms_key", &s.kms_key)?;
         out.services.insert("dynamodb");
         let id = &self.id;
-        let mut table = body! { "name" => self.name(""), "billing_mode" => "PAY_PER_REQUEST", "hash_key" => s.hash_key.as_str(), "deletion_protection_enabled" => true };
+        let mut table =
+            body! { "name" => self.name(""), "billing_mode" => "PAY_PER_REQUEST", "hash_key" => s.hash_key.as_str(), "deletion_protection_enabled" => true };
         if let Some(range) = &s.range_key {
             table = table.add_attribute(("range_key", range.as_str()));
         }
@@ -678,11 +737,40 @@ impl Gen<'_> {
         out.resources.push(resource("aws_db_instance", id, db.build()));
         if s.alarms {
             let dims = x(&format!("{{ DBInstanceIdentifier = aws_db_instance.{id}.identifier }}"));
-            self.alarm(out, Alarm { suffix: "cpu", namespace: "AWS/RDS", metric: "CPUUtilization", dimensions: dims.clone(), statistic: "Average", comparison: "GreaterThanThreshold", threshold: 80.0, periods: 3 });
-            self.alarm(out, Alarm { suffix: "free-storage", namespace: "AWS/RDS", metric: "FreeStorageSpace", dimensions: dims, statistic: "Average", comparison: "LessThanThreshold", threshold: 2.0 * 1024.0 * 1024.0 * 1024.0, periods: 1 });
+            self.alarm(
+                out,
+                Alarm {
+                    suffix: "cpu",
+                    namespace: "AWS/RDS",
+                    metric: "CPUUtilization",
+                    dimensions: dims.clone(),
+                    statistic: "Average",
+                    comparison: "GreaterThanThreshold",
+                    threshold: 80.0,
+                    periods: 3,
+                },
+            );
+            self.alarm(
+                out,
+                Alarm {
+                    suffix: "free-storage",
+                    namespace: "AWS/RDS",
+                    metric: "FreeStorageSpace",
+                    dimensions: dims,
+                    statistic: "Average",
+                    comparison: "LessThanThreshold",
+                    threshold: 2.0 * 1024.0 * 1024.0 * 1024.0,
+                    periods: 1,
+                },
+            );
         }
         self.output(out, "endpoint", &format!("aws_db_instance.{id}.endpoint"), "Endpoint of the PostgreSQL instance");
-        self.output(out, "master_secret_arn", &format!("aws_db_instance.{id}.master_user_secret[0].secret_arn"), "Secrets Manager secret holding the master password");
+        self.output(
+            out,
+            "master_secret_arn",
+            &format!("aws_db_instance.{id}.master_user_secret[0].secret_arn"),
+            "Secrets Manager secret holding the master password",
+        );
         Ok(())
     }
 
@@ -695,7 +783,11 @@ impl Gen<'_> {
             Some(arn) => b.add_attribute(("kms_master_key_id", arn.clone())),
             None => b.add_attribute(("sqs_managed_sse_enabled", true)),
         };
-        out.resources.push(resource("aws_sqs_queue", &format!("{id}_dlq"), encryption(body! { "name" => self.name("dlq"), "message_retention_seconds" => 14 * 24 * 3600 }).build()));
+        out.resources.push(resource(
+            "aws_sqs_queue",
+            &format!("{id}_dlq"),
+            encryption(body! { "name" => self.name("dlq"), "message_retention_seconds" => 14 * 24 * 3600 }).build(),
+        ));
         out.resources.push(resource(
             "aws_sqs_queue",
             id,
@@ -708,8 +800,32 @@ impl Gen<'_> {
             .build(),
         ));
         if s.alarms {
-            self.alarm(out, Alarm { suffix: "age", namespace: "AWS/SQS", metric: "ApproximateAgeOfOldestMessage", dimensions: x(&format!("{{ QueueName = aws_sqs_queue.{id}.name }}")), statistic: "Maximum", comparison: "GreaterThanThreshold", threshold: 300.0, periods: 1 });
-            self.alarm(out, Alarm { suffix: "dlq", namespace: "AWS/SQS", metric: "ApproximateNumberOfMessagesVisible", dimensions: x(&format!("{{ QueueName = aws_sqs_queue.{id}_dlq.name }}")), statistic: "Maximum", comparison: "GreaterThanOrEqualToThreshold", threshold: 1.0, periods: 1 });
+            self.alarm(
+                out,
+                Alarm {
+                    suffix: "age",
+                    namespace: "AWS/SQS",
+                    metric: "ApproximateAgeOfOldestMessage",
+                    dimensions: x(&format!("{{ QueueName = aws_sqs_queue.{id}.name }}")),
+                    statistic: "Maximum",
+                    comparison: "GreaterThanThreshold",
+                    threshold: 300.0,
+                    periods: 1,
+                },
+            );
+            self.alarm(
+                out,
+                Alarm {
+                    suffix: "dlq",
+                    namespace: "AWS/SQS",
+                    metric: "ApproximateNumberOfMessagesVisible",
+                    dimensions: x(&format!("{{ QueueName = aws_sqs_queue.{id}_dlq.name }}")),
+                    statistic: "Maximum",
+                    comparison: "GreaterThanOrEqualToThreshold",
+                    threshold: 1.0,
+                    periods: 1,
+                },
+            );
         }
         self.output(out, "queue_url", &format!("aws_sqs_queue.{id}.url"), "URL of the SQS queue");
         self.output(out, "queue_arn", &format!("aws_sqs_queue.{id}.arn"), "ARN of the SQS queue");
@@ -728,7 +844,11 @@ impl Gen<'_> {
     fn cognito(&self, out: &mut Generated) -> Result<(), Error> {
         let s: Cognito = self.settings()?;
         if !matches!(s.mfa.as_str(), "OFF" | "ON" | "OPTIONAL") {
-            return Err(Error::bad_input(format!("design.components[{}].settings.mfa", self.i), format!("\"{}\" is not accepted", s.mfa), Some("OFF, ON, OPTIONAL".into())));
+            return Err(Error::bad_input(
+                format!("design.components[{}].settings.mfa", self.i),
+                format!("\"{}\" is not accepted", s.mfa),
+                Some("OFF, ON, OPTIONAL".into()),
+            ));
         }
         out.services.insert("cognitoidp");
         let id = &self.id;
@@ -755,7 +875,10 @@ impl Gen<'_> {
                 .build(),
             ))
             .add_block(nested("software_token_mfa_configuration", body! { "enabled" => true }.build()))
-            .add_block(nested("account_recovery_setting", Body::builder().add_block(nested("recovery_mechanism", body! { "name" => "verified_email", "priority" => 1 }.build())).build()))
+            .add_block(nested(
+                "account_recovery_setting",
+                Body::builder().add_block(nested("recovery_mechanism", body! { "name" => "verified_email", "priority" => 1 }.build())).build(),
+            ))
             .build(),
         ));
         let mut client = body! {
@@ -788,7 +911,8 @@ impl Gen<'_> {
         out.resources.push(resource(
             "aws_cloudfront_origin_access_control",
             id,
-            body! { "name" => self.name("oac"), "origin_access_control_origin_type" => "s3", "signing_behavior" => "always", "signing_protocol" => "sigv4" }.build(),
+            body! { "name" => self.name("oac"), "origin_access_control_origin_type" => "s3", "signing_behavior" => "always", "signing_protocol" => "sigv4" }
+                .build(),
         ));
         out.resources.push(resource(
             "aws_cloudfront_distribution",
@@ -861,7 +985,11 @@ impl Gen<'_> {
     fn secure_bucket_without_policy(&self, out: &mut Generated, id: &str, name: Expression) {
         self.secure_bucket(out, id, name, true, 30, None);
         // The generic deny-only policy is replaced by the site's own policy.
-        out.resources.retain(|b| !(b.identifier() == "resource" && b.labels().first().map(|l| l.as_str()) == Some("aws_s3_bucket_policy") && b.labels().get(1).map(|l| l.as_str()) == Some(id)));
+        out.resources.retain(|b| {
+            !(b.identifier() == "resource"
+                && b.labels().first().map(|l| l.as_str()) == Some("aws_s3_bucket_policy")
+                && b.labels().get(1).map(|l| l.as_str()) == Some(id))
+        });
     }
 
     fn schedule(&self, out: &mut Generated) -> Result<(), Error> {
@@ -869,7 +997,11 @@ impl Gen<'_> {
         let lambda = self.lambda_ref("lambda", &s.lambda)?;
         out.services.extend(["events", "lambda"]);
         let id = &self.id;
-        out.resources.push(resource("aws_cloudwatch_event_rule", id, body! { "name" => self.name(""), "schedule_expression" => s.expression.as_str() }.build()));
+        out.resources.push(resource(
+            "aws_cloudwatch_event_rule",
+            id,
+            body! { "name" => self.name(""), "schedule_expression" => s.expression.as_str() }.build(),
+        ));
         out.resources.push(resource(
             "aws_cloudwatch_event_target",
             id,
@@ -894,7 +1026,11 @@ impl Gen<'_> {
     fn kms(&self, out: &mut Generated) -> Result<(), Error> {
         let s: Kms = self.settings()?;
         if !(7..=30).contains(&s.deletion_window_days) {
-            return Err(Error::bad_input(format!("design.components[{}].settings.deletion_window_days", self.i), format!("{} is out of range", s.deletion_window_days), Some("7 to 30".into())));
+            return Err(Error::bad_input(
+                format!("design.components[{}].settings.deletion_window_days", self.i),
+                format!("{} is out of range", s.deletion_window_days),
+                Some("7 to 30".into()),
+            ));
         }
         out.services.insert("kms");
         let id = &self.id;

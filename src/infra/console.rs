@@ -51,7 +51,10 @@ mod tests {
     #[test]
     fn links() {
         assert_eq!(url("aws_s3_bucket", None, Some("b-1"), None, "eu-west-1").unwrap(), "https://s3.console.aws.amazon.com/s3/buckets/b-1?region=eu-west-1");
-        assert_eq!(url("aws_lambda_function", Some("f"), None, None, "us-east-1").unwrap(), "https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/f");
+        assert_eq!(
+            url("aws_lambda_function", Some("f"), None, None, "us-east-1").unwrap(),
+            "https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/f"
+        );
         assert!(url("aws_cloudwatch_log_group", Some("/aws/lambda/f"), None, None, "us-east-1").unwrap().ends_with("log-group/$252Faws$252Flambda$252Ff"));
         assert!(url("aws_sns_topic", Some("t"), None, None, "us-east-1").is_none(), "needs the ARN");
         assert!(url("aws_unknown_thing", Some("x"), None, None, "us-east-1").is_none());

@@ -64,10 +64,19 @@ fn step(steps: &mut Vec<Step>, n: u32, name: &str, status: &str, detail: impl In
 }
 
 fn lock(ws: &Workspace, env: &str) -> Result<crate::workspace::FileLock, Error> {
-    ws.try_lock(&format!("deploy-{env}"))?.ok_or_else(|| Error::Failed(format!("a deploy to {env} is in progress; wait for it to finish (one deploy per environment at a time)")))
+    ws.try_lock(&format!("deploy-{env}"))?
+        .ok_or_else(|| Error::Failed(format!("a deploy to {env} is in progress; wait for it to finish (one deploy per environment at a time)")))
 }
 
-fn audit(ws: &Workspace, env: &str, outcome: Outcome, caller: Option<&Caller>, detail: impl Into<String>, digest: Option<&str>, id: Option<&str>) -> Result<(), Error> {
+fn audit(
+    ws: &Workspace,
+    env: &str,
+    outcome: Outcome,
+    caller: Option<&Caller>,
+    detail: impl Into<String>,
+    digest: Option<&str>,
+    id: Option<&str>,
+) -> Result<(), Error> {
     let mut e = AuditEntry::new("deploy", env, outcome);
     e.aws_caller = caller.map(|c| c.arn.clone());
     e.detail = Some(detail.into());
@@ -80,7 +89,11 @@ fn audit(ws: &Workspace, env: &str, outcome: Outcome, caller: Option<&Caller>, d
 pub async fn start(app: &App, config: &Config, env: &str, opts: Options) -> Result<Reply, Error> {
     let protected = config.is_protected(env);
     if protected && opts.skip_tests {
-        return Err(Error::bad_input("skip_tests", format!("is refused for the protected environment {env}: its deploys always run the pre-deployment tests"), None));
+        return Err(Error::bad_input(
+            "skip_tests",
+            format!("is refused for the protected environment {env}: its deploys always run the pre-deployment tests"),
+            None,
+        ));
     }
     if protected && opts.skip_preview {
         return Err(Error::bad_input("skip_preview", format!("is refused for the protected environment {env}: its deploys always show a fresh preview"), None));
@@ -95,7 +108,15 @@ pub async fn start(app: &App, config: &Config, env: &str, opts: Options) -> Resu
             return Err(e);
         }
     };
-    audit(ws, env, Outcome::Requested, Some(&caller), format!("deploy requested (profile {})", cloud.target.profile().unwrap_or("default credentials")), None, None)?;
+    audit(
+        ws,
+        env,
+        Outcome::Requested,
+        Some(&caller),
+        format!("deploy requested (profile {})", cloud.target.profile().unwrap_or("default credentials")),
+        None,
+        None,
+    )?;
     let mut steps = Vec::new();
 
     // 1. Pre-deployment tests.
@@ -110,7 +131,11 @@ pub async fn start(app: &App, config: &Config, env: &str, opts: Options) -> Resu
             audit(ws, env, Outcome::Failed, Some(&caller), "stopped: pre-deployment tests FAIL", None, None)?;
             let failing: Vec<String> = report.tests.iter().filter(|t| t.status == Status::Fail).map(|t| format!("{}: {}", t.name, t.summary)).collect();
             return Err(Error::Invalid {
-                summary: format!("Deploy to {env} stopped: the pre-deployment tests FAIL ({}). Nothing was applied. Report: {}", failing.join("; "), report.report_path.display()),
+                summary: format!(
+                    "Deploy to {env} stopped: the pre-deployment tests FAIL ({}). Nothing was applied. Report: {}",
+                    failing.join("; "),
+                    report.report_path.display()
+                ),
                 body: Box::new(json!({"env": env, "steps": steps, "pre_deployment": report})),
             });
         }
@@ -121,10 +146,13 @@ pub async fn start(app: &App, config: &Config, env: &str, opts: Options) -> Resu
     // 2. Preview: a fresh saved plan, or the last one with skip_preview.
     let (plan_file, digest, changes, cost, text) = if opts.skip_preview {
         let latest = ws.path(&format!("plans/{env}/latest.json"))?;
-        let saved: preview::SavedPlan = std::fs::read_to_string(&latest)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .ok_or_else(|| Error::bad_input("skip_preview", format!("there is no saved preview for {env} to deploy"), Some("run preview-changes first, or deploy without skip_preview".into())))?;
+        let saved: preview::SavedPlan = std::fs::read_to_string(&latest).ok().and_then(|t| serde_json::from_str(&t).ok()).ok_or_else(|| {
+            Error::bad_input(
+                "skip_preview",
+                format!("there is no saved preview for {env} to deploy"),
+                Some("run preview-changes first, or deploy without skip_preview".into()),
+            )
+        })?;
         let changes = ChangeCounts { add: saved.add as u32, change: saved.change as u32, destroy: saved.destroy as u32 };
         step(&mut steps, 2, "preview", "skipped", format!("using the saved plan from {} ({})", saved.created_at, counts(changes)));
         (saved.plan_file, saved.digest, changes, None, String::new())
@@ -213,14 +241,29 @@ pub async fn execute(app: &App, approval: Approval, mut action: DeployAction) ->
         Err(failed) => return apply_failed(app, &config, &caller, action, approval.id(), &failed).await,
     };
     step(&mut action.steps, 4, "apply", "ok", format!("{} added, {} changed, {} destroyed", applied.add, applied.change, applied.remove));
-    audit(ws, &env, Outcome::Succeeded, Some(&caller), format!("applied: +{} ~{} -{}", applied.add, applied.change, applied.remove), Some(approval.digest()), Some(approval.id()))?;
+    audit(
+        ws,
+        &env,
+        Outcome::Succeeded,
+        Some(&caller),
+        format!("applied: +{} ~{} -{}", applied.add, applied.change, applied.remove),
+        Some(approval.digest()),
+        Some(approval.id()),
+    )?;
     let settled = diagnose::deploy_succeeded(ws, &env, Utc::now())?;
     drop(_lock);
     finish(app, &config, &cloud, &caller, action, Some(applied), Some(settled)).await
 }
 
 /// A failed apply: audit, debug, and (for a permission error) the fix waiting at the gate.
-async fn apply_failed(app: &App, config: &Config, caller: &Caller, mut action: DeployAction, id: &str, failed: &terraform::ApplyFailed) -> Result<Reply, Error> {
+async fn apply_failed(
+    app: &App,
+    config: &Config,
+    caller: &Caller,
+    mut action: DeployAction,
+    id: &str,
+    failed: &terraform::ApplyFailed,
+) -> Result<Reply, Error> {
     let ws = app.workspace();
     let env = action.env.clone();
     step(&mut action.steps, 4, "apply", "failed", crate::redact::redact(&failed.to_string()));
@@ -229,7 +272,8 @@ async fn apply_failed(app: &App, config: &Config, caller: &Caller, mut action: D
     let message = failed.diagnostics.join("\n");
     let report = diagnose::record(ws, &env, &message, Some(&caller.arn), true, Utc::now())?;
     let mut body = json!({"env": env, "failed_step": "apply", "command": failed.command, "exit_status": failed.status, "steps": action.steps, "debug": report});
-    let mut summary = format!("Deploy to {env} FAILED at apply ({}).\n{}\n\nDebug: {}", failed.command, crate::redact::redact(&message), diagnose::summary(&report));
+    let mut summary =
+        format!("Deploy to {env} FAILED at apply ({}).\n{}\n\nDebug: {}", failed.command, crate::redact::redact(&message), diagnose::summary(&report));
     if let Some(fix) = &report.fix {
         let pending = diagnose::request_fix(app, config, fix).await?;
         summary.push_str(&format!("\n\n{}", pending.summary));
@@ -239,7 +283,15 @@ async fn apply_failed(app: &App, config: &Config, caller: &Caller, mut action: D
 }
 
 /// Steps 5–9: verify, post-deployment tests, health, registry, DEPLOYED.md.
-async fn finish(app: &App, config: &Config, cloud: &Cloud, caller: &Caller, mut action: DeployAction, applied: Option<Applied>, settled: Option<Vec<(String, bool)>>) -> Result<Reply, Error> {
+async fn finish(
+    app: &App,
+    config: &Config,
+    cloud: &Cloud,
+    caller: &Caller,
+    mut action: DeployAction,
+    applied: Option<Applied>,
+    settled: Option<Vec<(String, bool)>>,
+) -> Result<Reply, Error> {
     let ws = app.workspace();
     let env = action.env.clone();
     let dir = validate::directory(ws.project_dir(), config)?;
@@ -254,8 +306,20 @@ async fn finish(app: &App, config: &Config, cloud: &Cloud, caller: &Caller, mut 
     let verified = verify_all(cloud, &in_state).await;
     let n = |p: Presence| verified.iter().filter(|v| v.presence == p).count();
     let (exists, missing, unchecked, errors) = (n(Presence::Exists), n(Presence::Missing), n(Presence::Unchecked), n(Presence::Error));
-    let verify_status = if missing > 0 { "failed" } else if errors > 0 { "warn" } else { "ok" };
-    step(&mut action.steps, 5, "verify", verify_status, format!("{exists} exist in AWS, {missing} missing, {errors} could not be checked, {unchecked} of types without an AWS check"));
+    let verify_status = if missing > 0 {
+        "failed"
+    } else if errors > 0 {
+        "warn"
+    } else {
+        "ok"
+    };
+    step(
+        &mut action.steps,
+        5,
+        "verify",
+        verify_status,
+        format!("{exists} exist in AWS, {missing} missing, {errors} could not be checked, {unchecked} of types without an AWS check"),
+    );
 
     // 6. Post-deployment tests.
     let post = post_tests(ws, &env, &in_state, &verified)?;
@@ -274,12 +338,27 @@ async fn finish(app: &App, config: &Config, cloud: &Cloud, caller: &Caller, mut 
     let previous = registry::load(ws, &env)?;
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let changed = applied.as_ref().map(|a| a.completed.clone()).unwrap_or_default();
-    let ctx = registry::Context { project: &config.project.name, env: &env, account: Some(&caller.account), region: config.region(), caller: Some(&caller.arn), now: &now };
+    let ctx = registry::Context {
+        project: &config.project.name,
+        env: &env,
+        account: Some(&caller.account),
+        region: config.region(),
+        caller: Some(&caller.arn),
+        now: &now,
+    };
     let reg = registry::merge(previous.as_ref(), &in_state, &changed, &ctx);
     let (reg_path, md_path) = registry::save(ws, &reg)?;
     step(&mut action.steps, 8, "registry", "ok", format!("{} resource(s) in {}", reg.resource_count, reg_path.display()));
     step(&mut action.steps, 9, "DEPLOYED.md", "ok", md_path.display().to_string());
-    audit(ws, &env, Outcome::Succeeded, Some(caller), format!("deploy finished: verify {verify_status}, post-deployment {post_status}, health {}", health.0), Some(&action.digest), None)?;
+    audit(
+        ws,
+        &env,
+        Outcome::Succeeded,
+        Some(caller),
+        format!("deploy finished: verify {verify_status}, post-deployment {post_status}, health {}", health.0),
+        Some(&action.digest),
+        None,
+    )?;
 
     let lines: Vec<String> = action.steps.iter().map(|s| format!("{}. {} — {}: {}", s.n, s.name, s.status, s.detail)).collect();
     let body = json!({
@@ -299,11 +378,16 @@ async fn finish(app: &App, config: &Config, cloud: &Cloud, caller: &Caller, mut 
     });
     let headline = match applied {
         Some(a) => format!("Deployed to {env}: +{} ~{} -{}; {} resource(s) registered.", a.add, a.change, a.remove, reg.resource_count),
-        None => format!("Nothing to deploy to {env}: the infrastructure matches the configuration; {} resource(s) verified and registered.", reg.resource_count),
+        None => {
+            format!("Nothing to deploy to {env}: the infrastructure matches the configuration; {} resource(s) verified and registered.", reg.resource_count)
+        }
     };
     let summary = format!("{headline}\n{}", lines.join("\n"));
     if post.0 == Status::Fail {
-        return Err(Error::Invalid { summary: format!("{summary}\nThe apply went through, but the post-deployment tests FAIL: see the report."), body: Box::new(body) });
+        return Err(Error::Invalid {
+            summary: format!("{summary}\nThe apply went through, but the post-deployment tests FAIL: see the report."),
+            body: Box::new(body),
+        });
     }
     Ok(Reply::ok(summary, body))
 }
@@ -323,8 +407,14 @@ pub async fn post_deployment(app: &App, config: &Config, env: &str) -> Result<Re
     let in_state = resources::state_resources(&state);
     let verified = verify_all(&cloud, &in_state).await;
     let (status, path, report) = post_tests(ws, env, &in_state, &verified)?;
-    let lines: Vec<String> = report["tests"].as_array().into_iter().flatten().map(|t| format!("{} {}: {}", t["status"].as_str().unwrap_or(""), t["name"].as_str().unwrap_or(""), t["summary"].as_str().unwrap_or(""))).collect();
-    let summary = format!("Post-deployment tests for {env}: {status:?} ({} resource(s) in the state).\n{}\nReport: {}", in_state.len(), lines.join("\n"), path.display());
+    let lines: Vec<String> = report["tests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| format!("{} {}: {}", t["status"].as_str().unwrap_or(""), t["name"].as_str().unwrap_or(""), t["summary"].as_str().unwrap_or("")))
+        .collect();
+    let summary =
+        format!("Post-deployment tests for {env}: {status:?} ({} resource(s) in the state).\n{}\nReport: {}", in_state.len(), lines.join("\n"), path.display());
     if status == Status::Fail {
         return Err(Error::Invalid { summary, body: Box::new(report) });
     }
@@ -347,7 +437,13 @@ fn post_tests(ws: &Workspace, env: &str, in_state: &[resources::StateResource<'_
     let unknown: Vec<&Verified> = verified.iter().filter(|v| v.presence == Presence::Error).collect();
     tests.push(TestResult {
         name: "existence",
-        status: if !missing.is_empty() { Status::Fail } else if !unknown.is_empty() { Status::Warn } else { Status::Pass },
+        status: if !missing.is_empty() {
+            Status::Fail
+        } else if !unknown.is_empty() {
+            Status::Warn
+        } else {
+            Status::Pass
+        },
         duration_ms: 0,
         summary: format!(
             "{} of {} resource(s) confirmed by AWS; {} missing; {} unknown; {} of types without an AWS check",
@@ -361,7 +457,12 @@ fn post_tests(ws: &Workspace, env: &str, in_state: &[resources::StateResource<'_
     });
     let mismatched: Vec<Value> = verified
         .iter()
-        .flat_map(|v| v.configuration.iter().filter(|c| !c.matches).map(move |c| json!({"address": v.address, "attribute": c.attribute, "expected": c.expected, "actual": c.actual})))
+        .flat_map(|v| {
+            v.configuration
+                .iter()
+                .filter(|c| !c.matches)
+                .map(move |c| json!({"address": v.address, "attribute": c.attribute, "expected": c.expected, "actual": c.actual}))
+        })
         .collect();
     let compared: usize = verified.iter().map(|v| v.configuration.len()).sum();
     tests.push(TestResult {
@@ -373,12 +474,20 @@ fn post_tests(ws: &Workspace, env: &str, in_state: &[resources::StateResource<'_
     });
     // Monitoring: every Lambda function has its log group and at least one alarm in this deployment.
     let mut gaps = Vec::new();
-    let names = |kind: &str, attr: &str| -> Vec<String> { in_state.iter().filter(|r| r.kind == kind).filter_map(|r| r.values.get(attr).and_then(Value::as_str).map(str::to_string)).collect() };
+    let names = |kind: &str, attr: &str| -> Vec<String> {
+        in_state.iter().filter(|r| r.kind == kind).filter_map(|r| r.values.get(attr).and_then(Value::as_str).map(str::to_string)).collect()
+    };
     let groups = names("aws_cloudwatch_log_group", "name");
     let alarm_dims: Vec<String> = in_state
         .iter()
         .filter(|r| r.kind == "aws_cloudwatch_metric_alarm")
-        .flat_map(|r| r.values.get("dimensions").and_then(Value::as_object).map(|m| m.values().filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>()).unwrap_or_default())
+        .flat_map(|r| {
+            r.values
+                .get("dimensions")
+                .and_then(Value::as_object)
+                .map(|m| m.values().filter_map(|v| v.as_str().map(str::to_string)).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
         .collect();
     for f in names("aws_lambda_function", "function_name") {
         if !groups.contains(&format!("/aws/lambda/{f}")) {
@@ -419,7 +528,11 @@ fn post_tests(ws: &Workspace, env: &str, in_state: &[resources::StateResource<'_
 async fn basic_health(cloud: &Cloud, in_state: &[resources::StateResource<'_>]) -> (&'static str, Vec<String>) {
     let mut reasons = Vec::new();
     let mut worst = "HEALTHY";
-    let alarms: Vec<String> = in_state.iter().filter(|r| r.kind == "aws_cloudwatch_metric_alarm").filter_map(|r| r.values.get("alarm_name").and_then(Value::as_str).map(str::to_string)).collect();
+    let alarms: Vec<String> = in_state
+        .iter()
+        .filter(|r| r.kind == "aws_cloudwatch_metric_alarm")
+        .filter_map(|r| r.values.get("alarm_name").and_then(Value::as_str).map(str::to_string))
+        .collect();
     for chunk in alarms.chunks(100) {
         match cloud.cloudwatch().describe_alarms().set_alarm_names(Some(chunk.to_vec())).send().await {
             Ok(out) => {

@@ -142,7 +142,11 @@ impl DesignSpec {
                 && c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
                 && !c.name.ends_with('-');
             if !ok {
-                return Err(Error::bad_input(format!("design.components[{i}].name"), format!("\"{}\" is not a component name", c.name), Some("1 to 24 lowercase letters, digits or '-', starting with a letter".into())));
+                return Err(Error::bad_input(
+                    format!("design.components[{i}].name"),
+                    format!("\"{}\" is not a component name", c.name),
+                    Some("1 to 24 lowercase letters, digits or '-', starting with a letter".into()),
+                ));
             }
             if let Some(j) = names.insert(&c.name, i) {
                 return Err(Error::bad_input(format!("design.components[{i}].name"), format!("\"{}\" is used by components[{j}] too", c.name), None));
@@ -152,7 +156,11 @@ impl DesignSpec {
             if let Some(target) = c.settings.get("lambda") {
                 let ok = target.as_str().is_some_and(|t| self.components.iter().any(|o| o.name == t && o.kind == ComponentKind::LambdaFunction));
                 if !ok {
-                    return Err(Error::bad_input(format!("design.components[{i}].settings.lambda"), format!("{target} is not a lambda_function component of this design"), None));
+                    return Err(Error::bad_input(
+                        format!("design.components[{i}].settings.lambda"),
+                        format!("{target} is not a lambda_function component of this design"),
+                        None,
+                    ));
                 }
             }
         }
@@ -198,11 +206,23 @@ mod tests {
         assert_eq!(spec.components[1].kind, ComponentKind::HttpApi);
         check_err(r#"{"version":1,"feature":"x","components":[{"type":"mainframe","name":"a"}]}"#, "design.components[0].type", "s3_bucket");
         check_err(r#"{"version":1,"feature":"x","components":[{"type":"s3_bucket","name":"A B"}]}"#, "design.components[0].name", "not a component name");
-        check_err(r#"{"version":1,"feature":"x","components":[{"type":"s3_bucket","name":"a"},{"type":"sqs_queue","name":"a"}]}"#, "design.components[1].name", "used by components[0]");
-        check_err(r#"{"version":1,"feature":"x","components":[{"type":"http_api","name":"a","settings":{"lambda":"nope"}}]}"#, "design.components[0].settings.lambda", "not a lambda_function");
+        check_err(
+            r#"{"version":1,"feature":"x","components":[{"type":"s3_bucket","name":"a"},{"type":"sqs_queue","name":"a"}]}"#,
+            "design.components[1].name",
+            "used by components[0]",
+        );
+        check_err(
+            r#"{"version":1,"feature":"x","components":[{"type":"http_api","name":"a","settings":{"lambda":"nope"}}]}"#,
+            "design.components[0].settings.lambda",
+            "not a lambda_function",
+        );
         check_err(r#"{"version":1,"feature":"x","components":[]}"#, "design.components", "no component");
         check_err(r#"{"version":2,"feature":"x","components":[{"type":"s3_bucket","name":"a"}]}"#, "design.version", "not supported");
-        check_err(r#"{"version":1,"feature":"x","components":[{"type":"s3_bucket","name":"a","colour":"red"}]}"#, "design.components[0].colour", "unknown field");
+        check_err(
+            r#"{"version":1,"feature":"x","components":[{"type":"s3_bucket","name":"a","colour":"red"}]}"#,
+            "design.components[0].colour",
+            "unknown field",
+        );
     }
 
     #[test]

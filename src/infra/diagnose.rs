@@ -63,7 +63,9 @@ pub fn with_log<T>(ws: &Workspace, change: impl FnOnce(&mut IssueLog) -> T) -> R
     }
     let _lock = ws.lock_file(&path)?;
     let mut log = match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| Error::Failed(format!("{}: {e} (fix or move the file; a new one is started then)", path.display())))?,
+        Ok(text) => {
+            serde_json::from_str(&text).map_err(|e| Error::Failed(format!("{}: {e} (fix or move the file; a new one is started then)", path.display())))?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => IssueLog::new(),
         Err(e) => return Err(Error::Failed(format!("{}: {e}", path.display()))),
     };
@@ -138,7 +140,12 @@ pub fn deploy_succeeded(ws: &Workspace, env: &str, now: DateTime<Utc>) -> Result
 pub fn fix_applied(ws: &Workspace, fix: &FixProposal, now: DateTime<Utc>) -> Result<(), Error> {
     with_log(ws, |log| {
         log.awaiting.retain(|a| !(a.env == fix.env && a.signature_id == fix.signature_id && a.solution_id == fix.solution_id));
-        log.awaiting.push(debug::Awaiting { env: fix.env.clone(), signature_id: fix.signature_id.clone(), solution_id: fix.solution_id.clone(), applied_at: now });
+        log.awaiting.push(debug::Awaiting {
+            env: fix.env.clone(),
+            signature_id: fix.signature_id.clone(),
+            solution_id: fix.solution_id.clone(),
+            applied_at: now,
+        });
     })
 }
 

@@ -128,7 +128,8 @@ pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
         let var_file = sub(&tf.var_file_pattern)?;
         let mut tfvars = Body::builder().add_attribute(("environment", env.as_str())).add_attribute(("region", aws.region.as_str()));
         if let RequiredTags::Names(names) = &config.tagging.required {
-            let map: hcl::Object<hcl::ObjectKey, Expression> = names.iter().map(|n| (hcl::ObjectKey::from(n.as_str()), Expression::from("CHANGE-ME"))).collect();
+            let map: hcl::Object<hcl::ObjectKey, Expression> =
+                names.iter().map(|n| (hcl::ObjectKey::from(n.as_str()), Expression::from("CHANGE-ME"))).collect();
             tfvars = tfvars.add_attribute(("required_tags", Expression::Object(map)));
         }
         files.insert(var_file, format(&tfvars.build())?);
@@ -211,7 +212,11 @@ pub fn load_design(ws: &Workspace, name: &str) -> Result<(String, DesignSpec), E
     let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
             let known = list_designs(ws);
-            Error::bad_input("design", format!("no design {stem}.md under {}", path.parent().map(|p| p.display().to_string()).unwrap_or_default()), Some(if known.is_empty() { "none yet: run architect first".into() } else { known.join(", ") }))
+            Error::bad_input(
+                "design",
+                format!("no design {stem}.md under {}", path.parent().map(|p| p.display().to_string()).unwrap_or_default()),
+                Some(if known.is_empty() { "none yet: run architect first".into() } else { known.join(", ") }),
+            )
         }
         _ => Error::Failed(format!("{}: {e}", path.display())),
     })?;
@@ -257,7 +262,12 @@ pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSp
     if !edited.is_empty() && !force {
         return Err(Error::bad_input(
             "force",
-            format!("refusing to overwrite {} in {}: {}; review the changes, then run engineer again with force to overwrite", if edited.len() == 1 { "a file" } else { "files" }, dir.display(), edited.join(", ")),
+            format!(
+                "refusing to overwrite {} in {}: {}; review the changes, then run engineer again with force to overwrite",
+                if edited.len() == 1 { "a file" } else { "files" },
+                dir.display(),
+                edited.join(", ")
+            ),
             None,
         ));
     }
@@ -285,13 +295,7 @@ pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSp
             written.push(WrittenFile { file: rel, status: "created" });
         }
     }
-    Ok(EngineerReport {
-        design: design_name.to_string(),
-        directory: dir,
-        files: written,
-        resources,
-        services,
-    })
+    Ok(EngineerReport { design: design_name.to_string(), directory: dir, files: written, resources, services })
 }
 
 /// The generated directory for a project (for tests and other skills).

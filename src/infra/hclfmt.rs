@@ -44,9 +44,11 @@ pub fn align(text: &str) -> String {
 /// hcl-rs writes an empty block as `{` and spaces and `}`; terraform fmt writes `{}`.
 fn close_empty_block(line: &str) -> std::borrow::Cow<'_, str> {
     if let Some(open) = line.strip_suffix('}').map(str::trim_end)
-        && open.ends_with('{') && open.len() + 1 < line.len() {
-            return format!("{open}}}").into();
-        }
+        && open.ends_with('{')
+        && open.len() + 1 < line.len()
+    {
+        return format!("{open}}}").into();
+    }
     line.into()
 }
 

@@ -143,15 +143,17 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
         input::text("error", error, 20_000)?;
     }
     if let Some(phase) = &req.phase
-        && !matches!(phase.as_str(), "pre-deployment" | "post-deployment") {
-            return Err(Error::bad_input("phase", format!("\"{phase}\" is not accepted"), Some("pre-deployment, post-deployment".into())));
-        }
+        && !matches!(phase.as_str(), "pre-deployment" | "post-deployment")
+    {
+        return Err(Error::bad_input("phase", format!("\"{phase}\" is not accepted"), Some("pre-deployment, post-deployment".into())));
+    }
     match operation {
         InfraOperation::Architect => {
             let feature = req.feature.as_deref().ok_or_else(|| Error::bad_input("feature", "is required for architect: describe what to build", None))?;
             let config = app.config()?;
             let report = architect::run(app.workspace(), &config, feature, |spec| architect::estimate(&config, spec))?;
-            let names: Vec<String> = report.components.iter().map(|c| format!("{} ({})", c["name"].as_str().unwrap_or(""), c["type"].as_str().unwrap_or(""))).collect();
+            let names: Vec<String> =
+                report.components.iter().map(|c| format!("{} ({})", c["name"].as_str().unwrap_or(""), c["type"].as_str().unwrap_or(""))).collect();
             let cost = report.monthly_cost.map(|c| format!(" Estimated ${c:.2}/month at default usage.")).unwrap_or_default();
             let summary = format!(
                 "Wrote designs/{} with {} component(s): {}.{cost} Review it (edit the design block if needed), then run engineer.",
@@ -166,7 +168,10 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
             let ws = app.workspace();
             let design = match &req.design {
                 Some(d) => d.clone(),
-                None => engineer::list_designs(ws).into_iter().next().ok_or_else(|| Error::bad_input("design", "no design document yet", Some("run architect first, or name one with design".into())))?,
+                None => engineer::list_designs(ws)
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::bad_input("design", "no design document yet", Some("run architect first, or name one with design".into())))?,
             };
             let (name, spec) = engineer::load_design(ws, &design)?;
             let report = engineer::write(ws, &config, &name, &spec, req.force)?;
@@ -183,7 +188,8 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
             let config = app.config()?;
             let options = config.scan.clone().unwrap_or_default();
             let report = validate::run(app.workspace().project_dir(), &config, &env, &options).await?;
-            let worst = report.diagnostics.first().map(|d| format!(" Worst: {} {} at {}:{}.", d.severity.as_str(), d.rule_id, d.file, d.line)).unwrap_or_default();
+            let worst =
+                report.diagnostics.first().map(|d| format!(" Worst: {} {} at {}:{}.", d.severity.as_str(), d.rule_id, d.file, d.line)).unwrap_or_default();
             let summary = format!(
                 "{} for env {env}: {} file(s), {} resource(s), {} diagnostic(s); {}.{worst}",
                 if report.valid { "Valid" } else { "Invalid" },
@@ -204,12 +210,8 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
             let options = config.scan.clone().unwrap_or_default();
             let report = test::run(app.workspace(), &config, &env, &options).await?;
             let lines: Vec<String> = report.tests.iter().map(|t| format!("{:?} {}: {}", t.status, t.name, t.summary)).collect();
-            let summary = format!(
-                "Pre-deployment tests for {env}: {:?}.\n{}\nReport: {}",
-                report.overall_status,
-                lines.join("\n"),
-                report.report_path.display()
-            );
+            let summary =
+                format!("Pre-deployment tests for {env}: {:?}.\n{}\nReport: {}", report.overall_status, lines.join("\n"), report.report_path.display());
             Ok(Reply::ok(summary, serde_json::to_value(&report).expect("reports serialise")))
         }
         InfraOperation::PreviewChanges => {
@@ -234,7 +236,9 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
                 .resources
                 .iter()
                 .take(50)
-                .map(|r| format!("{} {} ({})", r.kind, r.name.as_deref().or(r.id.as_deref()).unwrap_or("-"), r.arn.as_deref().or(r.id.as_deref()).unwrap_or("-")))
+                .map(|r| {
+                    format!("{} {} ({})", r.kind, r.name.as_deref().or(r.id.as_deref()).unwrap_or("-"), r.arn.as_deref().or(r.id.as_deref()).unwrap_or("-"))
+                })
                 .collect();
             if report.count > 50 {
                 lines.push(format!("… and {} more (all in the structured result)", report.count - 50));
@@ -260,9 +264,16 @@ pub async fn run(app: &App, req: &InfraRequest) -> Result<Reply, Error> {
             if let Some(fix) = &report.fix {
                 let pending = diagnose::request_fix(app, &config, fix).await?;
                 body["fix_pending"] = pending.body.clone();
-                return Ok(Reply { summary: format!("{summary}
+                return Ok(Reply {
+                    summary: format!(
+                        "{summary}
 
-{}", pending.summary), body: merge_status(body, &pending), ..pending });
+{}",
+                        pending.summary
+                    ),
+                    body: merge_status(body, &pending),
+                    ..pending
+                });
             }
             Ok(Reply::ok(summary, body))
         }

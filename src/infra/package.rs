@@ -18,12 +18,16 @@ pub fn starter(runtime: &str, handler: &str) -> (String, String) {
     if runtime.starts_with("nodejs") {
         (
             format!("{module}.mjs"),
-            format!("// Starter handler written by faber-cloud engineer: replace with your code.\nexport const {function} = async (event) => {{\n  console.log(JSON.stringify({{ level: \"INFO\", message: \"request\", path: event?.rawPath }}));\n  return {{ statusCode: 200, body: JSON.stringify({{ ok: true }}) }};\n}};\n"),
+            format!(
+                "// Starter handler written by faber-cloud engineer: replace with your code.\nexport const {function} = async (event) => {{\n  console.log(JSON.stringify({{ level: \"INFO\", message: \"request\", path: event?.rawPath }}));\n  return {{ statusCode: 200, body: JSON.stringify({{ ok: true }}) }};\n}};\n"
+            ),
         )
     } else {
         (
             format!("{module}.py"),
-            format!("\"\"\"Starter handler written by faber-cloud engineer: replace with your code.\"\"\"\nimport json\n\n\ndef {function}(event, context):\n    print(json.dumps({{\"level\": \"INFO\", \"message\": \"request\", \"path\": (event or {{}}).get(\"rawPath\")}}))\n    return {{\"statusCode\": 200, \"body\": json.dumps({{\"ok\": True}})}}\n"),
+            format!(
+                "\"\"\"Starter handler written by faber-cloud engineer: replace with your code.\"\"\"\nimport json\n\n\ndef {function}(event, context):\n    print(json.dumps({{\"level\": \"INFO\", \"message\": \"request\", \"path\": (event or {{}}).get(\"rawPath\")}}))\n    return {{\"statusCode\": 200, \"body\": json.dumps({{\"ok\": True}})}}\n"
+            ),
         )
     }
 }
@@ -151,7 +155,11 @@ mod tests {
     #[test]
     fn finds_referenced_zips() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("main.tf"), "resource \"aws_lambda_function\" \"a\" {\n  filename = \"${path.module}/build/api.zip\"\n}\nx = \"${path.module}/build/../evil.zip\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("main.tf"),
+            "resource \"aws_lambda_function\" \"a\" {\n  filename = \"${path.module}/build/api.zip\"\n}\nx = \"${path.module}/build/../evil.zip\"\n",
+        )
+        .unwrap();
         assert_eq!(referenced(dir.path()), ["api"]);
     }
 

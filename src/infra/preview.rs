@@ -63,7 +63,15 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewRe
     let cost_impact = cost::cost_impact(&before, &after, PriceTable::embedded(), &project_usage(ws)?, config.region());
     let digest = digest_file(&plan_file)?;
     let created_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let saved = SavedPlan { env: env.into(), plan_file: plan_file.clone(), digest: digest.clone(), created_at: created_at.clone(), add: summary.add, change: summary.change, destroy: summary.destroy };
+    let saved = SavedPlan {
+        env: env.into(),
+        plan_file: plan_file.clone(),
+        digest: digest.clone(),
+        created_at: created_at.clone(),
+        add: summary.add,
+        change: summary.change,
+        destroy: summary.destroy,
+    };
     ws.write_json(&ws.path(&format!("plans/{env}/latest.json"))?, &saved)?;
     Ok(PreviewReport { env: env.into(), created_at, plan_file, digest, summary, cost_impact })
 }

@@ -178,7 +178,9 @@ fn path(ws: &Workspace, env: &str, file: &str) -> Result<std::path::PathBuf, Err
 pub fn load(ws: &Workspace, env: &str) -> Result<Option<Registry>, Error> {
     let p = path(ws, env, "registry.json")?;
     match std::fs::read_to_string(&p) {
-        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| Error::Failed(format!("{}: {e} (fix or delete the file; the next deploy rewrites it)", p.display()))),
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| Error::Failed(format!("{}: {e} (fix or delete the file; the next deploy rewrites it)", p.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::Failed(format!("{}: {e}", p.display()))),
     }

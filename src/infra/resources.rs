@@ -140,7 +140,8 @@ mod tests {
 
     #[test]
     fn reads_recorded_state() {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/terraform/state/aws/show-json-state-ec2-rds-modules.tf0.14.11.json");
+        let path =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/terraform/state/aws/show-json-state-ec2-rds-modules.tf0.14.11.json");
         let state: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))).unwrap();
         let resources = from_state(&state, "us-east-1");
         assert!(!resources.is_empty());

@@ -127,7 +127,15 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &Scan
         name: "security",
         status: security_status,
         duration_ms: started.elapsed().as_millis(),
-        summary: format!("{} rule(s); {} critical, {} high, {} medium, {} low; {} suppressed", scan.rules_run, security_counts.by_severity.critical, security_counts.by_severity.high, security_counts.by_severity.medium, security_counts.by_severity.low, security_counts.suppressed),
+        summary: format!(
+            "{} rule(s); {} critical, {} high, {} medium, {} low; {} suppressed",
+            scan.rules_run,
+            security_counts.by_severity.critical,
+            security_counts.by_severity.high,
+            security_counts.by_severity.medium,
+            security_counts.by_severity.low,
+            security_counts.suppressed
+        ),
         details: json!({"rules_run": scan.rules_run, "findings": scan.findings, "suppressed": scan.suppressed, "external": scan.external, "notes": scan.notes}),
     });
 
@@ -146,7 +154,11 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &Scan
         BudgetStatus::Pass { .. } => Status::Pass,
     };
     if cost_status != Status::Pass {
-        recommendations.push(format!("Estimated {:.2} USD/month against a threshold of {:.2}: right-size the largest items or raise environments.{env}.cost_threshold.", estimate.monthly_total, threshold.unwrap_or(0.0)));
+        recommendations.push(format!(
+            "Estimated {:.2} USD/month against a threshold of {:.2}: right-size the largest items or raise environments.{env}.cost_threshold.",
+            estimate.monthly_total,
+            threshold.unwrap_or(0.0)
+        ));
     }
     if estimate.unpriced_count > 0 {
         recommendations.push(format!("{} resource(s) could not be priced; their cost is not in the total.", estimate.unpriced_count));
@@ -182,7 +194,16 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &Scan
 }
 
 #[allow(clippy::too_many_arguments)]
-fn finish(ws: &Workspace, config: &Config, env: &str, dir: PathBuf, tests: Vec<TestResult>, recommendations: Vec<String>, summary: Counts, monthly_cost: f64) -> Result<TestReport, Error> {
+fn finish(
+    ws: &Workspace,
+    config: &Config,
+    env: &str,
+    dir: PathBuf,
+    tests: Vec<TestResult>,
+    recommendations: Vec<String>,
+    summary: Counts,
+    monthly_cost: f64,
+) -> Result<TestReport, Error> {
     let overall = tests.iter().map(|t| t.status).max().unwrap_or(Status::Pass).max(verdict(&summary));
     let now = Utc::now();
     let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();

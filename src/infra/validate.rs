@@ -42,7 +42,11 @@ pub fn directory(project_dir: &Path, config: &Config) -> Result<PathBuf, Error> 
     let ws = crate::workspace::Workspace::at(project_dir.to_path_buf());
     let dir = crate::infra::engineer::terraform_dir(&ws, config).ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
     if !dir.is_dir() {
-        return Err(Error::bad_input("handlers.iac.terraform.directory", format!("{} does not exist", dir.display()), Some("run engineer first, or point directory at your Terraform".into())));
+        return Err(Error::bad_input(
+            "handlers.iac.terraform.directory",
+            format!("{} does not exist", dir.display()),
+            Some("run engineer first, or point directory at your Terraform".into()),
+        ));
     }
     Ok(dir)
 }
@@ -84,7 +88,15 @@ pub fn syntax(dir: &Path) -> Result<(Vec<String>, Vec<Finding>), Error> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
         let text = std::fs::read_to_string(&path).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
         if let Err(TfError::Syntax { line, column, message, .. }) = tf::load_sources(&[(name.clone(), text)]) {
-            out.push(diag("HCL_SYNTAX", Severity::Critical, &name, line as u32, "Syntax error", format!("line {line}, column {column}: {message}"), "fix the syntax; `terraform fmt` points at the same place"));
+            out.push(diag(
+                "HCL_SYNTAX",
+                Severity::Critical,
+                &name,
+                line as u32,
+                "Syntax error",
+                format!("line {line}, column {column}: {message}"),
+                "fix the syntax; `terraform fmt` points at the same place",
+            ));
         }
         names.push(name);
     }
@@ -93,11 +105,18 @@ pub fn syntax(dir: &Path) -> Result<(Vec<String>, Vec<Finding>), Error> {
 
 /// `terraform init -backend=false` then `terraform validate -json`.
 pub async fn terraform_validate(dir: &Path, binary: &str) -> (TerraformCheck, Vec<Finding>) {
-    let init = Cmd::new(binary).args(["init", "-backend=false", "-input=false", "-no-color"]).cwd(dir).env("TF_IN_AUTOMATION", "1").timeout(Duration::from_secs(300));
+    let init =
+        Cmd::new(binary).args(["init", "-backend=false", "-input=false", "-no-color"]).cwd(dir).env("TF_IN_AUTOMATION", "1").timeout(Duration::from_secs(300));
     match init.run().await {
         Ok(_) => {}
         Err(RunError::NotFound { program, hint }) => {
-            return (TerraformCheck { status: "not_available", detail: format!("{program} is not installed ({hint}); only faber-cloud's own parser checked the syntax") }, Vec::new());
+            return (
+                TerraformCheck {
+                    status: "not_available",
+                    detail: format!("{program} is not installed ({hint}); only faber-cloud's own parser checked the syntax"),
+                },
+                Vec::new(),
+            );
         }
         Err(e) => return (TerraformCheck { status: "failed", detail: e.to_string() }, Vec::new()),
     }
@@ -108,7 +127,15 @@ pub async fn terraform_validate(dir: &Path, binary: &str) -> (TerraformCheck, Ve
     };
     let report: serde_json::Value = match serde_json::from_slice(&out.stdout) {
         Ok(v) => v,
-        Err(e) => return (TerraformCheck { status: "failed", detail: format!("{} validate -json printed no JSON ({e}): {}", binary, crate::iac::runner::trim_stderr(&out.stderr)) }, Vec::new()),
+        Err(e) => {
+            return (
+                TerraformCheck {
+                    status: "failed",
+                    detail: format!("{} validate -json printed no JSON ({e}): {}", binary, crate::iac::runner::trim_stderr(&out.stderr)),
+                },
+                Vec::new(),
+            );
+        }
     };
     let mut found = Vec::new();
     for d in report["diagnostics"].as_array().into_iter().flatten() {
@@ -117,7 +144,15 @@ pub async fn terraform_validate(dir: &Path, binary: &str) -> (TerraformCheck, Ve
         let line = d["range"]["start"]["line"].as_u64().unwrap_or(0) as u32;
         let summary = d["summary"].as_str().unwrap_or("terraform validate").to_string();
         let detail = d["detail"].as_str().unwrap_or("").to_string();
-        let mut f = diag("TF_VALIDATE", severity, &file, line, &summary, if detail.is_empty() { summary.clone() } else { format!("{summary}: {detail}") }, "see the message; terraform validate checks references, types and required arguments");
+        let mut f = diag(
+            "TF_VALIDATE",
+            severity,
+            &file,
+            line,
+            &summary,
+            if detail.is_empty() { summary.clone() } else { format!("{summary}: {detail}") },
+            "see the message; terraform validate checks references, types and required arguments",
+        );
         f.source = "terraform".into();
         if d["severity"] != "error" {
             f.rule_id = "TF_VALIDATE_WARNING".into();
@@ -125,7 +160,13 @@ pub async fn terraform_validate(dir: &Path, binary: &str) -> (TerraformCheck, Ve
         found.push(f);
     }
     let valid = report["valid"].as_bool().unwrap_or(false);
-    let detail = format!("{} validate: {} ({} error(s), {} warning(s))", binary, if valid { "valid" } else { "invalid" }, report["error_count"], report["warning_count"]);
+    let detail = format!(
+        "{} validate: {} ({} error(s), {} warning(s))",
+        binary,
+        if valid { "valid" } else { "invalid" },
+        report["error_count"],
+        report["warning_count"]
+    );
     (TerraformCheck { status: "ran", detail }, found)
 }
 

@@ -148,11 +148,13 @@ impl FaberServer {
     #[tool(name = "confirm", input_schema = schema::<ConfirmRequest>(), annotations(title = "Confirm a pending operation", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true))]
     async fn confirm(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
         with_progress(peer, meta, async {
-            reply(async {
-                let req = parse::<ConfirmRequest>(args)?;
-                self.app.confirm(&req.operation_id, &req.response).await
-            }
-            .await)
+            reply(
+                async {
+                    let req = parse::<ConfirmRequest>(args)?;
+                    self.app.confirm(&req.operation_id, &req.response).await
+                }
+                .await,
+            )
         })
         .await
     }

@@ -67,10 +67,7 @@ const RDS: &[MetricDef] = &[
     m("connections", "AWS/RDS", "DatabaseConnections", "Maximum", 10.0, ALL),
     m("read_latency", "AWS/RDS", "ReadLatency", "Average", 0.01, PERFORMANCE),
 ];
-const ECS: &[MetricDef] = &[
-    m("cpu", "AWS/ECS", "CPUUtilization", "Average", 10.0, ALL),
-    m("memory", "AWS/ECS", "MemoryUtilization", "Average", 10.0, HP),
-];
+const ECS: &[MetricDef] = &[m("cpu", "AWS/ECS", "CPUUtilization", "Average", 10.0, ALL), m("memory", "AWS/ECS", "MemoryUtilization", "Average", 10.0, HP)];
 
 /// The metrics of `kind` that `for_use` reads, in a stable order.
 pub fn metrics(kind: Kind, for_use: u8) -> impl Iterator<Item = &'static MetricDef> {

@@ -138,9 +138,21 @@ pub fn judge(service: &Service, recent: &Series, history: &Series, p90: Option<&
             let invocations = v("invocations").unwrap_or(0.0);
             if let Some(errors) = v("errors").filter(|e| *e > 0.0) {
                 let rate = if invocations > 0.0 { errors / invocations } else { 1.0 };
-                let status = if rate >= 0.05 { Status::Unhealthy } else if rate >= 0.01 { Status::Degraded } else { Status::Healthy };
+                let status = if rate >= 0.05 {
+                    Status::Unhealthy
+                } else if rate >= 0.01 {
+                    Status::Degraded
+                } else {
+                    Status::Healthy
+                };
                 if status > Status::Healthy {
-                    fixed(status, "Errors", errors, "error rate 1% degraded, 5% unhealthy".into(), format!("error rate {:.1}% ({errors} of {invocations} invocations)", rate * 100.0));
+                    fixed(
+                        status,
+                        "Errors",
+                        errors,
+                        "error rate 1% degraded, 5% unhealthy".into(),
+                        format!("error rate {:.1}% ({errors} of {invocations} invocations)", rate * 100.0),
+                    );
                 }
             }
             if let Some(t) = v("throttles").filter(|t| *t > 0.0) {
@@ -155,7 +167,13 @@ pub fn judge(service: &Service, recent: &Series, history: &Series, p90: Option<&
                 let share = d / (timeout * 1000.0);
                 if share >= 0.8 {
                     let status = if share >= 0.95 { Status::Unhealthy } else { Status::Degraded };
-                    fixed(status, "Duration", d, format!("80% of the {timeout}s timeout"), format!("{which} duration {d:.0} ms is {:.0}% of the timeout", share * 100.0));
+                    fixed(
+                        status,
+                        "Duration",
+                        d,
+                        format!("80% of the {timeout}s timeout"),
+                        format!("{which} duration {d:.0} ms is {:.0}% of the timeout", share * 100.0),
+                    );
                 }
             }
         }
@@ -163,18 +181,36 @@ pub fn judge(service: &Service, recent: &Series, history: &Series, p90: Option<&
             let count = v("count").unwrap_or(0.0);
             if let Some(e) = v("5xx").filter(|e| *e > 0.0) {
                 let rate = if count > 0.0 { e / count } else { 1.0 };
-                let status = if rate >= 0.05 { Status::Unhealthy } else if rate >= 0.01 { Status::Degraded } else { Status::Healthy };
+                let status = if rate >= 0.05 {
+                    Status::Unhealthy
+                } else if rate >= 0.01 {
+                    Status::Degraded
+                } else {
+                    Status::Healthy
+                };
                 if status > Status::Healthy {
                     fixed(status, "5xx", e, "5xx rate 1% degraded, 5% unhealthy".into(), format!("5xx rate {:.1}%", rate * 100.0));
                 }
             }
             if let Some(l) = v("latency").filter(|l| *l >= 1000.0) {
-                fixed(if l >= 5000.0 { Status::Unhealthy } else { Status::Degraded }, "Latency", l, "1 s degraded, 5 s unhealthy".into(), format!("average latency {l:.0} ms"));
+                fixed(
+                    if l >= 5000.0 { Status::Unhealthy } else { Status::Degraded },
+                    "Latency",
+                    l,
+                    "1 s degraded, 5 s unhealthy".into(),
+                    format!("average latency {l:.0} ms"),
+                );
             }
         }
         Kind::Sqs => {
             if let Some(age) = v("oldest_age").filter(|a| *a >= 300.0) {
-                fixed(if age >= 3600.0 { Status::Unhealthy } else { Status::Degraded }, "ApproximateAgeOfOldestMessage", age, "5 min degraded, 1 h unhealthy".into(), format!("oldest message is {age:.0} s old"));
+                fixed(
+                    if age >= 3600.0 { Status::Unhealthy } else { Status::Degraded },
+                    "ApproximateAgeOfOldestMessage",
+                    age,
+                    "5 min degraded, 1 h unhealthy".into(),
+                    format!("oldest message is {age:.0} s old"),
+                );
             }
         }
         Kind::Dynamodb => {
@@ -184,16 +220,34 @@ pub fn judge(service: &Service, recent: &Series, history: &Series, p90: Option<&
         }
         Kind::Rds => {
             if let Some(cpu) = v("cpu").filter(|c| *c >= 80.0) {
-                fixed(if cpu >= 95.0 { Status::Unhealthy } else { Status::Degraded }, "CPUUtilization", cpu, "80% degraded, 95% unhealthy".into(), format!("CPU {cpu:.0}%"));
+                fixed(
+                    if cpu >= 95.0 { Status::Unhealthy } else { Status::Degraded },
+                    "CPUUtilization",
+                    cpu,
+                    "80% degraded, 95% unhealthy".into(),
+                    format!("CPU {cpu:.0}%"),
+                );
             }
             if let Some(free) = v("free_storage").filter(|f| *f < 2e9) {
-                fixed(if free < 5e8 { Status::Unhealthy } else { Status::Degraded }, "FreeStorageSpace", free, "2 GB degraded, 0.5 GB unhealthy".into(), format!("{:.2} GB free", free / 1e9));
+                fixed(
+                    if free < 5e8 { Status::Unhealthy } else { Status::Degraded },
+                    "FreeStorageSpace",
+                    free,
+                    "2 GB degraded, 0.5 GB unhealthy".into(),
+                    format!("{:.2} GB free", free / 1e9),
+                );
             }
         }
         Kind::EcsService => {
             for (key, metric) in [("cpu", "CPUUtilization"), ("memory", "MemoryUtilization")] {
                 if let Some(x) = v(key).filter(|x| *x >= 85.0) {
-                    fixed(if x >= 95.0 { Status::Unhealthy } else { Status::Degraded }, metric, x, "85% degraded, 95% unhealthy".into(), format!("{metric} {x:.0}%"));
+                    fixed(
+                        if x >= 95.0 { Status::Unhealthy } else { Status::Degraded },
+                        metric,
+                        x,
+                        "85% degraded, 95% unhealthy".into(),
+                        format!("{metric} {x:.0}%"),
+                    );
                 }
             }
         }
@@ -232,7 +286,14 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
             history_q.push(q(false));
         }
         if s.kind == Kind::Lambda {
-            p90_q.push(MetricQuery { id: qid(i, 0, true), namespace: "AWS/Lambda".into(), metric: "Duration".into(), dimensions: s.dimensions(), stat: "p90".into(), period_secs: 300 });
+            p90_q.push(MetricQuery {
+                id: qid(i, 0, true),
+                namespace: "AWS/Lambda".into(),
+                metric: "Duration".into(),
+                dimensions: s.dimensions(),
+                stat: "p90".into(),
+                period_secs: 300,
+            });
         }
     }
     let recent = metrics::get(&cloud, &recent_q, recent_start, now, &mut calls).await?;
@@ -244,7 +305,10 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
         match metrics::get(&cloud, &p90_q, recent_start, now, &mut calls).await {
             Ok(s) => Some(s),
             Err(e) => {
-                fallbacks.push(format!("the backend refused the p90 statistic of Lambda Duration ({}); Maximum was used instead", e.to_string().chars().take(160).collect::<String>()));
+                fallbacks.push(format!(
+                    "the backend refused the p90 statistic of Lambda Duration ({}); Maximum was used instead",
+                    e.to_string().chars().take(160).collect::<String>()
+                ));
                 None
             }
         }
@@ -255,10 +319,22 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
         let (readings, mut reasons) = judge(s, &recent, &history, p90.as_ref(), i, now);
         let mine: Vec<AlarmState> = alarms.iter().filter(|a| watches(a, s)).cloned().collect();
         for a in mine.iter().filter(|a| a.state == "ALARM") {
-            reasons.push(Reason { status: Status::Unhealthy, metric: a.metric.clone(), value: None, against: format!("alarm {}", a.name), detail: format!("in ALARM: {}", a.reason) });
+            reasons.push(Reason {
+                status: Status::Unhealthy,
+                metric: a.metric.clone(),
+                value: None,
+                against: format!("alarm {}", a.name),
+                detail: format!("in ALARM: {}", a.reason),
+            });
         }
         if readings.iter().all(|r| r.value.is_none()) {
-            reasons.push(Reason { status: Status::Healthy, metric: "-".into(), value: None, against: "-".into(), detail: format!("no datapoints in the last {RECENT_MINUTES} minutes (no traffic, or no metrics yet)") });
+            reasons.push(Reason {
+                status: Status::Healthy,
+                metric: "-".into(),
+                value: None,
+                against: "-".into(),
+                detail: format!("no datapoints in the last {RECENT_MINUTES} minutes (no traffic, or no metrics yet)"),
+            });
         }
         let status = reasons.iter().map(|r| r.status).max().unwrap_or(Status::Healthy);
         out.push(ServiceHealth { service: s.name.clone(), kind: s.kind, resource: s.resource.clone(), status, reasons, readings, alarms: mine });
@@ -284,7 +360,13 @@ pub fn summary(r: &HealthReport) -> String {
     let mut out = format!("{:?} — {} service(s) in {} ({} AWS calls, {} ms).", r.overall, r.services.len(), r.env, r.aws_calls, r.wall_ms);
     for s in r.services.iter().take(30) {
         let why: Vec<String> = s.reasons.iter().filter(|x| x.status > Status::Healthy).map(|x| format!("{}: {}", x.metric, x.detail)).collect();
-        out.push_str(&format!("\n- {} ({}): {:?}{}", s.service, s.kind.as_str(), s.status, if why.is_empty() { String::new() } else { format!(" — {}", why.join("; ")) }));
+        out.push_str(&format!(
+            "\n- {} ({}): {:?}{}",
+            s.service,
+            s.kind.as_str(),
+            s.status,
+            if why.is_empty() { String::new() } else { format!(" — {}", why.join("; ")) }
+        ));
     }
     if r.services.len() > 30 {
         out.push_str(&format!("\n… and {} more in the report", r.services.len() - 30));

@@ -86,7 +86,22 @@ pub fn is_error(message: &str) -> bool {
 }
 
 /// Words in a template that point at something the service depends on.
-const DEPENDENCY_WORDS: &[&str] = &["timeout", "timed out", "connection refused", "econnrefused", "database", "db ", "rds", "dynamodb", "throttl", "rate exceeded", "503", "service unavailable", "upstream", "socket"];
+const DEPENDENCY_WORDS: &[&str] = &[
+    "timeout",
+    "timed out",
+    "connection refused",
+    "econnrefused",
+    "database",
+    "db ",
+    "rds",
+    "dynamodb",
+    "throttl",
+    "rate exceeded",
+    "503",
+    "service unavailable",
+    "upstream",
+    "socket",
+];
 
 /// Ranks root-cause candidates from what was found (pure).
 pub fn rank(timeline: &[TimelineEntry], patterns: &[Pattern], correlations: &[stats::Correlation], total_errors: usize) -> Vec<Candidate> {
@@ -113,9 +128,16 @@ pub fn rank(timeline: &[TimelineEntry], patterns: &[Pattern], correlations: &[st
             out.push(Candidate {
                 cause: format!("the {} at {}", change.kind, change.at.format("%Y-%m-%d %H:%M:%S")),
                 score: 0.6 + if first.at - change.at <= Duration::minutes(30) { 0.2 } else { 0.0 },
-                evidence: vec![format!("{}: {}", change.kind, change.what), format!("first problem {} min later: {}", (first.at - change.at).num_minutes(), first.what)],
+                evidence: vec![
+                    format!("{}: {}", change.kind, change.what),
+                    format!("first problem {} min later: {}", (first.at - change.at).num_minutes(), first.what),
+                ],
                 affected: first.service.clone().into_iter().collect(),
-                recommendation: if change.kind == "deployment" { "Compare the change with the previous version; roll back (remediate --action rollback) if the errors started with it".into() } else { "Check that the remediation had the intended effect".into() },
+                recommendation: if change.kind == "deployment" {
+                    "Compare the change with the previous version; roll back (remediate --action rollback) if the errors started with it".into()
+                } else {
+                    "Check that the remediation had the intended effect".into()
+                },
             });
         }
     }
@@ -162,7 +184,13 @@ fn audit_changes(ws: &Workspace, env: &str, start: DateTime<Utc>, end: DateTime<
         .filter_map(|v| {
             let at = v["timestamp"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok())?.with_timezone(&Utc);
             let op = v["operation"].as_str()?;
-            let kind = if op == "deploy" { "deployment" } else if op.starts_with("remediate") { "remediation" } else { return None };
+            let kind = if op == "deploy" {
+                "deployment"
+            } else if op.starts_with("remediate") {
+                "remediation"
+            } else {
+                return None;
+            };
             (at >= start && at < end).then(|| TimelineEntry { at, kind, service: None, what: format!("{op}: {}", v["detail"].as_str().unwrap_or("")) })
         })
         .collect()
@@ -195,7 +223,12 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
         }
         let bursts = stats::bursts_within(&mine.iter().map(|e| e.at).collect::<Vec<_>>(), start, end, 60, 5);
         for b in &bursts {
-            timeline.push(TimelineEntry { at: b.start, kind: "error-burst", service: Some(s.name.clone()), what: format!("{} error events in {} (peak {} a minute)", b.count, s.name, b.peak_per_bucket) });
+            timeline.push(TimelineEntry {
+                at: b.start,
+                kind: "error-burst",
+                service: Some(s.name.clone()),
+                what: format!("{} error events in {} (peak {} a minute)", b.count, s.name, b.peak_per_bucket),
+            });
         }
         burst_series.push((s.name.clone(), bursts));
         errors.extend(mine.into_iter().map(|e| (s.name.clone(), e)));
@@ -232,7 +265,14 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
     let mut labels = Vec::new();
     for (i, s) in chosen.iter().enumerate() {
         for (j, d) in catalog::metrics(s.kind, catalog::INVESTIGATE).enumerate() {
-            queries.push(MetricQuery { id: format!("a{i}_{j}"), namespace: d.namespace.into(), metric: d.metric.into(), dimensions: s.dimensions(), stat: d.stat.into(), period_secs: period });
+            queries.push(MetricQuery {
+                id: format!("a{i}_{j}"),
+                namespace: d.namespace.into(),
+                metric: d.metric.into(),
+                dimensions: s.dimensions(),
+                stat: d.stat.into(),
+                period_secs: period,
+            });
             labels.push((format!("a{i}_{j}"), s.name.clone(), format!("{} {}", d.metric, d.stat), d.min_abs));
         }
     }
@@ -264,7 +304,10 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
             }
         }
         // A backend without alarm history (moto) must not cost the rest of the investigation.
-        Err(e) => notes.push(format!("alarm history not available ({}); alarm state changes are missing from the timeline", e.to_string().chars().take(200).collect::<String>())),
+        Err(e) => notes.push(format!(
+            "alarm history not available ({}); alarm state changes are missing from the timeline",
+            e.to_string().chars().take(200).collect::<String>()
+        )),
     }
     timeline.sort_by_key(|t| t.at);
 
@@ -294,7 +337,16 @@ fn query_period(start: DateTime<Utc>, end: DateTime<Utc>) -> i32 {
 }
 
 pub fn summary(r: &IncidentReport) -> String {
-    let mut out = format!("Investigated {} in {} ({} → {}): {} error event(s), {} pattern(s), {} timeline entries.", r.services.join(", "), r.env, r.start.format("%m-%d %H:%M"), r.end.format("%m-%d %H:%M"), r.error_events, r.patterns.len(), r.timeline.len());
+    let mut out = format!(
+        "Investigated {} in {} ({} → {}): {} error event(s), {} pattern(s), {} timeline entries.",
+        r.services.join(", "),
+        r.env,
+        r.start.format("%m-%d %H:%M"),
+        r.end.format("%m-%d %H:%M"),
+        r.error_events,
+        r.patterns.len(),
+        r.timeline.len()
+    );
     if !r.root_causes.is_empty() {
         out.push_str("\nRoot-cause candidates:");
         for (i, c) in r.root_causes.iter().take(3).enumerate() {
@@ -339,7 +391,14 @@ mod tests {
             TimelineEntry { at: t(0), kind: "deployment", service: None, what: "deploy: applied".into() },
             TimelineEntry { at: t(10), kind: "error-burst", service: Some("api".into()), what: "40 error events in api".into() },
         ];
-        let patterns = vec![Pattern { template: "ERROR Database timeout after <num>ms".into(), count: 40, services: vec!["api".into()], first_seen: t(10), last_seen: t(12), example: "ERROR Database timeout after 3000ms".into() }];
+        let patterns = vec![Pattern {
+            template: "ERROR Database timeout after <num>ms".into(),
+            count: 40,
+            services: vec!["api".into()],
+            first_seen: t(10),
+            last_seen: t(12),
+            example: "ERROR Database timeout after 3000ms".into(),
+        }];
         let ranked = rank(&timeline, &patterns, &[], 40);
         assert!(ranked[0].cause.contains("deployment") || ranked[0].cause.contains("dependency"), "{ranked:?}");
         assert!(ranked.iter().any(|c| c.cause.contains("dependency") && c.affected == ["api"]));

@@ -99,7 +99,15 @@ fn cut(mut e: Event) -> Event {
     e
 }
 
-pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&str>, filter: Option<&str>, timeframe: Option<&str>, limit: Option<u32>) -> Result<LogsReport, Error> {
+pub async fn run(
+    ws: &Workspace,
+    config: &Config,
+    env: &str,
+    service: Option<&str>,
+    filter: Option<&str>,
+    timeframe: Option<&str>,
+    limit: Option<u32>,
+) -> Result<LogsReport, Error> {
     let mut calls = 0;
     let cloud = Cloud::connect(config, env).await;
     let all = services::resolve(&cloud, ws, config, env, &mut calls).await?;
@@ -121,7 +129,8 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
                 method = "insights".into();
                 insight_counts = Some(rows);
             }
-            Ok(_) => notes.push("Logs Insights returned no aggregate (this backend does not evaluate queries): events were paged with FilterLogEvents instead".into()),
+            Ok(_) => notes
+                .push("Logs Insights returned no aggregate (this backend does not evaluate queries): events were paged with FilterLogEvents instead".into()),
             Err(e) => notes.push(format!("Logs Insights was not available ({e}): events were paged with FilterLogEvents instead")),
         }
     }
@@ -152,7 +161,13 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
                 continue;
             }
             let (found, truncated, missing) = logs::filter_all(&cloud, g, &filter, start, end, MAX_SCAN, &mut calls).await?;
-            groups.push(GroupCount { group: g.clone(), service: s.name.clone(), matches: counted.unwrap_or(found.len() as u64), truncated: truncated && counted.is_none(), missing });
+            groups.push(GroupCount {
+                group: g.clone(),
+                service: s.name.clone(),
+                matches: counted.unwrap_or(found.len() as u64),
+                truncated: truncated && counted.is_none(),
+                missing,
+            });
             events.extend(found);
         }
     }
@@ -177,7 +192,14 @@ pub fn summary(r: &LogsReport) -> String {
         r.end.format("%Y-%m-%d %H:%M")
     );
     for g in &r.groups {
-        out.push_str(&format!("\n- {} ({}): {}{}{}", g.group, g.service, g.matches, if g.truncated { "+" } else { "" }, if g.missing { " (group does not exist)" } else { "" }));
+        out.push_str(&format!(
+            "\n- {} ({}): {}{}{}",
+            g.group,
+            g.service,
+            g.matches,
+            if g.truncated { "+" } else { "" },
+            if g.missing { " (group does not exist)" } else { "" }
+        ));
     }
     for e in r.events.iter().take(20) {
         out.push_str(&format!("\n{} {}", e.at.format("%H:%M:%S"), e.message.lines().next().unwrap_or("")));

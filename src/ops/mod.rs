@@ -138,9 +138,10 @@ pub async fn run(app: &App, req: &OpsRequest) -> Result<Reply, Error> {
         validate::timeframe(timeframe)?;
     }
     if let Some(limit) = req.limit
-        && !(1..=1000).contains(&limit) {
-            return Err(Error::bad_input("limit", format!("{limit} is out of range"), Some("1 to 1000".into())));
-        }
+        && !(1..=1000).contains(&limit)
+    {
+        return Err(Error::bad_input("limit", format!("{limit} is out of range"), Some("1 to 1000".into())));
+    }
     if operation == OpsOperation::Remediate && req.action.is_none() {
         return Err(Error::bad_input("action", "is required for remediate", Some("restart, scale, rollback".into())));
     }

@@ -854,11 +854,7 @@ impl Interner {
         let id = self.infos.len() as u32;
         // A glued token is classified without its mark, and differs from the same text unglued.
         let kind = Kind::of(token.strip_suffix(&[GLUED]).unwrap_or(token));
-        let digitless = if kind.digit {
-            hash_bytes(&token.iter().copied().filter(|b| !b.is_ascii_digit()).collect::<Vec<u8>>())
-        } else {
-            hash
-        };
+        let digitless = if kind.digit { hash_bytes(&token.iter().copied().filter(|b| !b.is_ascii_digit()).collect::<Vec<u8>>()) } else { hash };
         let start = self.arena.len() as u32;
         self.arena.extend_from_slice(token);
         self.infos.push(TokenInfo {
@@ -1006,16 +1002,50 @@ impl Kind {
 
 /// Units that may follow a number, glued (`12ms`) or as the next token (`12 ms`).
 const UNITS: &[&str] = &[
-    "ns", "us", "ms", "s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours", "d", "day", "days", "b",
-    "B", "byte", "bytes", "k", "K", "kb", "kB", "KB", "KiB", "M", "mb", "MB", "MiB", "G", "gb", "GB", "GiB", "T", "TB", "TiB", "bps", "kbps", "Kbps", "Mbps", "Gbps",
-    "Hz", "kHz", "MHz", "GHz", "x",
+    "ns", "us", "ms", "s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours", "d", "day", "days",
+    "b", "B", "byte", "bytes", "k", "K", "kb", "kB", "KB", "KiB", "M", "mb", "MB", "MiB", "G", "gb", "GB", "GiB", "T", "TB", "TiB", "bps", "kbps", "Kbps",
+    "Mbps", "Gbps", "Hz", "kHz", "MHz", "GHz", "x",
 ];
 
 /// Month and weekday names, which are masked like the numbers of a date.
 const DATE_WORDS: &[&[u8]] = &[
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec", b"January", b"February", b"March", b"April", b"June", b"July",
-    b"August", b"September", b"October", b"November", b"December", b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun", b"Monday", b"Tuesday", b"Wednesday",
-    b"Thursday", b"Friday", b"Saturday", b"Sunday",
+    b"Jan",
+    b"Feb",
+    b"Mar",
+    b"Apr",
+    b"May",
+    b"Jun",
+    b"Jul",
+    b"Aug",
+    b"Sep",
+    b"Oct",
+    b"Nov",
+    b"Dec",
+    b"January",
+    b"February",
+    b"March",
+    b"April",
+    b"June",
+    b"July",
+    b"August",
+    b"September",
+    b"October",
+    b"November",
+    b"December",
+    b"Mon",
+    b"Tue",
+    b"Wed",
+    b"Thu",
+    b"Fri",
+    b"Sat",
+    b"Sun",
+    b"Monday",
+    b"Tuesday",
+    b"Wednesday",
+    b"Thursday",
+    b"Friday",
+    b"Saturday",
+    b"Sunday",
 ];
 
 /// Cuts at `max` bytes, backing off to a character boundary.
@@ -1062,9 +1092,7 @@ fn mask_shaped(token: &[u8], shape: Shape, out: &mut Vec<u8>) {
     while i < token.len() {
         let b = token[i];
         let starts_word = i == 0 || !is_word_byte(token[i - 1]);
-        if starts_word
-            && let Some(found) = variable_at(token, i, shape)
-        {
+        if starts_word && let Some(found) = variable_at(token, i, shape) {
             out.extend_from_slice(&token[i..found.keep]);
             out.extend_from_slice(WILDCARD.as_bytes());
             i = found.end;
@@ -1602,10 +1630,7 @@ mod tests {
     #[test]
     fn groups_messages() {
         let cases: &[(&[&str], &[&str])] = &[
-            (
-                &["Connection to 10.0.0.1 timed out after 30s", "Connection to 10.0.0.7 timed out after 5s"],
-                &["Connection to <*> timed out after <*>"; 2],
-            ),
+            (&["Connection to 10.0.0.1 timed out after 30s", "Connection to 10.0.0.7 timed out after 5s"], &["Connection to <*> timed out after <*>"; 2]),
             // Drain merges positions that differ...
             (&["worker alpha.1 started", "worker beta.2 started"], &["worker <*> started"; 2]),
             // ...but not two different names.
@@ -1619,10 +1644,7 @@ mod tests {
                 &["session closed for user <*>"; 4],
             ),
             // Across lengths: optional values, units, lists.
-            (
-                &["close, 0 bytes sent, 12 bytes received", "close, 35850 bytes (35.0 KB) sent, 12 bytes received"],
-                &["close, <*> sent, <*> bytes received"; 2],
-            ),
+            (&["close, 0 bytes sent, 12 bytes received", "close, 35850 bytes (35.0 KB) sent, 12 bytes received"], &["close, <*> sent, <*> bytes received"; 2]),
             (&["delete blk_1", "delete blk_1 blk_2 blk_3"], &["delete blk_<*> <*>"; 2]),
             // `key=value` is two tokens, shown as written.
             (&["auth uid=0 ok", "auth uid=5 ok", "auth uid= 7 ok"], &["auth uid=<*> ok", "auth uid=<*> ok", "auth uid= <*> ok"]),
@@ -1672,7 +1694,30 @@ mod tests {
         let long = "x".repeat(MAX_LINE_BYTES * 3);
         let mut multibyte = "é".repeat(MAX_LINE_BYTES);
         multibyte.push_str(" 12");
-        for line in ["", " ", "=", "==", "=a", "a=", ":", "::", ":::1", "0x", "-", "-1", "/", "//", "@", "a@b", "C:\\", "<*>", "<<*>>", "\u{0}\u{7f}", &long, &multibyte] {
+        for line in [
+            "",
+            " ",
+            "=",
+            "==",
+            "=a",
+            "a=",
+            ":",
+            "::",
+            ":::1",
+            "0x",
+            "-",
+            "-1",
+            "/",
+            "//",
+            "@",
+            "a@b",
+            "C:\\",
+            "<*>",
+            "<<*>>",
+            "\u{0}\u{7f}",
+            &long,
+            &multibyte,
+        ] {
             miner.add(line);
             mask(line);
         }

@@ -78,7 +78,14 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
     let mut queries = Vec::new();
     for (i, s) in chosen.iter().enumerate() {
         for (j, d) in catalog::metrics(s.kind, catalog::PERFORMANCE).enumerate() {
-            queries.push(MetricQuery { id: format!("m{i}_{j}"), namespace: d.namespace.into(), metric: d.metric.into(), dimensions: s.dimensions(), stat: d.stat.into(), period_secs: period });
+            queries.push(MetricQuery {
+                id: format!("m{i}_{j}"),
+                namespace: d.namespace.into(),
+                metric: d.metric.into(),
+                dimensions: s.dimensions(),
+                stat: d.stat.into(),
+                period_secs: period,
+            });
         }
     }
     let series = metrics::get(&cloud, &queries, start, end, &mut calls).await?;
@@ -88,7 +95,16 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
         .iter()
         .enumerate()
         .filter(|(_, s)| s.kind == Kind::Lambda)
-        .flat_map(|(i, s)| ["p50", "p90", "p99"].into_iter().map(move |p| MetricQuery { id: format!("p{i}_{p}"), namespace: "AWS/Lambda".into(), metric: "Duration".into(), dimensions: s.dimensions(), stat: p.into(), period_secs: period }))
+        .flat_map(|(i, s)| {
+            ["p50", "p90", "p99"].into_iter().map(move |p| MetricQuery {
+                id: format!("p{i}_{p}"),
+                namespace: "AWS/Lambda".into(),
+                metric: "Duration".into(),
+                dimensions: s.dimensions(),
+                stat: p.into(),
+                period_secs: period,
+            })
+        })
         .collect();
     let pct_series = if pct.is_empty() {
         None
@@ -96,7 +112,10 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
         match metrics::get(&cloud, &pct, start, end, &mut calls).await {
             Ok(s) => Some(s),
             Err(e) => {
-                notes.push(format!("the backend refused duration percentiles ({}); average and maximum are shown instead", e.to_string().chars().take(160).collect::<String>()));
+                notes.push(format!(
+                    "the backend refused duration percentiles ({}); average and maximum are shown instead",
+                    e.to_string().chars().take(160).collect::<String>()
+                ));
                 None
             }
         }
@@ -159,7 +178,8 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
             }
             let v = |metric: &str, stat: &str| metrics_out.iter().find(|m| m.metric == metric && m.stat == stat).and_then(|m| m.value);
             if v("Throttles", "Sum").is_some_and(|t| t > 0.0) {
-                recommendations.push("Throttled invocations: raise the reserved concurrency (remediate --action scale) or the account's concurrency quota".into());
+                recommendations
+                    .push("Throttled invocations: raise the reserved concurrency (remediate --action scale) or the account's concurrency quota".into());
             }
             if let (Some(errors), Some(inv)) = (v("Errors", "Sum"), v("Invocations", "Sum"))
                 && inv > 0.0
@@ -174,24 +194,53 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
             if let (Some(max), Some(t)) = (v("Duration", "Maximum"), timeout)
                 && max >= 0.8 * t * 1000.0
             {
-                recommendations.push(format!("Maximum duration {max:.0} ms is {:.0}% of the {t}s timeout: find the slow path, or raise the timeout", max / (t * 10.0)));
+                recommendations
+                    .push(format!("Maximum duration {max:.0} ms is {:.0}% of the {t}s timeout: find the slow path, or raise the timeout", max / (t * 10.0)));
             }
             if let Some(tr) = metrics_out.iter().find(|m| m.metric == "Duration" && m.stat == "Average").and_then(|m| m.trend.as_ref())
                 && tr.direction == "rising"
                 && tr.strength != "weak"
             {
-                recommendations.push(format!("Duration is rising ({} trend, {:+.0}% over the window): compare with recent deploys", tr.strength, tr.relative_change * 100.0));
+                recommendations.push(format!(
+                    "Duration is rising ({} trend, {:+.0}% over the window): compare with recent deploys",
+                    tr.strength,
+                    tr.relative_change * 100.0
+                ));
             }
         }
-        out.push(ServicePerformance { service: s.name.clone(), kind: s.kind, resource: s.resource.clone(), metrics: metrics_out, percentiles, cold_starts: cold, memory, recommendations });
+        out.push(ServicePerformance {
+            service: s.name.clone(),
+            kind: s.kind,
+            resource: s.resource.clone(),
+            metrics: metrics_out,
+            percentiles,
+            cold_starts: cold,
+            memory,
+            recommendations,
+        });
     }
     Ok(PerformanceReport { env: env.into(), start, end, period_secs: period, services: out, notes, aws_calls: calls })
 }
 
 pub fn summary(r: &PerformanceReport) -> String {
-    let mut out = format!("Performance in {} from {} to {} ({} s periods, {} AWS calls).", r.env, r.start.format("%Y-%m-%d %H:%M"), r.end.format("%Y-%m-%d %H:%M"), r.period_secs, r.aws_calls);
+    let mut out = format!(
+        "Performance in {} from {} to {} ({} s periods, {} AWS calls).",
+        r.env,
+        r.start.format("%Y-%m-%d %H:%M"),
+        r.end.format("%Y-%m-%d %H:%M"),
+        r.period_secs,
+        r.aws_calls
+    );
     for s in r.services.iter().take(20) {
-        let figures: Vec<String> = s.metrics.iter().filter_map(|m| m.value.map(|v| format!("{} {} {:.1}{}", m.metric, m.stat, v, m.trend.as_ref().map(|t| format!(" ({} {})", t.direction, t.strength)).unwrap_or_default()))).collect();
+        let figures: Vec<String> = s
+            .metrics
+            .iter()
+            .filter_map(|m| {
+                m.value.map(|v| {
+                    format!("{} {} {:.1}{}", m.metric, m.stat, v, m.trend.as_ref().map(|t| format!(" ({} {})", t.direction, t.strength)).unwrap_or_default())
+                })
+            })
+            .collect();
         out.push_str(&format!("\n- {} ({}): {}", s.service, s.kind.as_str(), if figures.is_empty() { "no datapoints".into() } else { figures.join(", ") }));
         if let Some(c) = &s.cold_starts {
             out.push_str(&format!("; cold starts {} of {} ({:.0}%)", c.cold_starts, c.invocations_seen, c.share * 100.0));

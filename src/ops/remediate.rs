@@ -64,12 +64,26 @@ fn pick(chosen: Vec<Service>, wanted: &str) -> Result<Service, Error> {
 /// The impact assessment: current state, the change, expected downtime.
 async fn assess(cloud: &Cloud, env: &str, s: &Service, action: RemediationAction, target: Option<u32>) -> Result<Plan, Error> {
     let mut calls = 0;
-    let mut plan = Plan { env: env.into(), service: s.name.clone(), resource_kind: s.kind.as_str().into(), resource: s.resource.clone(), action, scope: None, from: None, to: None, impact: String::new(), downtime: String::new() };
+    let mut plan = Plan {
+        env: env.into(),
+        service: s.name.clone(),
+        resource_kind: s.kind.as_str().into(),
+        resource: s.resource.clone(),
+        action,
+        scope: None,
+        from: None,
+        to: None,
+        impact: String::new(),
+        downtime: String::new(),
+    };
     match (s.kind, action) {
         (Kind::Lambda, RemediationAction::Restart) => {
             let f = runtime::lambda_facts(cloud, &s.resource, &mut calls).await?;
             plan.from = f.last_modified.clone();
-            plan.impact = format!("Touches the configuration of {} (variable FABER_CLOUD_RESTARTED_AT): Lambda starts fresh execution environments for the next invocations; in-flight invocations finish on the old ones.", s.resource);
+            plan.impact = format!(
+                "Touches the configuration of {} (variable FABER_CLOUD_RESTARTED_AT): Lambda starts fresh execution environments for the next invocations; in-flight invocations finish on the old ones.",
+                s.resource
+            );
             plan.downtime = "none expected; the next invocations pay a cold start".into();
         }
         (Kind::Lambda, RemediationAction::Scale) => {
@@ -91,8 +105,12 @@ async fn assess(cloud: &Cloud, env: &str, s: &Service, action: RemediationAction
             plan.downtime = if to == 0 { "total: 0 stops every invocation".into() } else { "none; invocations above the new limit are throttled".into() };
         }
         (Kind::Lambda, RemediationAction::Rollback) => {
-            let alias = runtime::lambda_alias(cloud, &s.resource, &mut calls).await?.ok_or_else(|| Error::Failed(format!("{} has no alias to roll back: publish versions and point an alias (e.g. live) at one", s.resource)))?;
-            let previous = alias.previous.clone().ok_or_else(|| Error::Failed(format!("alias {} of {} is at version {}, and there is no earlier published version", alias.alias, s.resource, alias.current)))?;
+            let alias = runtime::lambda_alias(cloud, &s.resource, &mut calls)
+                .await?
+                .ok_or_else(|| Error::Failed(format!("{} has no alias to roll back: publish versions and point an alias (e.g. live) at one", s.resource)))?;
+            let previous = alias.previous.clone().ok_or_else(|| {
+                Error::Failed(format!("alias {} of {} is at version {}, and there is no earlier published version", alias.alias, s.resource, alias.current))
+            })?;
             plan.scope = Some(alias.alias.clone());
             plan.from = Some(alias.current.clone());
             plan.to = Some(previous.clone());
@@ -117,7 +135,11 @@ async fn assess(cloud: &Cloud, env: &str, s: &Service, action: RemediationAction
                     plan.downtime = if to == 0 { "total: 0 tasks".into() } else { "none".into() };
                 }
                 RemediationAction::Rollback => {
-                    let (family, rev) = f.task_definition.rsplit_once(':').and_then(|(fam, r)| r.parse::<u32>().ok().map(|r| (fam.to_string(), r))).ok_or_else(|| Error::Failed(format!("cannot read the revision of {}", f.task_definition)))?;
+                    let (family, rev) = f
+                        .task_definition
+                        .rsplit_once(':')
+                        .and_then(|(fam, r)| r.parse::<u32>().ok().map(|r| (fam.to_string(), r)))
+                        .ok_or_else(|| Error::Failed(format!("cannot read the revision of {}", f.task_definition)))?;
                     if rev <= 1 {
                         return Err(Error::Failed(format!("{} is at revision {rev}: there is no earlier task definition", s.resource)));
                     }
@@ -139,7 +161,11 @@ pub async fn start(app: &App, config: &Config, env: &str, service: Option<&str>,
     let cloud = Cloud::connect(config, env).await;
     let all = services::resolve(&cloud, app.workspace(), config, env, &mut calls).await?;
     let wanted = service.ok_or_else(|| {
-        Error::bad_input("service", "is required for remediate: name the service to act on", Some(all.iter().filter(|s| matches!(s.kind, Kind::Lambda | Kind::EcsService)).map(|s| s.name.clone()).collect::<Vec<_>>().join(", ")))
+        Error::bad_input(
+            "service",
+            "is required for remediate: name the service to act on",
+            Some(all.iter().filter(|s| matches!(s.kind, Kind::Lambda | Kind::EcsService)).map(|s| s.name.clone()).collect::<Vec<_>>().join(", ")),
+        )
     })?;
     let s = pick(services::select(&all, Some(wanted))?, wanted)?;
     let caller = cloud.checked_caller(config).await?;
@@ -187,13 +213,25 @@ pub async fn execute(app: &App, approval: Approval, plan: Plan) -> Result<Reply,
         Ok(v) => ("succeeded", v.clone()),
         Err(e) => ("failed", e.to_string()),
     };
-    let mut entry = AuditEntry::new(&format!("remediate {}", action_str(plan.action)), &plan.env, if result.is_ok() { Outcome::Succeeded } else { Outcome::Failed });
+    let mut entry =
+        AuditEntry::new(&format!("remediate {}", action_str(plan.action)), &plan.env, if result.is_ok() { Outcome::Succeeded } else { Outcome::Failed });
     entry.aws_caller = Some(caller.arn.clone());
     entry.operation_id = Some(approval.id().into());
     entry.digest = Some(approval.digest().into());
     entry.detail = Some(format!("{} {}: {verification}", plan.resource_kind, plan.resource));
     ws.audit(&entry)?;
-    append_log(ws, &plan.env, LogEntry { at: stamp, operation_id: approval.id().into(), caller: Some(caller.arn), plan: plan.clone(), outcome: outcome.into(), verification: verification.clone() })?;
+    append_log(
+        ws,
+        &plan.env,
+        LogEntry {
+            at: stamp,
+            operation_id: approval.id().into(),
+            caller: Some(caller.arn),
+            plan: plan.clone(),
+            outcome: outcome.into(),
+            verification: verification.clone(),
+        },
+    )?;
     result?;
     Ok(Reply::ok(
         format!("{} {} of {} in {}: done and verified — {verification}", action_str(plan.action), plan.resource_kind, plan.resource, plan.env),
@@ -238,14 +276,24 @@ async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
             let cluster = plan.scope.clone().unwrap_or_default();
             match action {
                 RemediationAction::Restart => runtime::ecs_update(cloud, &cluster, &plan.resource, true, None, None).await?,
-                RemediationAction::Scale => runtime::ecs_update(cloud, &cluster, &plan.resource, false, Some(to.parse().map_err(|_| Error::Failed(format!("bad target {to}")))?), None).await?,
+                RemediationAction::Scale => {
+                    runtime::ecs_update(cloud, &cluster, &plan.resource, false, Some(to.parse().map_err(|_| Error::Failed(format!("bad target {to}")))?), None)
+                        .await?
+                }
                 RemediationAction::Rollback => runtime::ecs_update(cloud, &cluster, &plan.resource, false, None, Some(&to)).await?,
             }
             let after = runtime::ecs_facts(cloud, &cluster, &plan.resource, &mut calls).await?;
             match action {
-                RemediationAction::Scale if after.desired.to_string() != to => Err(Error::Failed(format!("desired count reads {} after setting {to}", after.desired))),
-                RemediationAction::Rollback if !after.task_definition.ends_with(to.rsplit('/').next().unwrap_or(&to)) => Err(Error::Failed(format!("task definition reads {} after the rollback", after.task_definition))),
-                _ => Ok(format!("service {}: desired {}, running {}, task definition {}, {} deployment(s)", plan.resource, after.desired, after.running, after.task_definition, after.deployments)),
+                RemediationAction::Scale if after.desired.to_string() != to => {
+                    Err(Error::Failed(format!("desired count reads {} after setting {to}", after.desired)))
+                }
+                RemediationAction::Rollback if !after.task_definition.ends_with(to.rsplit('/').next().unwrap_or(&to)) => {
+                    Err(Error::Failed(format!("task definition reads {} after the rollback", after.task_definition)))
+                }
+                _ => Ok(format!(
+                    "service {}: desired {}, running {}, task definition {}, {} deployment(s)",
+                    plan.resource, after.desired, after.running, after.task_definition, after.deployments
+                )),
             }
         }
         (kind, _) => Err(Error::Failed(format!("remediate cannot act on {kind}"))),

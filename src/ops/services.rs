@@ -152,7 +152,9 @@ pub fn from_registry(registry: &Registry, prefix: &str) -> Vec<Service> {
             let resource = e.name.clone().or_else(|| e.id.clone())?;
             let log_groups = match kind {
                 Kind::Lambda => vec![format!("/aws/lambda/{resource}")],
-                Kind::HttpApi | Kind::RestApi | Kind::EcsService => groups.iter().filter(|g| g.ends_with(&format!("/{resource}")) || g.contains(&format!("/{resource}/"))).map(|g| g.to_string()).collect(),
+                Kind::HttpApi | Kind::RestApi | Kind::EcsService => {
+                    groups.iter().filter(|g| g.ends_with(&format!("/{resource}")) || g.contains(&format!("/{resource}/"))).map(|g| g.to_string()).collect()
+                }
                 _ => Vec::new(),
             };
             let id = match kind {
@@ -181,7 +183,16 @@ pub fn from_found(found: &[Found], prefix: &str) -> Vec<Service> {
         .filter_map(|f| {
             let kind = Kind::of_found(f.kind)?;
             let log_groups = if kind == Kind::Lambda { vec![format!("/aws/lambda/{}", f.name)] } else { Vec::new() };
-            Some(Service { name: short(prefix, &f.name), kind, resource: f.name.clone(), id: f.id.clone(), arn: f.arn.clone(), log_groups, timeout_secs: None, source: "discovered" })
+            Some(Service {
+                name: short(prefix, &f.name),
+                kind,
+                resource: f.name.clone(),
+                id: f.id.clone(),
+                arn: f.arn.clone(),
+                log_groups,
+                timeout_secs: None,
+                source: "discovered",
+            })
         })
         .collect()
 }
@@ -249,12 +260,27 @@ mod tests {
     use super::*;
 
     fn svc(name: &str, kind: Kind) -> Service {
-        Service { name: name.into(), kind, resource: format!("shop-core-test-{name}"), id: None, arn: None, log_groups: vec![], timeout_secs: None, source: "registry" }
+        Service {
+            name: name.into(),
+            kind,
+            resource: format!("shop-core-test-{name}"),
+            id: None,
+            arn: None,
+            log_groups: vec![],
+            timeout_secs: None,
+            source: "registry",
+        }
     }
 
     #[test]
     fn names_resolve_to_services() {
-        let all = vec![svc("api-handler", Kind::Lambda), svc("api", Kind::HttpApi), svc("orders", Kind::Sqs), svc("orders", Kind::Dynamodb), svc("worker", Kind::Lambda)];
+        let all = vec![
+            svc("api-handler", Kind::Lambda),
+            svc("api", Kind::HttpApi),
+            svc("orders", Kind::Sqs),
+            svc("orders", Kind::Dynamodb),
+            svc("worker", Kind::Lambda),
+        ];
         let names = |w: &str| select(&all, Some(w)).map(|v| v.iter().map(|s| format!("{}:{}", s.name, s.kind.as_str())).collect::<Vec<_>>());
         for (wanted, want) in [
             ("api-handler", vec!["api-handler:lambda"]),

@@ -142,8 +142,7 @@ pub fn baseline(history: &[Point], at: DateTime<Utc>) -> Option<Baseline> {
         return None;
     }
     let day = at.date_naive();
-    let same_hour: Vec<&Point> =
-        history.iter().filter(|(t, _)| t.date_naive() < day && t.hour() == at.hour()).collect();
+    let same_hour: Vec<&Point> = history.iter().filter(|(t, _)| t.date_naive() < day && t.hour() == at.hour()).collect();
     let mut days: Vec<_> = same_hour.iter().map(|(t, _)| t.date_naive()).collect();
     days.sort();
     days.dedup();
@@ -339,10 +338,7 @@ pub fn correlate(series: &[(String, Vec<Burst>)], window_secs: i64) -> Vec<Corre
     let mut out = Vec::new();
     for (i, (a, bursts_a)) in series.iter().enumerate() {
         for (b, bursts_b) in &series[i + 1..] {
-            let closest = bursts_a
-                .iter()
-                .flat_map(|x| bursts_b.iter().map(move |y| (y.start - x.start).num_seconds()))
-                .min_by_key(|lead| lead.unsigned_abs());
+            let closest = bursts_a.iter().flat_map(|x| bursts_b.iter().map(move |y| (y.start - x.start).num_seconds())).min_by_key(|lead| lead.unsigned_abs());
             let Some(lead_secs) = closest.filter(|lead| window_secs >= 0 && lead.unsigned_abs() <= window_secs as u64) else {
                 continue;
             };
@@ -482,14 +478,7 @@ pub fn memory_advice(reports: &[LambdaReport], window_hours: f64) -> Option<Memo
     } else {
         format!("Peak memory used is {peak} MB of the {configured} MB configured: the configured size fits, keep it.")
     };
-    Some(MemoryAdvice {
-        configured_mb: configured,
-        recommended_mb: recommended,
-        peak_used_mb: peak,
-        p95_used_mb: p95,
-        monthly_saving_usd,
-        reason,
-    })
+    Some(MemoryAdvice { configured_mb: configured, recommended_mb: recommended, peak_used_mb: peak, p95_used_mb: p95, monthly_saving_usd, reason })
 }
 
 #[cfg(test)]
@@ -745,24 +734,14 @@ mod tests {
                 300,
                 vec![("errors", "deploys", -60, "deploys")],
             ),
-            (
-                "same time",
-                vec![named("a", vec![burst_at(5, 0)]), named("b", vec![burst_at(5, 0)])],
-                0,
-                vec![("a", "b", 0, "same time")],
-            ),
+            ("same time", vec![named("a", vec![burst_at(5, 0)]), named("b", vec![burst_at(5, 0)])], 0, vec![("a", "b", 0, "same time")]),
             (
                 "closest pair wins",
                 vec![named("a", vec![burst_at(0, 0), burst_at(30, 0)]), named("b", vec![burst_at(4, 0), burst_at(31, 0)])],
                 300,
                 vec![("a", "b", 60, "a")],
             ),
-            (
-                "outside the window",
-                vec![named("a", vec![burst_at(0, 0)]), named("b", vec![burst_at(10, 0)]), named("c", vec![])],
-                300,
-                vec![],
-            ),
+            ("outside the window", vec![named("a", vec![burst_at(0, 0)]), named("b", vec![burst_at(10, 0)]), named("c", vec![])], 300, vec![]),
             (
                 "three series",
                 vec![named("a", vec![burst_at(0, 0)]), named("b", vec![burst_at(0, 30)]), named("c", vec![burst_at(2, 0)])],
@@ -788,7 +767,11 @@ mod tests {
             ("cold start", cold, report(102.25, 103.0, 256, 71, Some(180.12))),
             ("warm", warm, report(2.5, 3.0, 128, 64, None)),
             ("xray", xray, report(10.0, 10.0, 512, 90, None)),
-            ("leading space", "  REPORT RequestId: x Duration: 1 ms Billed Duration: 1 ms Memory Size: 128 MB Max Memory Used: 50 MB", report(1.0, 1.0, 128, 50, None)),
+            (
+                "leading space",
+                "  REPORT RequestId: x Duration: 1 ms Billed Duration: 1 ms Memory Size: 128 MB Max Memory Used: 50 MB",
+                report(1.0, 1.0, 128, 50, None),
+            ),
             ("START line", "START RequestId: 3f0a2c1e Version: $LATEST", None),
             ("END line", "END RequestId: 3f0a2c1e", None),
             ("plain log", "ERROR Database timeout after 30 s", None),

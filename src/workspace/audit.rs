@@ -74,11 +74,7 @@ pub(super) fn append(path: &Path, entry: &AuditEntry) -> Result<(), WorkspaceErr
     let _lock = FileLock::exclusive(&parent.join(".audit-trail.lock"))?;
     let mut line = serde_json::to_vec(entry).expect("audit entries serialise");
     line.push(b'\n');
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| WorkspaceError::io(path, e))?;
+    let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| WorkspaceError::io(path, e))?;
     file.write_all(&line).map_err(|e| WorkspaceError::io(path, e))?;
     file.sync_data().map_err(|e| WorkspaceError::io(path, e))
 }

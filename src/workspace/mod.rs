@@ -22,7 +22,9 @@ pub const WORKSPACE_DIR: &str = ".fractary/plugins/faber-cloud";
 pub enum WorkspaceError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("the project directory {path} is the plugin's install directory (CLAUDE_PLUGIN_ROOT); pass --project-dir or set CLAUDE_PROJECT_DIR to your project")]
+    #[error(
+        "the project directory {path} is the plugin's install directory (CLAUDE_PLUGIN_ROOT); pass --project-dir or set CLAUDE_PROJECT_DIR to your project"
+    )]
     PluginRoot { path: PathBuf },
     #[error("{path} would be outside the workspace")]
     Escape { path: PathBuf },
@@ -55,22 +57,13 @@ impl Locate {
     /// Reads the environment variables and the working directory.
     pub fn from_env(project_dir: Option<PathBuf>) -> Locate {
         let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-        Locate {
-            project_dir,
-            claude_project_dir: var("CLAUDE_PROJECT_DIR"),
-            plugin_root: var("CLAUDE_PLUGIN_ROOT"),
-            cwd: std::env::current_dir().ok(),
-        }
+        Locate { project_dir, claude_project_dir: var("CLAUDE_PROJECT_DIR"), plugin_root: var("CLAUDE_PLUGIN_ROOT"), cwd: std::env::current_dir().ok() }
     }
 }
 
 impl Workspace {
     pub fn locate(how: Locate) -> Result<Workspace, WorkspaceError> {
-        let dir = how
-            .project_dir
-            .or(how.claude_project_dir)
-            .or(how.cwd)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let dir = how.project_dir.or(how.claude_project_dir).or(how.cwd).unwrap_or_else(|| PathBuf::from("."));
         let dir = std::path::absolute(&dir).map_err(|e| WorkspaceError::io(&dir, e))?;
         if let Some(plugin_root) = how.plugin_root {
             let same = match (dir.canonicalize(), plugin_root.canonicalize()) {
@@ -102,8 +95,7 @@ impl Workspace {
     /// user-given names are validated before they reach here.
     pub fn path(&self, rel: &str) -> Result<PathBuf, WorkspaceError> {
         let rel_path = Path::new(rel);
-        let escapes = rel_path.is_absolute()
-            || rel_path.components().any(|c| !matches!(c, std::path::Component::Normal(_)));
+        let escapes = rel_path.is_absolute() || rel_path.components().any(|c| !matches!(c, std::path::Component::Normal(_)));
         if escapes {
             return Err(WorkspaceError::Escape { path: rel_path.to_path_buf() });
         }
@@ -162,12 +154,7 @@ impl FileLock {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| WorkspaceError::io(parent, e))?;
         }
-        OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| WorkspaceError::io(path, e))
+        OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(|e| WorkspaceError::io(path, e))
     }
 
     pub fn exclusive(path: &Path) -> Result<FileLock, WorkspaceError> {
@@ -216,9 +203,8 @@ mod tests {
         let a = PathBuf::from("/tmp/a");
         let b = PathBuf::from("/tmp/b");
         let c = PathBuf::from("/tmp/c");
-        let ws = |project_dir, claude_project_dir| {
-            Workspace::locate(Locate { project_dir, claude_project_dir, plugin_root: None, cwd: Some(c.clone()) }).unwrap()
-        };
+        let ws =
+            |project_dir, claude_project_dir| Workspace::locate(Locate { project_dir, claude_project_dir, plugin_root: None, cwd: Some(c.clone()) }).unwrap();
         assert_eq!(ws(Some(a.clone()), Some(b.clone())).project_dir(), a);
         assert_eq!(ws(None, Some(b.clone())).project_dir(), b);
         assert_eq!(ws(None, None).project_dir(), c);

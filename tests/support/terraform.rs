@@ -35,9 +35,8 @@ impl Terraform {
         let bin = std::env::var_os("PATH")
             .and_then(|p| std::env::split_paths(&p).map(|d| d.join("terraform")).find(|p| p.is_file()))
             .unwrap_or_else(|| panic!("terraform is not on PATH: install Terraform 1.5+ (these tests run the real binary)"));
-        let mirror = find_mirror().unwrap_or_else(|| {
-            panic!("no AWS provider mirror found: set FABER_TF_MIRROR to the folder above registry.terraform.io, or see DESIGN.md §5")
-        });
+        let mirror = find_mirror()
+            .unwrap_or_else(|| panic!("no AWS provider mirror found: set FABER_TF_MIRROR to the folder above registry.terraform.io, or see DESIGN.md §5"));
         let dir = tempfile::tempdir().unwrap();
         let cli_config = dir.path().join("cli.tfrc");
         std::fs::write(

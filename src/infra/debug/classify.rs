@@ -162,8 +162,14 @@ const STATE_PHRASES: &[&str] = &[
     "saved plan is stale",
 ];
 
-const PERMISSION_PHRASES: &[&str] =
-    &["access denied", "you do not have permission", "does not have permission", "insufficient permissions", "not have sufficient permissions", "not authorized"];
+const PERMISSION_PHRASES: &[&str] = &[
+    "access denied",
+    "you do not have permission",
+    "does not have permission",
+    "insufficient permissions",
+    "not have sufficient permissions",
+    "not authorized",
+];
 
 const QUOTA_PHRASES: &[&str] = &[
     "limit exceeded",
@@ -342,7 +348,10 @@ fn is_configuration_code(code: &str) -> bool {
         || code.starts_with("Missing")
         || code.starts_with("Unsupported")
         || code.starts_with("Illegal")
-        || matches!(code, "ValidationError" | "ValidationException" | "OptInRequired" | "BadRequest" | "BadRequestException" | "UnknownParameter" | "PermanentRedirect")
+        || matches!(
+            code,
+            "ValidationError" | "ValidationException" | "OptInRequired" | "BadRequest" | "BadRequestException" | "UnknownParameter" | "PermanentRedirect"
+        )
 }
 
 /// AWS answered but failed, or the answer was not AWS's: a retry may pass.
@@ -504,7 +513,9 @@ fn solutions(v: &Verdict, lower: &str, x: &Extracted) -> Vec<SuggestedSolution> 
                 let resource = x.denied_resource.as_deref().unwrap_or("\"*\"");
                 let principal = fix.principal.clone().unwrap_or_else(|| "the deploy principal".into());
                 out.push(SuggestedSolution {
-                    description: format!("Attach a statement allowing {action} on {resource} to {principal} (through the approval gate), then retry the deploy."),
+                    description: format!(
+                        "Attach a statement allowing {action} on {resource} to {principal} (through the approval gate), then retry the deploy."
+                    ),
                     permission_fix: Some(fix),
                     ..solution("grant-least-privilege", IamPolicy, "")
                 });
@@ -591,13 +602,10 @@ fn solutions(v: &Verdict, lower: &str, x: &Extracted) -> Vec<SuggestedSolution> 
             ));
         }
         Category::Quota => {
-            let throttled = has_code(is_throttling_code) || ["throttl", "rate exceeded", "request limit", "too many requests"].iter().any(|p| lower.contains(p));
+            let throttled =
+                has_code(is_throttling_code) || ["throttl", "rate exceeded", "request limit", "too many requests"].iter().any(|p| lower.contains(p));
             if throttled {
-                out.push(solution(
-                    "retry-backoff",
-                    Retry,
-                    "API rate limit: retry with backoff and lower Terraform's parallelism (`-parallelism=2`).",
-                ));
+                out.push(solution("retry-backoff", Retry, "API rate limit: retry with backoff and lower Terraform's parallelism (`-parallelism=2`)."));
             }
             out.push(solution(
                 "request-quota-increase",

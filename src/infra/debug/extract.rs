@@ -72,8 +72,7 @@ pub fn extract(message: &str) -> Extracted {
         .or_else(|| operation.as_ref().and_then(|(service, op)| iam_prefix(service).map(|p| format!("{p}:{op}"))))
         .or_else(|| after_phrase(message, &lower, "error calling ").and_then(|a| normalise_action(&a)));
     let service = operation.map(|(service, _)| service).or_else(|| action.as_ref().and_then(|a| a.split(':').next()).map(str::to_string));
-    let access_denied = lower.contains("not authorized to perform")
-        || aws_error_code.iter().chain(&other_error_codes).any(|c| is_access_denied_code(c));
+    let access_denied = lower.contains("not authorized to perform") || aws_error_code.iter().chain(&other_error_codes).any(|c| is_access_denied_code(c));
     let (resource_address, resource_type) = resource(message);
     Extracted {
         aws_error_code,
@@ -440,9 +439,7 @@ fn split_address(address: &str) -> Vec<&str> {
 
 /// `aws_s3_bucket`: a provider prefix, `_`, then lower-case words.
 fn is_resource_type(s: &str) -> bool {
-    s.contains('_')
-        && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    s.contains('_') && s.starts_with(|c: char| c.is_ascii_lowercase()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn is_name(s: &str) -> bool {

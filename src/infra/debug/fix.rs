@@ -97,7 +97,9 @@ pub fn attachable(principal: &str, notes: &mut Vec<String>) -> Option<String> {
             Some(format!("arn:{partition}:iam::{account}:role/{role}"))
         }
         _ => {
-            notes.push(format!("{principal} cannot carry an identity policy (root, federated user or service): grant the action where that identity gets its permissions."));
+            notes.push(format!(
+                "{principal} cannot carry an identity policy (root, federated user or service): grant the action where that identity gets its permissions."
+            ));
             None
         }
     }

@@ -173,7 +173,13 @@ pub fn record_occurrence<'a>(log: &'a mut IssueLog, diagnosis: &Diagnosis, now: 
 }
 
 /// Records that `solution_id` was tried on issue `signature_id`, and whether it worked.
-pub fn record_outcome<'a>(log: &'a mut IssueLog, signature_id: &str, solution_id: &str, success: bool, now: DateTime<Utc>) -> Result<&'a Solution, LearningError> {
+pub fn record_outcome<'a>(
+    log: &'a mut IssueLog,
+    signature_id: &str,
+    solution_id: &str,
+    success: bool,
+    now: DateTime<Utc>,
+) -> Result<&'a Solution, LearningError> {
     let issue = log.issue_mut(signature_id)?;
     let solution = issue
         .solutions
@@ -228,11 +234,8 @@ pub fn add_solution(log: &mut IssueLog, signature_id: &str, description: &str, k
 /// only ever failed; the lower bound cannot tell them apart (both 0), but an
 /// untried idea is better than a refuted one.
 pub fn ranked_solutions(issue: &Issue) -> Vec<RankedSolution<'_>> {
-    let mut ranked: Vec<RankedSolution<'_>> = issue
-        .solutions
-        .iter()
-        .map(|s| RankedSolution { solution: s, score: wilson_lower_bound(s.successes, s.attempts), evidence: evidence(s) })
-        .collect();
+    let mut ranked: Vec<RankedSolution<'_>> =
+        issue.solutions.iter().map(|s| RankedSolution { solution: s, score: wilson_lower_bound(s.successes, s.attempts), evidence: evidence(s) }).collect();
     let tier = |s: &Solution| match (s.successes, s.attempts) {
         (0, 0) => 1,
         (0, _) => 2,

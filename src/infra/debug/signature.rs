@@ -138,9 +138,7 @@ fn mask_quotes(line: &str) -> String {
     while i < chars.len() {
         let c = chars[i];
         let opens = (c == '"' || c == '\'') && (i == 0 || !chars[i - 1].is_alphanumeric());
-        if opens
-            && let Some(len) = chars[i + 1..].iter().take(200).position(|d| *d == c)
-        {
+        if opens && let Some(len) = chars[i + 1..].iter().take(200).position(|d| *d == c) {
             let content = &chars[i + 1..i + 1 + len];
             let close = i + 1 + len;
             let closes = chars.get(close + 1).is_none_or(|d| !d.is_alphanumeric());
@@ -166,8 +164,30 @@ fn mask_quotes(line: &str) -> String {
 
 /// Words after which a name usually follows (`Role with name X`, `IAM Role X`).
 const NAME_INTRODUCERS: &[&str] = &[
-    "name", "named", "role", "bucket", "function", "user", "group", "profile", "table", "topic", "queue", "cluster", "repository", "stack",
-    "domain", "secret", "alias", "key", "layer", "policy", "configuration", "distribution", "vault", "workspace",
+    "name",
+    "named",
+    "role",
+    "bucket",
+    "function",
+    "user",
+    "group",
+    "profile",
+    "table",
+    "topic",
+    "queue",
+    "cluster",
+    "repository",
+    "stack",
+    "domain",
+    "secret",
+    "alias",
+    "key",
+    "layer",
+    "policy",
+    "configuration",
+    "distribution",
+    "vault",
+    "workspace",
 ];
 
 fn mask_token(token: &str, prev: &str) -> String {

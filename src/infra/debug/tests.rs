@@ -99,11 +99,7 @@ fn configuration_errors() {
         Category::Configuration,
         "",
     );
-    check(
-        "Error: creating SQS Queue (jobs.fifo): InvalidAttributeValue: Invalid value for the parameter FifoQueue.",
-        Category::Configuration,
-        "",
-    );
+    check("Error: creating SQS Queue (jobs.fifo): InvalidAttributeValue: Invalid value for the parameter FifoQueue.", Category::Configuration, "");
     check(
         "Error: creating RDS DB Instance (orders): operation error RDS: CreateDBInstance, https response error StatusCode: 400, RequestID: abc, api error InvalidParameterCombination: Cannot find version 16.0 for postgres",
         Category::Configuration,
@@ -115,7 +111,11 @@ fn configuration_errors() {
         Category::Configuration,
         "",
     );
-    check("Error: Invalid provider configuration\n\nProvider \"registry.terraform.io/hashicorp/aws\" requires explicit configuration.", Category::Configuration, "");
+    check(
+        "Error: Invalid provider configuration\n\nProvider \"registry.terraform.io/hashicorp/aws\" requires explicit configuration.",
+        Category::Configuration,
+        "",
+    );
 }
 
 #[test]
@@ -164,8 +164,16 @@ fn resource_errors() {
         Category::Resource,
         "ec2:RunInstances",
     );
-    check("Error: modifying RDS Cluster (orders): InvalidDBClusterStateFault: DB cluster is not available for modification with status backing-up", Category::Resource, "");
-    check("Error: deleting RDS DB Instance (orders): OperationNotPermitted: Cannot delete protected DB Instance, please disable deletion protection and try again.", Category::Resource, "");
+    check(
+        "Error: modifying RDS Cluster (orders): InvalidDBClusterStateFault: DB cluster is not available for modification with status backing-up",
+        Category::Resource,
+        "",
+    );
+    check(
+        "Error: deleting RDS DB Instance (orders): OperationNotPermitted: Cannot delete protected DB Instance, please disable deletion protection and try again.",
+        Category::Resource,
+        "",
+    );
 }
 
 #[test]
@@ -187,7 +195,11 @@ fn state_errors() {
         "",
     );
     check("Error: Backend initialization required, please run \"terraform init\"", Category::State, "");
-    check("Error: Saved plan is stale\n\nThe given plan file can no longer be applied because the state was changed by another operation after the plan was created.", Category::State, "");
+    check(
+        "Error: Saved plan is stale\n\nThe given plan file can no longer be applied because the state was changed by another operation after the plan was created.",
+        Category::State,
+        "",
+    );
     check("Error: state snapshot was created by Terraform v1.9.0, which is newer than current v1.5.7", Category::State, "");
 }
 
@@ -212,7 +224,11 @@ fn network_errors() {
         "",
     );
     check("Error: creating S3 Bucket: InternalError: We encountered an internal error. Please try again.\n\tstatus code: 500", Category::Network, "");
-    check("ServiceUnavailable: Service is unable to handle request.\n\tstatus code: 503, request id: 00000000-1111-2222-3333-444444444444", Category::Network, "");
+    check(
+        "ServiceUnavailable: Service is unable to handle request.\n\tstatus code: 503, request id: 00000000-1111-2222-3333-444444444444",
+        Category::Network,
+        "",
+    );
     check("Error: read tcp 10.0.0.5:51234->52.94.0.1:443: read: connection reset by peer", Category::Network, "");
     check("Error: creating CloudFront Distribution: context deadline exceeded", Category::Network, "");
 }
@@ -322,7 +338,10 @@ fn extraction() {
         assert_eq!(extract(message).action.as_deref(), Some(action), "{message}");
     }
     // The service name is not an error code.
-    assert_eq!(extract("operation error ApiGatewayV2: CreateApi, https response error StatusCode: 400, api error BadRequestException: bad").aws_error_code.as_deref(), Some("BadRequestException"));
+    assert_eq!(
+        extract("operation error ApiGatewayV2: CreateApi, https response error StatusCode: 400, api error BadRequestException: bad").aws_error_code.as_deref(),
+        Some("BadRequestException")
+    );
 
     // Codes: the one after `api error` first; labels and quota names are not codes.
     let x = extract("https response error StatusCode: 400, RequestID: abc, HostID: def, api error LimitExceeded: Cannot exceed quota for PoliciesPerRole: 10");
@@ -342,7 +361,10 @@ fn extraction() {
     assert_eq!(extract("status code: 400, request id: <snip>, host id: <snip>").request_id, None);
     assert_eq!(extract("status code: 400, request id: , host id: ").request_id, None);
     // The lock id.
-    assert_eq!(extract("Error acquiring the state lock\nLock Info:\n  ID:        8f1e3c2a-1b2c-4d5e-8f90-0a1b2c3d4e5f\n  Path: x").state_lock_id.as_deref(), Some("8f1e3c2a-1b2c-4d5e-8f90-0a1b2c3d4e5f"));
+    assert_eq!(
+        extract("Error acquiring the state lock\nLock Info:\n  ID:        8f1e3c2a-1b2c-4d5e-8f90-0a1b2c3d4e5f\n  Path: x").state_lock_id.as_deref(),
+        Some("8f1e3c2a-1b2c-4d5e-8f90-0a1b2c3d4e5f")
+    );
     // CI frames and timestamps.
     let x = extract("[2025-02-01T10:00:00.000Z] │   with aws_s3_bucket.site,\n12:00:01  │ Error: x");
     assert_eq!(x.resource_address.as_deref(), Some("aws_s3_bucket.site"));
@@ -350,13 +372,19 @@ fn extraction() {
 
 #[test]
 fn explicit_deny_and_non_denials_get_no_statement() {
-    let deny = extract("User: arn:aws:iam::111122223333:user/ci is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::b/k with an explicit deny in a permissions boundary");
+    let deny = extract(
+        "User: arn:aws:iam::111122223333:user/ci is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::b/k with an explicit deny in a permissions boundary",
+    );
     assert!(deny.explicit_deny);
     assert_eq!(least_privilege(&deny), None);
-    let d = classify("User: arn:aws:iam::111122223333:user/ci is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::b/k with an explicit deny in a permissions boundary");
+    let d = classify(
+        "User: arn:aws:iam::111122223333:user/ci is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::b/k with an explicit deny in a permissions boundary",
+    );
     assert_eq!(d.suggested_solutions[0].id, "lift-explicit-deny");
     // An expired token names sts:GetCallerIdentity, but nothing was denied.
-    let expired = extract("error calling sts:GetCallerIdentity: operation error STS: GetCallerIdentity, https response error StatusCode: 403, api error ExpiredToken: expired");
+    let expired = extract(
+        "error calling sts:GetCallerIdentity: operation error STS: GetCallerIdentity, https response error StatusCode: 403, api error ExpiredToken: expired",
+    );
     assert_eq!(expired.action.as_deref(), Some("sts:GetCallerIdentity"));
     assert_eq!(least_privilege(&expired), None);
     // A denial that names no action.
@@ -387,7 +415,10 @@ fn least_privilege_statement() {
     assert!(fix.notes.iter().any(|n| n.contains("Resource is \"*\"")));
 
     // Only the failed call is known (SDK v2, no denial text): it is used, with a note.
-    let fix = least_privilege(&extract("operation error S3: CreateBucket, https response error StatusCode: 403, RequestID: A, HostID: B, api error AccessDenied: Access Denied")).expect("a statement");
+    let fix = least_privilege(&extract(
+        "operation error S3: CreateBucket, https response error StatusCode: 403, RequestID: A, HostID: B, api error AccessDenied: Access Denied",
+    ))
+    .expect("a statement");
     assert_eq!(fix.statement["Action"], json!(["s3:CreateBucket"]));
     assert_eq!(fix.principal, None);
     assert!(fix.notes.iter().any(|n| n.contains("did not name the denied action")));
@@ -398,16 +429,22 @@ fn least_privilege_statement() {
     assert_eq!(fix.statement["Resource"], json!(["arn:aws:s3:::shop-core-test-uploads"]));
     assert!(!fix.notes.iter().any(|n| n.contains("Resource is \"*\"")));
     // Other kinds need an account and region for their ARN: they stay "*".
-    let fix = least_privilege(&extract("creating SQS Queue (jobs): operation error SQS: CreateQueue, https response error StatusCode: 403, api error AccessDenied: Access Denied")).expect("a statement");
+    let fix = least_privilege(&extract(
+        "creating SQS Queue (jobs): operation error SQS: CreateQueue, https response error StatusCode: 403, api error AccessDenied: Access Denied",
+    ))
+    .expect("a statement");
     assert_eq!(fix.statement["Resource"], json!(["*"]));
 
     // Root and federated users cannot carry an identity policy.
-    let fix = least_privilege(&extract("User: arn:aws:sts::111122223333:federated-user/bob is not authorized to perform: ec2:DescribeVpcs")).expect("a statement");
+    let fix =
+        least_privilege(&extract("User: arn:aws:sts::111122223333:federated-user/bob is not authorized to perform: ec2:DescribeVpcs")).expect("a statement");
     assert_eq!(fix.principal, None);
     assert!(fix.notes.iter().any(|n| n.contains("read-only listing")));
 
     // The diagnosis carries it as its first solution.
-    let d = classify("AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: ecr:CreateRepository on resource: arn:aws:ecr:eu-west-1:111122223333:repository/api");
+    let d = classify(
+        "AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: ecr:CreateRepository on resource: arn:aws:ecr:eu-west-1:111122223333:repository/api",
+    );
     assert_eq!(d.category, Category::Permission);
     assert_eq!(d.suggested_solutions[0].id, "grant-least-privilege");
     assert_eq!(d.suggested_solutions[0].kind, SolutionKind::IamPolicy);
@@ -485,7 +522,10 @@ fn signature_shapes() {
         ),
         ("Error: reading EC2 Instance (i-0123456789abcdef0) in vpc-0a1b2c3d: gone", "reading EC2 Instance (<id>) in <id>: gone"),
         ("bucket 'logs-2024' in account 123456789012 at 2025-01-14T08:00:01Z from 10.1.2.3:443", "bucket '<name>' in account <account> at <time> from <ip>"),
-        ("Error: Role with name AppServiceRole already exists; Lambda Function Configuration updated", "Role with name <name> already exists; Lambda Function Configuration updated"),
+        (
+            "Error: Role with name AppServiceRole already exists; Lambda Function Configuration updated",
+            "Role with name <name> already exists; Lambda Function Configuration updated",
+        ),
         ("Error: failed to upload /var/lib/app/bundle.zip after 3 retries in 250ms", "failed to upload <name> after <n> retries in <n>ms"),
         ("Error: no identity-based policy allows the s3:GetObject action", "no identity-based policy allows the s3:GetObject action"),
         ("* aws_s3_bucket.logs: Error creating S3 bucket: InvalidBucketName: bad", "Error creating S3 bucket: InvalidBucketName: bad"),
@@ -540,8 +580,12 @@ fn at(day: u32) -> chrono::DateTime<Utc> {
 #[test]
 fn learning_log_records_occurrences_and_outcomes() {
     let mut log = IssueLog::new();
-    let first = classify("AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: s3:CreateBucket\n\tstatus code: 403, request id: 1 key AKIAIOSFODNN7EXAMPLE");
-    let again = classify("AccessDenied: User: arn:aws:iam::999988887777:user/bob is not authorized to perform: s3:CreateBucket\n\tstatus code: 403, request id: 2 key AKIAJ7Q3EXAMPLE2ZZZZ");
+    let first = classify(
+        "AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: s3:CreateBucket\n\tstatus code: 403, request id: 1 key AKIAIOSFODNN7EXAMPLE",
+    );
+    let again = classify(
+        "AccessDenied: User: arn:aws:iam::999988887777:user/bob is not authorized to perform: s3:CreateBucket\n\tstatus code: 403, request id: 2 key AKIAJ7Q3EXAMPLE2ZZZZ",
+    );
     assert_eq!(first.signature_id, again.signature_id);
 
     let issue = record_occurrence(&mut log, &first, at(1));

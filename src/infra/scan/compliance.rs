@@ -37,11 +37,33 @@ const NAME_ATTRS: &[(&str, &str, &str)] = &[
 
 /// Resource types that take tags (the common ones; others are not checked).
 const TAGGABLE: &[&str] = &[
-    "aws_s3_bucket", "aws_lambda_function", "aws_dynamodb_table", "aws_db_instance", "aws_sqs_queue", "aws_sns_topic",
-    "aws_cognito_user_pool", "aws_iam_role", "aws_apigatewayv2_api", "aws_apigatewayv2_stage", "aws_api_gateway_rest_api",
-    "aws_cloudwatch_event_rule", "aws_secretsmanager_secret", "aws_cloudwatch_metric_alarm", "aws_kms_key",
-    "aws_cloudwatch_log_group", "aws_ecs_cluster", "aws_ecs_service", "aws_lb", "aws_security_group", "aws_instance",
-    "aws_ebs_volume", "aws_vpc", "aws_subnet", "aws_cloudfront_distribution", "aws_elasticache_cluster", "aws_nat_gateway",
+    "aws_s3_bucket",
+    "aws_lambda_function",
+    "aws_dynamodb_table",
+    "aws_db_instance",
+    "aws_sqs_queue",
+    "aws_sns_topic",
+    "aws_cognito_user_pool",
+    "aws_iam_role",
+    "aws_apigatewayv2_api",
+    "aws_apigatewayv2_stage",
+    "aws_api_gateway_rest_api",
+    "aws_cloudwatch_event_rule",
+    "aws_secretsmanager_secret",
+    "aws_cloudwatch_metric_alarm",
+    "aws_kms_key",
+    "aws_cloudwatch_log_group",
+    "aws_ecs_cluster",
+    "aws_ecs_service",
+    "aws_lb",
+    "aws_security_group",
+    "aws_instance",
+    "aws_ebs_volume",
+    "aws_vpc",
+    "aws_subnet",
+    "aws_cloudfront_distribution",
+    "aws_elasticache_cluster",
+    "aws_nat_gateway",
 ];
 
 /// The tags every resource gets from faber-cloud plus the configured ones.
@@ -126,12 +148,8 @@ fn tagging(module: &Module, required: &[String], out: &mut Vec<Finding>) {
         .flat_map(|m| m.keys().cloned())
         .collect();
     for r in module.resources.iter().filter(|r| !r.data && TAGGABLE.contains(&r.kind.as_str())) {
-        let own: BTreeSet<String> = r
-            .get("tags")
-            .or_else(|| r.get("tags_all"))
-            .and_then(|t| t.first_block())
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
+        let own: BTreeSet<String> =
+            r.get("tags").or_else(|| r.get("tags_all")).and_then(|t| t.first_block()).map(|m| m.keys().cloned().collect()).unwrap_or_default();
         // Tags that come from an expression we cannot read are given the benefit of the doubt.
         if matches!(r.get("tags"), Some(Val::Unknown(_) | Val::Ref(_))) {
             continue;
@@ -178,9 +196,13 @@ provider "aws" {
 
     #[test]
     fn names_follow_the_pattern() {
-        let ok = format!("{PROVIDER}\nvariable \"environment\" {{ default = \"test\" }}\nresource \"aws_s3_bucket\" \"a\" {{ bucket = \"shop-core-${{var.environment}}-uploads\" }}\nresource \"aws_cloudwatch_log_group\" \"l\" {{ name = \"/aws/lambda/shop-core-test-api\" }}");
+        let ok = format!(
+            "{PROVIDER}\nvariable \"environment\" {{ default = \"test\" }}\nresource \"aws_s3_bucket\" \"a\" {{ bucket = \"shop-core-${{var.environment}}-uploads\" }}\nresource \"aws_cloudwatch_log_group\" \"l\" {{ name = \"/aws/lambda/shop-core-test-api\" }}"
+        );
         assert_eq!(rules(&ok), []);
-        let bad = format!("{PROVIDER}\nresource \"aws_s3_bucket\" \"a\" {{ bucket = \"my-uploads\" }}\nresource \"aws_sqs_queue\" \"q\" {{ name = \"shop-core-prod-jobs\" }}");
+        let bad = format!(
+            "{PROVIDER}\nresource \"aws_s3_bucket\" \"a\" {{ bucket = \"my-uploads\" }}\nresource \"aws_sqs_queue\" \"q\" {{ name = \"shop-core-prod-jobs\" }}"
+        );
         assert_eq!(rules(&bad), [("FC_NAME_001".to_string(), "aws_s3_bucket.a".to_string()), ("FC_NAME_001".into(), "aws_sqs_queue.q".into())]);
         // Unknown names are not judged.
         assert_eq!(rules(&format!("{PROVIDER}\nresource \"aws_s3_bucket\" \"a\" {{ bucket = var.name }}")), []);

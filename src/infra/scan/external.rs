@@ -119,7 +119,9 @@ pub async fn run_tools(target: &Path, plan: bool) -> (Vec<(Tool, Vec<Finding>)>,
                 }
                 Err(e) => runs.push(run(ToolStatus::Failed, Some(format!("`{}`: unreadable output: {e}", cmd.display())))),
             },
-            Ok(out) => runs.push(run(ToolStatus::Failed, Some(format!("`{}` exited with status {}: {}", cmd.display(), out.status, runner::trim_stderr(&out.stderr))))),
+            Ok(out) => {
+                runs.push(run(ToolStatus::Failed, Some(format!("`{}` exited with status {}: {}", cmd.display(), out.status, runner::trim_stderr(&out.stderr)))))
+            }
             Err(e) => runs.push(run(ToolStatus::Failed, Some(e.to_string()))),
         }
     }
@@ -209,7 +211,11 @@ pub fn parse_checkov(text: &str) -> Result<Vec<Finding>, String> {
                 file: s(c, "file_path").trim_start_matches('/').to_string(),
                 line,
                 message: if title.is_empty() { id.to_string() } else { title.to_string() },
-                fix: if guideline.is_empty() { ours.map(|r| r.fix.to_string()).unwrap_or_else(|| format!("See Checkov's documentation for {id}.")) } else { format!("See {guideline}") },
+                fix: if guideline.is_empty() {
+                    ours.map(|r| r.fix.to_string()).unwrap_or_else(|| format!("See Checkov's documentation for {id}."))
+                } else {
+                    format!("See {guideline}")
+                },
                 source: Tool::Checkov.name().to_string(),
             });
         }
@@ -276,7 +282,6 @@ pub fn parse_tfsec(text: &str, base: &Path) -> Result<Vec<Finding>, String> {
     }
     Ok(out)
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -354,7 +359,10 @@ mod tests {
         let found = parse_checkov(CHECKOV).unwrap();
         assert_eq!(found.len(), 3);
         let f = &found[0];
-        assert_eq!((f.rule_id.as_str(), f.checkov_id.as_deref(), f.resource.as_str(), f.file.as_str(), f.line), ("CKV_AWS_18", Some("CKV_AWS_18"), "aws_s3_bucket.b", "main.tf", 1));
+        assert_eq!(
+            (f.rule_id.as_str(), f.checkov_id.as_deref(), f.resource.as_str(), f.file.as_str(), f.line),
+            ("CKV_AWS_18", Some("CKV_AWS_18"), "aws_s3_bucket.b", "main.tf", 1)
+        );
         assert_eq!(f.source, "checkov");
         assert_eq!(f.severity, Severity::Low, "no severity without a platform key: ours for the same Checkov id");
         assert!(f.fix.contains("prismacloud"));
@@ -379,7 +387,10 @@ mod tests {
         let found = parse_trivy(TRIVY).unwrap();
         assert_eq!(found.len(), 1, "passed checks are not findings");
         let f = &found[0];
-        assert_eq!((f.rule_id.as_str(), f.severity, f.resource.as_str(), f.file.as_str(), f.line, f.source.as_str()), ("AVD-AWS-0089", Severity::Low, "aws_s3_bucket.b", "main.tf", 1, "trivy"));
+        assert_eq!(
+            (f.rule_id.as_str(), f.severity, f.resource.as_str(), f.file.as_str(), f.line, f.source.as_str()),
+            ("AVD-AWS-0089", Severity::Low, "aws_s3_bucket.b", "main.tf", 1, "trivy")
+        );
         assert_eq!(f.checkov_id, None);
         assert!(f.fix.starts_with("Add a logging block"));
         assert!(parse_trivy(r#"{"SchemaVersion": 2, "Results": null}"#).unwrap().is_empty());

@@ -147,7 +147,16 @@ impl ScanReport {
         let c = &self.counts;
         out.push_str(&format!(
             "{} finding(s): {} critical, {} high, {} medium, {} low, {} info; {} suppressed; {} rules over {} resources in {} file(s)",
-            self.findings.len(), c.critical, c.high, c.medium, c.low, c.info, self.suppressed.len(), self.rules_run, self.resources, self.files
+            self.findings.len(),
+            c.critical,
+            c.high,
+            c.medium,
+            c.low,
+            c.info,
+            self.suppressed.len(),
+            self.rules_run,
+            self.resources,
+            self.files
         ));
         for run in &self.external {
             if let Some(note) = &run.note {

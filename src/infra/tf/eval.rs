@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use hcl_edit::Span;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::structure::{Body, Structure};
 use hcl_edit::template::{Element, Template};
-use hcl_edit::Span;
 
 use super::{Ignore, Module, Provider, Resource, TfError, Val, Variable};
 
@@ -57,11 +57,7 @@ pub(super) fn load_sources(sources: &[(String, String)], tfvars: &BTreeMap<Strin
             module.variables.insert(name, Variable { default, file: p.name.clone(), line: line_of(&p.text, block.span()) });
         }
     }
-    let mut vars: BTreeMap<String, Val> = module
-        .variables
-        .iter()
-        .filter_map(|(k, v)| v.default.clone().map(|d| (k.clone(), d)))
-        .collect();
+    let mut vars: BTreeMap<String, Val> = module.variables.iter().filter_map(|(k, v)| v.default.clone().map(|d| (k.clone(), d))).collect();
     vars.extend(tfvars.iter().map(|(k, v)| (k.clone(), v.clone())));
 
     // Locals may refer to each other: evaluate until nothing changes.
@@ -144,7 +140,10 @@ fn eval_body(body: &Body, scope: &Scope<'_>) -> (BTreeMap<String, Val>, BTreeMap
                     let name = b.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
                     // A dynamic block over a collection known to be empty generates nothing.
                     let for_each = b.body.get_attribute("for_each").map(|a| eval(&a.value, scope));
-                    if matches!(&for_each, Some(Val::Null)) || matches!(&for_each, Some(Val::List(v)) if v.is_empty()) || matches!(&for_each, Some(Val::Map(m)) if m.is_empty()) {
+                    if matches!(&for_each, Some(Val::Null))
+                        || matches!(&for_each, Some(Val::List(v)) if v.is_empty())
+                        || matches!(&for_each, Some(Val::Map(m)) if m.is_empty())
+                    {
                         lines.entry(name).or_insert_with(|| line_of(scope.text, b.span()));
                         continue;
                     }

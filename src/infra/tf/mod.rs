@@ -247,10 +247,8 @@ impl Module {
 /// variable values from `tfvars` when given.
 pub fn load_dir(dir: &Path, tfvars: Option<&Path>) -> Result<Module, TfError> {
     let entries = std::fs::read_dir(dir).map_err(|e| TfError::Io { path: dir.to_path_buf(), source: e })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "tf") && p.is_file())
-        .collect();
+    let mut paths: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "tf") && p.is_file()).collect();
     paths.sort();
     if paths.is_empty() {
         return Err(TfError::Empty { path: dir.to_path_buf() });

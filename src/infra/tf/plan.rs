@@ -23,10 +23,8 @@ pub fn load_plan(path: &Path) -> Result<Module, TfError> {
 /// Parses plan bytes; `name` is the file name findings will carry.
 pub fn load_plan_text(bytes: &[u8], name: &str) -> Result<Module, String> {
     let plan = decode_json(bytes)?;
-    let root = plan
-        .get("planned_values")
-        .and_then(|p| p.get("root_module"))
-        .ok_or("no planned_values.root_module (is this `terraform show -json` of a plan?)")?;
+    let root =
+        plan.get("planned_values").and_then(|p| p.get("root_module")).ok_or("no planned_values.root_module (is this `terraform show -json` of a plan?)")?;
     let mut module = Module { files: vec![name.to_string()], ..Module::default() };
     walk(root, name, &mut module);
     if let Some(vars) = plan.get("variables").and_then(|v| v.as_object()) {
@@ -37,11 +35,8 @@ pub fn load_plan_text(bytes: &[u8], name: &str) -> Result<Module, String> {
     }
     if let Some(providers) = plan.pointer("/configuration/provider_config").and_then(|p| p.as_object()) {
         for (key, p) in providers {
-            let attrs = p
-                .get("expressions")
-                .and_then(|e| e.as_object())
-                .map(|e| e.iter().map(|(k, v)| (k.clone(), expression_value(v))).collect())
-                .unwrap_or_default();
+            let attrs =
+                p.get("expressions").and_then(|e| e.as_object()).map(|e| e.iter().map(|(k, v)| (k.clone(), expression_value(v))).collect()).unwrap_or_default();
             let name = p.get("name").and_then(|n| n.as_str()).unwrap_or(key).to_string();
             module.providers.push(super::Provider { name, attrs, file: module.files[0].clone(), line: 0 });
         }
@@ -54,7 +49,12 @@ fn expression_value(v: &serde_json::Value) -> Val {
     match v.get("constant_value") {
         Some(c) => Val::from_json(c),
         None => match v {
-            serde_json::Value::Array(items) => Val::List(items.iter().map(|i| Val::Map(i.as_object().map(|o| o.iter().map(|(k, v)| (k.clone(), expression_value(v))).collect()).unwrap_or_default())).collect()),
+            serde_json::Value::Array(items) => Val::List(
+                items
+                    .iter()
+                    .map(|i| Val::Map(i.as_object().map(|o| o.iter().map(|(k, v)| (k.clone(), expression_value(v))).collect()).unwrap_or_default()))
+                    .collect(),
+            ),
             _ => Val::Unknown(v.to_string()),
         },
     }

@@ -152,7 +152,8 @@ fn every_recorded_plan_loads() {
 
 #[test]
 fn absent_resources_empty_dynamics_and_partial_jsonencode() {
-    let m = load(r#"
+    let m = load(
+        r#"
 variable "create" { default = false }
 variable "statements" { default = [] }
 resource "aws_s3_bucket" "gone" {
@@ -174,7 +175,8 @@ resource "aws_iam_policy" "p" {
     Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }, { Effect = "Allow", Action = "s3:GetObject", Resource = aws_s3_bucket.kept[0].arn }]
   })
 }
-"#);
+"#,
+    );
     assert!(m.by_address("aws_s3_bucket.gone").is_none(), "count = 0: not there");
     assert!(m.by_address("aws_s3_bucket.kept").is_some());
     assert!(m.by_address("aws_iam_role.r").unwrap().get("inline_policy").is_none(), "an empty dynamic block generates nothing");

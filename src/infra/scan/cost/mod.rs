@@ -320,7 +320,16 @@ fn region_factor(table: &PriceTable, region: &str) -> (f64, Vec<String>) {
 }
 
 fn price_with_factor(r: &Resource, module: &Module, table: &PriceTable, usage: &Usage, factor: f64) -> ResourceCost {
-    let mut cost = ResourceCost { address: r.address.clone(), kind: r.kind.clone(), count: Some(1), status: CostStatus::Unpriced, monthly: 0.0, components: Vec::new(), reason: None, notes: Vec::new() };
+    let mut cost = ResourceCost {
+        address: r.address.clone(),
+        kind: r.kind.clone(),
+        count: Some(1),
+        status: CostStatus::Unpriced,
+        monthly: 0.0,
+        components: Vec::new(),
+        reason: None,
+        notes: Vec::new(),
+    };
     let bill = match price::price(r, module, table, usage) {
         price::Outcome::Free(reason) => {
             cost.status = CostStatus::Free;
@@ -350,7 +359,14 @@ fn price_with_factor(r: &Resource, module: &Module, table: &PriceTable, usage: &
         let unit_price = round(part.unit_price * factor, 10);
         let monthly = quantity * unit_price;
         total += monthly;
-        cost.components.push(CostComponent { name: part.name, quantity: round(quantity, 6), unit: part.unit, unit_price, monthly: round(monthly, 4), basis: part.basis });
+        cost.components.push(CostComponent {
+            name: part.name,
+            quantity: round(quantity, 6),
+            unit: part.unit,
+            unit_price,
+            monthly: round(monthly, 4),
+            basis: part.basis,
+        });
     }
     cost.status = CostStatus::Priced;
     cost.count = Some(count);

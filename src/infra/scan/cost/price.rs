@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 
 use crate::infra::tf::{Module, Resource, Val};
 
-use super::table::{tiered, PriceTable, Tier};
-use super::usage::Usage;
 use super::Basis;
+use super::table::{PriceTable, Tier, tiered};
+use super::usage::Usage;
 
 /// What pricing one resource gave.
 pub(super) enum Outcome {
@@ -240,9 +240,7 @@ impl<'a> Ctx<'a> {
 
     /// A usage value: the usage file's, or the table's default.
     fn usage(&self, key: &str) -> Result<(f64, Basis), String> {
-        self.usage
-            .value(&self.r.address, &self.r.kind, key, self.table)
-            .ok_or_else(|| format!("the price table has no usage key {key} for {}", self.r.kind))
+        self.usage.value(&self.r.address, &self.r.kind, key, self.table).ok_or_else(|| format!("the price table has no usage key {key} for {}", self.r.kind))
     }
 
     fn hours(&self) -> f64 {
@@ -278,7 +276,8 @@ fn aws_instance(c: &Ctx<'_>, bill: &mut Bill) -> Result<(), Stop> {
         return Err(format!("tenancy {tenancy} is not in the price table (shared tenancy only)").into());
     }
     let Some(instance_type) = c.s("instance_type")? else {
-        let why = if c.r.get("launch_template").is_some() { " (it comes from the launch template, which is not followed)" } else { " (or known only after apply)" };
+        let why =
+            if c.r.get("launch_template").is_some() { " (it comes from the launch template, which is not followed)" } else { " (or known only after apply)" };
         return Err(format!("instance_type is not set{why}").into());
     };
     instance_hours(c, bill, &instance_type)?;
@@ -353,7 +352,13 @@ fn ebs_parts(c: &Ctx<'_>, bill: &mut Bill, label: &str, kind: &str, size: f64, i
             }
             let extra_throughput = throughput.unwrap_or(0.0) - ebs.gp3_free_throughput_mbps;
             if extra_throughput > 0.0 {
-                bill.add(format!("{label} throughput above {} MB/s (gp3)", ebs.gp3_free_throughput_mbps), extra_throughput, "MB/s-months", ebs.gp3_throughput_mbps_month, Basis::Config);
+                bill.add(
+                    format!("{label} throughput above {} MB/s (gp3)", ebs.gp3_free_throughput_mbps),
+                    extra_throughput,
+                    "MB/s-months",
+                    ebs.gp3_throughput_mbps_month,
+                    Basis::Config,
+                );
             }
         }
         "standard" => bill.note(format!("{label}: I/O requests on magnetic (standard) volumes are not included")),
@@ -458,10 +463,18 @@ fn aws_db_instance(c: &Ctx<'_>, bill: &mut Bill) -> Result<(), Stop> {
         if c.table.prices.aurora.engines.contains(&engine) {
             return Err(Stop::Unpriced(format!("engine {engine}: Aurora instances are priced on aws_rds_cluster_instance")));
         }
-        return Err(Stop::Unpriced(format!("engine {engine} is not in the price table (only {}; license-included engines vary)", rds.engines.keys().cloned().collect::<Vec<_>>().join(", "))));
+        return Err(Stop::Unpriced(format!(
+            "engine {engine} is not in the price table (only {}; license-included engines vary)",
+            rds.engines.keys().cloned().collect::<Vec<_>>().join(", ")
+        )));
     };
     let class = c.required_s("instance_class")?;
-    let hourly = rds.hourly.get(family).and_then(|classes| classes.get(&class)).copied().ok_or_else(|| format!("instance class {class} ({engine}) is not in the price table"))?;
+    let hourly = rds
+        .hourly
+        .get(family)
+        .and_then(|classes| classes.get(&class))
+        .copied()
+        .ok_or_else(|| format!("instance class {class} ({engine}) is not in the price table"))?;
     let multi_az = c.b("multi_az")?.unwrap_or(false);
     let factor = if multi_az { rds.multi_az_factor } else { 1.0 };
     let az = if multi_az { ", Multi-AZ" } else { "" };
@@ -469,7 +482,9 @@ fn aws_db_instance(c: &Ctx<'_>, bill: &mut Bill) -> Result<(), Stop> {
 
     let size = match c.n("allocated_storage")? {
         Some(size) => size,
-        None => source.map(|s| num_in(&s.attrs, "allocated_storage")).transpose()?.flatten().ok_or("allocated_storage is not set (or known only after apply)")?,
+        None => {
+            source.map(|s| num_in(&s.attrs, "allocated_storage")).transpose()?.flatten().ok_or("allocated_storage is not set (or known only after apply)")?
+        }
     };
     let iops = c.n("iops")?;
     let storage_type = match from_source("storage_type")? {
@@ -495,7 +510,13 @@ fn aws_db_instance(c: &Ctx<'_>, bill: &mut Bill) -> Result<(), Stop> {
             }
             let extra_throughput = c.n("storage_throughput")?.unwrap_or(0.0) - base.throughput_mbps;
             if extra_throughput > 0.0 {
-                bill.add(format!("Throughput above {} MB/s (gp3{az})", base.throughput_mbps), extra_throughput, "MB/s-months", rds.gp3_throughput_mbps_month * factor, Basis::Config);
+                bill.add(
+                    format!("Throughput above {} MB/s (gp3{az})", base.throughput_mbps),
+                    extra_throughput,
+                    "MB/s-months",
+                    rds.gp3_throughput_mbps_month * factor,
+                    Basis::Config,
+                );
             }
         }
         "standard" => bill.note("I/O requests on magnetic storage are not included"),
@@ -907,7 +928,13 @@ fn aws_ecs_service(c: &Ctx<'_>, bill: &mut Bill) -> Result<(), Stop> {
     if let Some(size) = ephemeral
         && size > fargate.free_ephemeral_gb
     {
-        bill.add(format!("Fargate ephemeral storage above {} GB", fargate.free_ephemeral_gb), (size - fargate.free_ephemeral_gb) * task_hours, "GB-hours", fargate.ephemeral_gb_hour, Basis::Config);
+        bill.add(
+            format!("Fargate ephemeral storage above {} GB", fargate.free_ephemeral_gb),
+            (size - fargate.free_ephemeral_gb) * task_hours,
+            "GB-hours",
+            fargate.ephemeral_gb_hour,
+            Basis::Config,
+        );
     }
     Ok(())
 }

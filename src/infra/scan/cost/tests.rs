@@ -70,7 +70,19 @@ fn embedded_table_loads_and_is_consistent() {
     assert_eq!(t.meta.region, "us-east-1");
     assert!(!t.meta.table_date.is_empty() && t.meta.provenance.to_lowercase().contains("not fetched live"));
     assert_eq!(t.region_factor("us-east-1"), Some(1.0));
-    for region in ["us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "eu-west-2", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ca-central-1", "sa-east-1"] {
+    for region in [
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "eu-west-1",
+        "eu-central-1",
+        "eu-west-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-northeast-1",
+        "ca-central-1",
+        "sa-east-1",
+    ] {
         assert!(t.region_factor(region).is_some(), "{region}");
     }
     // A type is either priced by a rule or free, never both.
@@ -122,7 +134,11 @@ fn resources_priced_free_or_unpriced() {
             "aws_instance.web",
             Expect::Unpriced("instance_type is not known until apply (`var.instance_type`)"),
         ),
-        (r#"resource "aws_instance" "web" { instance_type = "x9.huge" }"#, "aws_instance.web", Expect::Unpriced("instance type x9.huge is not in the price table")),
+        (
+            r#"resource "aws_instance" "web" { instance_type = "x9.huge" }"#,
+            "aws_instance.web",
+            Expect::Unpriced("instance type x9.huge is not in the price table"),
+        ),
         // db.t3.micro MySQL single-AZ: 730 × $0.017 + 20 GB × $0.115.
         (
             r#"resource "aws_db_instance" "db" {
@@ -205,11 +221,7 @@ fn resources_priced_free_or_unpriced() {
             "aws_dynamodb_table.t",
             Expect::Priced(5.0 * 730.0 * 0.00065 + 5.0 * 730.0 * 0.00013 + 0.25),
         ),
-        (
-            r#"resource "aws_dynamodb_table" "t" { billing_mode = "PAY_PER_REQUEST" }"#,
-            "aws_dynamodb_table.t",
-            Expect::Priced(0.625 + 5.0 * 0.125 + 0.25),
-        ),
+        (r#"resource "aws_dynamodb_table" "t" { billing_mode = "PAY_PER_REQUEST" }"#, "aws_dynamodb_table.t", Expect::Priced(0.625 + 5.0 * 0.125 + 0.25)),
         (r#"resource "aws_dynamodb_table" "t" { name = "t" }"#, "aws_dynamodb_table.t", Expect::Unpriced("without write_capacity")),
         (r#"resource "aws_nat_gateway" "n" {}"#, "aws_nat_gateway.n", Expect::Priced(32.85 + 0.45)),
         (r#"resource "aws_lb" "l" {}"#, "aws_lb.l", Expect::Priced(730.0 * 0.0225 + 730.0 * 0.008)),
@@ -372,7 +384,9 @@ resource "aws_lambda_function" "worker" {
 
 #[test]
 fn usage_file_overrides_defaults() {
-    let u = usage(r#"{"resource_usage": {"aws_lambda_function.api": {"monthly_requests": 5000000, "average_duration_ms": 120}}, "defaults": {"aws_lambda_function": {"monthly_requests": 0}}}"#);
+    let u = usage(
+        r#"{"resource_usage": {"aws_lambda_function.api": {"monthly_requests": 5000000, "average_duration_ms": 120}}, "defaults": {"aws_lambda_function": {"monthly_requests": 0}}}"#,
+    );
     let api = cost_of(LAMBDA, "aws_lambda_function.api", &u, "us-east-1");
     // 5M × 0.12 s × 0.5 GB = 300,000 GB-s.
     assert!(close(api.monthly, 1.00 + 300_000.0 * 0.0000166667), "{api:?}");
@@ -394,8 +408,14 @@ fn usage_file_overrides_defaults() {
 #[test]
 fn bad_usage_files_name_the_json_path() {
     let cases: &[(&str, &str)] = &[
-        (r#"{"resource_usage": {"aws_lambda_function.api": {"monthly_request": 5}}}"#, r#"resource_usage["aws_lambda_function.api"].monthly_request: unknown usage key for aws_lambda_function (accepted: average_duration_ms, monthly_requests)"#),
-        (r#"{"resource_usage": {"aws_lambda_function.api": {"monthly_requests": "lots"}}}"#, r#"resource_usage["aws_lambda_function.api"].monthly_requests: invalid type: string "lots", expected f64"#),
+        (
+            r#"{"resource_usage": {"aws_lambda_function.api": {"monthly_request": 5}}}"#,
+            r#"resource_usage["aws_lambda_function.api"].monthly_request: unknown usage key for aws_lambda_function (accepted: average_duration_ms, monthly_requests)"#,
+        ),
+        (
+            r#"{"resource_usage": {"aws_lambda_function.api": {"monthly_requests": "lots"}}}"#,
+            r#"resource_usage["aws_lambda_function.api"].monthly_requests: invalid type: string "lots", expected f64"#,
+        ),
         (r#"{"defaults": {"aws_s3_bucket": {"storage_gb": -1}}}"#, "defaults.aws_s3_bucket.storage_gb: must be a number, 0 or more"),
         (r#"{"defaults": {"aws_instance": {"monthly_hours": 100}}}"#, "defaults.aws_instance: aws_instance takes no usage keys"),
         (r#"{"resource_usage": {"not an address": {}}}"#, r#"resource_usage["not an address"]: not a resource address"#),
@@ -503,7 +523,19 @@ fn estimate_serialises_with_stable_field_names() {
     let m = module(&format!("{T3_MICRO}\nresource \"aws_neptune_cluster\" \"g\" {{}}\nresource \"aws_iam_role\" \"r\" {{}}\n"));
     let e = estimate(&m, table(), &Usage::default(), "us-east-1");
     let json = serde_json::to_value(&e).unwrap();
-    for key in ["currency", "region", "region_factor", "table_date", "table_source", "monthly_total", "priced_count", "free_count", "unpriced_count", "resources", "notes"] {
+    for key in [
+        "currency",
+        "region",
+        "region_factor",
+        "table_date",
+        "table_source",
+        "monthly_total",
+        "priced_count",
+        "free_count",
+        "unpriced_count",
+        "resources",
+        "notes",
+    ] {
         assert!(json.get(key).is_some(), "{key}");
     }
     assert_eq!(json["resources"][0]["components"][0]["basis"], "config");
@@ -553,7 +585,12 @@ fn plan_with_ec2_and_lambda() {
 fn plan_with_many_kinds_lists_what_it_cannot_price() {
     let e = plan("10-medium-terragoat-55res-rds-s3-iam-lambda-kms.tf0.12.23.json");
     let unpriced: Vec<&str> = e.resources.iter().filter(|r| r.status == CostStatus::Unpriced).map(|r| r.kind.as_str()).collect();
-    assert_eq!(unpriced, ["aws_elasticsearch_domain", "aws_neptune_cluster", "aws_neptune_cluster_instance", "aws_neptune_cluster_snapshot"], "{:#?}", e.resources);
+    assert_eq!(
+        unpriced,
+        ["aws_elasticsearch_domain", "aws_neptune_cluster", "aws_neptune_cluster_instance", "aws_neptune_cluster_snapshot"],
+        "{:#?}",
+        e.resources
+    );
     let db = e.resources.iter().find(|r| r.address == "aws_db_instance.default").unwrap();
     assert!(close(db.monthly, 12.41 + 2.30), "{db:?}");
     assert!(e.resources.iter().filter(|r| r.kind.starts_with("aws_iam_")).all(|r| r.status == CostStatus::Free));

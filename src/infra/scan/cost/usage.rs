@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::table::{usage_kind, PriceTable};
 use super::Basis;
+use super::table::{PriceTable, usage_kind};
 
 /// A usage file, in JSON:
 ///
@@ -59,7 +59,9 @@ impl From<UsageError> for crate::error::Error {
     fn from(e: UsageError) -> Self {
         match e {
             UsageError::Io { path, source } => crate::error::Error::bad_input("usage_file", format!("{}: {source}", path.display()), None),
-            UsageError::Invalid { file, json_path, message, accepted } => crate::error::Error::bad_input(format!("usage_file {file}: {json_path}"), message, accepted),
+            UsageError::Invalid { file, json_path, message, accepted } => {
+                crate::error::Error::bad_input(format!("usage_file {file}: {json_path}"), message, accepted)
+            }
         }
     }
 }
@@ -73,7 +75,8 @@ impl Usage {
 
     /// Parses and checks usage text; `file` is only for messages.
     pub fn from_json(text: &str, file: &str, table: &PriceTable) -> Result<Usage, UsageError> {
-        let invalid = |json_path: String, message: String, accepted: Option<String>| UsageError::Invalid { file: file.to_string(), json_path, message, accepted };
+        let invalid =
+            |json_path: String, message: String, accepted: Option<String>| UsageError::Invalid { file: file.to_string(), json_path, message, accepted };
         let mut de = serde_json::Deserializer::from_str(text);
         let usage: Usage = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let json_path = render_path(e.path());
@@ -117,7 +120,11 @@ impl Usage {
 fn check_keys(here: &str, kind: &str, keys: &BTreeMap<String, f64>, table: &PriceTable) -> Result<(), (String, String, Option<String>)> {
     let Some(known) = table.usage_keys(kind) else {
         let accepted = table.usage.keys().cloned().collect::<Vec<_>>().join(", ");
-        return Err((here.to_string(), format!("{kind} takes no usage keys (its cost comes from its configuration, or the price table does not know it)"), Some(accepted)));
+        return Err((
+            here.to_string(),
+            format!("{kind} takes no usage keys (its cost comes from its configuration, or the price table does not know it)"),
+            Some(accepted),
+        ));
     };
     for (key, value) in keys {
         let path = format!("{here}.{key}");
@@ -196,11 +203,7 @@ fn split_address(address: &str) -> Vec<&str> {
 
 /// `.key`, or `["key"]` when the key is not a plain word.
 fn key_path(key: &str) -> String {
-    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        format!(".{key}")
-    } else {
-        format!("[{key:?}]")
-    }
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') { format!(".{key}") } else { format!("[{key:?}]") }
 }
 
 fn render_path(path: &serde_path_to_error::Path) -> String {

@@ -70,7 +70,10 @@ fn open_method(m: &Module) -> Vec<Hit<'_>> {
 fn domain_tls(m: &Module) -> Vec<Hit<'_>> {
     each(m, &["aws_api_gateway_domain_name"], "security_policy", |r| match setting(r, "security_policy") {
         Setting::Absent => Some("security_policy is not set (the default allows TLS 1.0)".into()),
-        s => s.as_str().filter(|p| !(*p == "TLS_1_2" || p.starts_with("SecurityPolicy_TLS12") || p.starts_with("SecurityPolicy_TLS13"))).map(|p| format!("security_policy = \"{p}\"")),
+        s => s
+            .as_str()
+            .filter(|p| !(*p == "TLS_1_2" || p.starts_with("SecurityPolicy_TLS12") || p.starts_with("SecurityPolicy_TLS13")))
+            .map(|p| format!("security_policy = \"{p}\"")),
     })
 }
 

@@ -68,11 +68,15 @@ fn tls(m: &Module) -> Vec<Hit<'_>> {
 
 fn viewer_https(m: &Module) -> Vec<Hit<'_>> {
     each(m, DISTRIBUTIONS, "default_cache_behavior", |r| {
-        let mut behaviors: Vec<(String, &std::collections::BTreeMap<String, Val>)> = r.get("default_cache_behavior").map(Val::blocks).unwrap_or_default().into_iter().map(|b| ("default_cache_behavior".to_string(), b)).collect();
+        let mut behaviors: Vec<(String, &std::collections::BTreeMap<String, Val>)> =
+            r.get("default_cache_behavior").map(Val::blocks).unwrap_or_default().into_iter().map(|b| ("default_cache_behavior".to_string(), b)).collect();
         for (n, b) in r.get("ordered_cache_behavior").map(Val::blocks).unwrap_or_default().into_iter().enumerate() {
             behaviors.push((format!("ordered_cache_behavior {}", n + 1), b));
         }
-        behaviors.into_iter().find(|(_, b)| setting_in(b, "viewer_protocol_policy").as_str() == Some("allow-all")).map(|(name, _)| format!("{name} has viewer_protocol_policy = \"allow-all\""))
+        behaviors
+            .into_iter()
+            .find(|(_, b)| setting_in(b, "viewer_protocol_policy").as_str() == Some("allow-all"))
+            .map(|(name, _)| format!("{name} has viewer_protocol_policy = \"allow-all\""))
     })
 }
 

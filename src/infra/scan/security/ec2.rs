@@ -63,7 +63,8 @@ pub static EBS_DEFAULT_ENCRYPTION: Rule = Rule {
 };
 
 fn default_encryption_on(m: &Module) -> bool {
-    m.of_kind("aws_ebs_encryption_by_default").any(|r| matches!(setting(r, "enabled"), Setting::Absent | Setting::Unknown) || setting(r, "enabled").as_bool() == Some(true))
+    m.of_kind("aws_ebs_encryption_by_default")
+        .any(|r| matches!(setting(r, "enabled"), Setting::Absent | Setting::Unknown) || setting(r, "enabled").as_bool() == Some(true))
 }
 
 fn ebs_encryption(m: &Module) -> Vec<Hit<'_>> {
@@ -111,7 +112,12 @@ fn public_ip(m: &Module) -> Vec<Hit<'_>> {
         (setting(r, "associate_public_ip_address").as_bool() == Some(true)).then(|| "associate_public_ip_address = true".into())
     });
     hits.extend(each(m, &["aws_launch_template"], "network_interfaces", |r| {
-        let any = r.get("network_interfaces").map(Val::blocks).unwrap_or_default().iter().any(|b| setting_in(b, "associate_public_ip_address").as_bool() == Some(true));
+        let any = r
+            .get("network_interfaces")
+            .map(Val::blocks)
+            .unwrap_or_default()
+            .iter()
+            .any(|b| setting_in(b, "associate_public_ip_address").as_bool() == Some(true));
         any.then(|| "a network interface sets associate_public_ip_address = true".into())
     }));
     hits

@@ -112,7 +112,8 @@ const ESCALATING: &[&str] = &[
 ];
 
 /// Escalation by passing a role to something that then runs with it.
-const WITH_PASS_ROLE: &[&str] = &["ec2:RunInstances", "lambda:CreateFunction", "glue:CreateDevEndpoint", "cloudformation:CreateStack", "datapipeline:CreatePipeline"];
+const WITH_PASS_ROLE: &[&str] =
+    &["ec2:RunInstances", "lambda:CreateFunction", "glue:CreateDevEndpoint", "cloudformation:CreateStack", "datapipeline:CreatePipeline"];
 
 /// (resource, attribute, statements) for every identity policy whose document is known.
 fn identity_policies(m: &Module) -> Vec<(&Resource, &'static str, Vec<Statement>)> {
@@ -208,7 +209,9 @@ fn admin_managed_policy(m: &Module) -> Vec<Hit<'_>> {
         strings(r.get("managed_policy_arns")).into_iter().any(is_admin_arn).then(|| "managed_policy_arns includes AdministratorAccess".into())
     });
     let attachments = ["aws_iam_policy_attachment", "aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment"];
-    hits.extend(each(m, &attachments, "policy_arn", |r| setting(r, "policy_arn").as_str().filter(|a| is_admin_arn(a)).map(|_| "policy_arn is AdministratorAccess".into())));
+    hits.extend(each(m, &attachments, "policy_arn", |r| {
+        setting(r, "policy_arn").as_str().filter(|a| is_admin_arn(a)).map(|_| "policy_arn is AdministratorAccess".into())
+    }));
     hits
 }
 

@@ -84,9 +84,33 @@ pub static DEPRECATED_RUNTIME: Rule = Rule {
 
 /// Runtimes AWS no longer patches (Checkov's list and nodejs18.x, deprecated 2025-09-01).
 const DEPRECATED: &[&str] = &[
-    "nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x", "nodejs18.x",
-    "python2.7", "python3.6", "python3.7", "python3.8", "python3.9", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
-    "dotnet5.0", "dotnet6", "dotnet7", "ruby2.5", "ruby2.7", "java8", "go1.x", "provided",
+    "nodejs",
+    "nodejs4.3",
+    "nodejs4.3-edge",
+    "nodejs6.10",
+    "nodejs8.10",
+    "nodejs10.x",
+    "nodejs12.x",
+    "nodejs14.x",
+    "nodejs16.x",
+    "nodejs18.x",
+    "python2.7",
+    "python3.6",
+    "python3.7",
+    "python3.8",
+    "python3.9",
+    "dotnetcore1.0",
+    "dotnetcore2.0",
+    "dotnetcore2.1",
+    "dotnetcore3.1",
+    "dotnet5.0",
+    "dotnet6",
+    "dotnet7",
+    "ruby2.5",
+    "ruby2.7",
+    "java8",
+    "go1.x",
+    "provided",
 ];
 
 const FUNCTIONS: &[&str] = &["aws_lambda_function"];

@@ -231,12 +231,7 @@ pub fn suppress_external(module: &Module, opts: &ScanOptions, findings: Vec<Find
     let mut kept = Vec::new();
     let mut suppressed = Vec::new();
     for f in findings {
-        let inline = module
-            .resources
-            .iter()
-            .find(|r| r.address == f.resource)
-            .and_then(|r| r.ignored(&f.rule_id))
-            .map(|i| ("inline", i.reason.clone()));
+        let inline = module.resources.iter().find(|r| r.address == f.resource).and_then(|r| r.ignored(&f.rule_id)).map(|i| ("inline", i.reason.clone()));
         match inline.or_else(|| config_suppression(&f, &opts.suppress).map(|s| ("config", s.reason.clone()))) {
             Some((by, reason)) => suppressed.push(Suppressed { finding: f, by: by.to_string(), reason }),
             None => kept.push(f),
@@ -248,7 +243,12 @@ pub fn suppress_external(module: &Module, opts: &ScanOptions, findings: Vec<Find
 /// Most severe first, then by place.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        b.severity.cmp(&a.severity).then_with(|| a.file.cmp(&b.file)).then(a.line.cmp(&b.line)).then_with(|| a.rule_id.cmp(&b.rule_id)).then_with(|| a.resource.cmp(&b.resource))
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.file.cmp(&b.file))
+            .then(a.line.cmp(&b.line))
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+            .then_with(|| a.resource.cmp(&b.resource))
     });
 }
 

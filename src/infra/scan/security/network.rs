@@ -239,12 +239,7 @@ fn data_ports(m: &Module) -> Vec<Hit<'_>> {
 }
 
 fn descriptions(m: &Module) -> Vec<Hit<'_>> {
-    let kinds = [
-        "aws_security_group",
-        "aws_security_group_rule",
-        "aws_vpc_security_group_ingress_rule",
-        "aws_vpc_security_group_egress_rule",
-    ];
+    let kinds = ["aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"];
     each(m, &kinds, "description", |r| {
         let described = |map: &BTreeMap<String, Val>| match setting_in(map, "description") {
             Setting::Absent => false,
@@ -264,11 +259,16 @@ fn descriptions(m: &Module) -> Vec<Hit<'_>> {
 }
 
 fn subnet_public_ip(m: &Module) -> Vec<Hit<'_>> {
-    each(m, &["aws_subnet"], "map_public_ip_on_launch", |r| (setting(r, "map_public_ip_on_launch").as_bool() == Some(true)).then(|| "map_public_ip_on_launch = true".into()))
+    each(m, &["aws_subnet"], "map_public_ip_on_launch", |r| {
+        (setting(r, "map_public_ip_on_launch").as_bool() == Some(true)).then(|| "map_public_ip_on_launch = true".into())
+    })
 }
 
 fn flow_logs(m: &Module) -> Vec<Hit<'_>> {
-    m.of_kind("aws_vpc").filter(|vpc| links(m, "aws_flow_log", "vpc_id", vpc, &["id"]).none()).map(|vpc| hit(vpc, "", "no aws_flow_log has vpc_id pointing at this VPC")).collect()
+    m.of_kind("aws_vpc")
+        .filter(|vpc| links(m, "aws_flow_log", "vpc_id", vpc, &["id"]).none())
+        .map(|vpc| hit(vpc, "", "no aws_flow_log has vpc_id pointing at this VPC"))
+        .collect()
 }
 
 fn default_sg(m: &Module) -> Vec<Hit<'_>> {
@@ -287,7 +287,8 @@ fn default_sg(m: &Module) -> Vec<Hit<'_>> {
             Some(Val::Str(id)) => vpc_id.is_none_or(|v| v == id),
             _ => true,
         });
-        (!managed).then(|| "no aws_default_security_group restricts this VPC's default security group, which AWS leaves open within the group and outbound".into())
+        (!managed)
+            .then(|| "no aws_default_security_group restricts this VPC's default security group, which AWS leaves open within the group and outbound".into())
     }));
     hits
 }

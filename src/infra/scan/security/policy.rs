@@ -160,7 +160,8 @@ fn from_document(doc: &Resource) -> Option<Vec<Statement>> {
                     Some(Val::Str(e)) => e.eq_ignore_ascii_case("allow"),
                     Some(_) => false,
                 };
-                let (actions, not_action) = if b.contains_key("actions") { (strs("actions"), false) } else { (strs("not_actions"), b.contains_key("not_actions")) };
+                let (actions, not_action) =
+                    if b.contains_key("actions") { (strs("actions"), false) } else { (strs("not_actions"), b.contains_key("not_actions")) };
                 let resources = if b.contains_key("not_resources") && !b.contains_key("resources") { vec!["*".to_string()] } else { strs("resources") };
                 let principal_any = |key: &str| {
                     b.get(key).map(Val::blocks).unwrap_or_default().iter().any(|p| {

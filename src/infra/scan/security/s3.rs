@@ -136,7 +136,9 @@ fn encryption(m: &Module) -> Vec<Hit<'_>> {
             if let Some(r) = attached.found.first() {
                 return Some(hit(b, "", format!("{} sets no sse_algorithm", r.address)));
             }
-            attached.none().then(|| hit(b, "", "no server_side_encryption_configuration block and no aws_s3_bucket_server_side_encryption_configuration for this bucket"))
+            attached
+                .none()
+                .then(|| hit(b, "", "no server_side_encryption_configuration block and no aws_s3_bucket_server_side_encryption_configuration for this bucket"))
         })
         .collect()
 }
@@ -235,9 +237,11 @@ fn path_value<'a>(attrs: &'a std::collections::BTreeMap<String, Val>, path: &str
 fn refers_to(v: Option<&Val>, b: &Resource) -> bool {
     match v {
         Some(Val::Ref(a)) => strip_index(a) == strip_index(&b.address),
-        Some(Val::Str(s)) => IDS.iter().filter_map(|k| b.get(k).and_then(Val::as_str)).filter(|n| !n.is_empty()).any(|name| {
-            s == name || s.ends_with(&format!(":::{name}")) || s.contains(&format!(":::{name}/")) || s.starts_with(&format!("{name}.s3."))
-        }),
+        Some(Val::Str(s)) => IDS
+            .iter()
+            .filter_map(|k| b.get(k).and_then(Val::as_str))
+            .filter(|n| !n.is_empty())
+            .any(|name| s == name || s.ends_with(&format!(":::{name}")) || s.contains(&format!(":::{name}/")) || s.starts_with(&format!("{name}.s3."))),
         _ => false,
     }
 }
@@ -328,7 +332,9 @@ fn secure_transport(m: &Module) -> Vec<Hit<'_>> {
             }
             let requires_tls = statements.iter().any(|s| {
                 s.conditions.iter().any(|c| {
-                    c.operator.to_ascii_lowercase().starts_with("bool") && c.key.eq_ignore_ascii_case("aws:SecureTransport") && c.values.iter().any(|v| v.eq_ignore_ascii_case(if s.allow { "true" } else { "false" }))
+                    c.operator.to_ascii_lowercase().starts_with("bool")
+                        && c.key.eq_ignore_ascii_case("aws:SecureTransport")
+                        && c.values.iter().any(|v| v.eq_ignore_ascii_case(if s.allow { "true" } else { "false" }))
                 })
             });
             (!requires_tls).then(|| hit(b, "", "no bucket policy denies requests made without TLS (aws:SecureTransport = false)"))

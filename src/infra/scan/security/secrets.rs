@@ -29,10 +29,8 @@ fn provider_credentials(m: &Module) -> Vec<Hit<'_>> {
         .iter()
         .filter(|p| p.name == "aws")
         .filter_map(|p| {
-            let keys: Vec<&str> = ["access_key", "secret_key", "token"]
-                .into_iter()
-                .filter(|k| matches!(p.attrs.get(*k), Some(Val::Str(s)) if !s.is_empty()))
-                .collect();
+            let keys: Vec<&str> =
+                ["access_key", "secret_key", "token"].into_iter().filter(|k| matches!(p.attrs.get(*k), Some(Val::Str(s)) if !s.is_empty())).collect();
             (!keys.is_empty()).then(|| Hit {
                 address: format!("provider.{}", p.name),
                 file: &p.file,
@@ -77,9 +75,26 @@ pub(crate) fn has_secret_access_key(text: &str) -> bool {
 pub(crate) fn secret_like_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     let secretish = ["password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "credential", "auth_key"].iter().any(|w| n.contains(w));
-    let pointer = ["_arn", "_name", "_id", "_path", "_param", "_parameter", "_url", "_uri", "_endpoint", "_region", "_ttl", "_file", "_version", "_length", "_expiry", "_header"]
-        .iter()
-        .any(|s| n.ends_with(s));
+    let pointer = [
+        "_arn",
+        "_name",
+        "_id",
+        "_path",
+        "_param",
+        "_parameter",
+        "_url",
+        "_uri",
+        "_endpoint",
+        "_region",
+        "_ttl",
+        "_file",
+        "_version",
+        "_length",
+        "_expiry",
+        "_header",
+    ]
+    .iter()
+    .any(|s| n.ends_with(s));
     secretish && !pointer
 }
 

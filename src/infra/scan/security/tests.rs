@@ -81,16 +81,22 @@ resource "aws_security_group" "s" {{
 
 /// An identity policy with one statement (HCL object fields).
 fn iam_policy(statement: &str) -> String {
-    format!("resource \"aws_iam_policy\" \"p\" {{\n  policy = jsonencode({{\n    Version   = \"2012-10-17\"\n    Statement = [{{\n{statement}\n    }}]\n  }})\n}}\n")
+    format!(
+        "resource \"aws_iam_policy\" \"p\" {{\n  policy = jsonencode({{\n    Version   = \"2012-10-17\"\n    Statement = [{{\n{statement}\n    }}]\n  }})\n}}\n"
+    )
 }
 
 /// A resource policy attribute `kind.name.policy` with one statement.
 fn resource_policy(kind: &str, extra: &str, statement: &str) -> String {
-    format!("resource \"{kind}\" \"p\" {{\n{extra}\n  policy = jsonencode({{\n    Version   = \"2012-10-17\"\n    Statement = [{{\n{statement}\n    }}]\n  }})\n}}\n")
+    format!(
+        "resource \"{kind}\" \"p\" {{\n{extra}\n  policy = jsonencode({{\n    Version   = \"2012-10-17\"\n    Statement = [{{\n{statement}\n    }}]\n  }})\n}}\n"
+    )
 }
 
 fn lambda(body: &str) -> String {
-    format!("resource \"aws_lambda_function\" \"f\" {{\n  function_name = \"f\"\n  role          = \"arn:aws:iam::123456789012:role/f\"\n  runtime       = \"python3.12\"\n  handler       = \"app.handler\"\n{body}\n}}\n")
+    format!(
+        "resource \"aws_lambda_function\" \"f\" {{\n  function_name = \"f\"\n  role          = \"arn:aws:iam::123456789012:role/f\"\n  runtime       = \"python3.12\"\n  handler       = \"app.handler\"\n{body}\n}}\n"
+    )
 }
 
 fn trail(body: &str) -> String {
@@ -105,7 +111,8 @@ fn distribution(body: &str) -> String {
 
 /// (rule, failing snippet, passing snippet)
 fn cases() -> Vec<(&'static str, String, String)> {
-    let allow_public_get = "      Effect = \"Allow\"\n      Principal = \"*\"\n      Action = \"s3:GetObject\"\n      Resource = \"arn:aws:s3:::data-bucket/*\"";
+    let allow_public_get =
+        "      Effect = \"Allow\"\n      Principal = \"*\"\n      Action = \"s3:GetObject\"\n      Resource = \"arn:aws:s3:::data-bucket/*\"";
     let vpce_only = format!("{allow_public_get}\n      Condition = {{ StringEquals = {{ \"aws:SourceVpce\" = \"vpce-1234\" }} }}");
     let deny_plain_http = "      Effect = \"Deny\"\n      Principal = \"*\"\n      Action = \"s3:*\"\n      Resource = \"arn:aws:s3:::data-bucket/*\"\n      Condition = { Bool = { \"aws:SecureTransport\" = \"false\" } }";
     vec![
@@ -337,7 +344,11 @@ fn every_rule_fails_its_bad_snippet_and_passes_its_good_one() {
         let f = found.findings.iter().find(|f| f.rule_id == *rule).unwrap();
         assert!(f.line > 0 && f.file == "main.tf" && !f.message.is_empty() && !f.fix.is_empty() && f.source == SOURCE, "{f:?}");
         let clean = run(good);
-        assert!(fired(&clean, rule).is_empty(), "{rule} fired on its passing snippet:\n{good}\n{:?}", clean.findings.iter().filter(|f| f.rule_id == *rule).collect::<Vec<_>>());
+        assert!(
+            fired(&clean, rule).is_empty(),
+            "{rule} fired on its passing snippet:\n{good}\n{:?}",
+            clean.findings.iter().filter(|f| f.rule_id == *rule).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -353,7 +364,25 @@ fn rule_table_is_well_formed() {
         assert!(!r.title.is_empty() && (r.fix.ends_with('.') || r.fix.ends_with(')')), "{}: {}", r.id, r.fix);
     }
     let checkov: Vec<&str> = RULES.iter().filter_map(|r| r.checkov_id).collect();
-    for id in ["CKV_AWS_18", "CKV_AWS_19", "CKV_AWS_20", "CKV_AWS_21", "CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_16", "CKV_AWS_17", "CKV_AWS_45", "CKV_AWS_50", "CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_158", "CKV_AWS_66", "CKV_AWS_79", "CKV_AWS_8"] {
+    for id in [
+        "CKV_AWS_18",
+        "CKV_AWS_19",
+        "CKV_AWS_20",
+        "CKV_AWS_21",
+        "CKV_AWS_24",
+        "CKV_AWS_25",
+        "CKV_AWS_16",
+        "CKV_AWS_17",
+        "CKV_AWS_45",
+        "CKV_AWS_50",
+        "CKV_AWS_115",
+        "CKV_AWS_116",
+        "CKV_AWS_117",
+        "CKV_AWS_158",
+        "CKV_AWS_66",
+        "CKV_AWS_79",
+        "CKV_AWS_8",
+    ] {
         // CKV_AWS_117 (Lambda inside a VPC) is deliberately not a rule: most functions need no VPC.
         assert!(checkov.contains(&id) || id == "CKV_AWS_117", "{id} is not mapped");
     }
@@ -378,7 +407,10 @@ fn split_s3_resources_satisfy_the_bucket_rules() {
     let result = run(inline);
     assert!(fired(&result, "FC_S3_001").is_empty() && fired(&result, "FC_S3_003").is_empty());
     // A split resource for another bucket does not count for this one.
-    let other = format!("{BUCKET}resource \"aws_s3_bucket\" \"other\" {{\n  bucket = \"other\"\n}}\n{}", VERSIONING.replace("aws_s3_bucket.b.id", "aws_s3_bucket.other.id"));
+    let other = format!(
+        "{BUCKET}resource \"aws_s3_bucket\" \"other\" {{\n  bucket = \"other\"\n}}\n{}",
+        VERSIONING.replace("aws_s3_bucket.b.id", "aws_s3_bucket.other.id")
+    );
     assert_eq!(fired(&run(&other), "FC_S3_003"), ["aws_s3_bucket.b"]);
     // Suspended versioning and an incomplete public access block are reported.
     let suspended = format!("{BUCKET}{}", VERSIONING.replace("Enabled", "Suspended"));
@@ -386,7 +418,10 @@ fn split_s3_resources_satisfy_the_bucket_rules() {
     let partial = format!("{BUCKET}{}", PAB.replace("restrict_public_buckets = true", "restrict_public_buckets = false"));
     assert!(run(&partial).findings.iter().any(|f| f.rule_id == "FC_S3_002" && f.message.contains("restrict_public_buckets")));
     // An account-wide block covers every bucket.
-    let account = format!("{BUCKET}{}", PAB.replace("aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block").replace("  bucket                  = aws_s3_bucket.b.id\n", ""));
+    let account = format!(
+        "{BUCKET}{}",
+        PAB.replace("aws_s3_bucket_public_access_block", "aws_s3_account_public_access_block").replace("  bucket                  = aws_s3_bucket.b.id\n", "")
+    );
     assert!(fired(&run(&account), "FC_S3_002").is_empty());
     // A split ACL resource makes the bucket public.
     let acl = format!("{BUCKET}resource \"aws_s3_bucket_acl\" \"b\" {{\n  bucket = aws_s3_bucket.b.id\n  acl    = \"public-read\"\n}}\n");
@@ -512,7 +547,9 @@ resource "aws_s3_bucket" "b" {
 fn config_suppressions_match_rule_and_address_prefix() {
     let hcl = "resource \"aws_s3_bucket\" \"log\" {\n  bucket = \"l\"\n}\nresource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"ls\"\n}\n";
     let m = module(hcl);
-    let opts = |rule: &str, resource: Option<&str>| ScanOptions { suppress: vec![ConfigSuppression { rule: rule.into(), resource: resource.map(Into::into), reason: "accepted".into() }] };
+    let opts = |rule: &str, resource: Option<&str>| ScanOptions {
+        suppress: vec![ConfigSuppression { rule: rule.into(), resource: resource.map(Into::into), reason: "accepted".into() }],
+    };
     let result = scan(&m, &opts("FC_S3_004", Some("aws_s3_bucket.log")));
     assert_eq!(fired(&result, "FC_S3_004"), ["aws_s3_bucket.logs"], "a prefix stops at a boundary");
     assert_eq!(result.suppressed.len(), 1);
@@ -736,6 +773,8 @@ fn a_vpc_needs_its_default_security_group_restricted() {
     assert_eq!(on(vpc), ["aws_vpc.main"]);
     let restricted = format!("{vpc}resource \"aws_default_security_group\" \"d\" {{\n  vpc_id = aws_vpc.main.id\n}}\n");
     assert!(on(&restricted).is_empty());
-    let open = format!("{vpc}resource \"aws_default_security_group\" \"d\" {{\n  vpc_id = aws_vpc.main.id\n  egress {{\n    from_port   = 0\n    to_port     = 0\n    protocol    = \"-1\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }}\n}}\n");
+    let open = format!(
+        "{vpc}resource \"aws_default_security_group\" \"d\" {{\n  vpc_id = aws_vpc.main.id\n  egress {{\n    from_port   = 0\n    to_port     = 0\n    protocol    = \"-1\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }}\n}}\n"
+    );
     assert_eq!(on(&open), ["aws_default_security_group.d"]);
 }
