@@ -1,62 +1,22 @@
-//! `App`: the workspace and configuration behind every entry point, and the
-//! library functions the MCP tools and the CLI both call: director, confirm,
-//! config, and the dispatch of approved (gated) actions.
+//! `App`: the workspace behind every entry point, and the library functions
+//! the MCP tools and the CLI both call: director, confirm, config, and the
+//! dispatch of approved (gated) actions to their executors.
+//!
+//! Every function returns a typed report; `vocabulary::render` turns it into
+//! the text and the JSON the caller shows.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use crate::config::{self, Config, ConfigError, InitOptions};
-use crate::director::{self, Choice, Intent, Routing, Target};
+use crate::director::{self, Choice, Routing};
 use crate::error::Error;
-use crate::gate::{self, Answered, Approval, BannerFacts, EnvPolicy, Gate, GateRequest, PendingOperation, Requested};
-use crate::infra::{self, InfraRequest};
-use crate::ops::{self, OpsRequest};
-use crate::validate;
-use crate::workspace::{AuditEntry, Outcome, Workspace, WorkspaceError};
-
-/// How a reply ended, for exit codes and for the assistant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Ok,
-    Routed,
-    Clarify,
-    AwaitingConfirmation,
-    Cancelled,
-}
-
-/// A successful answer: structured body plus a short human summary.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: Status,
-    pub summary: String,
-    pub body: Value,
-}
-
-impl Reply {
-    fn new(status: Status, summary: impl Into<String>, mut body: Value) -> Reply {
-        if let Value::Object(map) = &mut body {
-            map.insert("status".into(), serde_json::to_value(status).expect("status serialises"));
-        }
-        Reply { status, summary: summary.into(), body }
-    }
-
-    /// A successful result with status `ok`.
-    pub fn ok(summary: impl Into<String>, body: Value) -> Reply {
-        Reply::new(Status::Ok, summary, body)
-    }
-
-    /// 0 success, 1 not executed (cancelled), 3 waiting for a human answer.
-    pub fn exit_code(&self) -> i32 {
-        match self.status {
-            Status::Ok | Status::Routed => 0,
-            Status::Cancelled => 1,
-            Status::Clarify | Status::AwaitingConfirmation => 3,
-        }
-    }
-}
+use crate::gate::{Answered, Approval, BannerFacts, Cancelled, EnvPolicy, Gate, GateRequest, Gated, Pending, Requested, StoredAction};
+use crate::infra::{self, InfraReport, InfraRequest};
+use crate::ops::{self, OpsReport, OpsRequest};
+use crate::vocabulary::{ActionKind, Intent, Report, Status, Target, input};
+use crate::workspace::{AuditEntry, Outcome, Workspace};
 
 /// Arguments of `director`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, clap::Args)]
@@ -145,29 +105,196 @@ pub struct SelftestRequest {
     pub auto_approve: bool,
 }
 
-/// What an approved operation runs; stored with the pending operation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum GatedAction {
-    /// Appends a line to `selftest/{env}.log`: the gate's end-to-end test target.
-    Selftest { env: String, payload: String },
-    /// Steps 4–9 of a deploy: apply the saved plan, verify, document.
-    Deploy(crate::infra::deploy::DeployAction),
-    /// Attach a least-privilege statement with the discover profile.
-    PermissionFix(crate::infra::diagnose::FixProposal),
-    /// Restart, scale or roll back a service.
-    Remediate(crate::ops::remediate::Plan),
-}
-
 /// A stored clarification, answered by number.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Clarification {
+struct StoredClarification {
     id: String,
     request: String,
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     answered: bool,
     choices: Vec<Choice>,
+}
+
+/// What `director` returns: a routing, a question, or the routed operation's own report.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(clippy::large_enum_variant, reason = "one value per request")]
+pub enum Directed {
+    RouteOnly(RouteOnly),
+    Clarify(Clarification),
+    Infra(Routed<InfraReport>),
+    Ops(Routed<OpsReport>),
+}
+
+crate::report_enum!(Directed { RouteOnly, Clarify, Infra, Ops });
+
+/// `route_only`: where the request would go.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RouteOnly {
+    pub request: String,
+    pub routed: Intent,
+}
+
+impl Report for RouteOnly {
+    fn status(&self) -> Status {
+        Status::Routed
+    }
+    fn text(&self) -> String {
+        let intent = &self.routed;
+        let args: Vec<String> =
+            director::describe(intent).into_iter().filter(|(k, _)| !matches!(*k, "manager" | "operation" | "env")).map(|(k, v)| format!("{k}={v}")).collect();
+        let args = if args.is_empty() { String::new() } else { format!("; {}", args.join(", ")) };
+        format!("Routed to {} {} (env {}{args}).", intent.target.manager(), intent.target.operation(), intent.env)
+    }
+}
+
+/// A routed operation's report, with where the director sent it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Routed<R> {
+    pub routed: Intent,
+    #[serde(flatten)]
+    pub report: R,
+}
+
+impl<R: Report> Report for Routed<R> {
+    fn status(&self) -> Status {
+        self.report.status()
+    }
+    fn text(&self) -> String {
+        self.report.text()
+    }
+}
+
+/// A question back to the user, answered with `director {request: "N", clarification_id}`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Clarification {
+    pub question: String,
+    pub choices: Vec<ChoiceShown>,
+    pub clarification_id: String,
+    pub request: String,
+}
+
+/// One numbered choice, as shown.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ChoiceShown {
+    pub n: usize,
+    pub manager: String,
+    pub operation: String,
+    pub env: String,
+    pub label: String,
+    pub args: crate::vocabulary::IntentArgs,
+}
+
+impl Report for Clarification {
+    fn status(&self) -> Status {
+        Status::Clarify
+    }
+    fn text(&self) -> String {
+        let mut out = String::from("Your request could mean:\n");
+        for c in &self.choices {
+            out.push_str(&format!("{}. {} ({}, env {})\n", c.n, c.label, c.manager, c.env));
+        }
+        let numbers: Vec<String> = self.choices.iter().map(|c| c.n.to_string()).collect();
+        out.push_str(&format!("\nWhich one? ({})", numbers.join("/")));
+        out
+    }
+}
+
+/// What `confirm` returns: the next step, a cancellation, or what the approved action did.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(clippy::large_enum_variant, reason = "one value per request")]
+pub enum Confirmed {
+    NextStep(Pending),
+    Cancelled(Cancelled),
+    Deploy(infra::deploy::DeployReport),
+    PermissionFix(infra::diagnose::FixApplied),
+    Remediate(ops::remediate::RemediationDone),
+    Selftest(SelftestDone),
+}
+
+crate::report_enum!(Confirmed { NextStep, Cancelled, Deploy, PermissionFix, Remediate, Selftest });
+
+/// What `config` returns.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(clippy::large_enum_variant, reason = "one value per request")]
+pub enum ConfigReport {
+    /// init and show: the configuration.
+    Shown(ConfigShown),
+    /// validate: it loaded and passed every check (problems are a tool error).
+    Valid(ConfigValid),
+}
+
+crate::report_enum!(ConfigReport { Shown, Valid });
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConfigShown {
+    pub path: std::path::PathBuf,
+    pub config: Config,
+    #[serde(skip)]
+    written: bool,
+}
+
+impl Report for ConfigShown {
+    fn text(&self) -> String {
+        let envs = self.config.env_names().join(", ");
+        if self.written {
+            format!("Wrote {} for project {} (environments: {envs}).", self.path.display(), self.config.project.name)
+        } else {
+            format!("{}: project {}, environments {envs}.", self.path.display(), self.config.project.name)
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConfigValid {
+    pub path: std::path::PathBuf,
+    pub valid: bool,
+    pub environments: Vec<String>,
+}
+
+impl Report for ConfigValid {
+    fn text(&self) -> String {
+        format!("{} is valid.", self.path.display())
+    }
+}
+
+/// What the test-only gated operation returns.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Selftested {
+    Pending(Pending),
+    Done(SelftestDone),
+}
+
+crate::report_enum!(Selftested { Pending, Done });
+
+/// The test-only action: append a line to `selftest/{env}.log`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SelftestAction {
+    pub env: String,
+    pub payload: String,
+}
+
+impl Gated for SelftestAction {
+    const KIND: ActionKind = ActionKind::Selftest;
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SelftestDone {
+    pub operation_id: String,
+    pub env: String,
+    pub operation: String,
+    pub executed: bool,
+    pub lines: usize,
+}
+
+impl Report for SelftestDone {
+    fn text(&self) -> String {
+        format!("Executed gate-selftest on {}: selftest/{}.log has {} line(s).", self.env, self.env, self.lines)
+    }
 }
 
 pub struct App {
@@ -188,28 +315,12 @@ impl App {
         Ok(Config::load(&self.ws)?)
     }
 
-    /// The environment a call targets (default test), which must be configured.
-    pub fn resolve_env(&self, env: Option<&str>) -> Result<String, Error> {
-        let name = env.unwrap_or(director::DEFAULT_ENV);
-        if !config::is_env_name(name) {
-            return Err(Error::bad_input(
-                "env",
-                format!("\"{name}\" is not an environment name"),
-                Some("a configured environment such as test or prod".into()),
-            ));
-        }
-        self.config()?.environment(name)?;
-        Ok(name.to_string())
-    }
-
     // ----- director -------------------------------------------------------
 
-    pub async fn director(&self, req: &DirectorRequest) -> Result<Reply, Error> {
-        validate::text("request", &req.request, 2000)?;
-        if let Some(env) = &req.env
-            && !config::is_env_name(env)
-        {
-            return Err(Error::bad_input("env", format!("\"{env}\" is not an environment name"), Some("a configured environment such as test or prod".into())));
+    pub async fn director(&self, req: &DirectorRequest) -> Result<Directed, Error> {
+        input::text("request", &req.request, 2000)?;
+        if let Some(env) = &req.env {
+            input::EnvName::parse("env", env)?;
         }
         let intent = match &req.clarification_id {
             Some(id) => self.answer_clarification(id, &req.request)?,
@@ -225,7 +336,7 @@ impl App {
                 let ctx = director::Context { envs: &envs, explicit_env: req.env.as_deref() };
                 match director::route(&req.request, &ctx) {
                     Routing::Routed(intent) => intent,
-                    Routing::Clarify(c) => return self.store_clarification(&req.request, c),
+                    Routing::Clarify(c) => return Ok(Directed::Clarify(self.store_clarification(&req.request, c)?)),
                     Routing::UnknownEnv { named, configured } => {
                         return Err(Error::bad_input(
                             "request",
@@ -237,62 +348,18 @@ impl App {
             }
         };
         if req.route_only {
-            let args: Vec<String> = director::describe(&intent)
-                .into_iter()
-                .filter(|(k, _)| !matches!(*k, "manager" | "operation" | "env"))
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            let args = if args.is_empty() { String::new() } else { format!("; {}", args.join(", ")) };
-            let summary = format!("Routed to {} {} (env {}{args}).", intent.target.manager(), intent.target.operation(), intent.env);
-            return Ok(Reply::new(Status::Routed, summary, json!({"request": req.request, "routed": intent})));
+            return Ok(Directed::RouteOnly(RouteOnly { request: req.request.clone(), routed: intent }));
         }
-        match self.run_intent(&intent).await {
-            Ok(mut reply) => {
-                if let Value::Object(map) = &mut reply.body {
-                    map.insert("routed".into(), serde_json::to_value(&intent).expect("intents serialise"));
-                }
-                Ok(reply)
-            }
-            Err(source) => Err(Error::AfterRouting { routed: Box::new(intent), source: Box::new(source) }),
-        }
+        let ran = match intent.target {
+            Target::Infra(_) => infra::run(&self.ws, &infra_request(&intent)).await.map(|report| Directed::Infra(Routed { routed: intent.clone(), report })),
+            Target::Ops(_) => ops::run(&self.ws, &ops_request(&intent)).await.map(|report| Directed::Ops(Routed { routed: intent.clone(), report })),
+        };
+        ran.map_err(|source| Error::AfterRouting { routed: Box::new(intent), source: Box::new(source) })
     }
 
-    async fn run_intent(&self, intent: &Intent) -> Result<Reply, Error> {
-        let a = &intent.args;
-        match intent.target {
-            Target::Infra(op) => {
-                let req = InfraRequest {
-                    operation: Some(op),
-                    env: Some(intent.env.clone()),
-                    feature: a.feature.clone(),
-                    design: a.design.clone(),
-                    error: a.error.clone(),
-                    skip_tests: a.skip_tests,
-                    skip_preview: a.skip_preview,
-                    ..Default::default()
-                };
-                infra::run(self, &req).await
-            }
-            Target::Ops(op) => {
-                let req = OpsRequest {
-                    operation: Some(op),
-                    env: Some(intent.env.clone()),
-                    service: a.service.clone(),
-                    filter: a.filter.clone(),
-                    timeframe: a.timeframe.clone(),
-                    limit: a.limit,
-                    action: a.action,
-                    target: a.target,
-                    focus: a.focus,
-                };
-                ops::run(self, &req).await
-            }
-        }
-    }
-
-    fn store_clarification(&self, request: &str, c: director::Clarify) -> Result<Reply, Error> {
+    fn store_clarification(&self, request: &str, c: director::Clarify) -> Result<Clarification, Error> {
         let now = Utc::now();
-        let record = Clarification {
+        let record = StoredClarification {
             id: uuid::Uuid::new_v4().to_string(),
             request: request.into(),
             created_at: now,
@@ -301,22 +368,23 @@ impl App {
             choices: c.choices,
         };
         self.ws.write_json(&self.clarification_path(&record.id)?, &record)?;
-        let mut summary = String::from("Your request could mean:\n");
-        for choice in &record.choices {
-            summary.push_str(&format!("{}. {} ({}, env {})\n", choice.n, choice.label, choice.manager, choice.env));
-        }
-        let numbers: Vec<String> = record.choices.iter().map(|c| c.n.to_string()).collect();
-        summary.push_str(&format!("\nWhich one? ({})", numbers.join("/")));
-        let choices: Vec<Value> = record
+        let choices = record
             .choices
             .iter()
-            .map(|c| json!({"n": c.n, "manager": c.manager, "operation": c.operation, "env": c.env, "label": c.label, "args": c.intent.args}))
+            .map(|c| ChoiceShown {
+                n: c.n,
+                manager: c.manager.clone(),
+                operation: c.operation.clone(),
+                env: c.env.clone(),
+                label: c.label.clone(),
+                args: c.intent.args.clone(),
+            })
             .collect();
-        Ok(Reply::new(Status::Clarify, summary, json!({"question": c.question, "choices": choices, "clarification_id": record.id, "request": request})))
+        Ok(Clarification { question: c.question, choices, clarification_id: record.id, request: request.into() })
     }
 
     fn clarification_path(&self, id: &str) -> Result<std::path::PathBuf, Error> {
-        if validate::is_canonical_uuid(id) {
+        if input::is_canonical_uuid(id) {
             Ok(self.ws.path(&format!("clarifications/{id}.json"))?)
         } else {
             let shown: String = id.chars().take(80).collect();
@@ -330,99 +398,73 @@ impl App {
 
     fn answer_clarification(&self, id: &str, answer: &str) -> Result<Intent, Error> {
         let path = self.clarification_path(id)?;
-        let _lock = self.ws.lock_file(&path)?;
-        let text = std::fs::read_to_string(&path).map_err(|_| Error::bad_input("clarification_id", format!("no clarification {id}"), None))?;
-        let mut record: Clarification =
-            serde_json::from_str(&text).map_err(|e| WorkspaceError::io(&path, std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
-        if record.answered {
-            return Err(Error::bad_input("clarification_id", "was already answered; ask the director again", None));
-        }
-        if Utc::now() > record.expires_at {
-            return Err(Error::bad_input("clarification_id", "has expired; ask the director again", None));
-        }
-        let n = record.choices.len();
-        let pick = answer.trim().trim_end_matches('.').parse::<usize>().ok().filter(|k| (1..=n).contains(k));
-        let Some(k) = pick else {
-            return Err(Error::bad_input("request", format!("\"{}\" is not one of the choices", answer.trim()), Some(format!("a number from 1 to {n}"))));
-        };
-        record.answered = true;
-        let bytes = serde_json::to_vec_pretty(&record).expect("clarifications serialise");
-        crate::workspace::write_atomic_unlocked(&path, &bytes)?;
-        Ok(record.choices.swap_remove(k - 1).intent)
+        self.ws.update_json(&path, |slot: &mut Option<StoredClarification>| {
+            let record = slot.as_mut().ok_or_else(|| Error::bad_input("clarification_id", format!("no clarification {id}"), None))?;
+            if record.answered {
+                return Err(Error::bad_input("clarification_id", "was already answered; ask the director again", None));
+            }
+            if Utc::now() > record.expires_at {
+                return Err(Error::bad_input("clarification_id", "has expired; ask the director again", None));
+            }
+            let n = record.choices.len();
+            let pick = answer.trim().trim_end_matches('.').parse::<usize>().ok().filter(|k| (1..=n).contains(k));
+            let Some(k) = pick else {
+                return Err(Error::bad_input("request", format!("\"{}\" is not one of the choices", answer.trim()), Some(format!("a number from 1 to {n}"))));
+            };
+            record.answered = true;
+            Ok(record.choices[k - 1].intent.clone())
+        })
     }
 
     // ----- the gate -------------------------------------------------------
 
-    fn gate<'a>(&'a self, config: &Config) -> Gate<'a> {
-        Gate::new(&self.ws, config.confirmation_ttl())
-    }
-
-    fn env_policy(config: &Config, env: &str) -> Result<EnvPolicy, Error> {
-        let settings = config.environment(env)?;
-        Ok(EnvPolicy { protected: config.is_protected(env), auto_approve: settings.auto_approve })
-    }
-
-    /// Puts a mutating action to the gate under the environment's policy.
-    pub fn ask_gate(
-        &self,
-        config: &Config,
-        env: &str,
-        auto_approve: bool,
-        facts: BannerFacts,
-        digest: String,
-        action: GatedAction,
-    ) -> Result<Requested, Error> {
-        let request = GateRequest { facts, digest, action: serde_json::to_value(action).expect("actions serialise") };
-        Ok(self.gate(config).request(Self::env_policy(config, env)?, auto_approve, request, Utc::now())?)
-    }
-
-    /// Like [`App::ask_gate`], but always waits for a human, even where auto-approval is configured.
-    pub fn ask_gate_confirmed(&self, config: &Config, env: &str, facts: BannerFacts, digest: String, action: GatedAction) -> Result<Requested, Error> {
-        let policy = EnvPolicy { auto_approve: false, ..Self::env_policy(config, env)? };
-        let request = GateRequest { facts, digest, action: serde_json::to_value(action).expect("actions serialise") };
-        Ok(self.gate(config).request(policy, false, request, Utc::now())?)
-    }
-
     /// `confirm {operation_id, response}`.
-    pub async fn confirm(&self, operation_id: &str, response: &str) -> Result<Reply, Error> {
+    pub async fn confirm(&self, operation_id: &str, response: &str) -> Result<Confirmed, Error> {
         if response.chars().count() > 200 {
             return Err(Error::bad_input("response", "is longer than 200 characters", Some("yes, or anything else to cancel".into())));
         }
         let config = self.config()?;
-        match self.gate(&config).answer(operation_id, response, Utc::now())? {
-            Answered::NextStep(op) => Ok(pending_reply(&op)),
-            Answered::Cancelled(op) => Ok(Reply::new(
-                Status::Cancelled,
-                format!("Cancelled: {} on {} will not run.", op.operation, op.env),
-                json!({"operation_id": op.id, "env": op.env, "operation": op.operation}),
-            )),
+        match Gate::for_config(&self.ws, &config).answer(operation_id, response, Utc::now())? {
+            Answered::NextStep(op) => Ok(Confirmed::NextStep(Pending::from(&op))),
+            Answered::Cancelled(op) => Ok(Confirmed::Cancelled(Cancelled::from(&op))),
             Answered::Approved(approval, _) => self.execute(approval).await,
         }
     }
 
-    /// Runs an approved action. The approval is consumed here: it cannot run twice.
-    async fn execute(&self, approval: Approval) -> Result<Reply, Error> {
-        let action: GatedAction = serde_json::from_value(approval.action().clone())
-            .map_err(|e| Error::Failed(format!("the approved operation {} cannot be read: {e}", approval.id())))?;
-        match action {
-            GatedAction::Selftest { env, payload } => self.selftest_execute(approval, &env, &payload),
-            GatedAction::Deploy(action) => crate::infra::deploy::execute(self, approval, action).await,
-            GatedAction::PermissionFix(fix) => crate::infra::diagnose::apply_fix(self, approval, fix).await,
-            GatedAction::Remediate(plan) => crate::ops::remediate::execute(self, approval, plan).await,
-        }
+    /// Runs an approved action with the executor of its kind. The approval is consumed here: it cannot run twice.
+    async fn execute(&self, approval: Approval) -> Result<Confirmed, Error> {
+        let ws = &self.ws;
+        Ok(match approval.kind() {
+            ActionKind::Selftest => {
+                let action = approval.action::<SelftestAction>()?;
+                Confirmed::Selftest(self.selftest_execute(approval, action)?)
+            }
+            ActionKind::Deploy => {
+                let action = approval.action()?;
+                Confirmed::Deploy(infra::deploy::execute(ws, approval, action).await?)
+            }
+            ActionKind::PermissionFix => {
+                let fix = approval.action()?;
+                Confirmed::PermissionFix(infra::diagnose::apply_fix(ws, approval, fix).await?)
+            }
+            ActionKind::Remediate => {
+                let plan = approval.action()?;
+                Confirmed::Remediate(ops::remediate::execute(ws, approval, plan).await?)
+            }
+        })
     }
 
     // ----- the test-only gated operation ----------------------------------
 
     /// Asks the gate to append `payload` to `selftest/{env}.log`.
-    pub async fn selftest(&self, req: &SelftestRequest) -> Result<Reply, Error> {
-        let env = self.resolve_env(Some(&req.env))?;
-        validate::text("payload", &req.payload, 200)?;
+    pub async fn selftest(&self, req: &SelftestRequest) -> Result<Selftested, Error> {
         let config = self.config()?;
-        let action = serde_json::to_value(GatedAction::Selftest { env: env.clone(), payload: req.payload.clone() }).expect("actions serialise");
+        let env = config.target_env(Some(&req.env))?;
+        input::text("payload", &req.payload, 200)?;
+        let action = StoredAction::of(&SelftestAction { env: env.to_string(), payload: req.payload.clone() });
         let aws = config.aws();
         let facts = BannerFacts {
-            env: env.clone(),
+            env: env.to_string(),
             operation: "gate-selftest".into(),
             summary: format!("Append \"{}\" to selftest/{env}.log.", req.payload),
             region: aws.map(|a| a.region.clone()),
@@ -430,19 +472,23 @@ impl App {
             account: aws.and_then(|a| a.account_id.clone()),
             ..Default::default()
         };
-        let request = GateRequest { digest: gate::digest_json(&action), facts, action };
-        match self.gate(&config).request(Self::env_policy(&config, &env)?, req.auto_approve, request, Utc::now())? {
-            Requested::Approved(approval) => self.execute(approval).await,
-            Requested::Pending(op) => Ok(pending_reply(&op)),
+        let request = GateRequest { digest: action.digest(), facts, action };
+        match Gate::for_config(&self.ws, &config).request(EnvPolicy::of(&config, &env)?, req.auto_approve, request, Utc::now())? {
+            Requested::Approved(approval) => {
+                let action = approval.action::<SelftestAction>()?;
+                Ok(Selftested::Done(self.selftest_execute(approval, action)?))
+            }
+            Requested::Pending(op) => Ok(Selftested::Pending(Pending::from(&op))),
         }
     }
 
-    fn selftest_execute(&self, approval: Approval, env: &str, payload: &str) -> Result<Reply, Error> {
-        approval.check(env, &gate::digest_json(approval.action()), Utc::now())?;
+    fn selftest_execute(&self, approval: Approval, action: SelftestAction) -> Result<SelftestDone, Error> {
+        let env = &action.env;
+        approval.check(env, &approval.stored().digest(), Utc::now())?;
         let path = self.ws.path(&format!("selftest/{env}.log"))?;
         let _lock = self.ws.lock_file(&path)?;
         let mut text = std::fs::read_to_string(&path).unwrap_or_default();
-        text.push_str(payload);
+        text.push_str(&action.payload);
         text.push('\n');
         crate::workspace::write_atomic_unlocked(&path, text.as_bytes())?;
         let lines = text.lines().count();
@@ -450,19 +496,15 @@ impl App {
         entry.operation_id = Some(approval.id().into());
         entry.digest = Some(approval.digest().into());
         self.ws.audit(&entry)?;
-        Ok(Reply::new(
-            Status::Ok,
-            format!("Executed gate-selftest on {env}: selftest/{env}.log has {lines} line(s)."),
-            json!({"operation_id": approval.id(), "env": env, "operation": approval.operation(), "executed": true, "lines": lines}),
-        ))
+        Ok(SelftestDone { operation_id: approval.id().into(), env: env.clone(), operation: approval.operation().into(), executed: true, lines })
     }
 
     // ----- config ---------------------------------------------------------
 
-    pub async fn config_action(&self, req: &ConfigRequest) -> Result<Reply, Error> {
+    pub async fn config_action(&self, req: &ConfigRequest) -> Result<ConfigReport, Error> {
         let action = req.action.ok_or_else(|| Error::bad_input("action", "is required", Some("init, show, validate".into())))?;
         let path = self.ws.root().join(config::CONFIG_FILE);
-        match action {
+        Ok(match action {
             ConfigAction::Init => {
                 let opts = InitOptions {
                     provider: req.provider.clone(),
@@ -474,55 +516,50 @@ impl App {
                     endpoint_url: req.endpoint_url.clone(),
                     force: req.force,
                 };
-                let config = Config::init(&self.ws, &opts)?;
-                Ok(Reply::new(
-                    Status::Ok,
-                    format!("Wrote {} for project {} (environments: {}).", path.display(), config.project.name, config.env_names().join(", ")),
-                    json!({"path": path, "config": config}),
-                ))
+                ConfigReport::Shown(ConfigShown { path, config: Config::init(&self.ws, &opts)?, written: true })
             }
-            ConfigAction::Show => {
-                let config = self.config()?;
-                Ok(Reply::new(
-                    Status::Ok,
-                    format!("{}: project {}, environments {}.", path.display(), config.project.name, config.env_names().join(", ")),
-                    json!({"path": path, "config": config}),
-                ))
-            }
+            ConfigAction::Show => ConfigReport::Shown(ConfigShown { path, config: self.config()?, written: false }),
             ConfigAction::Validate => {
                 let config = self.config()?;
-                Ok(Reply::new(Status::Ok, format!("{} is valid.", path.display()), json!({"path": path, "valid": true, "environments": config.env_names()})))
+                ConfigReport::Valid(ConfigValid { path, valid: true, environments: config.env_names() })
             }
-        }
+        })
     }
 }
 
-/// The reply that shows a pending operation's banner and how to answer it.
-pub fn pending_reply(op: &PendingOperation) -> Reply {
-    let summary = format!(
-        "{}\n\nAwaiting confirmation {} of {} for {} on {} (operation_id {}, expires {}).",
-        op.banner,
-        op.steps_done + 1,
-        op.steps_required,
-        op.operation,
-        op.env,
-        op.id,
-        op.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    );
-    Reply::new(
-        Status::AwaitingConfirmation,
-        summary,
-        json!({
-            "operation_id": op.id,
-            "env": op.env,
-            "operation": op.operation,
-            "protected": op.protected,
-            "steps_required": op.steps_required,
-            "steps_done": op.steps_done,
-            "banner": op.banner,
-            "digest": op.digest,
-            "expires_at": op.expires_at,
-            "how_to_answer": "Show the banner to the human. Call confirm {operation_id, response} with their exact answer; only \"yes\" proceeds.",
-        }),
-    )
+/// The infra-manager call a routed intent makes.
+fn infra_request(intent: &Intent) -> InfraRequest {
+    let a = &intent.args;
+    InfraRequest {
+        operation: match intent.target {
+            Target::Infra(op) => Some(op),
+            Target::Ops(_) => None,
+        },
+        env: Some(intent.env.clone()),
+        feature: a.feature.clone(),
+        design: a.design.clone(),
+        error: a.error.clone(),
+        skip_tests: a.skip_tests,
+        skip_preview: a.skip_preview,
+        ..Default::default()
+    }
+}
+
+/// The ops-manager call a routed intent makes.
+fn ops_request(intent: &Intent) -> OpsRequest {
+    let a = &intent.args;
+    OpsRequest {
+        operation: match intent.target {
+            Target::Ops(op) => Some(op),
+            Target::Infra(_) => None,
+        },
+        env: Some(intent.env.clone()),
+        service: a.service.clone(),
+        filter: a.filter.clone(),
+        timeframe: a.timeframe.clone(),
+        limit: a.limit,
+        action: a.action,
+        target: a.target,
+        focus: a.focus,
+    }
 }

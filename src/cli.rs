@@ -7,12 +7,14 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::{App, ConfigRequest, DirectorRequest, Reply, SelftestRequest};
+use crate::app::{App, ConfigRequest, DirectorRequest, SelftestRequest};
 use crate::error::Error;
 use crate::infra::InfraRequest;
-use crate::infra::scan::security::ScanOptions;
-use crate::infra::scan::{RunOptions, ScanReport, Severity};
 use crate::ops::OpsRequest;
+use crate::scan::security::ScanOptions;
+use crate::scan::{RunOptions, ScanReport, Severity};
+use crate::vocabulary::report::Rendered;
+use crate::vocabulary::{Report, render};
 use crate::workspace::{Locate, Workspace};
 
 #[derive(Debug, Parser)]
@@ -117,22 +119,22 @@ async fn dispatch(cli: Cli, app: App) -> i32 {
                 }
             };
         }
-        Command::Director(req) => app.director(req).await,
-        Command::Infra(req) => crate::infra::run(&app, req).await,
-        Command::Ops(req) => crate::ops::run(&app, req).await,
-        Command::Confirm { operation_id, response } => app.confirm(operation_id, response).await,
-        Command::Config(req) => app.config_action(req).await,
-        Command::Patterns { file } => crate::ops::mine_file(file),
+        Command::Director(req) => rendered(app.director(req).await),
+        Command::Infra(req) => rendered(crate::infra::run(app.workspace(), req).await),
+        Command::Ops(req) => rendered(crate::ops::run(app.workspace(), req).await),
+        Command::Confirm { operation_id, response } => rendered(app.confirm(operation_id, response).await),
+        Command::Config(req) => rendered(app.config_action(req).await),
+        Command::Patterns { file } => rendered(crate::ops::mine_file(file)),
         Command::Scan { path, format, fail_on, tfvars, no_external } => {
             let result = match configured_suppressions(&app) {
-                Ok(scan) => crate::infra::scan::run_scan(path, &RunOptions { tfvars: tfvars.clone(), external: !no_external, scan }).await,
+                Ok(scan) => crate::scan::run_scan(path, &RunOptions { tfvars: tfvars.clone(), external: !no_external, scan }).await,
                 Err(e) => Err(e),
             };
             return print_scan(cli.json, *format, *fail_on, result);
         }
         Command::GateSelftest(req) => {
             if std::env::var(crate::mcp::SELFTEST_ENV).as_deref() == Ok("1") {
-                app.selftest(req).await
+                rendered(app.selftest(req).await)
             } else {
                 Err(Error::bad_input("gate-selftest", "is a test-only command", Some(format!("set {}=1", crate::mcp::SELFTEST_ENV))))
             }
@@ -173,13 +175,17 @@ fn print_scan(json: bool, format: ScanFormat, fail_on: Severity, result: Result<
     i32::from(report.fails(fail_on))
 }
 
-fn print(json: bool, result: Result<Reply, Error>) -> i32 {
+fn rendered<R: Report>(result: Result<R, Error>) -> Result<Rendered, Error> {
+    result.map(|r| render(&r))
+}
+
+fn print(json: bool, result: Result<Rendered, Error>) -> i32 {
     match result {
         Ok(reply) => {
             if json {
-                emit(&serde_json::to_string_pretty(&reply.body).expect("replies serialise"));
+                emit(&serde_json::to_string_pretty(&reply.json).expect("replies serialise"));
             } else {
-                emit(&reply.summary);
+                emit(&reply.text);
             }
             reply.exit_code()
         }
@@ -205,6 +211,13 @@ fn emit(text: &str) {
 
 /// Logs go to stderr only: stdout belongs to MCP in `serve` and to results otherwise.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FABER_CLOUD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,aws_config=error"));
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("FABER_CLOUD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,aws_config=error"));
+    // rmcp logs every message whole at debug: tool lists, and arguments and results that may
+    // carry secrets. Only a filter that names rmcp itself turns that on.
+    if !std::env::var("FABER_CLOUD_LOG").is_ok_and(|v| v.contains("rmcp"))
+        && let Ok(quiet) = "rmcp::service=info".parse()
+    {
+        filter = filter.add_directive(quiet);
+    }
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
 }

@@ -5,8 +5,9 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::config::{ConfigError, Problem, UnknownEnvironment};
-use crate::director::Intent;
 use crate::gate::GateError;
+use crate::iac::runner::RunError;
+use crate::vocabulary::{BadInput, Intent};
 use crate::workspace::WorkspaceError;
 
 #[derive(Debug, Error)]
@@ -23,6 +24,18 @@ pub enum Error {
     Workspace(#[from] WorkspaceError),
     #[error(transparent)]
     Gate(#[from] GateError),
+    /// Another operation holds what this one needs (one deploy per environment, one terraform per state).
+    #[error("{what} is in progress{}; wait for it to finish and try again", holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    Busy { what: String, holder: Option<String> },
+    /// AWS answered with an error (or could not be reached).
+    #[error("{service}:{operation}: {}{message}", code.as_ref().map(|c| format!("{c}: ")).unwrap_or_default())]
+    Aws { service: String, operation: String, code: Option<String>, message: String, retryable: bool },
+    /// An external tool (terraform, a scanner) could not run or failed.
+    #[error(transparent)]
+    Tool(#[from] RunError),
+    /// Something the request names does not exist.
+    #[error("{message}")]
+    NotFound { what: &'static str, name: String, message: String },
     /// The operation ran and failed.
     #[error("{0}")]
     Failed(String),
@@ -35,7 +48,7 @@ pub enum Error {
 }
 
 /// The machine-readable form of an error, as tools and `--json` return it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,11 +64,22 @@ pub struct ErrorBody {
     /// The full report of a check that found problems.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<serde_json::Value>,
+    /// AWS's error code, for `aws` errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Whether trying again may succeed (`aws`: throttling or a transient failure; `busy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
 }
 
 impl Error {
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>, accepted: Option<String>) -> Error {
         Error::BadInput { field: field.into(), message: message.into(), accepted }
+    }
+
+    /// A check that ran and found problems: its report is the error's body.
+    pub fn invalid<R: crate::vocabulary::Report>(report: &R) -> Error {
+        Error::Invalid { summary: report.text(), body: Box::new(serde_json::to_value(report).expect("reports serialise")) }
     }
 
     pub fn not_available(manager: &str, operation: &str, env: &str) -> Error {
@@ -81,6 +105,10 @@ impl Error {
             Error::Workspace(_) => "workspace",
             Error::Gate(e) if e.is_bad_input() => "bad_input",
             Error::Gate(_) => "gate",
+            Error::Busy { .. } => "busy",
+            Error::Aws { .. } => "aws",
+            Error::Tool(_) => "tool",
+            Error::NotFound { .. } => "not_found",
             Error::Failed(_) => "failed",
             Error::Invalid { .. } => "invalid",
             Error::AfterRouting { source, .. } => source.kind(),
@@ -107,13 +135,24 @@ impl Error {
             Error::Invalid { body, .. } => Some((**body).clone()),
             _ => None,
         };
-        ErrorBody { kind: self.kind(), field, accepted, message: crate::redact::redact(&self.to_string()), problems, routed: None, report }
+        let (code, retryable) = match self {
+            Error::Aws { code, retryable, .. } => (code.clone(), Some(*retryable)),
+            Error::Busy { .. } => (None, Some(true)),
+            _ => (None, None),
+        };
+        ErrorBody { kind: self.kind(), field, accepted, message: crate::redact::redact(&self.to_string()), problems, routed: None, report, code, retryable }
+    }
+}
+
+impl From<BadInput> for Error {
+    fn from(e: BadInput) -> Self {
+        Error::BadInput { field: e.field, message: e.message, accepted: e.accepted }
     }
 }
 
 impl From<UnknownEnvironment> for Error {
     fn from(e: UnknownEnvironment) -> Self {
-        Error::BadInput { field: "env".into(), message: format!("environment \"{}\" is not configured", e.name), accepted: Some(e.configured.join(", ")) }
+        BadInput::from(e).into()
     }
 }
 

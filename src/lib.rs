@@ -14,7 +14,9 @@ pub mod mcp;
 pub mod ops;
 pub mod progress;
 pub mod redact;
-pub mod validate;
+pub mod scan;
+pub mod tf;
+pub mod vocabulary;
 pub mod workspace;
 
 pub use error::Error;

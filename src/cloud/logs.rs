@@ -11,7 +11,7 @@ use super::{Cloud, aws_error, is_not_found};
 use crate::error::Error;
 
 /// One log event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Event {
     pub group: String,
     pub stream: String,

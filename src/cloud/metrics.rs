@@ -16,7 +16,7 @@ use crate::error::Error;
 pub const MAX_QUERIES: usize = 500;
 
 /// One metric statistic to fetch.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MetricQuery {
     /// Unique within a request: lowercase letter first, then letters, digits, '_'.
     pub id: String,
@@ -89,7 +89,7 @@ pub async fn get(cloud: &Cloud, queries: &[MetricQuery], start: DateTime<Utc>, e
 }
 
 /// An alarm as shown in reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AlarmState {
     pub name: String,
     pub state: String,
@@ -126,7 +126,7 @@ pub async fn alarms(cloud: &Cloud, calls: &mut u32) -> Result<Vec<AlarmState>, E
 }
 
 /// A state change of an alarm.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AlarmChange {
     pub alarm: String,
     pub at: DateTime<Utc>,

@@ -2,8 +2,8 @@
 //! built per role (an environment, or `discover`) from devops.json: region,
 //! optional local endpoint (moto), and the credentials [`auth`] chooses.
 //!
-//! Every SDK failure becomes an [`Error::Failed`] naming the service call,
-//! the AWS error code and message (redacted).
+//! Every SDK failure becomes an [`Error::Aws`] naming the service call,
+//! the AWS error code and message (redacted), and whether it is worth a retry.
 
 pub mod auth;
 pub mod iam;
@@ -21,6 +21,13 @@ use crate::config::Config;
 use crate::error::Error;
 pub use auth::{Credentials, Target};
 
+/// The one HTTPS client every SDK client uses: rustls with the ring provider
+/// and the platform's trust store (see Cargo.toml for why not the SDK default).
+fn https_client() -> aws_sdk_sts::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
+}
+
 /// SDK clients for one role.
 #[derive(Clone)]
 pub struct Cloud {
@@ -29,7 +36,7 @@ pub struct Cloud {
 }
 
 /// Who the credentials belong to (STS `GetCallerIdentity`).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Caller {
     pub arn: String,
     pub account: String,
@@ -44,7 +51,10 @@ impl Cloud {
     pub async fn for_target(target: Target) -> Cloud {
         let timeouts =
             aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_attempt_timeout(Duration::from_secs(120)).build();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(aws_config::Region::new(target.region.clone())).timeout_config(timeouts);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https_client())
+            .region(aws_config::Region::new(target.region.clone()))
+            .timeout_config(timeouts);
         if let Some(url) = &target.endpoint_url {
             loader = loader.endpoint_url(url);
         }
@@ -62,11 +72,15 @@ impl Cloud {
         if let Credentials::Profile(p) = &self.target.credentials
             && !auth::profile_defined(p)
         {
-            return Err(Error::Failed(format!(
-                "the AWS profile \"{p}\" for {} is not in the shared AWS files (~/.aws/credentials, ~/.aws/config, or AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE): \
-                 create it (aws configure --profile {p}, or aws configure sso), or name another one in handlers.hosting.aws.profiles.{}",
-                self.target.role, self.target.role
-            )));
+            return Err(Error::NotFound {
+                what: "AWS profile",
+                name: p.clone(),
+                message: format!(
+                    "the AWS profile \"{p}\" for {} is not in the shared AWS files (~/.aws/credentials, ~/.aws/config, or AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE): \
+                     create it (aws configure --profile {p}, or aws configure sso), or name another one in handlers.hosting.aws.profiles.{}",
+                    self.target.role, self.target.role
+                ),
+            });
         }
         let out = aws_sdk_sts::Client::new(&self.sdk).get_caller_identity().send().await.map_err(|e| aws_error("sts:GetCallerIdentity", e))?;
         Ok(Caller { arn: out.arn().unwrap_or_default().to_string(), account: out.account().unwrap_or_default().to_string() })
@@ -119,13 +133,35 @@ impl Cloud {
     }
 }
 
-/// An SDK failure as our error: the call, AWS's code and message, redacted.
+/// An SDK failure as our error: the call (`service:Operation`), AWS's code and
+/// message (redacted), and whether trying again may help.
 pub fn aws_error<E, R>(call: &str, e: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    Error::Failed(crate::redact::redact(&describe(call, &e)))
+    let (service, operation) = call.split_once(':').unwrap_or(("aws", call));
+    let code = e.code().map(str::to_string);
+    let message = match (&code, e.message()) {
+        (Some(_), Some(m)) => m.to_string(),
+        (Some(_), None) => String::new(),
+        // A transport failure's context can carry a whole HTTP response: keep its start.
+        (None, _) => DisplayErrorContext(&e).to_string().chars().take(400).collect(),
+    };
+    let retryable = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        _ => code.as_deref().is_some_and(is_transient),
+    };
+    Error::Aws { service: service.into(), operation: operation.into(), code, message: crate::redact::redact(&message), retryable }
+}
+
+/// AWS error codes that mean "not now" rather than "no".
+fn is_transient(code: &str) -> bool {
+    code.contains("Throttl")
+        || matches!(
+            code,
+            "RequestLimitExceeded" | "TooManyRequestsException" | "ServiceUnavailable" | "InternalError" | "InternalFailure" | "RequestTimeout" | "SlowDown"
+        )
 }
 
 /// `call: Code: message`, or the transport failure with its causes.

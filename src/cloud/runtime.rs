@@ -7,12 +7,13 @@ use serde::Serialize;
 
 use super::{Cloud, aws_error};
 use crate::error::Error;
+use crate::vocabulary::resource::ServiceKind;
 
 /// A runtime resource found in AWS.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Found {
     /// lambda, http-api, sqs, dynamodb, ecs-service.
-    pub kind: &'static str,
+    pub kind: ServiceKind,
     pub name: String,
     /// API id, ECS cluster, queue URL: what calls need besides the name.
     pub id: Option<String>,
@@ -29,7 +30,7 @@ pub async fn discover(cloud: &Cloud, prefix: &str, calls: &mut u32) -> Result<Ve
         for f in resp.functions() {
             let name = f.function_name().unwrap_or_default();
             if name.starts_with(prefix) {
-                out.push(Found { kind: "lambda", name: name.into(), id: None, arn: f.function_arn().map(str::to_string) });
+                out.push(Found { kind: ServiceKind::Lambda, name: name.into(), id: None, arn: f.function_arn().map(str::to_string) });
             }
         }
         marker = resp.next_marker().map(str::to_string);
@@ -42,14 +43,14 @@ pub async fn discover(cloud: &Cloud, prefix: &str, calls: &mut u32) -> Result<Ve
     for a in apis.items() {
         let name = a.name().unwrap_or_default();
         if name.starts_with(prefix) {
-            out.push(Found { kind: "http-api", name: name.into(), id: a.api_id().map(str::to_string), arn: None });
+            out.push(Found { kind: ServiceKind::HttpApi, name: name.into(), id: a.api_id().map(str::to_string), arn: None });
         }
     }
     *calls += 1;
     let queues = cloud.sqs().list_queues().queue_name_prefix(prefix).send().await.map_err(|e| aws_error("sqs:ListQueues", e))?;
     for url in queues.queue_urls() {
         let name = url.rsplit('/').next().unwrap_or_default();
-        out.push(Found { kind: "sqs", name: name.into(), id: Some(url.clone()), arn: None });
+        out.push(Found { kind: ServiceKind::Sqs, name: name.into(), id: Some(url.clone()), arn: None });
     }
     let mut start: Option<String> = None;
     loop {
@@ -57,7 +58,7 @@ pub async fn discover(cloud: &Cloud, prefix: &str, calls: &mut u32) -> Result<Ve
         let resp =
             cloud.dynamodb().list_tables().set_exclusive_start_table_name(start.clone()).send().await.map_err(|e| aws_error("dynamodb:ListTables", e))?;
         for t in resp.table_names().iter().filter(|t| t.starts_with(prefix)) {
-            out.push(Found { kind: "dynamodb", name: t.clone(), id: None, arn: None });
+            out.push(Found { kind: ServiceKind::Dynamodb, name: t.clone(), id: None, arn: None });
         }
         start = resp.last_evaluated_table_name().map(str::to_string);
         if start.is_none() {
@@ -72,7 +73,7 @@ pub async fn discover(cloud: &Cloud, prefix: &str, calls: &mut u32) -> Result<Ve
         for arn in services.service_arns() {
             let name = arn.rsplit('/').next().unwrap_or_default();
             if name.starts_with(prefix) {
-                out.push(Found { kind: "ecs-service", name: name.into(), id: Some(cluster.clone()), arn: Some(arn.clone()) });
+                out.push(Found { kind: ServiceKind::EcsService, name: name.into(), id: Some(cluster.clone()), arn: Some(arn.clone()) });
             }
         }
     }
@@ -80,7 +81,7 @@ pub async fn discover(cloud: &Cloud, prefix: &str, calls: &mut u32) -> Result<Ve
 }
 
 /// What remediation and health need to know about a function.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LambdaFacts {
     pub name: String,
     pub timeout_secs: i32,
@@ -140,7 +141,7 @@ pub async fn lambda_scale(cloud: &Cloud, name: &str, reserved: i32) -> Result<()
 }
 
 /// The alias a rollback moves and the versions it can move between.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AliasFacts {
     pub alias: String,
     pub current: String,
@@ -169,7 +170,7 @@ pub async fn lambda_point_alias(cloud: &Cloud, name: &str, alias: &str, version:
 }
 
 /// An ECS service's state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EcsFacts {
     pub cluster: String,
     pub service: String,
@@ -182,7 +183,11 @@ pub struct EcsFacts {
 pub async fn ecs_facts(cloud: &Cloud, cluster: &str, service: &str, calls: &mut u32) -> Result<EcsFacts, Error> {
     *calls += 1;
     let resp = cloud.ecs().describe_services().cluster(cluster).services(service).send().await.map_err(|e| aws_error("ecs:DescribeServices", e))?;
-    let s = resp.services().first().ok_or_else(|| Error::Failed(format!("ECS service {service} not found in cluster {cluster}")))?;
+    let s = resp.services().first().ok_or_else(|| Error::NotFound {
+        what: "ECS service",
+        name: service.to_string(),
+        message: format!("ECS service {service} not found in cluster {cluster}"),
+    })?;
     Ok(EcsFacts {
         cluster: cluster.into(),
         service: service.into(),

@@ -7,9 +7,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Cloud, describe, is_not_found};
+use crate::vocabulary::resource::{self, Check};
 
 /// What AWS said about one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     Exists,
@@ -21,7 +22,7 @@ pub enum Presence {
 }
 
 /// One resource's verification.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Verified {
     pub address: String,
     #[serde(rename = "type")]
@@ -35,7 +36,7 @@ pub struct Verified {
 }
 
 /// One attribute: what the state says and what AWS says.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Compared {
     pub attribute: String,
     pub expected: Value,
@@ -56,36 +57,19 @@ fn compare(attribute: &str, expected: Value, actual: Value) -> Compared {
     Compared { attribute: attribute.into(), expected, actual, matches }
 }
 
-/// Whether [`check`] knows how to ask AWS about `kind`.
+/// Whether [`check`] knows how to ask AWS about `kind` (its entry in the resource table has a [`Check`]).
 pub fn is_checked(kind: &str) -> bool {
-    matches!(
-        kind,
-        "aws_s3_bucket"
-            | "aws_s3_bucket_versioning"
-            | "aws_s3_bucket_public_access_block"
-            | "aws_s3_bucket_server_side_encryption_configuration"
-            | "aws_s3_bucket_ownership_controls"
-            | "aws_s3_bucket_lifecycle_configuration"
-            | "aws_s3_bucket_policy"
-            | "aws_lambda_function"
-            | "aws_iam_role"
-            | "aws_cloudwatch_log_group"
-            | "aws_cloudwatch_metric_alarm"
-            | "aws_dynamodb_table"
-            | "aws_sqs_queue"
-            | "aws_apigatewayv2_api"
-            | "aws_ecs_cluster"
-    )
+    resource::lookup(kind).is_some_and(|t| t.check.is_some())
 }
 
 /// Asks AWS about one resource of the state (`values` as `terraform show -json` gives them).
 pub async fn check(cloud: &Cloud, address: &str, kind: &str, values: &Value) -> Verified {
     let mut v = Verified { address: address.into(), kind: kind.into(), presence: Presence::Unchecked, detail: String::new(), configuration: Vec::new() };
-    if !is_checked(kind) {
+    let Some(how) = resource::lookup(kind).and_then(|t| t.check) else {
         v.detail = format!("no AWS check for {kind}; not verified");
         return v;
-    }
-    let result = ask(cloud, kind, values, &mut v.configuration).await;
+    };
+    let result = ask(cloud, how, values, &mut v.configuration).await;
     match result {
         Ok(call) => {
             v.presence = Presence::Exists;
@@ -117,21 +101,21 @@ macro_rules! asked {
     };
 }
 
-async fn ask(cloud: &Cloud, kind: &str, values: &Value, cfg: &mut Vec<Compared>) -> Result<String, Asked> {
-    match kind {
-        "aws_s3_bucket" => {
+async fn ask(cloud: &Cloud, how: Check, values: &Value, cfg: &mut Vec<Compared>) -> Result<String, Asked> {
+    match how {
+        Check::S3Bucket => {
             let call = "s3:HeadBucket";
             cloud.s3().head_bucket().bucket(s(values, "bucket")).send().await.map_err(asked!(call))?;
             Ok(format!("{call} {}", s(values, "bucket")))
         }
-        "aws_s3_bucket_versioning" => {
+        Check::S3Versioning => {
             let call = "s3:GetBucketVersioning";
             let out = cloud.s3().get_bucket_versioning().bucket(s(values, "bucket")).send().await.map_err(asked!(call))?;
             let expected = values.pointer("/versioning_configuration/0/status").cloned().unwrap_or(Value::Null);
             cfg.push(compare("versioning_configuration.status", expected, out.status().map_or(Value::Null, |s| Value::from(s.as_str()))));
             Ok(call.into())
         }
-        "aws_s3_bucket_public_access_block" => {
+        Check::S3PublicAccessBlock => {
             let call = "s3:GetPublicAccessBlock";
             let out = cloud.s3().get_public_access_block().bucket(s(values, "bucket")).send().await.map_err(asked!(call))?;
             if let Some(c) = out.public_access_block_configuration() {
@@ -146,7 +130,7 @@ async fn ask(cloud: &Cloud, kind: &str, values: &Value, cfg: &mut Vec<Compared>)
             }
             Ok(call.into())
         }
-        "aws_s3_bucket_server_side_encryption_configuration" => {
+        Check::S3Encryption => {
             let call = "s3:GetBucketEncryption";
             let out = cloud.s3().get_bucket_encryption().bucket(s(values, "bucket")).send().await.map_err(asked!(call))?;
             let actual = out
@@ -158,21 +142,21 @@ async fn ask(cloud: &Cloud, kind: &str, values: &Value, cfg: &mut Vec<Compared>)
             cfg.push(compare("sse_algorithm", expected, actual));
             Ok(call.into())
         }
-        "aws_s3_bucket_ownership_controls" => {
+        Check::S3Ownership => {
             let call = "s3:GetBucketOwnershipControls";
             let out = cloud.s3().get_bucket_ownership_controls().bucket(s(values, "bucket")).send().await.map_err(asked!(call))?;
             let actual = out.ownership_controls().and_then(|c| c.rules().first()).map_or(Value::Null, |r| Value::from(r.object_ownership().as_str()));
             cfg.push(compare("object_ownership", values.pointer("/rule/0/object_ownership").cloned().unwrap_or(Value::Null), actual));
             Ok(call.into())
         }
-        "aws_s3_bucket_lifecycle_configuration" => {
+        Check::S3Lifecycle => {
             let call = "s3:GetBucketLifecycleConfiguration";
             let out = cloud.s3().get_bucket_lifecycle_configuration().bucket(s(values, "bucket")).send().await.map_err(asked!(call))?;
             let expected = values.get("rule").and_then(Value::as_array).map_or(0, Vec::len);
             cfg.push(compare("rule count", Value::from(expected), Value::from(out.rules().len())));
             Ok(call.into())
         }
-        "aws_s3_bucket_policy" => {
+        Check::S3Policy => {
             let call = "s3:GetBucketPolicy";
             let out = cloud.s3().get_bucket_policy().bucket(s(values, "bucket")).send().await.map_err(asked!(call))?;
             // Compare as JSON documents: AWS may reformat the text.
@@ -180,7 +164,7 @@ async fn ask(cloud: &Cloud, kind: &str, values: &Value, cfg: &mut Vec<Compared>)
             cfg.push(compare("policy", parse(s(values, "policy")), parse(out.policy().unwrap_or_default())));
             Ok(call.into())
         }
-        "aws_lambda_function" => {
+        Check::LambdaFunction => {
             let call = "lambda:GetFunctionConfiguration";
             let out = cloud.lambda().get_function_configuration().function_name(s(values, "function_name")).send().await.map_err(asked!(call))?;
             cfg.push(compare("runtime", values.get("runtime").cloned().unwrap_or(Value::Null), out.runtime().map_or(Value::Null, |r| Value::from(r.as_str()))));
@@ -188,12 +172,12 @@ async fn ask(cloud: &Cloud, kind: &str, values: &Value, cfg: &mut Vec<Compared>)
             cfg.push(compare("timeout", values.get("timeout").cloned().unwrap_or(Value::Null), out.timeout().map_or(Value::Null, Value::from)));
             Ok(call.into())
         }
-        "aws_iam_role" => {
+        Check::IamRole => {
             let call = "iam:GetRole";
             cloud.iam().get_role().role_name(s(values, "name")).send().await.map_err(asked!(call))?;
             Ok(call.into())
         }
-        "aws_cloudwatch_log_group" => {
+        Check::LogGroup => {
             let call = "logs:DescribeLogGroups";
             let name = s(values, "name");
             let out = cloud.logs().describe_log_groups().log_group_name_prefix(name).send().await.map_err(asked!(call))?;
@@ -202,7 +186,7 @@ async fn ask(cloud: &Cloud, kind: &str, values: &Value, cfg: &mut Vec<Compared>)
             cfg.push(compare("retention_in_days", expected, group.retention_in_days().map_or(Value::Null, Value::from)));
             Ok(call.into())
         }
-        "aws_cloudwatch_metric_alarm" => {
+        Check::MetricAlarm => {
             let call = "cloudwatch:DescribeAlarms";
             let name = s(values, "alarm_name");
             let out = cloud.cloudwatch().describe_alarms().alarm_names(name).send().await.map_err(asked!(call))?;
@@ -211,7 +195,7 @@ async fn ask(cloud: &Cloud, kind: &str, values: &Value, cfg: &mut Vec<Compared>)
             cfg.push(compare("threshold", values.get("threshold").cloned().unwrap_or(Value::Null), alarm.threshold().map_or(Value::Null, Value::from)));
             Ok(call.into())
         }
-        "aws_dynamodb_table" => {
+        Check::DynamodbTable => {
             let call = "dynamodb:DescribeTable";
             let out = cloud.dynamodb().describe_table().table_name(s(values, "name")).send().await.map_err(asked!(call))?;
             let actual = out.table().and_then(|t| t.billing_mode_summary()).and_then(|b| b.billing_mode()).map_or(Value::Null, |m| Value::from(m.as_str()));
@@ -220,12 +204,12 @@ async fn ask(cloud: &Cloud, kind: &str, values: &Value, cfg: &mut Vec<Compared>)
             }
             Ok(call.into())
         }
-        "aws_sqs_queue" => {
+        Check::SqsQueue => {
             let call = "sqs:GetQueueUrl";
             cloud.sqs().get_queue_url().queue_name(s(values, "name")).send().await.map_err(asked!(call))?;
             Ok(call.into())
         }
-        "aws_apigatewayv2_api" => {
+        Check::HttpApi => {
             let call = "apigateway:GET /v2/apis/{id}";
             let out = cloud.apigateway().get_api().api_id(s(values, "id")).send().await.map_err(asked!(call))?;
             cfg.push(compare(
@@ -235,7 +219,7 @@ async fn ask(cloud: &Cloud, kind: &str, values: &Value, cfg: &mut Vec<Compared>)
             ));
             Ok(call.into())
         }
-        "aws_ecs_cluster" => {
+        Check::EcsCluster => {
             let call = "ecs:DescribeClusters";
             let out = cloud.ecs().describe_clusters().clusters(s(values, "name")).send().await.map_err(asked!(call))?;
             if out.clusters().iter().all(|c| c.status() == Some("INACTIVE")) {
@@ -243,6 +227,37 @@ async fn ask(cloud: &Cloud, kind: &str, values: &Value, cfg: &mut Vec<Compared>)
             }
             Ok(call.into())
         }
-        _ => unreachable!("is_checked guards the kinds"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::vocabulary::resource::{Check, TYPES};
+
+    /// Every way of checking is used by exactly one type: a new check needs its type, and `ask` handles each.
+    #[test]
+    fn each_check_belongs_to_one_type() {
+        let all = [
+            Check::S3Bucket,
+            Check::S3Versioning,
+            Check::S3PublicAccessBlock,
+            Check::S3Encryption,
+            Check::S3Ownership,
+            Check::S3Lifecycle,
+            Check::S3Policy,
+            Check::LambdaFunction,
+            Check::IamRole,
+            Check::LogGroup,
+            Check::MetricAlarm,
+            Check::DynamodbTable,
+            Check::SqsQueue,
+            Check::HttpApi,
+            Check::EcsCluster,
+        ];
+        for c in all {
+            let owners: Vec<&str> = TYPES.iter().filter(|t| t.check == Some(c)).map(|t| t.tf_type).collect();
+            assert_eq!(owners.len(), 1, "{c:?} is used by {owners:?}");
+        }
+        assert_eq!(TYPES.iter().filter(|t| t.check.is_some()).count(), all.len());
     }
 }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::vocabulary::{BadInput, DEFAULT_ENV, EnvName};
 use crate::workspace::{Workspace, WorkspaceError};
 pub use pattern::{PatternError, PatternValues};
 
@@ -19,7 +20,7 @@ pub use pattern::{PatternError, PatternValues};
 pub const CONFIG_FILE: &str = "devops.json";
 
 /// The whole configuration, as written in `devops.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub version: String,
@@ -33,10 +34,10 @@ pub struct Config {
     pub safety: Option<Safety>,
     /// Security scan settings: suppressions that hold for the whole project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scan: Option<crate::infra::scan::security::ScanOptions>,
+    pub scan: Option<ScanOptions>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Project {
     pub name: String,
@@ -45,14 +46,14 @@ pub struct Project {
     pub organization: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Handlers {
     pub hosting: Hosting,
     pub iac: Iac,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Hosting {
     pub active: String,
@@ -60,7 +61,7 @@ pub struct Hosting {
     pub aws: Option<Aws>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Aws {
     pub region: String,
@@ -78,7 +79,7 @@ pub struct Aws {
     pub profiles: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Iac {
     pub active: String,
@@ -86,7 +87,7 @@ pub struct Iac {
     pub terraform: Option<Terraform>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Terraform {
     pub directory: String,
@@ -97,7 +98,7 @@ pub struct Terraform {
     pub binary: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Backend {
     #[serde(rename = "type")]
@@ -110,14 +111,14 @@ pub struct Backend {
     pub region: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceNaming {
     pub pattern: String,
     pub separator: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Environment {
     #[serde(default)]
@@ -130,21 +131,21 @@ pub struct Environment {
 
 /// Tags every resource must carry. Written either as an object of
 /// name → value, or as a list of names whose values come from elsewhere.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tagging {
     #[serde(default)]
     pub required: RequiredTags,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum RequiredTags {
     Values(BTreeMap<String, String>),
     Names(Vec<String>),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Safety {
     /// How long a pending operation waits for its confirmation (default 15).
@@ -174,7 +175,7 @@ impl RequiredTags {
 }
 
 /// One problem in a configuration, located by its JSON path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Problem {
     pub path: String,
     pub message: String,
@@ -478,6 +479,13 @@ impl Config {
     }
 
     /// The environment's settings, or an error listing the configured ones.
+    /// The environment a call targets (default test): a valid name that is configured.
+    pub fn target_env(&self, requested: Option<&str>) -> Result<EnvName, BadInput> {
+        let name = EnvName::parse("env", requested.unwrap_or(DEFAULT_ENV))?;
+        self.environment(&name).map_err(BadInput::from)?;
+        Ok(name)
+    }
+
     pub fn environment(&self, name: &str) -> Result<&Environment, UnknownEnvironment> {
         self.environments.get(name).ok_or_else(|| UnknownEnvironment { name: name.to_string(), configured: self.env_names() })
     }
@@ -538,16 +546,18 @@ pub struct UnknownEnvironment {
     pub configured: Vec<String>,
 }
 
+impl From<UnknownEnvironment> for BadInput {
+    fn from(e: UnknownEnvironment) -> BadInput {
+        BadInput::new("env", format!("environment \"{}\" is not configured", e.name), Some(e.configured.join(", ")))
+    }
+}
+
 /// `test_deploy` → `test`; `discover_deploy` → `discover`.
 fn normalise_profile_key(key: &str) -> &str {
     key.strip_suffix("_deploy").unwrap_or(key)
 }
 
-/// Environment names double as directory names, so they are kept strict.
-pub fn is_env_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase()) && name.len() <= 32 && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
+pub use crate::vocabulary::input::is_env_name;
 
 fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
@@ -605,6 +615,31 @@ impl Problems {
             self.add(path, format!("\"{value}\" must be 1 to 40 lowercase letters, digits or '-' (it becomes part of resource names)"));
         }
     }
+}
+
+/// `scan`: what the project decides about the security scan (devops.json `scan`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanOptions {
+    /// Suppressions from configuration (the inline ones come from the files).
+    #[serde(default)]
+    pub suppress: Vec<ConfigSuppression>,
+}
+
+/// A suppression from configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigSuppression {
+    /// A rule id (`FC_S3_004`), the Checkov id it corresponds to (`CKV_AWS_18`),
+    /// an external tool's rule id, or `*` for every rule.
+    pub rule: String,
+    /// A resource address (`aws_s3_bucket.logs`) or an address prefix ending at a
+    /// `.`/`[` boundary (`module.legacy` matches `module.legacy.aws_s3_bucket.x`);
+    /// absent: every resource.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// Why it is acceptable here.
+    pub reason: String,
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! scale target, audit focus, architect's feature text, engineer's design,
 //! debug's error text, and deploy's skip flags.
 
-use crate::infra::InfraOperation as I;
-use crate::ops::{AuditFocus, OpsOperation as O, RemediationAction};
+use crate::vocabulary::InfraOperation as I;
+use crate::vocabulary::{AuditFocus, OpsOperation as O, RemediationAction};
 
 use super::lexicon::{COMPLIANCE_WORDS, COST_WORDS, RESTART_WORDS, ROLLBACK_WORDS, SCALE_WORDS, SECURITY_WORDS, Word};
 use super::{IntentArgs, Scope, Target};

@@ -1,8 +1,8 @@
 //! The director's vocabulary: tokens, the verbs and objects it knows, and
 //! which operation each proposes. All the word lists live here.
 
-use crate::infra::InfraOperation as I;
-use crate::ops::OpsOperation as O;
+use crate::vocabulary::InfraOperation as I;
+use crate::vocabulary::OpsOperation as O;
 
 use super::{Scope, Target};
 

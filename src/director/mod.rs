@@ -26,109 +26,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::infra::InfraOperation;
-use crate::ops::{AuditFocus, OpsOperation, RemediationAction};
+pub use crate::vocabulary::{DEFAULT_ENV, EnvSource, Intent, IntentArgs, Target};
+use crate::vocabulary::{InfraOperation, OpsOperation};
 use lexicon::{Word, classify_word};
 
-/// Which manager runs an operation, and which operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "manager", content = "operation")]
-pub enum Target {
-    #[serde(rename = "infra-manager")]
-    Infra(InfraOperation),
-    #[serde(rename = "ops-manager")]
-    Ops(OpsOperation),
-}
-
-impl Target {
-    pub fn manager(self) -> &'static str {
-        match self {
-            Target::Infra(_) => "infra-manager",
-            Target::Ops(_) => "ops-manager",
-        }
-    }
-
-    pub fn operation(self) -> &'static str {
-        match self {
-            Target::Infra(op) => op.as_str(),
-            Target::Ops(op) => op.as_str(),
-        }
-    }
-
-    /// A short label in the user's words, as shown in a clarification.
-    pub fn label(self) -> &'static str {
-        match self {
-            Target::Infra(InfraOperation::Architect) => "Design infrastructure (architect)",
-            Target::Infra(InfraOperation::Engineer) => "Generate Terraform code from a design",
-            Target::Infra(InfraOperation::ValidateConfig) => "Validate infrastructure configuration",
-            Target::Infra(InfraOperation::Test) => "Run pre-deployment tests (security, cost, compliance)",
-            Target::Infra(InfraOperation::PreviewChanges) => "Preview infrastructure changes",
-            Target::Infra(InfraOperation::Deploy) => "Deploy infrastructure",
-            Target::Infra(InfraOperation::ShowResources) => "Show deployed resources",
-            Target::Infra(InfraOperation::Debug) => "Debug a deployment error",
-            Target::Ops(OpsOperation::CheckHealth) => "Check health of running services",
-            Target::Ops(OpsOperation::QueryLogs) => "Query service logs",
-            Target::Ops(OpsOperation::Investigate) => "Investigate errors in running services",
-            Target::Ops(OpsOperation::AnalyzePerformance) => "Analyze performance",
-            Target::Ops(OpsOperation::Remediate) => "Remediate a service (restart, scale, rollback)",
-            Target::Ops(OpsOperation::Audit) => "Audit cost, security or compliance",
-        }
-    }
-}
-
-/// Where the environment came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EnvSource {
-    /// Given as a separate argument.
-    Explicit,
-    /// Named in the request.
-    Detected,
-    /// Not named: the default (test).
-    Default,
-}
-
-/// Arguments the director found in the request, named as the managers' fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IntentArgs {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeframe: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<RemediationAction>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub focus: Option<AuditFocus>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub feature: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub design: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub skip_tests: bool,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub skip_preview: bool,
-}
-
-/// A routed request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Intent {
-    #[serde(flatten)]
-    pub target: Target,
-    pub env: String,
-    pub env_source: EnvSource,
-    pub args: IntentArgs,
-}
-
 /// One numbered choice of a clarification.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Choice {
     pub n: usize,
     pub manager: String,
@@ -139,7 +42,7 @@ pub struct Choice {
 }
 
 /// A question back to the user.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Clarify {
     pub question: String,
     pub choices: Vec<Choice>,
@@ -165,9 +68,6 @@ pub struct Context<'a> {
     /// An environment given as its own argument; it wins over the text.
     pub explicit_env: Option<&'a str>,
 }
-
-/// The environment used when none is named.
-pub const DEFAULT_ENV: &str = "test";
 
 /// Classifies one request.
 pub fn route(request: &str, ctx: &Context<'_>) -> Routing {

@@ -13,10 +13,13 @@
 pub mod policy;
 
 use chrono::{DateTime, Duration, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::config::Config;
+use crate::vocabulary::{ActionKind, Report, Status};
 use crate::workspace::{AuditEntry, Outcome, Workspace, WorkspaceError};
 pub use policy::{BannerFacts, ChangeCounts, EnvPolicy, Verdict};
 
@@ -36,6 +39,8 @@ pub enum GateError {
     EnvMismatch { approved: String, target: String },
     #[error("what was approved has changed since (digest {approved} vs {current}); refused — preview and confirm again")]
     DigestMismatch { approved: String, current: String },
+    #[error("the approved operation {id} holds a {stored:?} action, not {wanted:?}, or one this version cannot read: {detail}")]
+    WrongAction { id: String, stored: ActionKind, wanted: ActionKind, detail: String },
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
 }
@@ -52,7 +57,7 @@ impl GateError {
 }
 
 /// Where a pending operation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PendingState {
     Awaiting,
@@ -62,7 +67,7 @@ pub enum PendingState {
 }
 
 /// An operation waiting for confirmation, as stored in `pending/{id}.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PendingOperation {
     pub id: String,
     pub env: String,
@@ -78,8 +83,108 @@ pub struct PendingOperation {
     /// The banner to show before the next answer.
     pub banner: String,
     pub facts: BannerFacts,
-    /// What to run once approved; opaque to the gate.
-    pub action: Value,
+    /// What to run once approved.
+    pub action: StoredAction,
+}
+
+/// What the caller sees of a pending operation: the banner and how to answer it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Pending {
+    pub operation_id: String,
+    pub env: String,
+    pub operation: String,
+    pub protected: bool,
+    pub steps_required: u8,
+    pub steps_done: u8,
+    /// Show this to the human before asking.
+    pub banner: String,
+    pub digest: String,
+    pub expires_at: DateTime<Utc>,
+    pub how_to_answer: &'static str,
+}
+
+impl From<&PendingOperation> for Pending {
+    fn from(op: &PendingOperation) -> Pending {
+        Pending {
+            operation_id: op.id.clone(),
+            env: op.env.clone(),
+            operation: op.operation.clone(),
+            protected: op.protected,
+            steps_required: op.steps_required,
+            steps_done: op.steps_done,
+            banner: op.banner.clone(),
+            digest: op.digest.clone(),
+            expires_at: op.expires_at,
+            how_to_answer: "Show the banner to the human. Call confirm {operation_id, response} with their exact answer; only \"yes\" proceeds.",
+        }
+    }
+}
+
+impl Report for Pending {
+    fn status(&self) -> Status {
+        Status::AwaitingConfirmation
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "{}\n\nAwaiting confirmation {} of {} for {} on {} (operation_id {}, expires {}).",
+            self.banner,
+            self.steps_done + 1,
+            self.steps_required,
+            self.operation,
+            self.env,
+            self.operation_id,
+            self.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
+    }
+}
+
+/// A pending operation that was answered with anything but "yes".
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Cancelled {
+    pub operation_id: String,
+    pub env: String,
+    pub operation: String,
+}
+
+impl Report for Cancelled {
+    fn status(&self) -> Status {
+        Status::Cancelled
+    }
+
+    fn text(&self) -> String {
+        format!("Cancelled: {} on {} will not run.", self.operation, self.env)
+    }
+}
+
+impl From<&PendingOperation> for Cancelled {
+    fn from(op: &PendingOperation) -> Cancelled {
+        Cancelled { operation_id: op.id.clone(), env: op.env.clone(), operation: op.operation.clone() }
+    }
+}
+
+/// A mutating action the gate can hold until it is approved: a typed payload
+/// of one [`ActionKind`], read back by the executor of that kind only.
+pub trait Gated: Serialize + DeserializeOwned {
+    const KIND: ActionKind;
+}
+
+/// What a pending operation will run, as stored: its kind and its payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StoredAction {
+    pub kind: ActionKind,
+    pub payload: Value,
+}
+
+impl StoredAction {
+    pub fn of<A: Gated>(action: &A) -> StoredAction {
+        StoredAction { kind: A::KIND, payload: serde_json::to_value(action).expect("gated actions serialise") }
+    }
+
+    /// A stable digest of the kind and the payload (what a remediation's approval binds to).
+    pub fn digest(&self) -> String {
+        digest_json(&serde_json::to_value(self).expect("stored actions serialise"))
+    }
 }
 
 /// A mutating request put to the gate.
@@ -89,7 +194,7 @@ pub struct GateRequest {
     /// Binds the approval to exactly what was shown (a plan file's hash, or
     /// the remediation parameters' hash).
     pub digest: String,
-    pub action: Value,
+    pub action: StoredAction,
 }
 
 /// Proof that a human (or the configuration, for unprotected environments)
@@ -101,7 +206,7 @@ pub struct Approval {
     operation: String,
     digest: String,
     expires_at: DateTime<Utc>,
-    action: Value,
+    action: StoredAction,
 }
 
 impl Approval {
@@ -117,8 +222,20 @@ impl Approval {
     pub fn digest(&self) -> &str {
         &self.digest
     }
-    pub fn action(&self) -> &Value {
+    /// Which executor runs this approval.
+    pub fn kind(&self) -> ActionKind {
+        self.action.kind
+    }
+    pub fn stored(&self) -> &StoredAction {
         &self.action
+    }
+    /// The approved action, read as the type its executor expects.
+    pub fn action<A: Gated>(&self) -> Result<A, GateError> {
+        let wrong = |detail: String| GateError::WrongAction { id: self.id.clone(), stored: self.action.kind, wanted: A::KIND, detail };
+        if self.action.kind != A::KIND {
+            return Err(wrong("another kind".into()));
+        }
+        serde_json::from_value(self.action.payload.clone()).map_err(|e| wrong(e.to_string()))
     }
 
     /// The executor's re-check right before acting: same environment, same
@@ -164,6 +281,11 @@ impl<'a> Gate<'a> {
         Gate { ws, ttl }
     }
 
+    /// The gate with the configured confirmation time-to-live.
+    pub fn for_config(ws: &'a Workspace, config: &Config) -> Gate<'a> {
+        Gate::new(ws, config.confirmation_ttl())
+    }
+
     /// Asks for a verdict; stores and audits a pending operation when one is needed.
     pub fn request(&self, env: EnvPolicy, requested_auto_approve: bool, req: GateRequest, now: DateTime<Utc>) -> Result<Requested, GateError> {
         let id = uuid::Uuid::new_v4().to_string();
@@ -200,82 +322,79 @@ impl<'a> Gate<'a> {
 
     /// Records one answer. Exactly "yes" advances; anything else cancels.
     pub fn answer(&self, id: &str, response: &str, now: DateTime<Utc>) -> Result<Answered, GateError> {
+        enum Step {
+            Refuse(PendingOperation, GateError),
+            Cancel(PendingOperation),
+            Next(PendingOperation),
+            Approve(PendingOperation),
+        }
         let path = self.pending_path(id)?;
-        let _lock = self.ws.lock_file(&path)?;
-        let mut op = self.load(id, &path)?;
-        let refuse = |gate: &Self, op: &PendingOperation, err: GateError| -> Result<Answered, GateError> {
-            gate.audit(&op.facts, Outcome::Refused, &op.id, &op.digest, Some(&err.to_string()))?;
-            Err(err)
-        };
-        match op.state {
-            PendingState::Approved => return refuse(self, &op, GateError::AlreadyUsed { id: id.into() }),
-            PendingState::Cancelled => return refuse(self, &op, GateError::Cancelled { id: id.into() }),
-            PendingState::Expired => return refuse(self, &op, GateError::Expired { id: id.into(), expires_at: op.expires_at }),
-            PendingState::Awaiting => {}
+        // The state changes under the file's lock, before any approval leaves this function: single use.
+        let step = self.ws.update_json(&path, |slot: &mut Option<PendingOperation>| {
+            let Some(op) = slot.as_mut() else { return Err(GateError::Unknown { id: id.into() }) };
+            let refuse = |op: &PendingOperation, err: GateError| Ok(Step::Refuse(op.clone(), err));
+            match op.state {
+                PendingState::Approved => return refuse(op, GateError::AlreadyUsed { id: id.into() }),
+                PendingState::Cancelled => return refuse(op, GateError::Cancelled { id: id.into() }),
+                PendingState::Expired => return refuse(op, GateError::Expired { id: id.into(), expires_at: op.expires_at }),
+                PendingState::Awaiting => {}
+            }
+            if now > op.expires_at {
+                op.state = PendingState::Expired;
+                return refuse(op, GateError::Expired { id: id.into(), expires_at: op.expires_at });
+            }
+            if !policy::is_yes(response) {
+                op.state = PendingState::Cancelled;
+                return Ok(Step::Cancel(op.clone()));
+            }
+            op.steps_done += 1;
+            if op.steps_done < op.steps_required {
+                op.banner = policy::banner(&op.facts, op.protected, op.steps_done + 1, op.steps_required);
+                return Ok(Step::Next(op.clone()));
+            }
+            op.state = PendingState::Approved;
+            Ok(Step::Approve(op.clone()))
+        })?;
+        match step {
+            Step::Refuse(op, err) => {
+                self.audit(&op.facts, Outcome::Refused, &op.id, &op.digest, Some(&err.to_string()))?;
+                Err(err)
+            }
+            Step::Cancel(op) => {
+                self.audit(&op.facts, Outcome::Cancelled, &op.id, &op.digest, Some("answer was not \"yes\""))?;
+                Ok(Answered::Cancelled(op))
+            }
+            Step::Next(op) => {
+                self.audit(&op.facts, Outcome::Confirmed, &op.id, &op.digest, Some(&format!("confirmation {} of {}", op.steps_done, op.steps_required)))?;
+                Ok(Answered::NextStep(op))
+            }
+            Step::Approve(op) => {
+                self.audit(&op.facts, Outcome::Approved, &op.id, &op.digest, Some(&format!("confirmation {} of {}", op.steps_done, op.steps_required)))?;
+                let approval = Approval {
+                    id: op.id.clone(),
+                    env: op.env.clone(),
+                    operation: op.operation.clone(),
+                    digest: op.digest.clone(),
+                    expires_at: op.expires_at,
+                    action: op.action.clone(),
+                };
+                Ok(Answered::Approved(approval, op))
+            }
         }
-        if now > op.expires_at {
-            op.state = PendingState::Expired;
-            self.save_unlocked(&op)?;
-            return refuse(self, &op, GateError::Expired { id: id.into(), expires_at: op.expires_at });
-        }
-        if !policy::is_yes(response) {
-            op.state = PendingState::Cancelled;
-            self.save_unlocked(&op)?;
-            self.audit(&op.facts, Outcome::Cancelled, &op.id, &op.digest, Some("answer was not \"yes\""))?;
-            return Ok(Answered::Cancelled(op));
-        }
-        op.steps_done += 1;
-        if op.steps_done < op.steps_required {
-            op.banner = policy::banner(&op.facts, op.protected, op.steps_done + 1, op.steps_required);
-            self.save_unlocked(&op)?;
-            self.audit(&op.facts, Outcome::Confirmed, &op.id, &op.digest, Some(&format!("confirmation {} of {}", op.steps_done, op.steps_required)))?;
-            return Ok(Answered::NextStep(op));
-        }
-        // Single use: the state changes before the approval leaves this function.
-        op.state = PendingState::Approved;
-        self.save_unlocked(&op)?;
-        self.audit(&op.facts, Outcome::Approved, &op.id, &op.digest, Some(&format!("confirmation {} of {}", op.steps_done, op.steps_required)))?;
-        let approval = Approval {
-            id: op.id.clone(),
-            env: op.env.clone(),
-            operation: op.operation.clone(),
-            digest: op.digest.clone(),
-            expires_at: op.expires_at,
-            action: op.action.clone(),
-        };
-        Ok(Answered::Approved(approval, op))
     }
 
     fn pending_path(&self, id: &str) -> Result<std::path::PathBuf, GateError> {
         // Only canonical UUIDs: an id never becomes a path it should not.
-        if crate::validate::is_canonical_uuid(id) {
+        if crate::vocabulary::input::is_canonical_uuid(id) {
             Ok(self.ws.path(&format!("pending/{id}.json"))?)
         } else {
             Err(GateError::InvalidId { id: id.chars().take(80).collect() })
         }
     }
 
-    fn load(&self, id: &str, path: &std::path::Path) -> Result<PendingOperation, GateError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(GateError::Unknown { id: id.into() }),
-            Err(e) => return Err(WorkspaceError::io(path, e).into()),
-        };
-        serde_json::from_str(&text).map_err(|e| WorkspaceError::io(path, std::io::Error::new(std::io::ErrorKind::InvalidData, e)).into())
-    }
-
     fn save(&self, op: &PendingOperation) -> Result<(), GateError> {
         let path = self.pending_path(&op.id)?;
         Ok(self.ws.write_json(&path, op)?)
-    }
-
-    /// Saves while the caller already holds the file's lock: write to a temp
-    /// file and rename, without taking the lock again.
-    fn save_unlocked(&self, op: &PendingOperation) -> Result<(), GateError> {
-        let path = self.pending_path(&op.id)?;
-        let mut text = serde_json::to_vec_pretty(op).expect("pending operations serialise");
-        text.push(b'\n');
-        Ok(crate::workspace::write_atomic_unlocked(&path, &text)?)
     }
 
     fn audit(&self, facts: &BannerFacts, outcome: Outcome, id: &str, digest: &str, detail: Option<&str>) -> Result<(), GateError> {

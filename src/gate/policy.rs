@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Config, UnknownEnvironment};
+
 /// What the gate knows about an environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EnvPolicy {
@@ -11,6 +13,19 @@ pub struct EnvPolicy {
     pub protected: bool,
     /// `auto_approve` from devops.json.
     pub auto_approve: bool,
+}
+
+impl EnvPolicy {
+    /// The policy of a configured environment.
+    pub fn of(config: &Config, env: &str) -> Result<EnvPolicy, UnknownEnvironment> {
+        let settings = config.environment(env)?;
+        Ok(EnvPolicy { protected: config.is_protected(env), auto_approve: settings.auto_approve })
+    }
+
+    /// This environment's protection, but never auto-approved: a human always looks.
+    pub fn always_confirm(self) -> EnvPolicy {
+        EnvPolicy { auto_approve: false, ..self }
+    }
 }
 
 /// The gate's verdict on a mutating request.
@@ -40,7 +55,7 @@ pub fn is_yes(response: &str) -> bool {
 }
 
 /// Counts of a change, shown in banners.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeCounts {
     pub add: u32,
     pub change: u32,
@@ -48,7 +63,7 @@ pub struct ChangeCounts {
 }
 
 /// What a banner shows about the operation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BannerFacts {
     pub env: String,
     pub operation: String,

@@ -21,17 +21,17 @@ const TEST_AUTO: EnvPolicy = EnvPolicy { protected: false, auto_approve: true };
 const PROD: EnvPolicy = EnvPolicy { protected: true, auto_approve: true };
 
 fn request(env: &str, payload: &str) -> GateRequest {
-    let action = json!({"kind": "bump", "payload": payload});
+    let action = StoredAction { kind: ActionKind::Selftest, payload: json!({"kind": "bump", "payload": payload}) };
     GateRequest {
         facts: BannerFacts { env: env.into(), operation: "bump".into(), summary: format!("bump the counter with {payload}"), ..Default::default() },
-        digest: digest_json(&action),
+        digest: action.digest(),
         action,
     }
 }
 
 /// The mutating operation: it needs an Approval, and re-checks it.
 fn bump(ws: &Workspace, env: &str, approval: Approval, now: DateTime<Utc>) -> Result<usize, GateError> {
-    let digest = digest_json(approval.action());
+    let digest = approval.stored().digest();
     approval.check(env, &digest, now)?;
     let path = ws.root().join(format!("counter-{env}"));
     let n = std::fs::read_to_string(&path).map(|s| s.len()).unwrap_or(0) + 1;

@@ -25,7 +25,7 @@ const SENSITIVE: &str = "(sensitive value)";
 const UNKNOWN: &str = "(known after apply)";
 
 /// What will happen to one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     Create,
@@ -73,7 +73,7 @@ impl Action {
 }
 
 /// One changed attribute.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AttrChange {
     /// `tags.Name`, `rule[0].id`
     pub path: String,
@@ -87,7 +87,7 @@ pub struct AttrChange {
 }
 
 /// One resource's change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ResourceChange {
     pub address: String,
     #[serde(rename = "type")]
@@ -109,7 +109,7 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// The whole plan, summarised.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ChangeSummary {
     pub format_version: Option<String>,
     pub terraform_version: Option<String>,

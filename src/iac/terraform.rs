@@ -112,12 +112,12 @@ impl Terraform {
 
 /// One Terraform operation per environment at a time (state, plan files, `.terraform`).
 pub fn lock(ws: &Workspace, env: &str) -> Result<FileLock, Error> {
-    ws.try_lock(&format!("terraform-{env}"))?
-        .ok_or_else(|| Error::Failed(format!("another terraform operation is in progress for env {env}; try again when it has finished")))
+    ws.try_lock(&format!("terraform-{env}"), &format!("terraform for env {env}"))?
+        .map_err(|holder| Error::Busy { what: format!("another terraform operation for env {env}"), holder })
 }
 
 /// What an apply did, from its `-json` stream.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct Applied {
     pub add: u64,
     pub change: u64,
@@ -166,7 +166,7 @@ pub fn applied_events(stream: &[u8]) -> Applied {
 }
 
 fn failed(e: RunError) -> Error {
-    Error::Failed(e.to_string())
+    Error::Tool(e)
 }
 
 /// The `"@level":"error"` diagnostics of a `-json` stream, as "summary: detail (file:line)".

@@ -15,7 +15,8 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::infra::catalog;
 use crate::infra::design::{BLOCK_TAG, Component, ComponentKind, DesignSpec};
-use crate::infra::tf;
+use crate::tf;
+use crate::vocabulary::Report;
 use crate::workspace::Workspace;
 
 /// One keyword rule of the catalog selection.
@@ -130,15 +131,42 @@ const RULES: &[Rule] = &[
 ];
 
 /// What `architect` produced.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ArchitectReport {
     pub design: String,
     pub path: std::path::PathBuf,
-    pub components: Vec<Value>,
+    pub components: Vec<ComponentSummary>,
     pub reused: Vec<String>,
     pub renamed: Vec<String>,
     pub open_questions: Vec<String>,
     pub monthly_cost: Option<f64>,
+}
+
+/// One component of a design, as the report lists it.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ComponentSummary {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ComponentKind,
+    /// The existing Terraform address it reuses, if any.
+    pub existing: Option<String>,
+}
+
+impl Report for ArchitectReport {
+    fn text(&self) -> String {
+        let names: Vec<String> = self.components.iter().map(|c| format!("{} ({})", c.name, c.kind.as_str())).collect();
+        let cost = self.monthly_cost.map(|c| format!(" Estimated ${c:.2}/month at default usage.")).unwrap_or_default();
+        let mut out = format!(
+            "Wrote designs/{} with {} component(s): {}.{cost} Review it (edit the design block if needed), then run engineer.",
+            self.design,
+            names.len(),
+            names.join(", ")
+        );
+        for q in &self.open_questions {
+            out.push_str(&format!("\nOpen question: {q}"));
+        }
+        out
+    }
 }
 
 /// What exists already: names that must not be proposed again, and resources that can be reused.
@@ -459,7 +487,7 @@ pub fn render(
 /// The design's monthly estimate: its Terraform rendered and priced with the
 /// default usage assumptions; returns the total and a markdown section.
 pub fn estimate(config: &Config, spec: &DesignSpec) -> Option<(f64, String)> {
-    use crate::infra::scan::cost::{self, CostStatus, PriceTable, Usage};
+    use crate::scan::cost::{self, CostStatus, PriceTable, Usage};
     let rendered = super::engineer::render(config, spec).ok()?;
     let module = tf::load_sources(&[("main.tf".to_string(), rendered.files.get("main.tf")?.clone())]).ok()?;
     let e = cost::estimate(&module, PriceTable::embedded(), &Usage::default(), config.region());
@@ -519,7 +547,7 @@ pub fn run(ws: &Workspace, config: &Config, feature: &str, cost: impl Fn(&Design
     Ok(ArchitectReport {
         design: format!("{name}.md"),
         path,
-        components: spec.components.iter().map(|c| json!({"name": c.name, "type": c.kind.as_str(), "existing": c.existing})).collect(),
+        components: spec.components.iter().map(|c| ComponentSummary { name: c.name.clone(), kind: c.kind, existing: c.existing.clone() }).collect(),
         reused,
         renamed,
         open_questions: questions(&spec),

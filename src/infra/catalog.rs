@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::pattern::{self, PatternValues};
 use crate::error::Error;
 use crate::infra::design::{Component, ComponentKind, DesignSpec};
+use crate::vocabulary::resource;
 
 /// What generation needs beyond the design.
 pub struct GenContext<'a> {
@@ -101,7 +102,7 @@ fn settings<T: DeserializeOwned>(index: usize, c: &Component) -> Result<T, Error
 
 // ----- settings with secure defaults ----------------------------------------
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct S3 {
     versioning: bool,
@@ -114,7 +115,7 @@ impl Default for S3 {
     }
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Lambda {
     runtime: String,
@@ -139,7 +140,7 @@ impl Default for Lambda {
     }
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct HttpApi {
     lambda: Option<String>,
@@ -155,7 +156,7 @@ impl Default for HttpApi {
     }
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Dynamo {
     hash_key: String,
@@ -168,7 +169,7 @@ impl Default for Dynamo {
     }
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Rds {
     instance_class: String,
@@ -195,7 +196,7 @@ impl Default for Rds {
     }
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Sqs {
     visibility_timeout_seconds: u32,
@@ -210,13 +211,13 @@ impl Default for Sqs {
     }
 }
 
-#[derive(Deserialize, Serialize, Default)]
+#[derive(Deserialize, Serialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Sns {
     kms_key: Option<String>,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Cognito {
     password_min_length: u32,
@@ -229,7 +230,7 @@ impl Default for Cognito {
     }
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct StaticSite {
     default_root_object: String,
@@ -241,7 +242,7 @@ impl Default for StaticSite {
     }
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Schedule {
     expression: String,
@@ -253,7 +254,7 @@ impl Default for Schedule {
     }
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Kms {
     deletion_window_days: u32,
@@ -264,7 +265,7 @@ impl Default for Kms {
     }
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Secret {
     recovery_window_days: u32,
@@ -323,6 +324,9 @@ pub fn generate(ctx: &GenContext<'_>) -> Result<Generated, Error> {
             ComponentKind::Secret => g.secret(&mut out)?,
         }
     }
+    // The endpoints follow from the types written, through the one resource table.
+    let services: Vec<&'static str> = out.resources.iter().filter_map(|b| resource::lookup(b.labels().first()?.as_str())).map(|t| t.endpoint).collect();
+    out.services.extend(services);
     Ok(out)
 }
 
@@ -384,7 +388,6 @@ impl Gen<'_> {
 
     fn alarm(&self, out: &mut Generated, a: Alarm<'_>) {
         let Alarm { suffix, namespace, metric, dimensions, statistic, comparison, threshold, periods } = a;
-        out.services.insert("cloudwatch");
         out.resources.push(resource(
             "aws_cloudwatch_metric_alarm",
             &format!("{}_{}", self.id, suffix.replace('-', "_")),
@@ -408,7 +411,6 @@ impl Gen<'_> {
     fn s3_bucket(&self, out: &mut Generated) -> Result<(), Error> {
         let s: S3 = self.settings()?;
         let kms = self.kms_arn("kms_key", &s.kms_key)?;
-        out.services.insert("s3");
         self.secure_bucket(out, &self.id, self.name(""), s.versioning, s.noncurrent_version_expiration_days, kms);
         self.output(out, "bucket_name", &format!("aws_s3_bucket.{}.bucket", self.id), "Name of the S3 bucket");
         self.output(out, "bucket_arn", &format!("aws_s3_bucket.{}.arn", self.id), "ARN of the S3 bucket");
@@ -500,7 +502,6 @@ impl Gen<'_> {
 
     fn lambda(&self, out: &mut Generated) -> Result<(), Error> {
         let s: Lambda = self.settings()?;
-        out.services.extend(["lambda", "logs", "iam"]);
         let id = &self.id;
         out.resources.push(resource(
             "aws_iam_role",
@@ -586,7 +587,6 @@ impl Gen<'_> {
     fn http_api(&self, out: &mut Generated) -> Result<(), Error> {
         let s: HttpApi = self.settings()?;
         let lambda = self.lambda_ref("lambda", &s.lambda)?;
-        out.services.extend(["apigatewayv2", "logs", "lambda"]);
         let id = &self.id;
         let mut api = body! { "name" => self.name(""), "protocol_type" => "HTTP" };
         if !s.cors_origins.is_empty() {
@@ -682,7 +682,6 @@ impl Gen<'_> {
     fn dynamodb(&self, out: &mut Generated) -> Result<(), Error> {
         let s: Dynamo = self.settings()?;
         let kms = self.kms_arn("kms_key", &s.kms_key)?;
-        out.services.insert("dynamodb");
         let id = &self.id;
         let mut table =
             body! { "name" => self.name(""), "billing_mode" => "PAY_PER_REQUEST", "hash_key" => s.hash_key.as_str(), "deletion_protection_enabled" => true };
@@ -707,7 +706,6 @@ impl Gen<'_> {
     fn rds(&self, out: &mut Generated) -> Result<(), Error> {
         let s: Rds = self.settings()?;
         let kms = self.kms_arn("kms_key", &s.kms_key)?;
-        out.services.extend(["rds", "secretsmanager"]);
         let id = &self.id;
         let mut db = body! {
             "identifier" => self.name(""),
@@ -777,7 +775,6 @@ impl Gen<'_> {
     fn sqs(&self, out: &mut Generated) -> Result<(), Error> {
         let s: Sqs = self.settings()?;
         let kms = self.kms_arn("kms_key", &s.kms_key)?;
-        out.services.insert("sqs");
         let id = &self.id;
         let encryption = |b: hcl::structure::BodyBuilder| match &kms {
             Some(arn) => b.add_attribute(("kms_master_key_id", arn.clone())),
@@ -835,7 +832,6 @@ impl Gen<'_> {
     fn sns(&self, out: &mut Generated) -> Result<(), Error> {
         let s: Sns = self.settings()?;
         let kms = self.kms_arn("kms_key", &s.kms_key)?.unwrap_or_else(|| Expression::from("alias/aws/sns"));
-        out.services.insert("sns");
         out.resources.push(resource("aws_sns_topic", &self.id, body! { "name" => self.name(""), "kms_master_key_id" => kms }.build()));
         self.output(out, "topic_arn", &format!("aws_sns_topic.{}.arn", self.id), "ARN of the SNS topic");
         Ok(())
@@ -850,7 +846,6 @@ impl Gen<'_> {
                 Some("OFF, ON, OPTIONAL".into()),
             ));
         }
-        out.services.insert("cognitoidp");
         let id = &self.id;
         out.resources.push(resource(
             "aws_cognito_user_pool",
@@ -904,7 +899,6 @@ impl Gen<'_> {
 
     fn static_site(&self, out: &mut Generated) -> Result<(), Error> {
         let s: StaticSite = self.settings()?;
-        out.services.extend(["s3", "cloudfront"]);
         let id = &self.id;
         let bucket_id = format!("{id}_content");
         self.secure_bucket_without_policy(out, &bucket_id, self.name("content"));
@@ -995,7 +989,6 @@ impl Gen<'_> {
     fn schedule(&self, out: &mut Generated) -> Result<(), Error> {
         let s: Schedule = self.settings()?;
         let lambda = self.lambda_ref("lambda", &s.lambda)?;
-        out.services.extend(["events", "lambda"]);
         let id = &self.id;
         out.resources.push(resource(
             "aws_cloudwatch_event_rule",
@@ -1032,7 +1025,6 @@ impl Gen<'_> {
                 Some("7 to 30".into()),
             ));
         }
-        out.services.insert("kms");
         let id = &self.id;
         out.resources.push(resource(
             "aws_kms_key",
@@ -1047,7 +1039,6 @@ impl Gen<'_> {
     fn secret(&self, out: &mut Generated) -> Result<(), Error> {
         let s: Secret = self.settings()?;
         let kms = self.kms_arn("kms_key", &s.kms_key)?;
-        out.services.insert("secretsmanager");
         let mut secret = body! { "name" => self.name(""), "recovery_window_in_days" => s.recovery_window_days };
         if let Some(arn) = kms {
             secret = secret.add_attribute(("kms_key_id", arn));
@@ -1055,5 +1046,47 @@ impl Gen<'_> {
         out.resources.push(resource("aws_secretsmanager_secret", &self.id, secret.build()));
         self.output(out, "secret_arn", &format!("aws_secretsmanager_secret.{}.arn", self.id), "ARN of the secret (its value is set outside Terraform)");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every resource type the catalog writes is in the resource table (endpoint, label, console, verify…).
+    #[test]
+    fn every_generated_type_is_in_the_resource_table() {
+        let mut components = vec![serde_json::json!({"type": "lambda_function", "name": "handler"})];
+        for kind in ComponentKind::ALL.into_iter().filter(|k| *k != ComponentKind::LambdaFunction) {
+            let mut c = serde_json::json!({"type": kind.as_str(), "name": format!("c-{}", kind.as_str().replace('_', "-"))});
+            if matches!(kind, ComponentKind::HttpApi | ComponentKind::Schedule) {
+                c["settings"] = serde_json::json!({"lambda": "handler"});
+            }
+            components.push(c);
+        }
+        let spec = DesignSpec::parse(&serde_json::json!({"version": 1, "feature": "everything", "components": components}).to_string()).unwrap();
+        let out = generate(&GenContext { naming_pattern: "{project}-{subsystem}-{environment}-{resource}", spec: &spec }).unwrap();
+        let missing: Vec<String> = out.resources.iter().map(|b| b.labels()[0].as_str().to_string()).filter(|t| resource::lookup(t).is_none()).collect();
+        assert!(missing.is_empty(), "types written by the catalog but missing from vocabulary::resource::TYPES: {missing:?}");
+        for s in [
+            "sts",
+            "iam",
+            "s3",
+            "lambda",
+            "logs",
+            "cloudwatch",
+            "apigatewayv2",
+            "dynamodb",
+            "rds",
+            "secretsmanager",
+            "sqs",
+            "sns",
+            "cognitoidp",
+            "cloudfront",
+            "events",
+            "kms",
+        ] {
+            assert!(out.services.contains(s), "endpoint {s} missing from {:?}", out.services);
+        }
     }
 }

@@ -11,19 +11,20 @@
 use std::path::PathBuf;
 
 use chrono::Utc;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::{App, Reply};
 use crate::cloud::verify::{self, Presence, Verified};
 use crate::cloud::{Caller, Cloud};
 use crate::config::Config;
 use crate::error::Error;
-use crate::gate::{Approval, BannerFacts, ChangeCounts};
+use crate::gate::{Approval, BannerFacts, ChangeCounts, EnvPolicy, Gate, GateRequest, Gated, Pending, Requested, StoredAction};
 use crate::iac::terraform::{self, Applied, Terraform};
 use crate::infra::test::{Status, TestResult};
 use crate::infra::{diagnose, preview, registry, resources, test, validate};
 use crate::progress;
+use crate::vocabulary::{ActionKind, Phase, Reply, Report};
 use crate::workspace::{AuditEntry, Outcome, Workspace};
 
 pub const STEPS: u32 = 9;
@@ -37,7 +38,7 @@ pub struct Options {
 }
 
 /// What an approval of a deploy runs; stored with the pending operation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DeployAction {
     pub env: String,
     pub plan_file: PathBuf,
@@ -47,25 +48,216 @@ pub struct DeployAction {
     pub steps: Vec<Step>,
 }
 
+impl Gated for DeployAction {
+    const KIND: ActionKind = ActionKind::Deploy;
+}
+
 /// One step of the pipeline as it went.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Step {
     pub n: u32,
     pub name: String,
-    /// ok, skipped, warn, failed.
-    pub status: String,
+    pub status: StepStatus,
     pub detail: String,
 }
 
-fn step(steps: &mut Vec<Step>, n: u32, name: &str, status: &str, detail: impl Into<String>) {
+/// How a step of the pipeline went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Ok,
+    Skipped,
+    Warn,
+    Failed,
+}
+
+impl StepStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Ok => "ok",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Warn => "warn",
+            StepStatus::Failed => "failed",
+        }
+    }
+
+    fn of(test: Status) -> StepStatus {
+        match test {
+            Status::Pass => StepStatus::Ok,
+            Status::Warn => StepStatus::Warn,
+            Status::Fail => StepStatus::Failed,
+        }
+    }
+}
+
+fn step(steps: &mut Vec<Step>, n: u32, name: &str, status: StepStatus, detail: impl Into<String>) {
     let detail = detail.into();
-    progress::step(n, STEPS, &format!("{name}: {status} — {detail}"));
-    steps.push(Step { n, name: name.into(), status: status.into(), detail });
+    progress::step(n, STEPS, &format!("{name}: {} — {detail}", status.as_str()));
+    steps.push(Step { n, name: name.into(), status, detail });
+}
+
+fn step_lines(steps: &[Step]) -> String {
+    steps.iter().map(|s| format!("{}. {} — {}: {}", s.n, s.name, s.status.as_str(), s.detail)).collect::<Vec<_>>().join("\n")
+}
+
+/// A deploy that reached the gate, or one that ran to the end.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(clippy::large_enum_variant, reason = "one value per request")]
+pub enum Deployed {
+    Pending(DeployPending),
+    Done(DeployReport),
+}
+
+crate::report_enum!(Deployed { Pending, Done });
+
+/// A deploy waiting at the gate: the pending operation and the steps so far.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeployPending {
+    #[serde(flatten)]
+    pub pending: Pending,
+    pub deploy: DeployProgress,
+}
+
+/// Steps 1–3 of a deploy that waits for its approval.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeployProgress {
+    pub steps: Vec<Step>,
+    pub plan_file: PathBuf,
+    pub changes: ChangeCounts,
+    /// Estimated monthly cost impact in dollars (absent with skip_preview).
+    pub cost_impact: Option<f64>,
+    /// The plan's change list as text (shown before the banner).
+    pub preview: String,
+}
+
+impl Report for DeployPending {
+    fn status(&self) -> crate::vocabulary::Status {
+        self.pending.status()
+    }
+    fn text(&self) -> String {
+        if self.deploy.preview.is_empty() { self.pending.text() } else { format!("{}\n\n{}", self.deploy.preview, self.pending.text()) }
+    }
+}
+
+/// A finished deploy: what was applied, verified, tested and registered.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeployReport {
+    pub env: String,
+    /// What the apply did; absent when the plan changed nothing.
+    pub applied: Option<Applied>,
+    pub plan_file: PathBuf,
+    pub digest: String,
+    pub caller: Caller,
+    pub steps: Vec<Step>,
+    pub verification: Vec<Verified>,
+    pub post_deployment: PostDeploymentOutcome,
+    pub health: BasicHealth,
+    pub registry: PathBuf,
+    pub deployed_md: PathBuf,
+    pub resource_count: usize,
+    /// Fixes applied earlier whose outcome this deploy settled: (solution, worked).
+    pub fix_outcomes: Vec<(String, bool)>,
+}
+
+/// The post-deployment tests' verdict and where their report is.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PostDeploymentOutcome {
+    pub status: Status,
+    pub report: PathBuf,
+}
+
+/// Step 7: HEALTHY unless an alarm of this deployment is in ALARM or a function is not Active.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BasicHealth {
+    pub status: HealthStatus,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HealthStatus {
+    Healthy,
+    Degraded,
+    Unhealthy,
+}
+
+impl HealthStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Healthy => "HEALTHY",
+            HealthStatus::Degraded => "DEGRADED",
+            HealthStatus::Unhealthy => "UNHEALTHY",
+        }
+    }
+}
+
+impl Report for DeployReport {
+    fn text(&self) -> String {
+        let headline = match &self.applied {
+            Some(a) => format!("Deployed to {}: +{} ~{} -{}; {} resource(s) registered.", self.env, a.add, a.change, a.remove, self.resource_count),
+            None => format!(
+                "Nothing to deploy to {}: the infrastructure matches the configuration; {} resource(s) verified and registered.",
+                self.env, self.resource_count
+            ),
+        };
+        let mut out = format!("{headline}\n{}", step_lines(&self.steps));
+        if self.post_deployment.status == Status::Fail {
+            out.push_str("\nThe apply went through, but the post-deployment tests FAIL: see the report.");
+        }
+        out
+    }
+}
+
+/// A deploy whose apply failed: what ran, what the debugger says, and the fix waiting at the gate.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ApplyFailedReport {
+    pub env: String,
+    pub failed_step: &'static str,
+    pub command: String,
+    pub exit_status: Option<i32>,
+    pub steps: Vec<Step>,
+    pub debug: diagnose::DebugReport,
+    /// The least-privilege fix waiting for a "yes", for a permission error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_pending: Option<Reply<Pending>>,
+    #[serde(skip)]
+    message: String,
+}
+
+impl Report for ApplyFailedReport {
+    fn text(&self) -> String {
+        let mut out = format!("Deploy to {} FAILED at apply ({}).\n{}\n\nDebug: {}", self.env, self.command, self.message, self.debug.text());
+        if let Some(p) = &self.fix_pending {
+            out.push_str(&format!("\n\n{}", p.report.text()));
+        }
+        out
+    }
+}
+
+/// Pre-deployment tests that stopped a deploy.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TestsFailed {
+    pub env: String,
+    pub steps: Vec<Step>,
+    pub pre_deployment: test::TestReport,
+}
+
+impl Report for TestsFailed {
+    fn text(&self) -> String {
+        let failing: Vec<String> =
+            self.pre_deployment.tests.iter().filter(|t| t.status == Status::Fail).map(|t| format!("{}: {}", t.name, t.summary)).collect();
+        format!(
+            "Deploy to {} stopped: the pre-deployment tests FAIL ({}). Nothing was applied. Report: {}",
+            self.env,
+            failing.join("; "),
+            self.pre_deployment.report_path.display()
+        )
+    }
 }
 
 fn lock(ws: &Workspace, env: &str) -> Result<crate::workspace::FileLock, Error> {
-    ws.try_lock(&format!("deploy-{env}"))?
-        .ok_or_else(|| Error::Failed(format!("a deploy to {env} is in progress; wait for it to finish (one deploy per environment at a time)")))
+    ws.try_lock(&format!("deploy-{env}"), &format!("deploy to {env}"))?.map_err(|holder| Error::Busy { what: format!("a deploy to {env}"), holder })
 }
 
 fn audit(
@@ -86,7 +278,7 @@ fn audit(
 }
 
 /// Steps 1–3: tests, preview, and the gate. Runs the rest at once when the gate approves.
-pub async fn start(app: &App, config: &Config, env: &str, opts: Options) -> Result<Reply, Error> {
+pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) -> Result<Deployed, Error> {
     let protected = config.is_protected(env);
     if protected && opts.skip_tests {
         return Err(Error::bad_input(
@@ -98,7 +290,6 @@ pub async fn start(app: &App, config: &Config, env: &str, opts: Options) -> Resu
     if protected && opts.skip_preview {
         return Err(Error::bad_input("skip_preview", format!("is refused for the protected environment {env}: its deploys always show a fresh preview"), None));
     }
-    let ws = app.workspace();
     let _lock = lock(ws, env)?;
     let cloud = Cloud::connect(config, env).await;
     let caller = match cloud.checked_caller(config).await {
@@ -121,26 +312,17 @@ pub async fn start(app: &App, config: &Config, env: &str, opts: Options) -> Resu
 
     // 1. Pre-deployment tests.
     if opts.skip_tests {
-        step(&mut steps, 1, "pre-deployment tests", "skipped", "skip_tests was given");
+        step(&mut steps, 1, "pre-deployment tests", StepStatus::Skipped, "skip_tests was given");
     } else {
         progress::step(1, STEPS, "pre-deployment tests: running");
         let report = test::run(ws, config, env, &config.scan.clone().unwrap_or_default()).await?;
         let detail = format!("{:?}; report {}", report.overall_status, report.report_path.display());
         if report.overall_status == Status::Fail {
-            step(&mut steps, 1, "pre-deployment tests", "failed", detail);
+            step(&mut steps, 1, "pre-deployment tests", StepStatus::Failed, detail);
             audit(ws, env, Outcome::Failed, Some(&caller), "stopped: pre-deployment tests FAIL", None, None)?;
-            let failing: Vec<String> = report.tests.iter().filter(|t| t.status == Status::Fail).map(|t| format!("{}: {}", t.name, t.summary)).collect();
-            return Err(Error::Invalid {
-                summary: format!(
-                    "Deploy to {env} stopped: the pre-deployment tests FAIL ({}). Nothing was applied. Report: {}",
-                    failing.join("; "),
-                    report.report_path.display()
-                ),
-                body: Box::new(json!({"env": env, "steps": steps, "pre_deployment": report})),
-            });
+            return Err(Error::invalid(&TestsFailed { env: env.into(), steps, pre_deployment: report }));
         }
-        let status = if report.overall_status == Status::Warn { "warn" } else { "ok" };
-        step(&mut steps, 1, "pre-deployment tests", status, detail);
+        step(&mut steps, 1, "pre-deployment tests", StepStatus::of(report.overall_status), detail);
     }
 
     // 2. Preview: a fresh saved plan, or the last one with skip_preview.
@@ -154,25 +336,25 @@ pub async fn start(app: &App, config: &Config, env: &str, opts: Options) -> Resu
             )
         })?;
         let changes = ChangeCounts { add: saved.add as u32, change: saved.change as u32, destroy: saved.destroy as u32 };
-        step(&mut steps, 2, "preview", "skipped", format!("using the saved plan from {} ({})", saved.created_at, counts(changes)));
+        step(&mut steps, 2, "preview", StepStatus::Skipped, format!("using the saved plan from {} ({})", saved.created_at, counts(changes)));
         (saved.plan_file, saved.digest, changes, None, String::new())
     } else {
         progress::step(2, STEPS, "preview: planning");
         let report = preview::run(ws, config, env).await?;
         let s = &report.summary;
         let changes = ChangeCounts { add: s.add as u32, change: s.change as u32, destroy: s.destroy as u32 };
-        step(&mut steps, 2, "preview", "ok", format!("{}; cost impact {}", s.counts(), report.cost_impact.summary()));
+        step(&mut steps, 2, "preview", StepStatus::Ok, format!("{}; cost impact {}", s.counts(), report.cost_impact.summary()));
         let text = format!("{}\n{}", s.counts(), s.text());
         (report.plan_file, report.digest, changes, Some(report.cost_impact.after - report.cost_impact.before), text)
     };
 
     // Nothing to change: no approval needed; verify and document what is there.
     if changes.add + changes.change + changes.destroy == 0 {
-        step(&mut steps, 3, "approval", "skipped", "the plan changes nothing");
-        step(&mut steps, 4, "apply", "skipped", "nothing to apply");
+        step(&mut steps, 3, "approval", StepStatus::Skipped, "the plan changes nothing");
+        step(&mut steps, 4, "apply", StepStatus::Skipped, "nothing to apply");
         drop(_lock);
         let action = DeployAction { env: env.into(), plan_file, digest, changes, steps };
-        return finish(app, config, &cloud, &caller, action, None, None).await;
+        return Ok(Deployed::Done(finish(ws, config, &cloud, &caller, action, None, None).await?));
     }
 
     // 3. The gate.
@@ -188,22 +370,17 @@ pub async fn start(app: &App, config: &Config, env: &str, opts: Options) -> Resu
     };
     let action = DeployAction { env: env.into(), plan_file, digest: digest.clone(), changes, steps };
     drop(_lock);
-    match app.ask_gate(config, env, opts.auto_approve, facts, digest, crate::app::GatedAction::Deploy(action.clone()))? {
-        crate::gate::Requested::Approved(approval) => {
+    let request = GateRequest { facts, digest, action: StoredAction::of(&action) };
+    match Gate::for_config(ws, config).request(EnvPolicy::of(config, env)?, opts.auto_approve, request, Utc::now())? {
+        Requested::Approved(approval) => {
             let mut action = action;
-            step(&mut action.steps, 3, "approval", "ok", "auto-approved (unprotected environment)");
-            execute(app, approval, action).await
+            step(&mut action.steps, 3, "approval", StepStatus::Ok, "auto-approved (unprotected environment)");
+            Ok(Deployed::Done(execute(ws, approval, action).await?))
         }
-        crate::gate::Requested::Pending(op) => {
+        Requested::Pending(op) => {
             progress::step(3, STEPS, &format!("approval: waiting for confirmation ({} of {})", op.steps_done + 1, op.steps_required));
-            let mut reply = crate::app::pending_reply(&op);
-            if !text.is_empty() {
-                reply.summary = format!("{text}\n\n{}", reply.summary);
-            }
-            if let Value::Object(map) = &mut reply.body {
-                map.insert("deploy".into(), json!({"steps": action.steps, "plan_file": action.plan_file, "changes": changes, "cost_impact": cost}));
-            }
-            Ok(reply)
+            let deploy = DeployProgress { steps: action.steps, plan_file: action.plan_file, changes, cost_impact: cost, preview: text };
+            Ok(Deployed::Pending(DeployPending { pending: Pending::from(&op), deploy }))
         }
     }
 }
@@ -213,9 +390,8 @@ fn counts(c: ChangeCounts) -> String {
 }
 
 /// Steps 4–9, with the approval in hand.
-pub async fn execute(app: &App, approval: Approval, mut action: DeployAction) -> Result<Reply, Error> {
-    let ws = app.workspace();
-    let config = app.config()?;
+pub async fn execute(ws: &Workspace, approval: Approval, mut action: DeployAction) -> Result<DeployReport, Error> {
+    let config = Config::load(ws)?;
     let env = action.env.clone();
     let _lock = lock(ws, &env)?;
     // The re-checks: same environment, the plan file unchanged, not expired; the environment's own
@@ -225,7 +401,7 @@ pub async fn execute(app: &App, approval: Approval, mut action: DeployAction) ->
     let cloud = Cloud::connect(&config, &env).await;
     let caller = cloud.checked_caller(&config).await?;
     if !action.steps.iter().any(|s| s.n == 3) {
-        step(&mut action.steps, 3, "approval", "ok", format!("confirmed (operation {})", approval.id()));
+        step(&mut action.steps, 3, "approval", StepStatus::Ok, format!("confirmed (operation {})", approval.id()));
     }
     audit(ws, &env, Outcome::Executed, Some(&caller), format!("applying {}", action.plan_file.display()), Some(approval.digest()), Some(approval.id()))?;
 
@@ -238,9 +414,9 @@ pub async fn execute(app: &App, approval: Approval, mut action: DeployAction) ->
     };
     let applied = match applied {
         Ok(a) => a,
-        Err(failed) => return apply_failed(app, &config, &caller, action, approval.id(), &failed).await,
+        Err(failed) => return Err(apply_failed(ws, &config, &caller, action, approval.id(), &failed).await?),
     };
-    step(&mut action.steps, 4, "apply", "ok", format!("{} added, {} changed, {} destroyed", applied.add, applied.change, applied.remove));
+    step(&mut action.steps, 4, "apply", StepStatus::Ok, format!("{} added, {} changed, {} destroyed", applied.add, applied.change, applied.remove));
     audit(
         ws,
         &env,
@@ -252,47 +428,52 @@ pub async fn execute(app: &App, approval: Approval, mut action: DeployAction) ->
     )?;
     let settled = diagnose::deploy_succeeded(ws, &env, Utc::now())?;
     drop(_lock);
-    finish(app, &config, &cloud, &caller, action, Some(applied), Some(settled)).await
+    finish(ws, &config, &cloud, &caller, action, Some(applied), Some(settled)).await
 }
 
 /// A failed apply: audit, debug, and (for a permission error) the fix waiting at the gate.
+/// Returns the error the deploy ends with.
 async fn apply_failed(
-    app: &App,
+    ws: &Workspace,
     config: &Config,
     caller: &Caller,
     mut action: DeployAction,
     id: &str,
     failed: &terraform::ApplyFailed,
-) -> Result<Reply, Error> {
-    let ws = app.workspace();
+) -> Result<Error, Error> {
     let env = action.env.clone();
-    step(&mut action.steps, 4, "apply", "failed", crate::redact::redact(&failed.to_string()));
+    step(&mut action.steps, 4, "apply", StepStatus::Failed, crate::redact::redact(&failed.to_string()));
     audit(ws, &env, Outcome::Failed, Some(caller), "apply failed; running debug", Some(&action.digest), Some(id))?;
     // Terraform's diagnostics alone: the same error pasted into `debug --error` gets the same signature.
     let message = failed.diagnostics.join("\n");
-    let report = diagnose::record(ws, &env, &message, Some(&caller.arn), true, Utc::now())?;
-    let mut body = json!({"env": env, "failed_step": "apply", "command": failed.command, "exit_status": failed.status, "steps": action.steps, "debug": report});
-    let mut summary =
-        format!("Deploy to {env} FAILED at apply ({}).\n{}\n\nDebug: {}", failed.command, crate::redact::redact(&message), diagnose::summary(&report));
-    if let Some(fix) = &report.fix {
-        let pending = diagnose::request_fix(app, config, fix).await?;
-        summary.push_str(&format!("\n\n{}", pending.summary));
-        body["fix_pending"] = pending.body;
-    }
-    Err(Error::Invalid { summary, body: Box::new(body) })
+    let debug = diagnose::record(ws, &env, &message, Some(&caller.arn), true, Utc::now())?;
+    let fix_pending = match &debug.fix {
+        Some(fix) => Some(diagnose::request_fix(ws, config, fix)?),
+        None => None,
+    };
+    let report = ApplyFailedReport {
+        env,
+        failed_step: "apply",
+        command: failed.command.clone(),
+        exit_status: failed.status,
+        steps: action.steps,
+        debug,
+        fix_pending: fix_pending.map(|p| Reply { status: p.status(), report: p }),
+        message: crate::redact::redact(&message),
+    };
+    Ok(Error::invalid(&report))
 }
 
 /// Steps 5–9: verify, post-deployment tests, health, registry, DEPLOYED.md.
 async fn finish(
-    app: &App,
+    ws: &Workspace,
     config: &Config,
     cloud: &Cloud,
     caller: &Caller,
     mut action: DeployAction,
     applied: Option<Applied>,
     settled: Option<Vec<(String, bool)>>,
-) -> Result<Reply, Error> {
-    let ws = app.workspace();
+) -> Result<DeployReport, Error> {
     let env = action.env.clone();
     let dir = validate::directory(ws.project_dir(), config)?;
     let state = {
@@ -307,11 +488,11 @@ async fn finish(
     let n = |p: Presence| verified.iter().filter(|v| v.presence == p).count();
     let (exists, missing, unchecked, errors) = (n(Presence::Exists), n(Presence::Missing), n(Presence::Unchecked), n(Presence::Error));
     let verify_status = if missing > 0 {
-        "failed"
+        StepStatus::Failed
     } else if errors > 0 {
-        "warn"
+        StepStatus::Warn
     } else {
-        "ok"
+        StepStatus::Ok
     };
     step(
         &mut action.steps,
@@ -323,16 +504,13 @@ async fn finish(
 
     // 6. Post-deployment tests.
     let post = post_tests(ws, &env, &in_state, &verified)?;
-    let post_status = match post.0 {
-        Status::Pass => "ok",
-        Status::Warn => "warn",
-        Status::Fail => "failed",
-    };
-    step(&mut action.steps, 6, "post-deployment tests", post_status, format!("{:?}; report {}", post.0, post.1.display()));
+    let post_status = StepStatus::of(post.overall_status);
+    step(&mut action.steps, 6, "post-deployment tests", post_status, format!("{:?}; report {}", post.overall_status, post.report_path.display()));
 
     // 7. Health (basic): alarms of this deployment and Lambda function states.
     let health = basic_health(cloud, &in_state).await;
-    step(&mut action.steps, 7, "health", if health.0 == "HEALTHY" { "ok" } else { "warn" }, format!("{}: {}", health.0, health.1.join("; ")));
+    let health_step = if health.status == HealthStatus::Healthy { StepStatus::Ok } else { StepStatus::Warn };
+    step(&mut action.steps, 7, "health", health_step, format!("{}: {}", health.status.as_str(), health.reasons.join("; ")));
 
     // 8–9. Registry and DEPLOYED.md.
     let previous = registry::load(ws, &env)?;
@@ -348,53 +526,67 @@ async fn finish(
     };
     let reg = registry::merge(previous.as_ref(), &in_state, &changed, &ctx);
     let (reg_path, md_path) = registry::save(ws, &reg)?;
-    step(&mut action.steps, 8, "registry", "ok", format!("{} resource(s) in {}", reg.resource_count, reg_path.display()));
-    step(&mut action.steps, 9, "DEPLOYED.md", "ok", md_path.display().to_string());
+    step(&mut action.steps, 8, "registry", StepStatus::Ok, format!("{} resource(s) in {}", reg.resource_count, reg_path.display()));
+    step(&mut action.steps, 9, "DEPLOYED.md", StepStatus::Ok, md_path.display().to_string());
     audit(
         ws,
         &env,
         Outcome::Succeeded,
         Some(caller),
-        format!("deploy finished: verify {verify_status}, post-deployment {post_status}, health {}", health.0),
+        format!("deploy finished: verify {}, post-deployment {}, health {}", verify_status.as_str(), post_status.as_str(), health.status.as_str()),
         Some(&action.digest),
         None,
     )?;
 
-    let lines: Vec<String> = action.steps.iter().map(|s| format!("{}. {} — {}: {}", s.n, s.name, s.status, s.detail)).collect();
-    let body = json!({
-        "env": env,
-        "applied": applied,
-        "plan_file": action.plan_file,
-        "digest": action.digest,
-        "caller": caller,
-        "steps": action.steps,
-        "verification": verified,
-        "post_deployment": {"status": post.0, "report": post.1},
-        "health": {"status": health.0, "reasons": health.1},
-        "registry": reg_path,
-        "deployed_md": md_path,
-        "resource_count": reg.resource_count,
-        "fix_outcomes": settled.unwrap_or_default(),
-    });
-    let headline = match applied {
-        Some(a) => format!("Deployed to {env}: +{} ~{} -{}; {} resource(s) registered.", a.add, a.change, a.remove, reg.resource_count),
-        None => {
-            format!("Nothing to deploy to {env}: the infrastructure matches the configuration; {} resource(s) verified and registered.", reg.resource_count)
-        }
+    let report = DeployReport {
+        env,
+        applied,
+        plan_file: action.plan_file,
+        digest: action.digest,
+        caller: caller.clone(),
+        steps: action.steps,
+        verification: verified,
+        post_deployment: PostDeploymentOutcome { status: post.overall_status, report: post.report_path },
+        health,
+        registry: reg_path,
+        deployed_md: md_path,
+        resource_count: reg.resource_count,
+        fix_outcomes: settled.unwrap_or_default(),
     };
-    let summary = format!("{headline}\n{}", lines.join("\n"));
-    if post.0 == Status::Fail {
-        return Err(Error::Invalid {
-            summary: format!("{summary}\nThe apply went through, but the post-deployment tests FAIL: see the report."),
-            body: Box::new(body),
-        });
+    if report.post_deployment.status == Status::Fail {
+        return Err(Error::invalid(&report));
     }
-    Ok(Reply::ok(summary, body))
+    Ok(report)
+}
+
+/// The post-deployment tests, as written to `test-reports/{env}/{ts}-post-deployment.json`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PostDeploymentReport {
+    pub env: String,
+    pub phase: Phase,
+    pub timestamp: String,
+    pub overall_status: Status,
+    pub tests: Vec<TestResult>,
+    pub verification: Vec<Verified>,
+    pub report_path: PathBuf,
+}
+
+impl Report for PostDeploymentReport {
+    fn text(&self) -> String {
+        let lines: Vec<String> = self.tests.iter().map(|t| format!("{:?} {}: {}", t.status, t.name, t.summary)).collect();
+        format!(
+            "Post-deployment tests for {}: {:?} ({} resource(s) in the state).\n{}\nReport: {}",
+            self.env,
+            self.overall_status,
+            self.verification.len(),
+            lines.join("\n"),
+            self.report_path.display()
+        )
+    }
 }
 
 /// `test --phase post-deployment` on its own: verify what the state says is deployed, and write the report.
-pub async fn post_deployment(app: &App, config: &Config, env: &str) -> Result<Reply, Error> {
-    let ws = app.workspace();
+pub async fn post_deployment(ws: &Workspace, config: &Config, env: &str) -> Result<PostDeploymentReport, Error> {
     let cloud = Cloud::connect(config, env).await;
     cloud.checked_caller(config).await?;
     let dir = validate::directory(ws.project_dir(), config)?;
@@ -406,19 +598,11 @@ pub async fn post_deployment(app: &App, config: &Config, env: &str) -> Result<Re
     };
     let in_state = resources::state_resources(&state);
     let verified = verify_all(&cloud, &in_state).await;
-    let (status, path, report) = post_tests(ws, env, &in_state, &verified)?;
-    let lines: Vec<String> = report["tests"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|t| format!("{} {}: {}", t["status"].as_str().unwrap_or(""), t["name"].as_str().unwrap_or(""), t["summary"].as_str().unwrap_or("")))
-        .collect();
-    let summary =
-        format!("Post-deployment tests for {env}: {status:?} ({} resource(s) in the state).\n{}\nReport: {}", in_state.len(), lines.join("\n"), path.display());
-    if status == Status::Fail {
-        return Err(Error::Invalid { summary, body: Box::new(report) });
+    let report = post_tests(ws, env, &in_state, &verified)?;
+    if report.overall_status == Status::Fail {
+        return Err(Error::invalid(&report));
     }
-    Ok(Reply::ok(summary, report))
+    Ok(report)
 }
 
 /// Asks AWS about every resource of the state.
@@ -431,7 +615,7 @@ async fn verify_all(cloud: &Cloud, in_state: &[resources::StateResource<'_>]) ->
 }
 
 /// Existence, configuration and monitoring, written to `test-reports/{env}/{ts}-post-deployment.json`.
-fn post_tests(ws: &Workspace, env: &str, in_state: &[resources::StateResource<'_>], verified: &[Verified]) -> Result<(Status, PathBuf, Value), Error> {
+fn post_tests(ws: &Workspace, env: &str, in_state: &[resources::StateResource<'_>], verified: &[Verified]) -> Result<PostDeploymentReport, Error> {
     let mut tests = Vec::new();
     let missing: Vec<&Verified> = verified.iter().filter(|v| v.presence == Presence::Missing).collect();
     let unknown: Vec<&Verified> = verified.iter().filter(|v| v.presence == Presence::Error).collect();
@@ -512,22 +696,23 @@ fn post_tests(ws: &Workspace, env: &str, in_state: &[resources::StateResource<'_
     let overall = tests.iter().map(|t| t.status).max().unwrap_or(Status::Pass);
     let now = Utc::now();
     let path = ws.path(&format!("test-reports/{env}/{}-post-deployment.json", now.format("%Y%m%dT%H%M%SZ")))?;
-    let report = json!({
-        "env": env,
-        "phase": "post-deployment",
-        "timestamp": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "overall_status": overall,
-        "tests": tests,
-        "verification": verified,
-    });
-    ws.write_json(&path, &report)?;
-    Ok((overall, path, report))
+    let report = PostDeploymentReport {
+        env: env.into(),
+        phase: Phase::PostDeployment,
+        timestamp: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        overall_status: overall,
+        tests,
+        verification: verified.to_vec(),
+        report_path: path,
+    };
+    ws.write_json(&report.report_path, &report)?;
+    Ok(report)
 }
 
 /// HEALTHY unless an alarm of this deployment is in ALARM or a function is not Active.
-async fn basic_health(cloud: &Cloud, in_state: &[resources::StateResource<'_>]) -> (&'static str, Vec<String>) {
+async fn basic_health(cloud: &Cloud, in_state: &[resources::StateResource<'_>]) -> BasicHealth {
     let mut reasons = Vec::new();
-    let mut worst = "HEALTHY";
+    let mut worst = HealthStatus::Healthy;
     let alarms: Vec<String> = in_state
         .iter()
         .filter(|r| r.kind == "aws_cloudwatch_metric_alarm")
@@ -538,7 +723,7 @@ async fn basic_health(cloud: &Cloud, in_state: &[resources::StateResource<'_>]) 
             Ok(out) => {
                 for a in out.metric_alarms() {
                     if a.state_value().map(|s| s.as_str()) == Some("ALARM") {
-                        worst = "UNHEALTHY";
+                        worst = HealthStatus::Unhealthy;
                         reasons.push(format!("alarm {} is in ALARM: {}", a.alarm_name().unwrap_or("?"), a.state_reason().unwrap_or("")));
                     }
                 }
@@ -552,14 +737,12 @@ async fn basic_health(cloud: &Cloud, in_state: &[resources::StateResource<'_>]) 
             && let Some(state) = out.state()
             && state.as_str() != "Active"
         {
-            if worst == "HEALTHY" {
-                worst = "DEGRADED";
-            }
+            worst = worst.max(HealthStatus::Degraded);
             reasons.push(format!("Lambda {name} is {}", state.as_str()));
         }
     }
     if reasons.is_empty() {
         reasons.push(format!("{} alarm(s) not in ALARM; every function Active", alarms.len()));
     }
-    (worst, reasons)
+    BasicHealth { status: worst, reasons }
 }

@@ -13,7 +13,7 @@ use crate::error::Error;
 pub const BLOCK_TAG: &str = "json faber-design";
 
 /// What a design contains.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DesignSpec {
     /// Schema version of this block (1).
@@ -24,7 +24,7 @@ pub struct DesignSpec {
 }
 
 /// One catalog component.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Component {
     #[serde(rename = "type")]
@@ -40,7 +40,7 @@ pub struct Component {
 }
 
 /// The catalog.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ComponentKind {
     S3Bucket,

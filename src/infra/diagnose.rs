@@ -10,14 +10,19 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::cloud::{Caller, Cloud};
+use crate::config::Config;
 use crate::error::Error;
+use crate::gate::{Approval, BannerFacts, EnvPolicy, Gate, GateRequest, Gated, Pending, Requested, StoredAction};
 use crate::infra::debug::{self, Diagnosis, IssueLog, SolutionKind};
-use crate::workspace::Workspace;
+use crate::vocabulary::Report;
+use crate::vocabulary::{ActionKind, Reply};
+use crate::workspace::{AuditEntry, Outcome, Workspace};
 
 pub const ISSUE_LOG: &str = "deployments/issue-log.json";
 
 /// A solution as shown, with its record.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Ranked {
     pub id: String,
     pub kind: SolutionKind,
@@ -29,7 +34,7 @@ pub struct Ranked {
 }
 
 /// The permission fix to put through the gate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FixProposal {
     pub env: String,
     /// The IAM user or role that gets the statement.
@@ -41,7 +46,35 @@ pub struct FixProposal {
     pub solution_id: String,
 }
 
-#[derive(Debug, Serialize)]
+impl Gated for FixProposal {
+    const KIND: ActionKind = ActionKind::PermissionFix;
+}
+
+/// What `debug` returns: the report, and the permission fix waiting at the gate when there is one.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Debugged {
+    #[serde(flatten)]
+    pub report: DebugReport,
+    /// The fix waiting for a "yes" (its operation id and banner are also at the top level).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_pending: Option<Reply<Pending>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub awaiting: Option<Pending>,
+}
+
+impl Report for Debugged {
+    fn status(&self) -> crate::vocabulary::Status {
+        self.awaiting.as_ref().map_or(crate::vocabulary::Status::Ok, Report::status)
+    }
+    fn text(&self) -> String {
+        match &self.awaiting {
+            Some(p) => format!("{}\n\n{}", self.report.text(), p.text()),
+            None => self.report.text(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct DebugReport {
     pub env: String,
     pub diagnosis: Diagnosis,
@@ -57,23 +90,7 @@ pub struct DebugReport {
 
 /// Loads, changes and saves the learning log under its lock.
 pub fn with_log<T>(ws: &Workspace, change: impl FnOnce(&mut IssueLog) -> T) -> Result<T, Error> {
-    let path = ws.path(ISSUE_LOG)?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Failed(format!("{}: {e}", dir.display())))?;
-    }
-    let _lock = ws.lock_file(&path)?;
-    let mut log = match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            serde_json::from_str(&text).map_err(|e| Error::Failed(format!("{}: {e} (fix or move the file; a new one is started then)", path.display())))?
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => IssueLog::new(),
-        Err(e) => return Err(Error::Failed(format!("{}: {e}", path.display()))),
-    };
-    let out = change(&mut log);
-    let mut bytes = serde_json::to_vec_pretty(&log).expect("the issue log serialises");
-    bytes.push(b'\n');
-    crate::workspace::write_atomic_unlocked(&path, &bytes)?;
-    Ok(out)
+    ws.update_json(&ws.path(ISSUE_LOG)?, |log: &mut Option<IssueLog>| Ok(change(log.get_or_insert_with(IssueLog::new))))
 }
 
 /// Diagnoses `message` for `env`, records the occurrence (and, for a failed
@@ -150,31 +167,34 @@ pub fn fix_applied(ws: &Workspace, fix: &FixProposal, now: DateTime<Utc>) -> Res
 }
 
 /// The report as a few lines for people.
-pub fn summary(r: &DebugReport) -> String {
-    let d = &r.diagnosis;
-    let mut out = format!(
-        "Category: {} (confidence {:?}, rule {}). {}\nSeen {} time(s) (signature {}).",
-        d.category.as_str(),
-        d.confidence,
-        d.rule,
-        d.explanation,
-        r.occurrences,
-        d.signature_id
-    );
-    for (i, s) in r.solutions.iter().take(3).enumerate() {
-        out.push_str(&format!("\n{}. {} — {}", i + 1, s.description, s.evidence));
+impl Report for DebugReport {
+    fn text(&self) -> String {
+        let r = self;
+        let d = &r.diagnosis;
+        let mut out = format!(
+            "Category: {} (confidence {:?}, rule {}). {}\nSeen {} time(s) (signature {}).",
+            d.category.as_str(),
+            d.confidence,
+            d.rule,
+            d.explanation,
+            r.occurrences,
+            d.signature_id
+        );
+        for (i, s) in r.solutions.iter().take(3).enumerate() {
+            out.push_str(&format!("\n{}. {} — {}", i + 1, s.description, s.evidence));
+        }
+        if let Some(f) = &r.fix {
+            out.push_str(&format!("\nProposed least-privilege fix on {}: {}", f.principal, f.document["Statement"][0]));
+        }
+        out
     }
-    if let Some(f) = &r.fix {
-        out.push_str(&format!("\nProposed least-privilege fix on {}: {}", f.principal, f.document["Statement"][0]));
-    }
-    out
 }
 
 /// Puts a permission fix to the gate. It always waits for a human "yes":
 /// an IAM change made with the `discover` profile is never auto-approved,
 /// whatever `auto_approve` says.
-pub async fn request_fix(app: &crate::app::App, config: &crate::config::Config, fix: &FixProposal) -> Result<crate::app::Reply, Error> {
-    let facts = crate::gate::BannerFacts {
+pub fn request_fix(ws: &Workspace, config: &Config, fix: &FixProposal) -> Result<Pending, Error> {
+    let facts = BannerFacts {
         env: fix.env.clone(),
         operation: "permission-fix".into(),
         summary: format!("Attach the inline policy {} to {}: {}", fix.policy_name, fix.principal, fix.document["Statement"][0]),
@@ -183,23 +203,42 @@ pub async fn request_fix(app: &crate::app::App, config: &crate::config::Config, 
         account: config.aws().and_then(|a| a.account_id.clone()),
         ..Default::default()
     };
-    let action = crate::app::GatedAction::PermissionFix(fix.clone());
-    let digest = crate::gate::digest_json(&serde_json::to_value(&action).expect("actions serialise"));
-    match app.ask_gate_confirmed(config, &fix.env, facts, digest, action)? {
-        crate::gate::Requested::Pending(op) => Ok(crate::app::pending_reply(&op)),
-        crate::gate::Requested::Approved(_) => unreachable!("ask_gate_confirmed never approves at once"),
+    let action = StoredAction::of(fix);
+    let request = GateRequest { facts, digest: action.digest(), action };
+    let policy = EnvPolicy::of(config, &fix.env)?.always_confirm();
+    match Gate::for_config(ws, config).request(policy, false, request, Utc::now())? {
+        Requested::Pending(op) => Ok(Pending::from(&op)),
+        Requested::Approved(_) => unreachable!("a policy that always confirms never approves at once"),
+    }
+}
+
+/// An applied permission fix.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct FixApplied {
+    pub operation_id: String,
+    pub env: String,
+    pub applied: FixProposal,
+    /// Who attached it (the discover profile's caller), when STS answered.
+    pub applied_by: Option<Caller>,
+    /// What to run next.
+    pub next: String,
+}
+
+impl Report for FixApplied {
+    fn text(&self) -> String {
+        format!(
+            "Applied the permission fix: inline policy {} on {} (with the discover profile). Retry the deploy ({}); its outcome is recorded in the learning log.",
+            self.applied.policy_name, self.applied.principal, self.next
+        )
     }
 }
 
 /// Applies an approved permission fix with the `discover` profile, audits it,
 /// and marks it as waiting for the next deploy's outcome.
-pub async fn apply_fix(app: &crate::app::App, approval: crate::gate::Approval, fix: FixProposal) -> Result<crate::app::Reply, Error> {
-    use crate::workspace::{AuditEntry, Outcome};
-    let ws = app.workspace();
-    let config = app.config()?;
-    let digest = crate::gate::digest_json(approval.action());
-    approval.check(&fix.env, &digest, Utc::now())?;
-    let discover = crate::cloud::Cloud::connect(&config, "discover").await;
+pub async fn apply_fix(ws: &Workspace, approval: Approval, fix: FixProposal) -> Result<FixApplied, Error> {
+    let config = Config::load(ws)?;
+    approval.check(&fix.env, &approval.stored().digest(), Utc::now())?;
+    let discover = Cloud::connect(&config, "discover").await;
     let caller = discover.caller().await.ok();
     let mut entry = AuditEntry::new("permission-fix", &fix.env, Outcome::Executed);
     entry.aws_caller = caller.as_ref().map(|c| c.arn.clone());
@@ -214,11 +253,5 @@ pub async fn apply_fix(app: &crate::app::App, approval: crate::gate::Approval, f
     ws.audit(&entry)?;
     result?;
     fix_applied(ws, &fix, Utc::now())?;
-    Ok(crate::app::Reply::ok(
-        format!(
-            "Applied the permission fix: inline policy {} on {} (with the discover profile). Retry the deploy (deploy --env {}); its outcome is recorded in the learning log.",
-            fix.policy_name, fix.principal, fix.env
-        ),
-        serde_json::json!({"operation_id": approval.id(), "env": fix.env, "applied": fix, "applied_by": caller, "next": format!("deploy --env {}", fix.env)}),
-    ))
+    Ok(FixApplied { operation_id: approval.id().into(), env: fix.env.clone(), next: format!("deploy --env {}", fix.env), applied: fix, applied_by: caller })
 }

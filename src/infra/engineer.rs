@@ -22,12 +22,13 @@ use crate::error::Error;
 use crate::infra::catalog::{self, GenContext};
 use crate::infra::design::DesignSpec;
 use crate::infra::hclfmt;
+use crate::vocabulary::Report;
 use crate::workspace::Workspace;
 
 /// Record of generated files, kept beside them.
 pub const MANIFEST: &str = ".faber-generated.json";
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 struct Manifest {
     /// file name → sha256 of the content written.
     files: BTreeMap<String, String>,
@@ -35,7 +36,7 @@ struct Manifest {
 }
 
 /// What `engineer` wrote.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct EngineerReport {
     pub design: String,
     pub directory: PathBuf,
@@ -44,7 +45,20 @@ pub struct EngineerReport {
     pub services: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+impl Report for EngineerReport {
+    fn text(&self) -> String {
+        let changed: Vec<String> = self.files.iter().filter(|f| f.status != "unchanged").map(|f| format!("{} ({})", f.file, f.status)).collect();
+        format!(
+            "Generated Terraform for design {} in {}: {} resource(s); {}.",
+            self.design,
+            self.directory.display(),
+            self.resources,
+            if changed.is_empty() { "no file changed".to_string() } else { changed.join(", ") }
+        )
+    }
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct WrittenFile {
     pub file: String,
     /// created, updated, unchanged
@@ -206,7 +220,7 @@ fn sha(text: &str) -> String {
 
 /// Loads the design document `designs/{name}.md`.
 pub fn load_design(ws: &Workspace, name: &str) -> Result<(String, DesignSpec), Error> {
-    crate::validate::design_name(name)?;
+    crate::vocabulary::input::design_name(name)?;
     let stem = name.strip_suffix(".md").unwrap_or(name);
     let path = ws.path(&format!("designs/{stem}.md"))?;
     let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {

@@ -58,7 +58,7 @@ pub fn referenced(dir: &Path) -> Vec<String> {
                     let rest = &text[at + m.len()..];
                     let end = rest.find(".zip\"")?;
                     let name = &rest[..end];
-                    crate::validate::is_slug_of(name, 64).then(|| name.to_string())
+                    crate::vocabulary::input::is_slug(name, 64).then(|| name.to_string())
                 })
                 .collect::<Vec<_>>()
         })
@@ -113,7 +113,7 @@ pub fn zip_dir(src: &Path) -> Result<Vec<u8>, Error> {
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Error> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::Failed(format!("{}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| crate::workspace::WorkspaceError::io(dir, e))?;
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();

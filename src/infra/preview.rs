@@ -13,11 +13,13 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::iac::plan::{self, ChangeSummary};
 use crate::iac::terraform::{self, Terraform};
-use crate::infra::scan::cost::{self, CostImpact, PriceTable};
-use crate::infra::{test::project_usage, tf, validate};
-use crate::workspace::Workspace;
+use crate::infra::{test::project_usage, validate};
+use crate::scan::cost::{self, CostImpact, PriceTable};
+use crate::tf;
+use crate::vocabulary::Report;
+use crate::workspace::{Workspace, WorkspaceError};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PreviewReport {
     pub env: String,
     pub created_at: String,
@@ -28,8 +30,24 @@ pub struct PreviewReport {
     pub cost_impact: CostImpact,
 }
 
+impl Report for PreviewReport {
+    fn text(&self) -> String {
+        let destructive = self.summary.destructive().count();
+        let warn = if destructive > 0 { format!("\n⚠ {destructive} destructive change(s): review them before deploying.") } else { String::new() };
+        format!(
+            "Preview for {}: {}.\n{}\nCost impact: {}.{warn}\nSaved plan {} ({}).",
+            self.env,
+            self.summary.counts(),
+            self.summary.text(),
+            self.cost_impact.summary(),
+            self.plan_file.display(),
+            self.digest
+        )
+    }
+}
+
 /// The saved plan deploy applies; written as `plans/{env}/latest.json`.
-#[derive(Debug, Serialize, serde::Deserialize)]
+#[derive(Debug, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct SavedPlan {
     pub env: String,
     pub plan_file: PathBuf,
@@ -41,7 +59,7 @@ pub struct SavedPlan {
 }
 
 pub fn digest_file(path: &std::path::Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|e| WorkspaceError::io(path, e))?;
     Ok(format!("sha256:{}", hex::encode(Sha256::digest(&bytes))))
 }
 
@@ -54,7 +72,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewRe
     terraform.init_env(env).await?;
     let now = Utc::now();
     let plan_file = ws.path(&format!("plans/{env}/{}.tfplan", now.format("%Y%m%dT%H%M%SZ")))?;
-    std::fs::create_dir_all(plan_file.parent().expect("plans have a folder")).map_err(|e| Error::Failed(format!("{}: {e}", plan_file.display())))?;
+    std::fs::create_dir_all(plan_file.parent().expect("plans have a folder")).map_err(|e| WorkspaceError::io(&plan_file, e))?;
     terraform.plan(var_file.as_deref(), &plan_file).await?;
     let json = terraform.show_json(&plan_file).await?;
     let summary = plan::summarize(&json).map_err(|e| Error::Failed(format!("terraform show -json: {e}")))?;

@@ -15,7 +15,7 @@ use crate::workspace::Workspace;
 
 pub const VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Registry {
     pub version: u32,
     pub project: String,
@@ -29,7 +29,7 @@ pub struct Registry {
     pub resources: Vec<Entry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Entry {
     pub address: String,
     #[serde(rename = "type")]
@@ -108,25 +108,10 @@ pub fn merge(previous: Option<&Registry>, state: &[StateResource<'_>], changed: 
 
 /// A heading per resource type.
 fn type_label(kind: &str) -> String {
-    let label = match kind {
-        "aws_s3_bucket" => "S3 buckets",
-        "aws_lambda_function" => "Lambda functions",
-        "aws_iam_role" => "IAM roles",
-        "aws_cloudwatch_log_group" => "CloudWatch log groups",
-        "aws_cloudwatch_metric_alarm" => "CloudWatch alarms",
-        "aws_dynamodb_table" => "DynamoDB tables",
-        "aws_sqs_queue" => "SQS queues",
-        "aws_sns_topic" => "SNS topics",
-        "aws_apigatewayv2_api" => "API Gateway APIs",
-        "aws_db_instance" => "RDS instances",
-        "aws_kms_key" => "KMS keys",
-        "aws_cloudfront_distribution" => "CloudFront distributions",
-        "aws_cognito_user_pool" => "Cognito user pools",
-        "aws_ecs_service" => "ECS services",
-        "aws_ecs_cluster" => "ECS clusters",
-        _ => return format!("`{kind}`"),
-    };
-    format!("{label} (`{kind}`)")
+    match crate::vocabulary::resource::lookup(kind) {
+        Some(t) => format!("{} (`{kind}`)", t.label),
+        None => format!("`{kind}`"),
+    }
 }
 
 /// `DEPLOYED.md`: resources grouped by type with console links, when it was

@@ -9,10 +9,12 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::error::Error;
 use crate::iac::terraform::{self, Terraform};
-use crate::infra::{console, registry, validate};
+use crate::infra::{registry, validate};
+use crate::vocabulary::Report;
+use crate::vocabulary::resource as console;
 use crate::workspace::Workspace;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct DeployedResource {
     pub address: String,
     #[serde(rename = "type")]
@@ -27,7 +29,7 @@ pub struct DeployedResource {
     pub configuration: serde_json::Map<String, Value>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ResourcesReport {
     pub env: String,
     /// `registry` or `state`.
@@ -36,31 +38,33 @@ pub struct ResourcesReport {
     pub resources: Vec<DeployedResource>,
 }
 
+impl Report for ResourcesReport {
+    fn text(&self) -> String {
+        const SHOWN: usize = 50;
+        let mut lines: Vec<String> = self
+            .resources
+            .iter()
+            .take(SHOWN)
+            .map(|r| {
+                let link = r.console_url.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+                format!("{} {} ({}){link}", r.kind, r.name.as_deref().or(r.id.as_deref()).unwrap_or("-"), r.arn.as_deref().or(r.id.as_deref()).unwrap_or("-"))
+            })
+            .collect();
+        if let Some(more) = crate::vocabulary::report::more(SHOWN, self.count, "resource(s)") {
+            lines.push(more);
+        }
+        format!("{} resource(s) deployed in {} (from the {}):\n{}", self.count, self.env, self.source, lines.join("\n"))
+    }
+}
+
 /// The attribute that names a resource of each type (as the console knows it).
 fn name_attr(kind: &str) -> &'static str {
-    match kind {
-        "aws_s3_bucket" => "bucket",
-        "aws_lambda_function" => "function_name",
-        "aws_db_instance" => "identifier",
-        "aws_cloudwatch_metric_alarm" => "alarm_name",
-        _ => "name",
-    }
+    console::name_attr(kind)
 }
 
 /// Attributes worth showing per type.
 fn summary_attrs(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "aws_lambda_function" => &["runtime", "memory_size", "timeout", "handler"],
-        "aws_db_instance" => &["engine", "engine_version", "instance_class", "allocated_storage", "multi_az", "publicly_accessible"],
-        "aws_dynamodb_table" => &["billing_mode", "hash_key", "range_key"],
-        "aws_sqs_queue" => &["visibility_timeout_seconds", "message_retention_seconds"],
-        "aws_cloudwatch_log_group" => &["retention_in_days"],
-        "aws_s3_bucket_versioning" => &["versioning_configuration"],
-        "aws_apigatewayv2_api" => &["protocol_type", "api_endpoint"],
-        "aws_cloudwatch_metric_alarm" => &["metric_name", "threshold", "comparison_operator"],
-        "aws_cloudfront_distribution" => &["domain_name", "enabled"],
-        _ => &[],
-    }
+    console::lookup(kind).map_or(&[], |t| t.summary_attrs)
 }
 
 /// One managed resource of a `terraform show -json` state.

@@ -15,16 +15,17 @@ use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::infra::scan::cost::{self, BudgetStatus, PriceTable, Usage};
-use crate::infra::scan::security::ScanOptions;
-use crate::infra::scan::{Finding, RunOptions, Severity, SeverityCounts, compliance, run_scan};
 use crate::infra::validate;
+use crate::scan::cost::{self, BudgetStatus, PriceTable, Usage};
+use crate::scan::security::ScanOptions;
+use crate::scan::{Finding, RunOptions, Severity, SeverityCounts, compliance, run_scan};
+use crate::vocabulary::Report;
 use crate::workspace::Workspace;
 
 /// The usage file the cost estimate reads when present (schema in README).
 pub const USAGE_FILE: &str = "usage.json";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Status {
     Pass,
@@ -32,7 +33,7 @@ pub enum Status {
     Fail,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TestResult {
     pub name: &'static str,
     pub status: Status,
@@ -42,14 +43,14 @@ pub struct TestResult {
 }
 
 /// Findings by severity, and how many were suppressed.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct Counts {
     #[serde(flatten)]
     pub by_severity: SeverityCounts,
     pub suppressed: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TestReport {
     pub env: String,
     pub phase: &'static str,
@@ -62,6 +63,18 @@ pub struct TestReport {
     pub tests: Vec<TestResult>,
     pub recommendations: Vec<String>,
     pub report_path: PathBuf,
+}
+
+impl Report for TestReport {
+    fn text(&self) -> String {
+        let lines: Vec<String> = self.tests.iter().map(|t| format!("{:?} {}: {}", t.status, t.name, t.summary)).collect();
+        let mut out = format!("Pre-deployment tests for {}: {:?}.\n{}", self.env, self.overall_status, lines.join("\n"));
+        for r in &self.recommendations {
+            out.push_str(&format!("\nRecommendation: {r}"));
+        }
+        out.push_str(&format!("\nReport: {}", self.report_path.display()));
+        out
+    }
 }
 
 fn counts(findings: &[&Finding], suppressed: usize) -> Counts {

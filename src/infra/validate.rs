@@ -11,12 +11,13 @@ use serde::Serialize;
 use crate::config::{Config, pattern};
 use crate::error::Error;
 use crate::iac::runner::{Cmd, RunError};
-use crate::infra::scan::security::{self, ScanOptions};
-use crate::infra::scan::{Finding, Severity, Suppressed, compliance};
-use crate::infra::tf::{self, Module, TfError};
+use crate::scan::security::{self, ScanOptions};
+use crate::scan::{Finding, Severity, Suppressed, compliance};
+use crate::tf::{self, Module, TfError};
+use crate::vocabulary::Report;
 
 /// What `terraform validate` contributed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TerraformCheck {
     /// `ran`, `not_available`, or `failed`
     pub status: &'static str,
@@ -24,7 +25,7 @@ pub struct TerraformCheck {
 }
 
 /// The result of validate-config.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ValidateReport {
     pub env: String,
     pub directory: PathBuf,
@@ -35,6 +36,32 @@ pub struct ValidateReport {
     pub diagnostics: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
     pub resources: usize,
+}
+
+impl Report for ValidateReport {
+    fn text(&self) -> String {
+        let worst = self.diagnostics.first().map(|d| format!(" Worst: {} {} at {}:{}.", d.severity.as_str(), d.rule_id, d.file, d.line)).unwrap_or_default();
+        let mut out = format!(
+            "{} for env {}: {} file(s), {} resource(s), {} diagnostic(s); {}.{worst}",
+            if self.valid { "Valid" } else { "Invalid" },
+            self.env,
+            self.files.len(),
+            self.resources,
+            self.diagnostics.len(),
+            self.terraform.detail
+        );
+        const SHOWN: usize = 20;
+        for d in self.diagnostics.iter().take(SHOWN) {
+            out.push_str(&format!("\n{} {} {}:{} {}: {}", d.severity.as_str(), d.rule_id, d.file, d.line, d.resource, d.message));
+        }
+        if let Some(more) = crate::vocabulary::report::more(SHOWN, self.diagnostics.len(), "diagnostic(s)") {
+            out.push_str(&format!("\n{more}"));
+        }
+        if !self.suppressed.is_empty() {
+            out.push_str(&format!("\n{} finding(s) suppressed (listed in the structured result).", self.suppressed.len()));
+        }
+        out
+    }
 }
 
 /// The Terraform directory of the project, which must exist.
@@ -86,7 +113,7 @@ pub fn syntax(dir: &Path) -> Result<(Vec<String>, Vec<Finding>), Error> {
     let mut out = Vec::new();
     for path in files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| crate::workspace::WorkspaceError::io(&path, e))?;
         if let Err(TfError::Syntax { line, column, message, .. }) = tf::load_sources(&[(name.clone(), text)]) {
             out.push(diag(
                 "HCL_SYNTAX",

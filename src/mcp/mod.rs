@@ -6,17 +6,19 @@
 
 use std::sync::Arc;
 
-use rmcp::handler::server::common::schema_for_input;
+use rmcp::handler::server::common::{schema_for_input, schema_for_output};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{CallToolResult, ContentBlock, Implementation, JsonObject, ProgressNotificationParam, RequestMetaObject, ServerCapabilities, ServerConfig};
 use rmcp::{Peer, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::app::{App, ConfigRequest, DirectorRequest, Reply, SelftestRequest};
+use crate::app::{App, ConfigReport, ConfigRequest, Confirmed, Directed, DirectorRequest, SelftestRequest, Selftested};
 use crate::error::Error;
-use crate::infra::InfraRequest;
-use crate::ops::OpsRequest;
+use crate::infra::{InfraReport, InfraRequest};
+use crate::ops::{OpsReport, OpsRequest};
+use crate::vocabulary::report::Reply;
+use crate::vocabulary::{Report, render};
 
 /// Set to 1 to register the test-only `gate-selftest` tool.
 pub const SELFTEST_ENV: &str = "FABER_CLOUD_SELFTEST";
@@ -41,6 +43,69 @@ fn schema<T: schemars::JsonSchema + 'static>() -> Arc<JsonObject> {
     schema_for_input::<T>().unwrap_or_else(|e| panic!("input schema of {}: {e}", std::any::type_name::<T>()))
 }
 
+/// The output schema of a tool whose reports are `T`: what `render` writes,
+/// `{"status": …}` beside the report's fields, as an object at the root (which
+/// clients of every protocol version accept).
+///
+/// Kept compact ([`compact`]): the reports and the types of their fields are
+/// spelled out, deeper values are left open, and field descriptions are left
+/// to the tool's description. The full schemas of all five tools came to
+/// 114 KB, which every client would load with `tools/list`.
+pub fn output<T: schemars::JsonSchema + 'static>() -> Arc<JsonObject> {
+    let schema = serde_json::Value::Object(schema_for_output::<Reply<T>>().as_ref().clone());
+    let serde_json::Value::Object(mut object) = compact(schema, OUTPUT_SCHEMA_DEPTH) else { unreachable!("a schema object stays an object") };
+    object.insert("type".into(), serde_json::json!("object"));
+    Arc::new(object)
+}
+
+/// How many `$ref` hops from the root an output schema spells out.
+const OUTPUT_SCHEMA_DEPTH: usize = 2;
+
+/// `schema` with the definitions reachable within `depth` `$ref` hops, deeper
+/// references replaced by `{}` (any value), and no descriptions or titles.
+/// A value valid under the full schema stays valid under the compact one.
+pub fn compact(schema: serde_json::Value, depth: usize) -> serde_json::Value {
+    use serde_json::{Map, Value};
+    fn walk(x: &Value, d: usize, depth: usize, defs: &Map<String, Value>, kept: &mut Map<String, Value>) -> Value {
+        match x {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    let name = r.rsplit('/').next().unwrap_or_default().to_string();
+                    if d >= depth || !defs.contains_key(&name) {
+                        return Value::Object(Map::new());
+                    }
+                    if !kept.contains_key(&name) {
+                        kept.insert(name.clone(), Value::Null);
+                        let def = walk(&defs[&name], d + 1, depth, defs, kept);
+                        kept.insert(name, def);
+                    }
+                    return x.clone();
+                }
+                Value::Object(
+                    m.iter()
+                        .filter(|(k, _)| !matches!(k.as_str(), "$defs" | "description" | "title"))
+                        .map(|(k, v)| (k.clone(), walk(v, d, depth, defs, kept)))
+                        .collect(),
+                )
+            }
+            Value::Array(a) => Value::Array(a.iter().map(|v| walk(v, d, depth, defs, kept)).collect()),
+            other => other.clone(),
+        }
+    }
+    let defs = match schema.get("$defs") {
+        Some(Value::Object(d)) => d.clone(),
+        _ => Map::new(),
+    };
+    let mut kept = Map::new();
+    let mut root = walk(&schema, 0, depth, &defs, &mut kept);
+    if let Value::Object(m) = &mut root
+        && !kept.is_empty()
+    {
+        m.insert("$defs".into(), Value::Object(kept));
+    }
+    root
+}
+
 /// Parses tool arguments; a bad field becomes a tool error naming it.
 fn parse<T: DeserializeOwned>(args: JsonObject) -> Result<T, Error> {
     let value = serde_json::Value::Object(args);
@@ -51,11 +116,12 @@ fn parse<T: DeserializeOwned>(args: JsonObject) -> Result<T, Error> {
     })
 }
 
-fn reply(result: Result<Reply, Error>) -> CallToolResult {
+fn reply<R: Report>(result: Result<R, Error>) -> CallToolResult {
     match result {
-        Ok(r) => {
-            let mut out = CallToolResult::success(vec![ContentBlock::text(r.summary)]);
-            out.structured_content = Some(r.body);
+        Ok(report) => {
+            let r = render(&report);
+            let mut out = CallToolResult::success(vec![ContentBlock::text(r.text)]);
+            out.structured_content = Some(r.json);
             out
         }
         Err(e) => {
@@ -119,7 +185,7 @@ impl FaberServer {
     /// show them to the user and call director again with request set to the chosen number and that clarification_id.
     /// Mutating operations never run directly: they return status "awaiting_confirmation" (see confirm).
     /// Set route_only to classify without running.
-    #[tool(name = "director", input_schema = schema::<DirectorRequest>(), annotations(title = "Director (natural language)", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
+    #[tool(name = "director", input_schema = schema::<DirectorRequest>(), output_schema = output::<Directed>(), annotations(title = "Director (natural language)", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
     async fn director(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
         with_progress(peer, meta, async { reply(async { self.app.director(&parse::<DirectorRequest>(args)?).await }.await) }).await
     }
@@ -128,24 +194,24 @@ impl FaberServer {
     /// validate-config, test (security, cost, compliance), preview-changes (+ ~ -), deploy (through the
     /// confirmation gate), show-resources, debug. env defaults to test. Deploy never applies without approval:
     /// protected environments (prod) need two "yes" answers through confirm; auto_approve is ignored there.
-    #[tool(name = "infra-manager", input_schema = schema::<InfraRequest>(), annotations(title = "Infrastructure manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
+    #[tool(name = "infra-manager", input_schema = schema::<InfraRequest>(), output_schema = output::<InfraReport>(), annotations(title = "Infrastructure manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
     async fn infra_manager(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
-        with_progress(peer, meta, async { reply(async { crate::infra::run(&self.app, &parse::<InfraRequest>(args)?).await }.await) }).await
+        with_progress(peer, meta, async { reply(async { crate::infra::run(self.app.workspace(), &parse::<InfraRequest>(args)?).await }.await) }).await
     }
 
     /// Runtime operations on AWS: check-health, query-logs (filter, timeframe, limit), investigate,
     /// analyze-performance, remediate (action restart|scale|rollback, through the confirmation gate),
     /// audit (focus cost|security|compliance). service names one service (e.g. api-lambda); without it, all.
-    #[tool(name = "ops-manager", input_schema = schema::<OpsRequest>(), annotations(title = "Operations manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
+    #[tool(name = "ops-manager", input_schema = schema::<OpsRequest>(), output_schema = output::<OpsReport>(), annotations(title = "Operations manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
     async fn ops_manager(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
-        with_progress(peer, meta, async { reply(async { crate::ops::run(&self.app, &parse::<OpsRequest>(args)?).await }.await) }).await
+        with_progress(peer, meta, async { reply(async { crate::ops::run(self.app.workspace(), &parse::<OpsRequest>(args)?).await }.await) }).await
     }
 
     /// Answer a pending operation with the HUMAN's answer. Never call this on your own initiative:
     /// show the banner from the awaiting_confirmation reply to the user, and pass their words verbatim.
     /// Only "yes" (any case) proceeds; any other response cancels the operation. Production needs two
     /// "yes" answers; the second reply shows the final banner. Each operation_id works once.
-    #[tool(name = "confirm", input_schema = schema::<ConfirmRequest>(), annotations(title = "Confirm a pending operation", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true))]
+    #[tool(name = "confirm", input_schema = schema::<ConfirmRequest>(), output_schema = output::<Confirmed>(), annotations(title = "Confirm a pending operation", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true))]
     async fn confirm(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
         with_progress(peer, meta, async {
             reply(
@@ -162,14 +228,14 @@ impl FaberServer {
     /// Plugin configuration (.fractary/plugins/faber-cloud/devops.json): init writes a default
     /// (provider aws, iac terraform; refuses to overwrite unless force), show returns it, validate lists
     /// every problem with its JSON path.
-    #[tool(name = "config", input_schema = schema::<ConfigRequest>(), annotations(title = "Configuration", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false))]
+    #[tool(name = "config", input_schema = schema::<ConfigRequest>(), output_schema = output::<ConfigReport>(), annotations(title = "Configuration", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false))]
     async fn config(&self, args: JsonObject) -> CallToolResult {
         reply(async { self.app.config_action(&parse::<ConfigRequest>(args)?).await }.await)
     }
 
     /// TEST ONLY (registered when FABER_CLOUD_SELFTEST=1): a harmless mutating operation that goes
     /// through the confirmation gate and appends payload to selftest/{env}.log once approved.
-    #[tool(name = "gate-selftest", input_schema = schema::<SelftestRequest>(), annotations(title = "Gate self-test", read_only_hint = false, destructive_hint = false, open_world_hint = false))]
+    #[tool(name = "gate-selftest", input_schema = schema::<SelftestRequest>(), output_schema = output::<Selftested>(), annotations(title = "Gate self-test", read_only_hint = false, destructive_hint = false, open_world_hint = false))]
     async fn gate_selftest(&self, args: JsonObject) -> CallToolResult {
         reply(async { self.app.selftest(&parse::<SelftestRequest>(args)?).await }.await)
     }
@@ -195,4 +261,53 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     let reason = running.waiting().await?;
     tracing::info!(?reason, "MCP client disconnected");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn compact_schemas_keep_two_hops_and_leave_deeper_values_open() {
+        let full = json!({
+            "description": "root",
+            "type": "object",
+            "properties": {"a": {"$ref": "#/$defs/A", "description": "an A"}},
+            "$defs": {
+                "A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}}},
+                "B": {"type": "object", "properties": {"c": {"$ref": "#/$defs/C"}}},
+                "C": {"type": "string"},
+                "Unused": {"type": "null"}
+            }
+        });
+        let c = super::compact(full, 2);
+        assert_eq!(
+            c,
+            json!({
+                "type": "object",
+                "properties": {"a": {"$ref": "#/$defs/A"}},
+                "$defs": {
+                    "A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}}},
+                    "B": {"type": "object", "properties": {"c": {}}}
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn every_tool_declares_a_compact_object_output_schema() {
+        let schemas = [
+            super::output::<crate::app::Directed>(),
+            super::output::<crate::infra::InfraReport>(),
+            super::output::<crate::ops::OpsReport>(),
+            super::output::<crate::app::Confirmed>(),
+            super::output::<crate::app::ConfigReport>(),
+        ];
+        let total: usize = schemas.iter().map(|s| serde_json::to_string(s.as_ref()).unwrap().len()).sum();
+        for s in &schemas {
+            assert_eq!(s["type"], "object");
+            assert!(s["properties"]["status"].is_object(), "{s:?}");
+        }
+        assert!(total < 40_000, "output schemas total {total} bytes: keep tools/list small");
+    }
 }

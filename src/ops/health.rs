@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::ops::catalog;
 use crate::ops::services::{self, Kind, Service};
 use crate::ops::stats;
+use crate::vocabulary::Report;
 use crate::workspace::Workspace;
 
 /// How recent "now" is: the last 15 minutes, in 5-minute periods.
@@ -30,7 +31,7 @@ pub const RECENT_MINUTES: i64 = 15;
 /// How far back the baseline looks, in 1-hour periods.
 pub const HISTORY_DAYS: i64 = 7;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Status {
     Healthy,
@@ -39,7 +40,7 @@ pub enum Status {
 }
 
 /// One reason for a status.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Reason {
     pub status: Status,
     pub metric: String,
@@ -50,7 +51,7 @@ pub struct Reason {
 }
 
 /// One metric's recent value and what it was compared with.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Reading {
     pub metric: String,
     pub stat: String,
@@ -58,7 +59,7 @@ pub struct Reading {
     pub baseline: Option<stats::Baseline>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ServiceHealth {
     pub service: String,
     pub kind: Kind,
@@ -69,7 +70,7 @@ pub struct ServiceHealth {
     pub alarms: Vec<AlarmState>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct HealthReport {
     pub env: String,
     pub timestamp: String,
@@ -356,24 +357,27 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
 }
 
 /// A few lines for people.
-pub fn summary(r: &HealthReport) -> String {
-    let mut out = format!("{:?} — {} service(s) in {} ({} AWS calls, {} ms).", r.overall, r.services.len(), r.env, r.aws_calls, r.wall_ms);
-    for s in r.services.iter().take(30) {
-        let why: Vec<String> = s.reasons.iter().filter(|x| x.status > Status::Healthy).map(|x| format!("{}: {}", x.metric, x.detail)).collect();
-        out.push_str(&format!(
-            "\n- {} ({}): {:?}{}",
-            s.service,
-            s.kind.as_str(),
-            s.status,
-            if why.is_empty() { String::new() } else { format!(" — {}", why.join("; ")) }
-        ));
+impl Report for HealthReport {
+    fn text(&self) -> String {
+        let r = self;
+        let mut out = format!("{:?} — {} service(s) in {} ({} AWS calls, {} ms).", r.overall, r.services.len(), r.env, r.aws_calls, r.wall_ms);
+        for s in r.services.iter().take(30) {
+            let why: Vec<String> = s.reasons.iter().filter(|x| x.status > Status::Healthy).map(|x| format!("{}: {}", x.metric, x.detail)).collect();
+            out.push_str(&format!(
+                "\n- {} ({}): {:?}{}",
+                s.service,
+                s.kind.as_str(),
+                s.status,
+                if why.is_empty() { String::new() } else { format!(" — {}", why.join("; ")) }
+            ));
+        }
+        if r.services.len() > 30 {
+            out.push_str(&format!("\n… and {} more in the report", r.services.len() - 30));
+        }
+        for f in &r.fallbacks {
+            out.push_str(&format!("\nNote: {f}"));
+        }
+        out.push_str(&format!("\nReport: {}", r.report_path.display()));
+        out
     }
-    if r.services.len() > 30 {
-        out.push_str(&format!("\n… and {} more in the report", r.services.len() - 30));
-    }
-    for f in &r.fallbacks {
-        out.push_str(&format!("\nNote: {f}"));
-    }
-    out.push_str(&format!("\nReport: {}", r.report_path.display()));
-    out
 }

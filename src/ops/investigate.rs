@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::ops::services::{self, Service};
 use crate::ops::{catalog, logs as query, patterns, stats};
+use crate::vocabulary::Report;
 use crate::workspace::Workspace;
 
 /// Log events read per group at most.
@@ -31,7 +32,7 @@ pub const MAX_EVENTS: usize = 10_000;
 /// Bursts of different services this close are correlated.
 pub const CORRELATION_WINDOW_SECS: i64 = 300;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TimelineEntry {
     pub at: DateTime<Utc>,
     /// anomaly, alarm, deployment, remediation, error-burst.
@@ -40,7 +41,7 @@ pub struct TimelineEntry {
     pub what: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Pattern {
     pub template: String,
     pub count: u64,
@@ -50,7 +51,7 @@ pub struct Pattern {
     pub example: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Candidate {
     pub cause: String,
     /// 0–1, for ranking; not a probability.
@@ -60,7 +61,7 @@ pub struct Candidate {
     pub recommendation: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct IncidentReport {
     pub env: String,
     pub start: DateTime<Utc>,
@@ -196,13 +197,19 @@ fn audit_changes(ws: &Workspace, env: &str, start: DateTime<Utc>, end: DateTime<
         .collect()
 }
 
-pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&str>, timeframe: Option<&str>) -> Result<IncidentReport, Error> {
+pub async fn run(
+    ws: &Workspace,
+    config: &Config,
+    env: &str,
+    service: Option<&str>,
+    timeframe: Option<&crate::vocabulary::Timeframe>,
+) -> Result<IncidentReport, Error> {
     let mut calls = 0;
     let cloud = Cloud::connect(config, env).await;
     let all = services::resolve(&cloud, ws, config, env, &mut calls).await?;
     let chosen: Vec<Service> = services::select(&all, service)?;
     let now = Utc::now();
-    let (start, end) = query::window(timeframe, "24h", now)?;
+    let (start, end) = query::window(timeframe, crate::vocabulary::Timeframe::hours(24), now);
     let mut notes = Vec::new();
     let mut timeline = audit_changes(ws, env, start, end);
 
@@ -336,34 +343,37 @@ fn query_period(start: DateTime<Utc>, end: DateTime<Utc>) -> i32 {
     crate::ops::performance::period_for(start, end).max(300)
 }
 
-pub fn summary(r: &IncidentReport) -> String {
-    let mut out = format!(
-        "Investigated {} in {} ({} → {}): {} error event(s), {} pattern(s), {} timeline entries.",
-        r.services.join(", "),
-        r.env,
-        r.start.format("%m-%d %H:%M"),
-        r.end.format("%m-%d %H:%M"),
-        r.error_events,
-        r.patterns.len(),
-        r.timeline.len()
-    );
-    if !r.root_causes.is_empty() {
-        out.push_str("\nRoot-cause candidates:");
-        for (i, c) in r.root_causes.iter().take(3).enumerate() {
-            out.push_str(&format!("\n{}. {} (score {:.2}) — {}\n   → {}", i + 1, c.cause, c.score, c.evidence.join("; "), c.recommendation));
+impl Report for IncidentReport {
+    fn text(&self) -> String {
+        let r = self;
+        let mut out = format!(
+            "Investigated {} in {} ({} → {}): {} error event(s), {} pattern(s), {} timeline entries.",
+            r.services.join(", "),
+            r.env,
+            r.start.format("%m-%d %H:%M"),
+            r.end.format("%m-%d %H:%M"),
+            r.error_events,
+            r.patterns.len(),
+            r.timeline.len()
+        );
+        if !r.root_causes.is_empty() {
+            out.push_str("\nRoot-cause candidates:");
+            for (i, c) in r.root_causes.iter().take(3).enumerate() {
+                out.push_str(&format!("\n{}. {} (score {:.2}) — {}\n   → {}", i + 1, c.cause, c.score, c.evidence.join("; "), c.recommendation));
+            }
         }
-    }
-    if !r.patterns.is_empty() {
-        out.push_str("\nTop error patterns:");
-        for p in r.patterns.iter().take(5) {
-            out.push_str(&format!("\n- {}× {}", p.count, p.template));
+        if !r.patterns.is_empty() {
+            out.push_str("\nTop error patterns:");
+            for p in r.patterns.iter().take(5) {
+                out.push_str(&format!("\n- {}× {}", p.count, p.template));
+            }
         }
+        for t in r.timeline.iter().take(15) {
+            out.push_str(&format!("\n{} [{}] {}", t.at.format("%H:%M:%S"), t.kind, t.what));
+        }
+        out.push_str(&format!("\nIncident report: {}", r.report_path.display()));
+        out
     }
-    for t in r.timeline.iter().take(15) {
-        out.push_str(&format!("\n{} [{}] {}", t.at.format("%H:%M:%S"), t.kind, t.what));
-    }
-    out.push_str(&format!("\nIncident report: {}", r.report_path.display()));
-    out
 }
 
 #[cfg(test)]

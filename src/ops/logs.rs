@@ -13,6 +13,8 @@ use crate::cloud::logs::{self, Event};
 use crate::config::Config;
 use crate::error::Error;
 use crate::ops::services::{self, Service};
+use crate::vocabulary::Report;
+use crate::vocabulary::Timeframe;
 use crate::workspace::Workspace;
 
 /// Events returned when no limit is given.
@@ -21,25 +23,9 @@ pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_SCAN: usize = 20_000;
 const MAX_MESSAGE: usize = 500;
 
-/// `[start, end)` for a timeframe (`30m`, `2h`, `7d`, or `start/end`), `default` when none is given.
-pub fn window(timeframe: Option<&str>, default: &str, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), Error> {
-    let tf = timeframe.unwrap_or(default);
-    crate::validate::timeframe(tf)?;
-    if let Some((a, b)) = tf.split_once('/') {
-        let parse = |s: &str| DateTime::parse_from_rfc3339(s.trim()).map(|d| d.with_timezone(&Utc));
-        return match (parse(a), parse(b)) {
-            (Ok(a), Ok(b)) => Ok((a, b)),
-            _ => Err(Error::bad_input("timeframe", format!("\"{tf}\" is not an ISO-8601 range"), None)),
-        };
-    }
-    let (digits, unit) = tf.split_at(tf.len() - 1);
-    let n: i64 = digits.parse().map_err(|_| Error::bad_input("timeframe", format!("\"{tf}\" is not a duration"), None))?;
-    let span = match unit {
-        "m" => Duration::minutes(n),
-        "h" => Duration::hours(n),
-        _ => Duration::days(n),
-    };
-    Ok((now - span, now))
+/// `[start, end)` for a timeframe, `default` when none is given.
+pub fn window(timeframe: Option<&Timeframe>, default: Timeframe, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    timeframe.unwrap_or(&default).window(now)
 }
 
 /// A simple CloudWatch filter pattern (terms, all required; or a "quoted phrase") as a Logs Insights
@@ -63,7 +49,7 @@ pub fn insights_filter(pattern: &str) -> String {
     if clauses.is_empty() { String::new() } else { format!("filter {} | ", clauses.join(" and ")) }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct GroupCount {
     pub group: String,
     pub service: String,
@@ -73,7 +59,7 @@ pub struct GroupCount {
     pub missing: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct LogsReport {
     pub env: String,
     pub filter: String,
@@ -105,14 +91,14 @@ pub async fn run(
     env: &str,
     service: Option<&str>,
     filter: Option<&str>,
-    timeframe: Option<&str>,
+    timeframe: Option<&Timeframe>,
     limit: Option<u32>,
 ) -> Result<LogsReport, Error> {
     let mut calls = 0;
     let cloud = Cloud::connect(config, env).await;
     let all = services::resolve(&cloud, ws, config, env, &mut calls).await?;
     let chosen: Vec<Service> = services::select(&all, service)?;
-    let (start, end) = window(timeframe, "1h", Utc::now())?;
+    let (start, end) = window(timeframe, Timeframe::hours(1), Utc::now());
     let filter = filter.unwrap_or("").trim().to_string();
     let limit = limit.map_or(DEFAULT_LIMIT, |l| l as usize);
     let mut notes = Vec::new();
@@ -182,35 +168,38 @@ pub async fn run(
     Ok(LogsReport { env: env.into(), filter, start, end, groups, total_matches, events, continuation, method, notes, aws_calls: calls })
 }
 
-pub fn summary(r: &LogsReport) -> String {
-    let mut out = format!(
-        "{} matching event(s){} in {} log group(s), {} → {}.",
-        r.total_matches,
-        if r.filter.is_empty() { String::new() } else { format!(" for {}", r.filter) },
-        r.groups.len(),
-        r.start.format("%Y-%m-%d %H:%M"),
-        r.end.format("%Y-%m-%d %H:%M")
-    );
-    for g in &r.groups {
-        out.push_str(&format!(
-            "\n- {} ({}): {}{}{}",
-            g.group,
-            g.service,
-            g.matches,
-            if g.truncated { "+" } else { "" },
-            if g.missing { " (group does not exist)" } else { "" }
-        ));
+impl Report for LogsReport {
+    fn text(&self) -> String {
+        let r = self;
+        let mut out = format!(
+            "{} matching event(s){} in {} log group(s), {} → {}.",
+            r.total_matches,
+            if r.filter.is_empty() { String::new() } else { format!(" for {}", r.filter) },
+            r.groups.len(),
+            r.start.format("%Y-%m-%d %H:%M"),
+            r.end.format("%Y-%m-%d %H:%M")
+        );
+        for g in &r.groups {
+            out.push_str(&format!(
+                "\n- {} ({}): {}{}{}",
+                g.group,
+                g.service,
+                g.matches,
+                if g.truncated { "+" } else { "" },
+                if g.missing { " (group does not exist)" } else { "" }
+            ));
+        }
+        for e in r.events.iter().take(20) {
+            out.push_str(&format!("\n{} {}", e.at.format("%H:%M:%S"), e.message.lines().next().unwrap_or("")));
+        }
+        if let Some(c) = &r.continuation {
+            out.push_str(&format!("\nMore: timeframe {c}"));
+        }
+        for n in &r.notes {
+            out.push_str(&format!("\nNote: {n}"));
+        }
+        out
     }
-    for e in r.events.iter().take(20) {
-        out.push_str(&format!("\n{} {}", e.at.format("%H:%M:%S"), e.message.lines().next().unwrap_or("")));
-    }
-    if let Some(c) = &r.continuation {
-        out.push_str(&format!("\nMore: timeframe {c}"));
-    }
-    for n in &r.notes {
-        out.push_str(&format!("\nNote: {n}"));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -233,7 +222,10 @@ mod tests {
     #[test]
     fn windows() {
         let now = DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z").unwrap().with_timezone(&Utc);
-        let w = |t: Option<&str>| window(t, "1h", now).map(|(a, b)| (a.to_rfc3339(), b.to_rfc3339()));
+        let w = |t: Option<&str>| {
+            let tf = t.map(Timeframe::parse).transpose()?;
+            Ok::<_, crate::vocabulary::BadInput>(window(tf.as_ref(), Timeframe::hours(1), now)).map(|(a, b)| (a.to_rfc3339(), b.to_rfc3339()))
+        };
         assert_eq!(w(None).unwrap().0, "2026-11-28T11:00:00+00:00");
         assert_eq!(w(Some("2h")).unwrap().0, "2026-11-28T10:00:00+00:00");
         assert_eq!(w(Some("7d")).unwrap().0, "2026-11-21T12:00:00+00:00");

@@ -18,69 +18,13 @@ use std::path::Path;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::app::{App, Reply};
+use crate::config::Config;
 use crate::error::Error;
-use crate::validate;
+use crate::vocabulary::{ServiceName, Timeframe, input};
+use crate::workspace::Workspace;
 
-/// The operations of `ops-manager`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum OpsOperation {
-    /// HEALTHY / DEGRADED / UNHEALTHY per service from CloudWatch metrics and alarms.
-    CheckHealth,
-    /// Search CloudWatch Logs of a service.
-    QueryLogs,
-    /// Timeline, error patterns, correlation and root-cause candidates.
-    Investigate,
-    /// Invocations, errors, duration, throttles, trends and recommendations.
-    AnalyzePerformance,
-    /// restart / scale / rollback, through the confirmation gate.
-    Remediate,
-    /// Cost, security or compliance audit.
-    Audit,
-}
-
-impl OpsOperation {
-    pub const ALL: [OpsOperation; 6] = [
-        OpsOperation::CheckHealth,
-        OpsOperation::QueryLogs,
-        OpsOperation::Investigate,
-        OpsOperation::AnalyzePerformance,
-        OpsOperation::Remediate,
-        OpsOperation::Audit,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OpsOperation::CheckHealth => "check-health",
-            OpsOperation::QueryLogs => "query-logs",
-            OpsOperation::Investigate => "investigate",
-            OpsOperation::AnalyzePerformance => "analyze-performance",
-            OpsOperation::Remediate => "remediate",
-            OpsOperation::Audit => "audit",
-        }
-    }
-}
-
-/// Remediation actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum RemediationAction {
-    Restart,
-    Scale,
-    Rollback,
-}
-
-/// Audit focus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum AuditFocus {
-    Cost,
-    Security,
-    Compliance,
-}
+pub use crate::vocabulary::{AuditFocus, OpsOperation, RemediationAction};
 
 /// Arguments of `ops-manager` (MCP) and `faber-cloud ops` (CLI).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, clap::Args)]
@@ -124,56 +68,47 @@ pub struct OpsRequest {
     pub focus: Option<AuditFocus>,
 }
 
+/// What `ops-manager` returns: one report type per operation.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[allow(clippy::large_enum_variant, reason = "one value per request")]
+pub enum OpsReport {
+    CheckHealth(health::HealthReport),
+    QueryLogs(logs::LogsReport),
+    Investigate(investigate::IncidentReport),
+    AnalyzePerformance(performance::PerformanceReport),
+    Remediate(remediate::Remediated),
+}
+
+crate::report_enum!(OpsReport { CheckHealth, QueryLogs, Investigate, AnalyzePerformance, Remediate });
+
 /// Runs one runtime operation.
-pub async fn run(app: &App, req: &OpsRequest) -> Result<Reply, Error> {
+pub async fn run(ws: &Workspace, req: &OpsRequest) -> Result<OpsReport, Error> {
     let operation = req.operation.ok_or_else(|| Error::bad_input("operation", "is required", Some(accepted())))?;
-    let env = app.resolve_env(req.env.as_deref())?;
-    if let Some(service) = &req.service {
-        validate::service_name(service)?;
-    }
+    let config = Config::load(ws)?;
+    let env = config.target_env(req.env.as_deref())?;
+    let service_name = req.service.as_deref().map(ServiceName::parse).transpose()?;
     if let Some(filter) = &req.filter {
-        validate::text("filter", filter, 1024)?;
+        input::text("filter", filter, 1024)?;
     }
-    if let Some(timeframe) = &req.timeframe {
-        validate::timeframe(timeframe)?;
-    }
+    let timeframe = req.timeframe.as_deref().map(Timeframe::parse).transpose()?;
     if let Some(limit) = req.limit
         && !(1..=1000).contains(&limit)
     {
         return Err(Error::bad_input("limit", format!("{limit} is out of range"), Some("1 to 1000".into())));
     }
-    if operation == OpsOperation::Remediate && req.action.is_none() {
-        return Err(Error::bad_input("action", "is required for remediate", Some("restart, scale, rollback".into())));
-    }
-    let ws = app.workspace();
-    match operation {
-        OpsOperation::CheckHealth => {
-            let config = app.config()?;
-            let report = health::run(ws, &config, &env, req.service.as_deref()).await?;
-            Ok(Reply::ok(health::summary(&report), serde_json::to_value(&report).expect("reports serialise")))
-        }
-        OpsOperation::QueryLogs => {
-            let config = app.config()?;
-            let report = logs::run(ws, &config, &env, req.service.as_deref(), req.filter.as_deref(), req.timeframe.as_deref(), req.limit).await?;
-            Ok(Reply::ok(logs::summary(&report), serde_json::to_value(&report).expect("reports serialise")))
-        }
-        OpsOperation::AnalyzePerformance => {
-            let config = app.config()?;
-            let report = performance::run(ws, &config, &env, req.service.as_deref(), req.timeframe.as_deref()).await?;
-            Ok(Reply::ok(performance::summary(&report), serde_json::to_value(&report).expect("reports serialise")))
-        }
-        OpsOperation::Investigate => {
-            let config = app.config()?;
-            let report = investigate::run(ws, &config, &env, req.service.as_deref(), req.timeframe.as_deref()).await?;
-            Ok(Reply::ok(investigate::summary(&report), serde_json::to_value(&report).expect("reports serialise")))
-        }
+    let service = service_name.as_deref();
+    Ok(match operation {
+        OpsOperation::CheckHealth => OpsReport::CheckHealth(health::run(ws, &config, &env, service).await?),
+        OpsOperation::QueryLogs => OpsReport::QueryLogs(logs::run(ws, &config, &env, service, req.filter.as_deref(), timeframe.as_ref(), req.limit).await?),
+        OpsOperation::AnalyzePerformance => OpsReport::AnalyzePerformance(performance::run(ws, &config, &env, service, timeframe.as_ref()).await?),
+        OpsOperation::Investigate => OpsReport::Investigate(investigate::run(ws, &config, &env, service, timeframe.as_ref()).await?),
         OpsOperation::Remediate => {
-            let config = app.config()?;
-            let action = req.action.expect("checked above");
-            remediate::start(app, &config, &env, req.service.as_deref(), action, req.target).await
+            let action = req.action.ok_or_else(|| Error::bad_input("action", "is required for remediate", Some("restart, scale, rollback".into())))?;
+            OpsReport::Remediate(remediate::start(ws, &config, &env, service_name.as_ref(), action, req.target).await?)
         }
-        OpsOperation::Audit => Err(Error::not_available("ops-manager", operation.as_str(), &env)),
-    }
+        OpsOperation::Audit => return Err(Error::not_available("ops-manager", operation.as_str(), &env)),
+    })
 }
 
 fn accepted() -> String {
@@ -184,14 +119,46 @@ fn accepted() -> String {
 /// message per line (bytes that are not UTF-8 are replaced). Reads the file;
 /// the mining itself is `patterns::mine`. The body lists the templates by
 /// descending count, with 1-based line numbers, and each line's template id.
-pub fn mine_file(path: &Path) -> Result<Reply, Error> {
+pub fn mine_file(path: &Path) -> Result<MinedFile, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::bad_input("file", format!("cannot read {}: {e}", path.display()), None))?;
     let mined = patterns::mine(&String::from_utf8_lossy(&bytes), patterns::MinerConfig::standard());
-    let templates: Vec<_> = mined
+    let templates = mined
         .templates
         .iter()
-        .map(|t| json!({"id": t.id.0, "template": t.text, "count": t.count, "first_line": t.first_index + 1, "last_line": t.last_index + 1, "example": t.example}))
+        .map(|t| MinedTemplate {
+            id: t.id.0,
+            template: t.text.clone(),
+            count: t.count,
+            first_line: t.first_index + 1,
+            last_line: t.last_index + 1,
+            example: t.example.clone(),
+        })
         .collect();
     let lines: Vec<u32> = mined.lines.iter().map(|id| id.0).collect();
-    Ok(Reply::ok(mined.summary(), json!({"templates": templates, "lines": lines})))
+    Ok(MinedFile { summary: mined.summary(), templates, lines })
+}
+
+/// The templates of a file, most frequent first, and each line's template id.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MinedFile {
+    #[serde(skip)]
+    summary: String,
+    pub templates: Vec<MinedTemplate>,
+    pub lines: Vec<u32>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MinedTemplate {
+    pub id: u32,
+    pub template: String,
+    pub count: u64,
+    pub first_line: usize,
+    pub last_line: usize,
+    pub example: String,
+}
+
+impl crate::vocabulary::Report for MinedFile {
+    fn text(&self) -> String {
+        self.summary.clone()
+    }
 }

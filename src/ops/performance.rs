@@ -16,12 +16,13 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::ops::services::{self, Kind, Service};
 use crate::ops::{catalog, logs as query, stats};
+use crate::vocabulary::Report;
 use crate::workspace::Workspace;
 
 /// REPORT lines read per function at most.
 pub const MAX_REPORTS: usize = 10_000;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct MetricSummary {
     pub metric: String,
     pub stat: String,
@@ -30,7 +31,7 @@ pub struct MetricSummary {
     pub trend: Option<stats::Trend>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ColdStarts {
     pub invocations_seen: usize,
     pub cold_starts: usize,
@@ -38,7 +39,7 @@ pub struct ColdStarts {
     pub mean_init_ms: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ServicePerformance {
     pub service: String,
     pub kind: Kind,
@@ -51,7 +52,7 @@ pub struct ServicePerformance {
     pub recommendations: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PerformanceReport {
     pub env: String,
     pub start: DateTime<Utc>,
@@ -68,12 +69,18 @@ pub fn period_for(start: DateTime<Utc>, end: DateTime<Utc>) -> i32 {
     (((secs / 300) + 59) / 60 * 60).clamp(60, 86_400) as i32
 }
 
-pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&str>, timeframe: Option<&str>) -> Result<PerformanceReport, Error> {
+pub async fn run(
+    ws: &Workspace,
+    config: &Config,
+    env: &str,
+    service: Option<&str>,
+    timeframe: Option<&crate::vocabulary::Timeframe>,
+) -> Result<PerformanceReport, Error> {
     let mut calls = 0;
     let cloud = Cloud::connect(config, env).await;
     let all = services::resolve(&cloud, ws, config, env, &mut calls).await?;
     let chosen: Vec<Service> = services::select(&all, service)?;
-    let (start, end) = query::window(timeframe, "24h", Utc::now())?;
+    let (start, end) = query::window(timeframe, crate::vocabulary::Timeframe::hours(24), Utc::now());
     let period = period_for(start, end);
     let mut queries = Vec::new();
     for (i, s) in chosen.iter().enumerate() {
@@ -222,35 +229,44 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
     Ok(PerformanceReport { env: env.into(), start, end, period_secs: period, services: out, notes, aws_calls: calls })
 }
 
-pub fn summary(r: &PerformanceReport) -> String {
-    let mut out = format!(
-        "Performance in {} from {} to {} ({} s periods, {} AWS calls).",
-        r.env,
-        r.start.format("%Y-%m-%d %H:%M"),
-        r.end.format("%Y-%m-%d %H:%M"),
-        r.period_secs,
-        r.aws_calls
-    );
-    for s in r.services.iter().take(20) {
-        let figures: Vec<String> = s
-            .metrics
-            .iter()
-            .filter_map(|m| {
-                m.value.map(|v| {
-                    format!("{} {} {:.1}{}", m.metric, m.stat, v, m.trend.as_ref().map(|t| format!(" ({} {})", t.direction, t.strength)).unwrap_or_default())
+impl Report for PerformanceReport {
+    fn text(&self) -> String {
+        let r = self;
+        let mut out = format!(
+            "Performance in {} from {} to {} ({} s periods, {} AWS calls).",
+            r.env,
+            r.start.format("%Y-%m-%d %H:%M"),
+            r.end.format("%Y-%m-%d %H:%M"),
+            r.period_secs,
+            r.aws_calls
+        );
+        for s in r.services.iter().take(20) {
+            let figures: Vec<String> = s
+                .metrics
+                .iter()
+                .filter_map(|m| {
+                    m.value.map(|v| {
+                        format!(
+                            "{} {} {:.1}{}",
+                            m.metric,
+                            m.stat,
+                            v,
+                            m.trend.as_ref().map(|t| format!(" ({} {})", t.direction, t.strength)).unwrap_or_default()
+                        )
+                    })
                 })
-            })
-            .collect();
-        out.push_str(&format!("\n- {} ({}): {}", s.service, s.kind.as_str(), if figures.is_empty() { "no datapoints".into() } else { figures.join(", ") }));
-        if let Some(c) = &s.cold_starts {
-            out.push_str(&format!("; cold starts {} of {} ({:.0}%)", c.cold_starts, c.invocations_seen, c.share * 100.0));
+                .collect();
+            out.push_str(&format!("\n- {} ({}): {}", s.service, s.kind.as_str(), if figures.is_empty() { "no datapoints".into() } else { figures.join(", ") }));
+            if let Some(c) = &s.cold_starts {
+                out.push_str(&format!("; cold starts {} of {} ({:.0}%)", c.cold_starts, c.invocations_seen, c.share * 100.0));
+            }
+            for rec in &s.recommendations {
+                out.push_str(&format!("\n  → {rec}"));
+            }
         }
-        for rec in &s.recommendations {
-            out.push_str(&format!("\n  → {rec}"));
+        for n in &r.notes {
+            out.push_str(&format!("\nNote: {n}"));
         }
+        out
     }
-    for n in &r.notes {
-        out.push_str(&format!("\nNote: {n}"));
-    }
-    out
 }

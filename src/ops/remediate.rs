@@ -6,25 +6,24 @@
 //! and the audit trail.
 
 use chrono::Utc;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::app::{App, GatedAction, Reply};
 use crate::cloud::Cloud;
 use crate::cloud::runtime;
 use crate::config::Config;
 use crate::error::Error;
-use crate::gate::{self, Approval, BannerFacts, Requested};
-use crate::ops::RemediationAction;
+use crate::gate::{Approval, BannerFacts, EnvPolicy, Gate, GateRequest, Gated, Pending, Requested, StoredAction};
 use crate::ops::services::{self, Kind, Service};
-use crate::workspace::{AuditEntry, Outcome, Workspace};
+use crate::vocabulary::{ActionKind, RemediationAction, Report, ServiceName, Status};
+use crate::workspace::{AuditEntry, Outcome, Workspace, WorkspaceError};
 
 /// What an approval of a remediation runs; its digest is what the approval binds to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     pub env: String,
     pub service: String,
-    pub resource_kind: String,
+    pub resource_kind: Kind,
     pub resource: String,
     pub action: RemediationAction,
     /// ECS cluster, or the Lambda alias a rollback moves.
@@ -37,14 +36,77 @@ pub struct Plan {
     pub downtime: String,
 }
 
+impl Gated for Plan {
+    const KIND: ActionKind = ActionKind::Remediate;
+}
+
+/// A remediation waiting at the gate, or one that ran.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Remediated {
+    Pending(RemediationPending),
+    Done(RemediationDone),
+}
+
+crate::report_enum!(Remediated { Pending, Done });
+
+impl Report for RemediationPending {
+    fn status(&self) -> Status {
+        self.pending.status()
+    }
+    fn text(&self) -> String {
+        self.pending.text()
+    }
+}
+
+/// The pending operation, with the assessed plan.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RemediationPending {
+    #[serde(flatten)]
+    pub pending: Pending,
+    pub remediation: Plan,
+}
+
+/// A remediation that ran and was verified.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RemediationDone {
+    pub operation_id: String,
+    pub env: String,
+    pub remediation: Plan,
+    pub outcome: LogOutcome,
+    pub verification: String,
+    /// Set when the remediation log could not be read and was started afresh.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_note: Option<String>,
+}
+
+impl Report for RemediationDone {
+    fn text(&self) -> String {
+        let p = &self.remediation;
+        let mut out = format!("{} {} of {} in {}: done and verified — {}", p.action.as_str(), p.resource_kind.as_str(), p.resource, p.env, self.verification);
+        if let Some(note) = &self.log_note {
+            out.push_str(&format!("\nNote: {note}"));
+        }
+        out
+    }
+}
+
+/// How a logged remediation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogOutcome {
+    Succeeded,
+    Failed,
+}
+
 /// One line of the remediation log.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LogEntry {
     pub at: String,
     pub operation_id: String,
     pub caller: Option<String>,
     pub plan: Plan,
-    pub outcome: String,
+    pub outcome: LogOutcome,
     pub verification: String,
 }
 
@@ -67,7 +129,7 @@ async fn assess(cloud: &Cloud, env: &str, s: &Service, action: RemediationAction
     let mut plan = Plan {
         env: env.into(),
         service: s.name.clone(),
-        resource_kind: s.kind.as_str().into(),
+        resource_kind: s.kind,
         resource: s.resource.clone(),
         action,
         scope: None,
@@ -105,9 +167,11 @@ async fn assess(cloud: &Cloud, env: &str, s: &Service, action: RemediationAction
             plan.downtime = if to == 0 { "total: 0 stops every invocation".into() } else { "none; invocations above the new limit are throttled".into() };
         }
         (Kind::Lambda, RemediationAction::Rollback) => {
-            let alias = runtime::lambda_alias(cloud, &s.resource, &mut calls)
-                .await?
-                .ok_or_else(|| Error::Failed(format!("{} has no alias to roll back: publish versions and point an alias (e.g. live) at one", s.resource)))?;
+            let alias = runtime::lambda_alias(cloud, &s.resource, &mut calls).await?.ok_or_else(|| Error::NotFound {
+                what: "Lambda alias",
+                name: s.resource.clone(),
+                message: format!("{} has no alias to roll back: publish versions and point an alias (e.g. live) at one", s.resource),
+            })?;
             let previous = alias.previous.clone().ok_or_else(|| {
                 Error::Failed(format!("alias {} of {} is at version {}, and there is no earlier published version", alias.alias, s.resource, alias.current))
             })?;
@@ -156,10 +220,17 @@ async fn assess(cloud: &Cloud, env: &str, s: &Service, action: RemediationAction
 }
 
 /// Assesses, then asks the gate; runs at once when the gate approves.
-pub async fn start(app: &App, config: &Config, env: &str, service: Option<&str>, action: RemediationAction, target: Option<u32>) -> Result<Reply, Error> {
+pub async fn start(
+    ws: &Workspace,
+    config: &Config,
+    env: &str,
+    service: Option<&ServiceName>,
+    action: RemediationAction,
+    target: Option<u32>,
+) -> Result<Remediated, Error> {
     let mut calls = 0;
     let cloud = Cloud::connect(config, env).await;
-    let all = services::resolve(&cloud, app.workspace(), config, env, &mut calls).await?;
+    let all = services::resolve(&cloud, ws, config, env, &mut calls).await?;
     let wanted = service.ok_or_else(|| {
         Error::bad_input(
             "service",
@@ -167,84 +238,60 @@ pub async fn start(app: &App, config: &Config, env: &str, service: Option<&str>,
             Some(all.iter().filter(|s| matches!(s.kind, Kind::Lambda | Kind::EcsService)).map(|s| s.name.clone()).collect::<Vec<_>>().join(", ")),
         )
     })?;
-    let s = pick(services::select(&all, Some(wanted))?, wanted)?;
+    let s = pick(services::select(&all, Some(wanted.as_str()))?, wanted)?;
     let caller = cloud.checked_caller(config).await?;
     let plan = assess(&cloud, env, &s, action, target).await?;
-    let action_value = GatedAction::Remediate(plan.clone());
-    let digest = gate::digest_json(&serde_json::to_value(&action_value).expect("actions serialise"));
+    let stored = StoredAction::of(&plan);
     let facts = BannerFacts {
         env: env.into(),
-        operation: format!("remediate {}", action_str(action)),
+        operation: format!("remediate {}", action.as_str()),
         summary: format!("{}\nExpected downtime: {}.", plan.impact, plan.downtime),
         account: Some(caller.account.clone()),
         region: Some(cloud.target.region.clone()),
         profile: cloud.target.profile().map(str::to_string),
         ..Default::default()
     };
-    match app.ask_gate(config, env, false, facts, digest, action_value)? {
-        Requested::Approved(approval) => execute(app, approval, plan).await,
-        Requested::Pending(op) => {
-            let mut reply = crate::app::pending_reply(&op);
-            reply.body["remediation"] = serde_json::to_value(&plan).expect("plans serialise");
-            Ok(reply)
-        }
-    }
-}
-
-fn action_str(a: RemediationAction) -> &'static str {
-    match a {
-        RemediationAction::Restart => "restart",
-        RemediationAction::Scale => "scale",
-        RemediationAction::Rollback => "rollback",
+    let request = GateRequest { facts, digest: stored.digest(), action: stored };
+    match Gate::for_config(ws, config).request(EnvPolicy::of(config, env)?, false, request, Utc::now())? {
+        Requested::Approved(approval) => Ok(Remediated::Done(execute(ws, approval, plan).await?)),
+        Requested::Pending(op) => Ok(Remediated::Pending(RemediationPending { pending: Pending::from(&op), remediation: plan })),
     }
 }
 
 /// Runs an approved remediation, verifies it, and logs the outcome.
-pub async fn execute(app: &App, approval: Approval, plan: Plan) -> Result<Reply, Error> {
-    let ws = app.workspace();
-    let config = app.config()?;
-    let digest = gate::digest_json(approval.action());
-    approval.check(&plan.env, &digest, Utc::now())?;
+pub async fn execute(ws: &Workspace, approval: Approval, plan: Plan) -> Result<RemediationDone, Error> {
+    let config = Config::load(ws)?;
+    approval.check(&plan.env, &approval.stored().digest(), Utc::now())?;
     let cloud = Cloud::connect(&config, &plan.env).await;
     let caller = cloud.checked_caller(&config).await?;
     let stamp = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let result = act(&cloud, &plan, &stamp).await;
     let (outcome, verification) = match &result {
-        Ok(v) => ("succeeded", v.clone()),
-        Err(e) => ("failed", e.to_string()),
+        Ok(v) => (LogOutcome::Succeeded, v.clone()),
+        Err(e) => (LogOutcome::Failed, e.to_string()),
     };
     let mut entry =
-        AuditEntry::new(&format!("remediate {}", action_str(plan.action)), &plan.env, if result.is_ok() { Outcome::Succeeded } else { Outcome::Failed });
+        AuditEntry::new(&format!("remediate {}", plan.action.as_str()), &plan.env, if result.is_ok() { Outcome::Succeeded } else { Outcome::Failed });
     entry.aws_caller = Some(caller.arn.clone());
     entry.operation_id = Some(approval.id().into());
     entry.digest = Some(approval.digest().into());
-    entry.detail = Some(format!("{} {}: {verification}", plan.resource_kind, plan.resource));
+    entry.detail = Some(format!("{} {}: {verification}", plan.resource_kind.as_str(), plan.resource));
     ws.audit(&entry)?;
-    append_log(
+    let log_note = append_log(
         ws,
         &plan.env,
-        LogEntry {
-            at: stamp,
-            operation_id: approval.id().into(),
-            caller: Some(caller.arn),
-            plan: plan.clone(),
-            outcome: outcome.into(),
-            verification: verification.clone(),
-        },
+        LogEntry { at: stamp, operation_id: approval.id().into(), caller: Some(caller.arn), plan: plan.clone(), outcome, verification: verification.clone() },
     )?;
     result?;
-    Ok(Reply::ok(
-        format!("{} {} of {} in {}: done and verified — {verification}", action_str(plan.action), plan.resource_kind, plan.resource, plan.env),
-        json!({"operation_id": approval.id(), "env": plan.env, "remediation": plan, "outcome": outcome, "verification": verification}),
-    ))
+    Ok(RemediationDone { operation_id: approval.id().into(), env: plan.env.clone(), remediation: plan, outcome, verification, log_note })
 }
 
 /// The action and its verification (a read-back of the state it changed).
 async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
     let mut calls = 0;
     let to = plan.to.clone().unwrap_or_default();
-    match (plan.resource_kind.as_str(), plan.action) {
-        ("lambda", RemediationAction::Restart) => {
+    match (plan.resource_kind, plan.action) {
+        (Kind::Lambda, RemediationAction::Restart) => {
             let facts = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
             runtime::lambda_restart(cloud, &facts, stamp).await?;
             let after = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
@@ -254,7 +301,7 @@ async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
             }
             Ok(format!("configuration updated at {stamp}; other variables kept ({})", after.environment.len() - 1))
         }
-        ("lambda", RemediationAction::Scale) => {
+        (Kind::Lambda, RemediationAction::Scale) => {
             let n: i32 = to.parse().map_err(|_| Error::Failed(format!("bad target {to}")))?;
             runtime::lambda_scale(cloud, &plan.resource, n).await?;
             let after = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
@@ -263,7 +310,7 @@ async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
             }
             Ok(format!("reserved concurrency is now {n}"))
         }
-        ("lambda", RemediationAction::Rollback) => {
+        (Kind::Lambda, RemediationAction::Rollback) => {
             let alias = plan.scope.clone().unwrap_or_default();
             runtime::lambda_point_alias(cloud, &plan.resource, &alias, &to).await?;
             let after = runtime::lambda_alias(cloud, &plan.resource, &mut calls).await?;
@@ -272,7 +319,7 @@ async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
                 other => Err(Error::Failed(format!("alias {alias} reads {:?} after the rollback", other.map(|a| a.current)))),
             }
         }
-        ("ecs-service", action) => {
+        (Kind::EcsService, action) => {
             let cluster = plan.scope.clone().unwrap_or_default();
             match action {
                 RemediationAction::Restart => runtime::ecs_update(cloud, &cluster, &plan.resource, true, None, None).await?,
@@ -296,22 +343,27 @@ async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
                 )),
             }
         }
-        (kind, _) => Err(Error::Failed(format!("remediate cannot act on {kind}"))),
+        (kind, _) => Err(Error::Failed(format!("remediate cannot act on {}", kind.as_str()))),
     }
 }
 
-fn append_log(ws: &Workspace, env: &str, entry: LogEntry) -> Result<(), Error> {
+/// Appends to `remediations/{env}/remediation-log.json`. The action has already
+/// run, so an unreadable log is moved aside (and said so) and a new one started:
+/// the entry is never lost and the old log never overwritten.
+fn append_log(ws: &Workspace, env: &str, entry: LogEntry) -> Result<Option<String>, Error> {
     let path = ws.path(&format!("remediations/{env}/remediation-log.json"))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Failed(format!("{}: {e}", dir.display())))?;
-    }
-    let _lock = ws.lock_file(&path)?;
-    let mut entries: Vec<LogEntry> = match std::fs::read_to_string(&path) {
-        Ok(t) => serde_json::from_str(&t).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?,
-        Err(_) => Vec::new(),
+    let append = |entry: LogEntry| {
+        ws.update_json(&path, |log: &mut Option<Vec<LogEntry>>| {
+            log.get_or_insert_with(Vec::new).push(entry);
+            Ok::<_, WorkspaceError>(())
+        })
     };
-    entries.push(entry);
-    let mut bytes = serde_json::to_vec_pretty(&entries).expect("log entries serialise");
-    bytes.push(b'\n');
-    Ok(crate::workspace::write_atomic_unlocked(&path, &bytes)?)
+    match append(entry.clone()) {
+        Ok(()) => Ok(None),
+        Err(e @ WorkspaceError::Unreadable { .. }) => {
+            append(entry)?;
+            Ok(Some(e.to_string()))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

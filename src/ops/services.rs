@@ -17,71 +17,22 @@ use crate::error::Error;
 use crate::infra::registry::Registry;
 
 /// What kind of runtime resource a service is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Lambda,
-    HttpApi,
-    RestApi,
-    EcsService,
-    Rds,
-    Sqs,
-    Dynamodb,
-}
+pub use crate::vocabulary::resource::ServiceKind as Kind;
 
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Lambda => "lambda",
-            Kind::HttpApi => "http-api",
-            Kind::RestApi => "rest-api",
-            Kind::EcsService => "ecs-service",
-            Kind::Rds => "rds",
-            Kind::Sqs => "sqs",
-            Kind::Dynamodb => "dynamodb",
-        }
-    }
-
-    /// The kind of a Terraform resource type, for the runtime kinds.
-    pub fn of_type(tf_type: &str) -> Option<Kind> {
-        Some(match tf_type {
-            "aws_lambda_function" => Kind::Lambda,
-            "aws_apigatewayv2_api" => Kind::HttpApi,
-            "aws_api_gateway_rest_api" => Kind::RestApi,
-            "aws_ecs_service" => Kind::EcsService,
-            "aws_db_instance" => Kind::Rds,
-            "aws_sqs_queue" => Kind::Sqs,
-            "aws_dynamodb_table" => Kind::Dynamodb,
-            _ => return None,
-        })
-    }
-
-    fn of_found(kind: &str) -> Option<Kind> {
-        Some(match kind {
-            "lambda" => Kind::Lambda,
-            "http-api" => Kind::HttpApi,
-            "sqs" => Kind::Sqs,
-            "dynamodb" => Kind::Dynamodb,
-            "ecs-service" => Kind::EcsService,
-            _ => return None,
-        })
-    }
-
-    /// Words a user may add to a name to say the kind ("api-lambda", "orders-queue").
-    fn words(self) -> &'static [&'static str] {
-        match self {
-            Kind::Lambda => &["lambda", "function", "fn", "worker"],
-            Kind::HttpApi | Kind::RestApi => &["api", "gateway"],
-            Kind::EcsService => &["ecs", "container", "task"],
-            Kind::Rds => &["db", "database", "rds", "postgres", "mysql"],
-            Kind::Sqs => &["queue", "sqs"],
-            Kind::Dynamodb => &["table", "dynamodb", "ddb"],
-        }
+/// Words a user may add to a name to say the kind ("api-lambda", "orders-queue").
+fn words(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Lambda => &["lambda", "function", "fn", "worker"],
+        Kind::HttpApi | Kind::RestApi => &["api", "gateway"],
+        Kind::EcsService => &["ecs", "container", "task"],
+        Kind::Rds => &["db", "database", "rds", "postgres", "mysql"],
+        Kind::Sqs => &["queue", "sqs"],
+        Kind::Dynamodb => &["table", "dynamodb", "ddb"],
     }
 }
 
 /// One service of an environment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Service {
     /// The resource name without the naming prefix ("api-handler").
     pub name: String,
@@ -148,7 +99,7 @@ pub fn from_registry(registry: &Registry, prefix: &str) -> Vec<Service> {
         .resources
         .iter()
         .filter_map(|e| {
-            let kind = Kind::of_type(&e.kind)?;
+            let kind = crate::vocabulary::resource::service_kind(&e.kind)?;
             let resource = e.name.clone().or_else(|| e.id.clone())?;
             let log_groups = match kind {
                 Kind::Lambda => vec![format!("/aws/lambda/{resource}")],
@@ -180,10 +131,10 @@ pub fn from_registry(registry: &Registry, prefix: &str) -> Vec<Service> {
 pub fn from_found(found: &[Found], prefix: &str) -> Vec<Service> {
     found
         .iter()
-        .filter_map(|f| {
-            let kind = Kind::of_found(f.kind)?;
+        .map(|f| {
+            let kind = f.kind;
             let log_groups = if kind == Kind::Lambda { vec![format!("/aws/lambda/{}", f.name)] } else { Vec::new() };
-            Some(Service {
+            Service {
                 name: short(prefix, &f.name),
                 kind,
                 resource: f.name.clone(),
@@ -192,7 +143,7 @@ pub fn from_found(found: &[Found], prefix: &str) -> Vec<Service> {
                 log_groups,
                 timeout_secs: None,
                 source: "discovered",
-            })
+            }
         })
         .collect()
 }
@@ -215,7 +166,7 @@ pub fn select(all: &[Service], wanted: Option<&str>) -> Result<Vec<Service>, Err
     }
     // "api-lambda": a stem and a kind word.
     if let Some((stem, word)) = wanted.rsplit_once('-') {
-        let hits: Vec<Service> = named(stem).into_iter().filter(|s| s.kind.words().contains(&word)).collect();
+        let hits: Vec<Service> = named(stem).into_iter().filter(|s| words(s.kind).contains(&word)).collect();
         if !hits.is_empty() {
             return Ok(hits);
         }

@@ -89,7 +89,7 @@ pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
 }
 
 /// What the recent value is compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BaselineKind {
     /// same hour of day on previous days (needs >= 3 previous days with data at that hour)
@@ -100,7 +100,7 @@ pub enum BaselineKind {
 
 /// The normal level of a metric: robust statistics of the points it was
 /// built from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Baseline {
     /// Which points were used.
     pub kind: BaselineKind,
@@ -119,7 +119,7 @@ impl Baseline {
 }
 
 /// A recent value out of line with its baseline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Anomaly {
     /// recent value
     pub value: f64,
@@ -178,7 +178,7 @@ pub fn anomaly(history: &[Point], at: DateTime<Utc>, value: f64, min_abs: f64, b
 }
 
 /// The linear trend of a series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Trend {
     /// least-squares slope per hour
     pub slope_per_hour: f64,
@@ -236,7 +236,7 @@ pub fn trend(points: &[Point]) -> Option<Trend> {
 }
 
 /// A run of consecutive hot buckets of events.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Burst {
     /// Start of the first hot bucket.
     pub start: DateTime<Utc>,
@@ -319,7 +319,7 @@ fn bursts_in(events: &[DateTime<Utc>], window: Option<(DateTime<Utc>, DateTime<U
 }
 
 /// Two series whose bursts start close together.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Correlation {
     /// The series given first.
     pub a: String,
@@ -354,7 +354,7 @@ pub fn correlate(series: &[(String, Vec<Burst>)], window_secs: i64) -> Vec<Corre
 }
 
 /// The figures of one Lambda `REPORT` log line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LambdaReport {
     /// Duration of the invocation.
     pub duration_ms: f64,
@@ -409,7 +409,7 @@ pub fn parse_report(line: &str) -> Option<LambdaReport> {
 }
 
 /// A memory right-sizing recommendation for one Lambda function.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MemoryAdvice {
     /// Memory configured (that of the last report).
     pub configured_mb: u32,

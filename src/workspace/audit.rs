@@ -13,7 +13,7 @@ use super::{FileLock, WorkspaceError};
 pub const FILE: &str = "audit-trail.jsonl";
 
 /// What happened to an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Requested,
@@ -27,7 +27,7 @@ pub enum Outcome {
 }
 
 /// One line of the audit trail.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEntry {
     pub timestamp: DateTime<Utc>,
     /// The OS user running the process.
@@ -62,7 +62,7 @@ impl AuditEntry {
     }
 }
 
-fn os_user() -> String {
+pub(crate) fn os_user() -> String {
     whoami::fallible::username().unwrap_or_else(|_| "unknown".into())
 }
 

@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 pub use audit::{AuditEntry, Outcome};
@@ -28,6 +29,9 @@ pub enum WorkspaceError {
     PluginRoot { path: PathBuf },
     #[error("{path} would be outside the workspace")]
     Escape { path: PathBuf },
+    /// A JSON file that could not be read was moved aside (never overwritten).
+    #[error("{path} could not be read ({detail}); it was moved to {moved_to} and nothing was written over it — look at it, then run the operation again")]
+    Unreadable { path: PathBuf, moved_to: PathBuf, detail: String },
 }
 
 impl WorkspaceError {
@@ -120,6 +124,34 @@ impl Workspace {
         self.write_atomic(path, &text)
     }
 
+    /// Reads the JSON file at `path` under its lock (`None` when it does not
+    /// exist), lets `change` modify it, and writes the result back atomically
+    /// (nothing is written when `change` fails or leaves `None`). A file that
+    /// cannot be parsed is moved aside to `{name}.unreadable-{timestamp}` and
+    /// reported as [`WorkspaceError::Unreadable`]: it is never overwritten.
+    pub fn update_json<T, R, E>(&self, path: &Path, change: impl FnOnce(&mut Option<T>) -> Result<R, E>) -> Result<R, E>
+    where
+        T: Serialize + DeserializeOwned,
+        E: From<WorkspaceError>,
+    {
+        let _lock = self.lock_file(path)?;
+        let mut value: Option<T> = match std::fs::read(path) {
+            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(v) => Some(v),
+                Err(e) => return Err(move_aside(path, &e.to_string())?.into()),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(WorkspaceError::io(path, e).into()),
+        };
+        let result = change(&mut value)?;
+        if let Some(v) = &value {
+            let mut text = serde_json::to_vec_pretty(v).expect("workspace files serialise");
+            text.push(b'\n');
+            write_atomic_unlocked(path, &text)?;
+        }
+        Ok(result)
+    }
+
     /// Holds an exclusive lock beside `path` (`.{name}.lock`) until dropped.
     /// Writers of the same file take it; readers need not, since writes are atomic.
     pub fn lock_file(&self, path: &Path) -> Result<FileLock, WorkspaceError> {
@@ -130,10 +162,29 @@ impl Workspace {
     }
 
     /// Tries to take a named lock (`locks/{name}.lock`) without waiting, e.g.
-    /// one deploy per environment. `None` means another process holds it.
-    pub fn try_lock(&self, name: &str) -> Result<Option<FileLock>, WorkspaceError> {
+    /// one deploy per environment. The holder writes who it is and since when
+    /// into the lock file (`purpose` says what for); `Err` carries that text
+    /// when another process holds the lock.
+    pub fn try_lock(&self, name: &str, purpose: &str) -> Result<Result<FileLock, Option<String>>, WorkspaceError> {
         let path = self.path(&format!("locks/{name}.lock"))?;
-        FileLock::try_exclusive(&path)
+        match FileLock::try_exclusive(&path)? {
+            Some(lock) => {
+                let holder = format!(
+                    "{purpose} by pid {} ({}) since {}",
+                    std::process::id(),
+                    audit::os_user(),
+                    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+                // Who holds it is information for the next taker, not a condition of holding it.
+                let _ = lock.describe(&holder);
+                Ok(Ok(lock))
+            }
+            None => {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let holder = text.trim();
+                Ok(Err((!holder.is_empty()).then(|| format!("held: {holder}"))))
+            }
+        }
     }
 
     /// Appends one entry to `audit-trail.jsonl`.
@@ -163,6 +214,15 @@ impl FileLock {
         Ok(FileLock { _file: file })
     }
 
+    /// Writes a line saying who holds the lock into the lock file.
+    fn describe(&self, holder: &str) -> std::io::Result<()> {
+        let mut f = &self._file;
+        f.set_len(0)?;
+        std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(0))?;
+        f.write_all(holder.as_bytes())?;
+        f.write_all(b"\n")
+    }
+
     pub fn try_exclusive(path: &Path) -> Result<Option<FileLock>, WorkspaceError> {
         let file = Self::open(path)?;
         match file.try_lock() {
@@ -185,6 +245,16 @@ pub fn write_atomic_unlocked(path: &Path, bytes: &[u8]) -> Result<(), WorkspaceE
     tmp.persist(path).map_err(|e| io(e.error))?;
     sync_dir(parent);
     Ok(())
+}
+
+/// Moves an unreadable file aside; the error to report.
+fn move_aside(path: &Path, detail: &str) -> Result<WorkspaceError, WorkspaceError> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let moved_to = path.with_file_name(format!("{name}.unreadable-{stamp}"));
+    std::fs::rename(path, &moved_to).map_err(|e| WorkspaceError::io(path, e))?;
+    tracing::warn!(path = %path.display(), moved_to = %moved_to.display(), "unreadable JSON file moved aside");
+    Ok(WorkspaceError::Unreadable { path: path.to_path_buf(), moved_to, detail: detail.to_string() })
 }
 
 /// Makes a rename durable. Failure is not fatal: the rename itself is atomic.
@@ -251,12 +321,44 @@ mod tests {
     }
 
     #[test]
+    fn update_json_changes_under_the_lock_and_moves_an_unreadable_file_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::at(dir.path().to_path_buf());
+        let path = ws.path("remediations/test/remediation-log.json").unwrap();
+        let push = |n: u32| {
+            ws.update_json(&path, |log: &mut Option<Vec<u32>>| {
+                log.get_or_insert_with(Vec::new).push(n);
+                Ok::<_, WorkspaceError>(())
+            })
+        };
+        push(1).unwrap();
+        push(2).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().split_whitespace().collect::<String>(), "[1,2]");
+        // A failing change writes nothing.
+        let failed: Result<(), WorkspaceError> = ws.update_json(&path, |log: &mut Option<Vec<u32>>| {
+            log.as_mut().unwrap().clear();
+            Err(WorkspaceError::Escape { path: "x".into() })
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap().split_whitespace().collect::<String>(), "[1,2]");
+        // An unreadable file is kept, moved aside, and reported; the next update starts afresh.
+        std::fs::write(&path, b"[1, 2, oops").unwrap();
+        let err = push(3).unwrap_err();
+        let WorkspaceError::Unreadable { moved_to, .. } = &err else { panic!("{err}") };
+        assert_eq!(std::fs::read(moved_to).unwrap(), b"[1, 2, oops");
+        assert!(!path.exists(), "nothing written over it");
+        push(4).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().split_whitespace().collect::<String>(), "[4]");
+    }
+
+    #[test]
     fn try_lock_reports_a_held_lock() {
         let dir = tempfile::tempdir().unwrap();
         let ws = Workspace::at(dir.path().to_path_buf());
-        let held = ws.try_lock("deploy-test").unwrap().expect("free at first");
-        assert!(ws.try_lock("deploy-test").unwrap().is_none(), "second taker must be refused");
+        let held = ws.try_lock("deploy-test", "deploy to test").unwrap().expect("free at first");
+        let holder = ws.try_lock("deploy-test", "deploy to test").unwrap().expect_err("second taker must be refused");
+        assert!(holder.is_some_and(|h| h.contains("deploy to test by pid")));
         drop(held);
-        assert!(ws.try_lock("deploy-test").unwrap().is_some());
+        assert!(ws.try_lock("deploy-test", "deploy to test").unwrap().is_ok());
     }
 }

@@ -14,7 +14,7 @@ use super::signature::{redact, signature, signature_id};
 pub const MAX_EXCERPT_CHARS: usize = 2000;
 
 /// How much the deciding rule is worth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     /// An AWS error code, or a phrase that only one kind of failure produces.
@@ -26,7 +26,7 @@ pub enum Confidence {
 }
 
 /// What `debug` says about one error message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Diagnosis {
     pub category: Category,
     pub confidence: Confidence,
@@ -48,7 +48,7 @@ pub struct Diagnosis {
 
 /// A solution `debug` proposes. Its `id` is stable per kind of problem, so that
 /// the learning log counts attempts of the same solution across occurrences.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SuggestedSolution {
     pub id: String,
     pub kind: SolutionKind,

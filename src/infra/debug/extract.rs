@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The facts found in one error message.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Extracted {
     /// The AWS error code the message is about: the one after `api error`
     /// (SDK v2), else the first code-shaped word followed by `: `

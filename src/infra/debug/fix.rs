@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::extract::{Extracted, is_iam_action};
 
 /// A statement to attach, where, and what to check before approving it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PermissionFix {
     /// The IAM user or role to attach the statement to; an assumed-role
     /// session (`arn:aws:sts::…:assumed-role/R/s`) becomes its role

@@ -29,7 +29,7 @@ const MAX_EXAMPLE_CHARS: usize = 2000;
 const Z95: f64 = 1.959_963_984_540_054;
 
 /// The whole log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IssueLog {
     pub version: u32,
     pub issues: Vec<Issue>,
@@ -39,7 +39,7 @@ pub struct IssueLog {
 }
 
 /// A solution that was applied; the next deploy of `env` says whether it worked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Awaiting {
     pub env: String,
     pub signature_id: String,
@@ -48,7 +48,7 @@ pub struct Awaiting {
 }
 
 /// One kind of problem, recognised by its signature.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Issue {
     pub signature_id: String,
     pub signature: String,
@@ -62,7 +62,7 @@ pub struct Issue {
 }
 
 /// A way to resolve an issue and its record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Solution {
     pub id: String,
     pub description: String,
@@ -73,7 +73,7 @@ pub struct Solution {
 }
 
 /// How a solution acts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SolutionKind {
     /// Attach an IAM statement to the deploy principal (through the gate).
@@ -94,7 +94,7 @@ pub enum SolutionKind {
 
 /// A solution with its score (the Wilson lower bound, 0–1) and the evidence
 /// in words.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RankedSolution<'a> {
     pub solution: &'a Solution,
     pub score: f64,

@@ -102,7 +102,7 @@ pub use signature::{redact, signature, signature_id};
 /// What kind of problem an error message describes. The first six are the
 /// user guide's categories, in its order; credentials are split from
 /// permission because their fix is a profile, not a policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     Permission,

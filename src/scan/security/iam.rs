@@ -1,0 +1,224 @@
+//! IAM: identity policies (`aws_iam_policy`, `aws_iam_*_policy`, a role's
+//! `inline_policy`, SSO inline policies) read through [`super::policy`],
+//! role trust policies, managed-policy attachments, users and access keys.
+
+use super::policy::{self, Statement, glob};
+use super::{Hit, Module, Resource, Rule, Severity, each, hit, setting, strings};
+use crate::tf::Val;
+
+pub static ADMIN: Rule = Rule {
+    id: "FC_IAM_001",
+    severity: Severity::Critical,
+    title: "IAM policy grants full administrative access (\"*\" on \"*\")",
+    checkov_id: Some("CKV_AWS_62"),
+    fix: "List the actions and resources the principal needs; keep administrator access to break-glass roles with MFA.",
+    check: admin,
+};
+
+pub static STAR_ACTION: Rule = Rule {
+    id: "FC_IAM_002",
+    severity: Severity::High,
+    title: "IAM policy allows every action (\"Action\": \"*\")",
+    checkov_id: Some("CKV_AWS_63"),
+    fix: "Replace \"*\" with the specific actions needed (e.g. \"s3:GetObject\").",
+    check: star_action,
+};
+
+pub static SERVICE_WILDCARD: Rule = Rule {
+    id: "FC_IAM_003",
+    severity: Severity::Medium,
+    title: "IAM policy allows a whole service on every resource (\"svc:*\" on \"*\")",
+    checkov_id: None,
+    fix: "Name the actions (s3:GetObject, s3:PutObject) and the resource ARNs instead of \"service:*\" on \"*\".",
+    check: service_wildcard,
+};
+
+pub static PRIVILEGE_ESCALATION: Rule = Rule {
+    id: "FC_IAM_004",
+    severity: Severity::High,
+    title: "IAM policy allows privilege escalation",
+    // Checkov uses Cloudsplaining's list. Ours is broader: policy versions, attach/put
+    // policies, login profiles, access keys, updating function code, and PassRole with a
+    // compute service's create action (Checkov also wants the invoke action for the
+    // Lambda path). Pure "*" is left to FC_IAM_001/002.
+    checkov_id: Some("CKV_AWS_286"),
+    fix: "Remove IAM write actions (Attach*/Put*Policy, CreatePolicyVersion, CreateAccessKey, …) or restrict them to specific resources with a permissions boundary; scope iam:PassRole to named roles.",
+    check: privilege_escalation,
+};
+
+pub static TRUST_ANY_PRINCIPAL: Rule = Rule {
+    id: "FC_IAM_005",
+    severity: Severity::Critical,
+    title: "IAM role can be assumed by any AWS principal",
+    // Unlike Checkov, a statement narrowed by aws:PrincipalOrgID / aws:PrincipalArn / aws:SourceAccount … passes.
+    checkov_id: Some("CKV_AWS_60"),
+    fix: "Name the accounts, roles or services in the trust policy's Principal, or add an aws:PrincipalOrgID condition.",
+    check: trust_any_principal,
+};
+
+pub static USER_POLICY: Rule = Rule {
+    id: "FC_IAM_006",
+    severity: Severity::Low,
+    title: "IAM policy attached directly to a user",
+    checkov_id: Some("CKV_AWS_40"),
+    fix: "Attach policies to groups or roles and put users in groups (or use IAM Identity Center).",
+    check: user_policy,
+};
+
+pub static ADMIN_MANAGED_POLICY: Rule = Rule {
+    id: "FC_IAM_007",
+    severity: Severity::High,
+    title: "AdministratorAccess managed policy attached",
+    checkov_id: Some("CKV_AWS_274"),
+    fix: "Attach a policy with only the permissions needed instead of arn:aws:iam::aws:policy/AdministratorAccess.",
+    check: admin_managed_policy,
+};
+
+pub static NOT_ACTION: Rule = Rule {
+    id: "FC_IAM_008",
+    severity: Severity::Medium,
+    title: "IAM policy allows everything except a list (Allow with NotAction)",
+    checkov_id: None,
+    fix: "Use Allow with an explicit Action list; NotAction with Allow grants every action not listed, including future ones.",
+    check: not_action,
+};
+
+pub static ACCESS_KEY: Rule = Rule {
+    id: "FC_IAM_009",
+    severity: Severity::Medium,
+    title: "Long-lived IAM access key created",
+    checkov_id: None,
+    fix: "Use roles (instance profiles, IRSA, OIDC federation for CI) instead of access keys; if a key is unavoidable, rotate it and keep it out of state.",
+    check: access_key,
+};
+
+/// Escalation by one action alone.
+const ESCALATING: &[&str] = &[
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:AttachUserPolicy",
+    "iam:AttachGroupPolicy",
+    "iam:AttachRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:PutGroupPolicy",
+    "iam:PutRolePolicy",
+    "iam:AddUserToGroup",
+    "iam:UpdateAssumeRolePolicy",
+    "lambda:UpdateFunctionCode",
+    "glue:UpdateDevEndpoint",
+];
+
+/// Escalation by passing a role to something that then runs with it.
+const WITH_PASS_ROLE: &[&str] =
+    &["ec2:RunInstances", "lambda:CreateFunction", "glue:CreateDevEndpoint", "cloudformation:CreateStack", "datapipeline:CreatePipeline"];
+
+/// (resource, attribute, statements) for every identity policy whose document is known.
+fn identity_policies(m: &Module) -> Vec<(&Resource, &'static str, Vec<Statement>)> {
+    let mut out = Vec::new();
+    for r in m.resources.iter().filter(|r| !r.data) {
+        match r.kind.as_str() {
+            "aws_iam_policy" | "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
+                if let Some(s) = policy::statements(m, r.get("policy")) {
+                    out.push((r, "policy", s));
+                }
+            }
+            "aws_iam_role" => {
+                let docs = r.get("inline_policy").map(Val::blocks).unwrap_or_default();
+                let statements: Vec<Statement> = docs.into_iter().filter_map(|b| policy::statements(m, b.get("policy"))).flatten().collect();
+                if !statements.is_empty() {
+                    out.push((r, "inline_policy", statements));
+                }
+            }
+            "aws_ssoadmin_permission_set_inline_policy" => {
+                if let Some(s) = policy::statements(m, r.get("inline_policy")) {
+                    out.push((r, "inline_policy", s));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn policy_rule<'m>(m: &'m Module, test: impl Fn(&[Statement]) -> Option<String>) -> Vec<Hit<'m>> {
+    identity_policies(m).into_iter().filter_map(|(r, attr, s)| test(&s).map(|msg| hit(r, attr, msg))).collect()
+}
+
+fn numbered(s: &[Statement], test: impl Fn(&Statement) -> bool) -> Option<(usize, &Statement)> {
+    s.iter().enumerate().find(|(_, st)| test(st)).map(|(i, st)| (i + 1, st))
+}
+
+fn admin(m: &Module) -> Vec<Hit<'_>> {
+    policy_rule(m, |s| numbered(s, |st| st.allows_star_action() && st.on_any_resource()).map(|(n, _)| format!("statement {n} allows \"*\" on \"*\"")))
+}
+
+fn star_action(m: &Module) -> Vec<Hit<'_>> {
+    policy_rule(m, |s| numbered(s, Statement::allows_star_action).map(|(n, _)| format!("statement {n} allows Action \"*\"")))
+}
+
+fn service_wildcard(m: &Module) -> Vec<Hit<'_>> {
+    policy_rule(m, |s| {
+        let wide: Vec<&str> = s
+            .iter()
+            .filter(|st| st.allow && !st.not_action && st.on_any_resource())
+            .flat_map(|st| st.actions.iter().map(String::as_str))
+            .filter(|a| a.ends_with(":*") && *a != "*:*")
+            .collect();
+        (!wide.is_empty()).then(|| format!("{} allowed on Resource \"*\"", wide.join(", ")))
+    })
+}
+
+fn privilege_escalation(m: &Module) -> Vec<Hit<'_>> {
+    policy_rule(m, |s| {
+        let granted = |action: &str| {
+            let allowed = s.iter().any(|st| st.allow && !st.not_action && st.actions.iter().any(|p| p != "*" && p != "*:*" && glob(p, action)));
+            let denied = s.iter().any(|st| !st.allow && !st.not_action && st.on_any_resource() && st.actions.iter().any(|p| glob(p, action)));
+            allowed && !denied
+        };
+        let mut paths: Vec<String> = ESCALATING.iter().filter(|a| granted(a)).map(|a| a.to_string()).collect();
+        if granted("iam:PassRole") {
+            paths.extend(WITH_PASS_ROLE.iter().filter(|a| granted(a)).map(|a| format!("iam:PassRole + {a}")));
+        }
+        paths.truncate(5);
+        (!paths.is_empty()).then(|| format!("allows {}", paths.join(", ")))
+    })
+}
+
+fn trust_any_principal(m: &Module) -> Vec<Hit<'_>> {
+    each(m, &["aws_iam_role"], "assume_role_policy", |r| {
+        let s = policy::statements(m, r.get("assume_role_policy"))?;
+        numbered(&s, Statement::is_public).map(|(n, _)| format!("trust statement {n} lets any AWS principal assume the role"))
+    })
+}
+
+fn user_policy(m: &Module) -> Vec<Hit<'_>> {
+    let mut hits = each(m, &["aws_iam_user_policy", "aws_iam_user_policy_attachment"], "user", |_| Some("the policy is attached to a user".into()));
+    hits.extend(each(m, &["aws_iam_policy_attachment"], "users", |r| (!setting(r, "users").is_absent()).then(|| "the attachment names users".into())));
+    hits
+}
+
+fn is_admin_arn(arn: &str) -> bool {
+    arn.starts_with("arn:aws") && arn.ends_with(":iam::aws:policy/AdministratorAccess")
+}
+
+fn admin_managed_policy(m: &Module) -> Vec<Hit<'_>> {
+    let mut hits = each(m, &["aws_iam_role"], "managed_policy_arns", |r| {
+        strings(r.get("managed_policy_arns")).into_iter().any(is_admin_arn).then(|| "managed_policy_arns includes AdministratorAccess".into())
+    });
+    let attachments = ["aws_iam_policy_attachment", "aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment"];
+    hits.extend(each(m, &attachments, "policy_arn", |r| {
+        setting(r, "policy_arn").as_str().filter(|a| is_admin_arn(a)).map(|_| "policy_arn is AdministratorAccess".into())
+    }));
+    hits
+}
+
+fn not_action(m: &Module) -> Vec<Hit<'_>> {
+    policy_rule(m, |s| numbered(s, |st| st.allow && st.not_action).map(|(n, st)| format!("statement {n} allows every action except {}", st.actions.join(", "))))
+}
+
+fn access_key(m: &Module) -> Vec<Hit<'_>> {
+    each(m, &["aws_iam_access_key"], "", |_| Some("an access key is created for the user (its secret also lands in Terraform state)".into()))
+}

@@ -1,0 +1,343 @@
+//! S3 buckets. Every bucket-level setting is read both inline (provider v3:
+//! `versioning {}` inside `aws_s3_bucket`) and from the provider-v4 split
+//! resources that point at the bucket (`aws_s3_bucket_versioning`,
+//! `aws_s3_bucket_server_side_encryption_configuration`,
+//! `aws_s3_bucket_public_access_block`, `aws_s3_bucket_logging`,
+//! `aws_s3_bucket_acl`, `aws_s3_bucket_policy`), so a bucket configured the
+//! v4 way is not reported as lacking what it has.
+
+use super::policy::{self, Statement};
+use super::{Hit, Links, Module, Resource, Rule, Setting, Severity, hit, links, setting, setting_in, strip_index};
+use crate::tf::Val;
+
+pub static ENCRYPTION: Rule = Rule {
+    id: "FC_S3_001",
+    severity: Severity::Medium,
+    title: "S3 bucket has no default encryption configuration",
+    // Checkov passes a bucket with no configuration at all (AWS applies SSE-S3
+    // to new buckets since 2023); we ask for it to be explicit, and both fail
+    // an algorithm other than AES256 / aws:kms.
+    checkov_id: Some("CKV_AWS_19"),
+    fix: "Add an aws_s3_bucket_server_side_encryption_configuration for the bucket with sse_algorithm = \"aws:kms\" (or \"AES256\").",
+    check: encryption,
+};
+
+pub static PUBLIC_ACCESS_BLOCK: Rule = Rule {
+    id: "FC_S3_002",
+    severity: Severity::High,
+    title: "S3 bucket has no complete public access block",
+    // Checkov requires block_public_acls and block_public_policy; we also
+    // require ignore_public_acls and restrict_public_buckets (CKV_AWS_55/56),
+    // and accept an account-wide aws_s3_account_public_access_block.
+    checkov_id: Some("CKV2_AWS_6"),
+    fix: "Add an aws_s3_bucket_public_access_block for the bucket with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets all true.",
+    check: public_access_block,
+};
+
+pub static VERSIONING: Rule = Rule {
+    id: "FC_S3_003",
+    severity: Severity::Medium,
+    title: "S3 bucket versioning is not enabled",
+    checkov_id: Some("CKV_AWS_21"),
+    fix: "Add an aws_s3_bucket_versioning for the bucket with versioning_configuration { status = \"Enabled\" }.",
+    check: versioning,
+};
+
+pub static ACCESS_LOGGING: Rule = Rule {
+    id: "FC_S3_004",
+    severity: Severity::Low,
+    title: "S3 bucket access logging is not enabled",
+    // Unlike Checkov, a bucket that receives logs (the target of S3, ALB,
+    // CloudFront, CloudTrail or flow logs, or with acl log-delivery-write) is
+    // not asked to log itself.
+    checkov_id: Some("CKV_AWS_18"),
+    fix: "Add an aws_s3_bucket_logging for the bucket with a target_bucket that collects access logs.",
+    check: access_logging,
+};
+
+pub static PUBLIC_READ_ACL: Rule = Rule {
+    id: "FC_S3_005",
+    severity: Severity::High,
+    title: "S3 bucket ACL allows public read access",
+    checkov_id: Some("CKV_AWS_20"),
+    fix: "Use acl = \"private\" (or no ACL with object_ownership = \"BucketOwnerEnforced\") and serve public content through CloudFront.",
+    check: public_read,
+};
+
+pub static PUBLIC_WRITE_ACL: Rule = Rule {
+    id: "FC_S3_006",
+    severity: Severity::Critical,
+    title: "S3 bucket ACL allows public write access",
+    checkov_id: Some("CKV_AWS_57"),
+    fix: "Remove public-read-write and any WRITE/FULL_CONTROL grant to AllUsers or AuthenticatedUsers; use acl = \"private\".",
+    check: public_write,
+};
+
+pub static POLICY_ANY_PRINCIPAL: Rule = Rule {
+    id: "FC_S3_007",
+    severity: Severity::Critical,
+    title: "S3 bucket policy allows any principal",
+    checkov_id: Some("CKV_AWS_70"),
+    fix: "Name the principals in the bucket policy, or narrow the statement with a condition such as aws:SourceVpce, aws:PrincipalOrgID or aws:SourceArn.",
+    check: policy_any_principal,
+};
+
+pub static KMS_ENCRYPTION: Rule = Rule {
+    id: "FC_S3_008",
+    severity: Severity::Low,
+    title: "S3 bucket default encryption uses SSE-S3 rather than KMS",
+    // Checkov also fails a bucket with no configuration; that case is FC_S3_001 here.
+    checkov_id: Some("CKV_AWS_145"),
+    fix: "Set sse_algorithm = \"aws:kms\" with a customer managed kms_master_key_id (and bucket_key_enabled = true to limit KMS costs).",
+    check: kms_encryption,
+};
+
+pub static SECURE_TRANSPORT: Rule = Rule {
+    id: "FC_S3_009",
+    severity: Severity::Low,
+    title: "S3 bucket policy does not require TLS",
+    checkov_id: None,
+    fix: "Add a bucket policy statement that denies s3:* when aws:SecureTransport is false.",
+    check: secure_transport,
+};
+
+const IDS: &[&str] = &["bucket", "id"];
+const SSE_PATH: &str = "rule.apply_server_side_encryption_by_default.sse_algorithm";
+const SSE_ALGORITHMS: &[&str] = &["AES256", "aws:kms", "aws:kms:dsse"];
+const PAB_FLAGS: [&str; 4] = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"];
+
+fn buckets(m: &Module) -> impl Iterator<Item = &Resource> {
+    m.of_kind("aws_s3_bucket")
+}
+
+fn attached<'m>(m: &'m Module, kind: &str, bucket: &Resource) -> Links<'m> {
+    links(m, kind, "bucket", bucket, IDS)
+}
+
+/// The bucket's default-encryption algorithms: inline and from attached resources.
+fn algorithms<'m>(m: &'m Module, b: &'m Resource) -> (Vec<Setting<'m>>, Links<'m>) {
+    let attached = attached(m, "aws_s3_bucket_server_side_encryption_configuration", b);
+    let mut algos = vec![setting(b, &format!("server_side_encryption_configuration.{SSE_PATH}"))];
+    algos.extend(attached.found.iter().map(|r| setting(r, SSE_PATH)));
+    algos.retain(|s| !s.is_absent());
+    (algos, attached)
+}
+
+fn encryption(m: &Module) -> Vec<Hit<'_>> {
+    buckets(m)
+        .filter_map(|b| {
+            let (algos, attached) = algorithms(m, b);
+            if algos.iter().any(|s| matches!(s, Setting::Unknown) || s.as_str().is_some_and(|a| SSE_ALGORITHMS.contains(&a))) {
+                return None;
+            }
+            if let Some(bad) = algos.iter().find_map(|s| s.as_str()) {
+                return Some(hit(b, "", format!("sse_algorithm = \"{bad}\" is not an S3 encryption algorithm")));
+            }
+            if let Some(r) = attached.found.first() {
+                return Some(hit(b, "", format!("{} sets no sse_algorithm", r.address)));
+            }
+            attached
+                .none()
+                .then(|| hit(b, "", "no server_side_encryption_configuration block and no aws_s3_bucket_server_side_encryption_configuration for this bucket"))
+        })
+        .collect()
+}
+
+fn kms_encryption(m: &Module) -> Vec<Hit<'_>> {
+    buckets(m)
+        .filter_map(|b| {
+            let (algos, _) = algorithms(m, b);
+            let known: Vec<&str> = algos.iter().filter_map(|s| s.as_str()).collect();
+            let sse_s3 = algos.len() == known.len() && known.contains(&"AES256") && !known.iter().any(|a| a.starts_with("aws:kms"));
+            sse_s3.then(|| hit(b, "", "default encryption is AES256 (SSE-S3), not aws:kms"))
+        })
+        .collect()
+}
+
+fn public_access_block(m: &Module) -> Vec<Hit<'_>> {
+    let account_wide = m.of_kind("aws_s3_account_public_access_block").any(|r| PAB_FLAGS.iter().all(|f| setting(r, f).as_bool() == Some(true)));
+    if account_wide {
+        return Vec::new();
+    }
+    buckets(m)
+        .filter_map(|b| {
+            let pabs = attached(m, "aws_s3_bucket_public_access_block", b);
+            if pabs.none() {
+                return Some(hit(b, "", "no aws_s3_bucket_public_access_block for this bucket"));
+            }
+            if pabs.found.is_empty() {
+                return None;
+            }
+            let gaps: Vec<Vec<&str>> = pabs.found.iter().map(|p| PAB_FLAGS.iter().copied().filter(|f| setting(p, f).absent_or_false()).collect()).collect();
+            let best = gaps.into_iter().min_by_key(Vec::len).unwrap_or_default();
+            (!best.is_empty()).then(|| hit(b, "", format!("the public access block leaves {} off", best.join(", "))))
+        })
+        .collect()
+}
+
+fn versioning(m: &Module) -> Vec<Hit<'_>> {
+    buckets(m)
+        .filter_map(|b| {
+            let inline = setting(b, "versioning.enabled");
+            if matches!(inline, Setting::Unknown) || inline.as_bool() == Some(true) {
+                return None;
+            }
+            let attached = attached(m, "aws_s3_bucket_versioning", b);
+            let statuses: Vec<Setting> = attached.found.iter().map(|r| setting(r, "versioning_configuration.status")).collect();
+            if statuses.iter().any(|s| matches!(s, Setting::Unknown) || s.as_str() == Some("Enabled")) {
+                return None;
+            }
+            if let Some(status) = statuses.iter().find_map(|s| s.as_str()) {
+                return Some(hit(b, "", format!("versioning_configuration.status = \"{status}\"")));
+            }
+            if inline.as_bool() == Some(false) {
+                return Some(hit(b, "versioning", "versioning.enabled = false"));
+            }
+            attached.none().then(|| hit(b, "", "no versioning block and no aws_s3_bucket_versioning for this bucket"))
+        })
+        .collect()
+}
+
+fn access_logging(m: &Module) -> Vec<Hit<'_>> {
+    buckets(m)
+        .filter_map(|b| {
+            if !setting(b, "logging").is_absent() || !attached(m, "aws_s3_bucket_logging", b).none() || receives_logs(m, b) {
+                return None;
+            }
+            Some(hit(b, "", "no logging block and no aws_s3_bucket_logging for this bucket"))
+        })
+        .collect()
+}
+
+/// Whether the bucket is where some service writes its logs.
+fn receives_logs(m: &Module, b: &Resource) -> bool {
+    if b.get("acl").and_then(Val::as_str) == Some("log-delivery-write") {
+        return true;
+    }
+    let destinations: &[(&str, &str)] = &[
+        ("aws_s3_bucket_logging", "target_bucket"),
+        ("aws_s3_bucket", "logging.target_bucket"),
+        ("aws_cloudtrail", "s3_bucket_name"),
+        ("aws_lb", "access_logs.bucket"),
+        ("aws_alb", "access_logs.bucket"),
+        ("aws_elb", "access_logs.bucket"),
+        ("aws_cloudfront_distribution", "logging_config.bucket"),
+        ("aws_flow_log", "log_destination"),
+    ];
+    destinations.iter().any(|(kind, path)| m.of_kind(kind).any(|r| refers_to(path_value(&r.attrs, path), b)))
+}
+
+fn path_value<'a>(attrs: &'a std::collections::BTreeMap<String, Val>, path: &str) -> Option<&'a Val> {
+    let (head, rest) = path.split_once('.').unwrap_or((path, ""));
+    let v = attrs.get(head)?;
+    if rest.is_empty() { Some(v) } else { path_value(v.first_block()?, rest) }
+}
+
+/// A reference to the bucket, its name, its ARN, or its domain name.
+fn refers_to(v: Option<&Val>, b: &Resource) -> bool {
+    match v {
+        Some(Val::Ref(a)) => strip_index(a) == strip_index(&b.address),
+        Some(Val::Str(s)) => IDS
+            .iter()
+            .filter_map(|k| b.get(k).and_then(Val::as_str))
+            .filter(|n| !n.is_empty())
+            .any(|name| s == name || s.ends_with(&format!(":::{name}")) || s.contains(&format!(":::{name}/")) || s.starts_with(&format!("{name}.s3."))),
+        _ => false,
+    }
+}
+
+/// (grants read to everyone, grants write to everyone), from canned ACLs and grants.
+fn public_acl(m: &Module, b: &Resource) -> (Option<String>, Option<String>) {
+    let attached = attached(m, "aws_s3_bucket_acl", b);
+    let mut read = None;
+    let mut write = None;
+    let acls = std::iter::once(b).chain(attached.found.iter().copied()).filter_map(|r| r.get("acl").and_then(Val::as_str).map(|a| (r, a)));
+    for (r, acl) in acls {
+        if matches!(acl, "public-read" | "public-read-write" | "authenticated-read") {
+            read.get_or_insert(format!("{} sets acl = \"{acl}\"", r.address));
+        }
+        if acl == "public-read-write" {
+            write.get_or_insert(format!("{} sets acl = \"{acl}\"", r.address));
+        }
+    }
+    let mut grants: Vec<(String, Vec<&str>)> = b
+        .get("grant")
+        .map(Val::blocks)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|g| (g.get("uri").and_then(Val::as_str).unwrap_or("").to_string(), super::strings(g.get("permissions"))))
+        .collect();
+    for r in &attached.found {
+        for g in r.path("access_control_policy").and_then(|p| p.first_block()).and_then(|p| p.get("grant")).map(Val::blocks).unwrap_or_default() {
+            let uri = setting_in(g, "grantee.uri").as_str().unwrap_or("").to_string();
+            grants.push((uri, super::strings(g.get("permission"))));
+        }
+    }
+    for (uri, perms) in grants {
+        if !(uri.ends_with("/global/AllUsers") || uri.ends_with("/global/AuthenticatedUsers")) {
+            continue;
+        }
+        let who = uri.rsplit('/').next().unwrap_or("everyone").to_string();
+        if perms.iter().any(|p| matches!(*p, "READ" | "FULL_CONTROL")) {
+            read.get_or_insert(format!("a grant gives {who} {}", perms.join("/")));
+        }
+        if perms.iter().any(|p| matches!(*p, "WRITE" | "WRITE_ACP" | "FULL_CONTROL")) {
+            write.get_or_insert(format!("a grant gives {who} {}", perms.join("/")));
+        }
+    }
+    (read, write)
+}
+
+fn public_read(m: &Module) -> Vec<Hit<'_>> {
+    buckets(m).filter_map(|b| public_acl(m, b).0.map(|msg| hit(b, "acl", msg))).collect()
+}
+
+fn public_write(m: &Module) -> Vec<Hit<'_>> {
+    buckets(m).filter_map(|b| public_acl(m, b).1.map(|msg| hit(b, "acl", msg))).collect()
+}
+
+fn policy_any_principal(m: &Module) -> Vec<Hit<'_>> {
+    m.resources
+        .iter()
+        .filter(|r| !r.data && (r.kind == "aws_s3_bucket_policy" || r.kind == "aws_s3_bucket"))
+        .filter_map(|r| {
+            let stmts = policy::statements(m, r.get("policy"))?;
+            let (i, s) = stmts.iter().enumerate().find(|(_, s)| s.is_public())?;
+            Some(hit(r, "policy", format!("statement {} allows {} to any principal without a narrowing condition", i + 1, actions(s))))
+        })
+        .collect()
+}
+
+fn actions(s: &Statement) -> String {
+    if s.actions.is_empty() { "its actions".into() } else { s.actions.join(", ") }
+}
+
+fn secure_transport(m: &Module) -> Vec<Hit<'_>> {
+    buckets(m)
+        .filter_map(|b| {
+            let attached = attached(m, "aws_s3_bucket_policy", b);
+            if attached.unresolved {
+                return None;
+            }
+            let mut docs = vec![b.get("policy")];
+            docs.extend(attached.found.iter().map(|p| p.get("policy")));
+            let mut statements = Vec::new();
+            for doc in docs.into_iter().flatten() {
+                match policy::statements(m, Some(doc)) {
+                    Some(s) => statements.extend(s),
+                    // A policy we cannot read may well require TLS.
+                    None if !matches!(doc, Val::Null) => return None,
+                    None => {}
+                }
+            }
+            let requires_tls = statements.iter().any(|s| {
+                s.conditions.iter().any(|c| {
+                    c.operator.to_ascii_lowercase().starts_with("bool")
+                        && c.key.eq_ignore_ascii_case("aws:SecureTransport")
+                        && c.values.iter().any(|v| v.eq_ignore_ascii_case(if s.allow { "true" } else { "false" }))
+                })
+            });
+            (!requires_tls).then(|| hit(b, "", "no bucket policy denies requests made without TLS (aws:SecureTransport = false)"))
+        })
+        .collect()
+}

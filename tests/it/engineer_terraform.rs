@@ -1,0 +1,159 @@
+//! Generated Terraform against the real `terraform` binary: every catalog
+//! component alone, and a multi-component design, must pass
+//! `terraform init -backend=false`, `terraform validate`, and `terraform fmt -check`.
+
+use std::path::Path;
+
+use crate::support::terraform::Terraform;
+use faber_cloud::config::{Config, InitOptions};
+use faber_cloud::infra::design::{ComponentKind, DesignSpec};
+use faber_cloud::infra::engineer;
+use faber_cloud::scan::Severity;
+use faber_cloud::scan::security::{self, ScanOptions};
+use faber_cloud::tf;
+use faber_cloud::workspace::Workspace;
+use serde_json::json;
+
+fn project(endpoint: bool) -> (tempfile::TempDir, Workspace, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::at(dir.path().join("demo-app"));
+    let opts = InitOptions { endpoint_url: endpoint.then(|| "http://127.0.0.1:5000".to_string()), ..Default::default() };
+    let config = Config::init(&ws, &opts).unwrap();
+    (dir, ws, config)
+}
+
+/// A design holding `kind` plus what it needs (a Lambda for an API or a schedule).
+fn design_for(kind: ComponentKind) -> DesignSpec {
+    let mut components = vec![json!({"type": kind.as_str(), "name": "main"})];
+    if matches!(kind, ComponentKind::HttpApi | ComponentKind::Schedule) {
+        components[0]["settings"] = json!({"lambda": "handler"});
+        components.push(json!({"type": "lambda_function", "name": "handler"}));
+    }
+    DesignSpec::parse(&json!({"version": 1, "feature": format!("one {}", kind.as_str()), "components": components}).to_string()).unwrap()
+}
+
+/// Our own scanner finds nothing CRITICAL or HIGH in generated code, in any environment.
+fn scan_clean(dir: &Path, what: &str) {
+    for env in ["test", "prod"] {
+        let module = tf::load_dir(dir, Some(&dir.join(format!("{env}.tfvars")))).unwrap();
+        let result = security::scan(&module, &ScanOptions::default());
+        let serious: Vec<String> = result
+            .findings
+            .iter()
+            .filter(|f| f.severity >= Severity::High)
+            .map(|f| format!("{} {} {}: {}", f.severity.as_str(), f.rule_id, f.resource, f.message))
+            .collect();
+        assert!(serious.is_empty(), "{what} ({env}): generated code has serious findings:\n{}", serious.join("\n"));
+    }
+}
+
+/// One root that calls every generated directory as a module, so one `terraform init` and one
+/// `terraform validate` (each loads the ~500 MB provider) cover them all. Every module gets the
+/// values of its own `test.tfvars`; a diagnostic names the module's directory, hence the component.
+fn validate_all(tf: &Terraform, base: &Path, dirs: &[(String, std::path::PathBuf)]) {
+    let root = base.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let mut main = hcl::Body::builder();
+    for (what, dir) in dirs {
+        scan_clean(dir, what);
+        let vars: hcl::Map<String, hcl::Value> = hcl::from_str(&std::fs::read_to_string(dir.join("test.tfvars")).unwrap()).unwrap();
+        let source = format!("../{}", dir.strip_prefix(base).unwrap().display());
+        let mut module = hcl::Block::builder("module").add_label(what.as_str()).add_attribute(("source", source));
+        for (k, v) in vars {
+            module = module.add_attribute((k, v));
+        }
+        main = main.add_block(module.build());
+    }
+    std::fs::write(root.join("main.tf"), hcl::to_string(&main.build()).unwrap()).unwrap();
+    let (code, out, err) = tf.run(&root, &["init", "-backend=false", "-input=false", "-no-color"]);
+    assert_eq!(code, 0, "terraform init failed\n{out}\n{err}");
+    let (code, out, err) = tf.run(&root, &["validate", "-json", "-no-color"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("validate -json output ({e}): {out}\n{err}"));
+    let errors: Vec<&serde_json::Value> = report["diagnostics"].as_array().into_iter().flatten().filter(|d| d["severity"] == "error").collect();
+    assert!(errors.is_empty() && report["valid"] == true, "terraform validate found problems:\n{}", serde_json::to_string_pretty(&errors).unwrap());
+    assert_eq!(code, 0);
+    for (what, dir) in dirs {
+        let (code, out, _) = tf.run(dir, &["fmt", "-check", "-diff", "-no-color"]);
+        assert_eq!(code, 0, "{what}: generated files are not terraform fmt-clean:\n{out}");
+    }
+}
+
+/// Every catalog component alone, and a design with all of them, validate with the real terraform.
+#[test]
+fn every_catalog_component_and_a_multi_component_design_validate() {
+    let tf = Terraform::get();
+    let base = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    for kind in ComponentKind::ALL {
+        let ws = Workspace::at(base.path().join(kind.as_str()).join("demo-app"));
+        let opts = InitOptions { endpoint_url: (kind == ComponentKind::S3Bucket).then(|| "http://127.0.0.1:5000".to_string()), ..Default::default() };
+        let config = Config::init(&ws, &opts).unwrap();
+        let report = engineer::write(&ws, &config, "one", &design_for(kind), false).unwrap_or_else(|e| panic!("{}: {e}", kind.as_str()));
+        dirs.push((kind.as_str().to_string(), report.directory));
+    }
+    dirs.push(("multi_component".to_string(), multi_component_design(base.path())));
+    validate_all(&tf, base.path(), &dirs);
+}
+
+/// A design with every kind of component and a local endpoint; checks what engineer writes, and returns its directory.
+fn multi_component_design(base: &Path) -> std::path::PathBuf {
+    let ws = Workspace::at(base.join("multi").join("demo-app"));
+    let config = Config::init(&ws, &InitOptions { endpoint_url: Some("http://127.0.0.1:5000".to_string()), ..Default::default() }).unwrap();
+    let spec = DesignSpec::parse(
+        &json!({"version": 1, "feature": "API service with user uploads and authentication", "components": [
+            {"type": "kms_key", "name": "data"},
+            {"type": "s3_bucket", "name": "uploads", "settings": {"kms_key": "data"}},
+            {"type": "lambda_function", "name": "api", "settings": {"memory_mb": 512}},
+            {"type": "http_api", "name": "api-gw", "settings": {"lambda": "api", "cors_origins": ["https://example.com"]}},
+            {"type": "dynamodb_table", "name": "items", "settings": {"kms_key": "data"}},
+            {"type": "rds_postgres", "name": "db"},
+            {"type": "sqs_queue", "name": "jobs"},
+            {"type": "sns_topic", "name": "alerts"},
+            {"type": "cognito_user_pool", "name": "users", "settings": {"callback_urls": ["https://example.com/callback"]}},
+            {"type": "static_site", "name": "web"},
+            {"type": "schedule", "name": "nightly", "settings": {"lambda": "api", "expression": "cron(0 3 * * ? *)"}},
+            {"type": "secret", "name": "stripe", "settings": {"kms_key": "data"}}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let report = engineer::write(&ws, &config, "api-service", &spec, false).unwrap();
+    let names: Vec<&str> = report.files.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(names, ["main.tf", "outputs.tf", "prod.s3.tfbackend", "prod.tfvars", "test.s3.tfbackend", "test.tfvars", "variables.tf", "src/api/index.py"]);
+    // The function's starter code is the user's from now on: a second run leaves it alone.
+    let starter = report.directory.join("src/api/index.py");
+    std::fs::write(&starter, "def handler(e, c):\n    return 'mine'\n").unwrap();
+    let again = engineer::write(&ws, &config, "api-service", &spec, false).unwrap();
+    assert!(again.files.iter().all(|f| f.file != "src/api/index.py"));
+    assert!(std::fs::read_to_string(&starter).unwrap().contains("mine"));
+    let main = std::fs::read_to_string(report.directory.join("main.tf")).unwrap();
+    for needle in ["endpoints {", "skip_credentials_validation = true", "default_tags {", "ManagedBy", "backend \"s3\""] {
+        assert!(main.contains(needle), "main.tf lacks {needle}");
+    }
+    report.directory
+}
+
+#[test]
+fn human_edits_are_never_clobbered() {
+    let (_keep, ws, config) = project(false);
+    let spec = design_for(ComponentKind::SqsQueue);
+    let report = engineer::write(&ws, &config, "one", &spec, false).unwrap();
+    assert!(report.files.iter().all(|f| f.status == "created"));
+    let again = engineer::write(&ws, &config, "one", &spec, false).unwrap();
+    assert!(again.files.iter().all(|f| f.status == "unchanged"));
+    let main = report.directory.join("main.tf");
+    let edited = std::fs::read_to_string(&main).unwrap() + "\n# my change\n";
+    std::fs::write(&main, &edited).unwrap();
+    let other = design_for(ComponentKind::SnsTopic);
+    let err = engineer::write(&ws, &config, "two", &other, false).unwrap_err().to_string();
+    assert!(err.contains("main.tf (edited since it was generated)") && err.contains("force"), "{err}");
+    assert_eq!(std::fs::read_to_string(&main).unwrap(), edited, "nothing written on refusal");
+    assert!(!std::fs::read_to_string(report.directory.join("outputs.tf")).unwrap().contains("topic_arn"), "no file written on refusal");
+    let forced = engineer::write(&ws, &config, "two", &other, true).unwrap();
+    assert!(forced.files.iter().any(|f| f.file == "main.tf" && f.status == "updated"));
+    // A hand-written file of the same name is not ours either.
+    std::fs::write(report.directory.join("variables.tf"), "variable \"mine\" {}\n").unwrap();
+    std::fs::remove_file(report.directory.join(engineer::MANIFEST)).unwrap();
+    let err = engineer::write(&ws, &config, "two", &other, false).unwrap_err().to_string();
+    assert!(err.contains("not written by faber-cloud"), "{err}");
+}
