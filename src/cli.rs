@@ -211,7 +211,8 @@ fn emit(text: &str) {
 
 /// Logs go to stderr only: stdout belongs to MCP in `serve` and to results otherwise.
 fn init_tracing() {
-    let mut filter = tracing_subscriber::EnvFilter::try_from_env("FABER_CLOUD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,aws_config=error"));
+    let mut filter =
+        tracing_subscriber::EnvFilter::try_from_env("FABER_CLOUD_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,aws_config=error"));
     // rmcp logs every message whole at debug: tool lists, and arguments and results that may
     // carry secrets. Only a filter that names rmcp itself turns that on.
     if !std::env::var("FABER_CLOUD_LOG").is_ok_and(|v| v.contains("rmcp"))

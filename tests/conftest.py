@@ -116,3 +116,27 @@ def require_terraform():
         pytest.fail("terraform is not on PATH: install Terraform 1.5+ (this test runs the real binary)")
     if not os.path.isfile(os.environ.get("TF_CLI_CONFIG_FILE", "")):
         pytest.fail("TF_CLI_CONFIG_FILE does not name a file: run through scripts/test, which points terraform at the provider mirror")
+
+
+# The longest tests (mostly waiting on terraform and moto) start first, each on its own
+# worker (`-n 3 --dist load --maxschedchunk 1` in scripts/test); the short ones fill in.
+# xdist hands each worker two tests to begin with, so a short test follows each long one.
+LONGEST_FIRST = [
+    "test_deploy_through_the_gate_against_moto",
+    "test_permission_failure_is_debugged_fixed_through_the_gate_and_learned",
+    "test_preview_changes_against_moto",
+    "test_design_to_tested_terraform",
+    "test_runtime_operations_on_moto",
+]
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    long = sorted((i for i in items if i.originalname in rank), key=lambda i: rank[i.originalname])
+    short = [i for i in items if i.originalname not in rank]
+    ordered = []
+    for item in long:
+        ordered.append(item)
+        if short:
+            ordered.append(short.pop(0))
+    items[:] = ordered + short

@@ -112,7 +112,11 @@ impl Cmd {
             a.and(b).and(status).map(|status| (status, out, err))
         };
         match tokio::time::timeout(self.timeout, work).await {
-            Ok(Ok((status, stdout, stderr))) => Ok(Output { status: status.code().unwrap_or(-1), stdout, stderr, elapsed: started.elapsed() }),
+            Ok(Ok((status, stdout, stderr))) => {
+                let elapsed = started.elapsed();
+                tracing::debug!(command = %self.display(), status = status.code().unwrap_or(-1), elapsed_ms = elapsed.as_millis() as u64, "child process finished");
+                Ok(Output { status: status.code().unwrap_or(-1), stdout, stderr, elapsed })
+            }
             Ok(Err(e)) => Err(RunError::Spawn { command: self.display(), source: e }),
             Err(_) => Err(RunError::Timeout { command: self.display(), timeout: self.timeout }),
         }

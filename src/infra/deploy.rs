@@ -315,7 +315,8 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         step(&mut steps, 1, "pre-deployment tests", StepStatus::Skipped, "skip_tests was given");
     } else {
         progress::step(1, STEPS, "pre-deployment tests: running");
-        let report = test::run(ws, config, env, &config.scan.clone().unwrap_or_default()).await?;
+        // The plan of step 2 validates the configuration: no separate terraform validate here.
+        let report = test::run(ws, config, env, &config.scan.clone().unwrap_or_default(), validate::TerraformValidate::DeferToPlan).await?;
         let detail = format!("{:?}; report {}", report.overall_status, report.report_path.display());
         if report.overall_status == Status::Fail {
             step(&mut steps, 1, "pre-deployment tests", StepStatus::Failed, detail);

@@ -134,7 +134,9 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
         }
         InfraOperation::Test => match req.phase.unwrap_or_default() {
             Phase::PostDeployment => InfraReport::PostDeployment(deploy::post_deployment(ws, &config, &env).await?),
-            Phase::PreDeployment => InfraReport::Test(test::run(ws, &config, &env, &config.scan.clone().unwrap_or_default()).await?),
+            Phase::PreDeployment => {
+                InfraReport::Test(test::run(ws, &config, &env, &config.scan.clone().unwrap_or_default(), validate::TerraformValidate::Run).await?)
+            }
         },
         InfraOperation::PreviewChanges => InfraReport::PreviewChanges(preview::run(ws, &config, &env).await?),
         InfraOperation::ShowResources => InfraReport::ShowResources(resources::run(ws, &config, &env).await?),

@@ -100,14 +100,14 @@ pub fn project_usage(ws: &Workspace) -> Result<Usage, Error> {
 }
 
 /// Runs the pre-deployment tests for `env` and writes the report.
-pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &ScanOptions) -> Result<TestReport, Error> {
+pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &ScanOptions, how: validate::TerraformValidate) -> Result<TestReport, Error> {
     let dir = validate::directory(ws.project_dir(), config)?;
     let mut tests = Vec::new();
     let mut recommendations = Vec::new();
 
     // 1. Validation (syntax + terraform validate).
     let started = Instant::now();
-    let checked = validate::validation(&dir, config).await?;
+    let checked = validate::validation(&dir, config, how).await?;
     let errors = checked.errors();
     let validation_status = if errors.is_empty() { Status::Pass } else { Status::Fail };
     if validation_status == Status::Fail {

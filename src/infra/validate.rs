@@ -19,9 +19,31 @@ use crate::vocabulary::Report;
 /// What `terraform validate` contributed.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TerraformCheck {
-    /// `ran`, `not_available`, or `failed`
-    pub status: &'static str,
+    pub status: CheckStatus,
     pub detail: String,
+}
+
+/// Whether `terraform validate` ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Ran,
+    /// terraform is not installed.
+    NotAvailable,
+    /// It could not run (init failed, or it printed no report).
+    Failed,
+    /// Skipped: the files have syntax errors.
+    NotRun,
+    /// A deploy's plan validates right after; running it twice would load the provider twice.
+    DeferredToPlan,
+}
+
+/// Whether validation runs `terraform validate` itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TerraformValidate {
+    Run,
+    /// Inside a deploy: `terraform plan` validates the same configuration a moment later.
+    DeferToPlan,
 }
 
 /// The result of validate-config.
@@ -139,25 +161,25 @@ pub async fn terraform_validate(dir: &Path, binary: &str) -> (TerraformCheck, Ve
         Err(RunError::NotFound { program, hint }) => {
             return (
                 TerraformCheck {
-                    status: "not_available",
+                    status: CheckStatus::NotAvailable,
                     detail: format!("{program} is not installed ({hint}); only faber-cloud's own parser checked the syntax"),
                 },
                 Vec::new(),
             );
         }
-        Err(e) => return (TerraformCheck { status: "failed", detail: e.to_string() }, Vec::new()),
+        Err(e) => return (TerraformCheck { status: CheckStatus::Failed, detail: e.to_string() }, Vec::new()),
     }
     let validate = Cmd::new(binary).args(["validate", "-json", "-no-color"]).cwd(dir).env("TF_IN_AUTOMATION", "1").timeout(Duration::from_secs(300));
     let out = match validate.output().await {
         Ok(out) => out,
-        Err(e) => return (TerraformCheck { status: "failed", detail: e.to_string() }, Vec::new()),
+        Err(e) => return (TerraformCheck { status: CheckStatus::Failed, detail: e.to_string() }, Vec::new()),
     };
     let report: serde_json::Value = match serde_json::from_slice(&out.stdout) {
         Ok(v) => v,
         Err(e) => {
             return (
                 TerraformCheck {
-                    status: "failed",
+                    status: CheckStatus::Failed,
                     detail: format!("{} validate -json printed no JSON ({e}): {}", binary, crate::iac::runner::trim_stderr(&out.stderr)),
                 },
                 Vec::new(),
@@ -194,7 +216,7 @@ pub async fn terraform_validate(dir: &Path, binary: &str) -> (TerraformCheck, Ve
         report["error_count"],
         report["warning_count"]
     );
-    (TerraformCheck { status: "ran", detail }, found)
+    (TerraformCheck { status: CheckStatus::Ran, detail }, found)
 }
 
 /// Loads the module as `env` sees it (its var file applied).
@@ -219,15 +241,17 @@ impl Validation {
 }
 
 /// The validation step shared by validate-config and the pre-deployment test.
-pub async fn validation(dir: &Path, config: &Config) -> Result<Validation, Error> {
+pub async fn validation(dir: &Path, config: &Config, how: TerraformValidate) -> Result<Validation, Error> {
     let (files, syntax) = syntax(dir)?;
     if files.is_empty() {
         return Err(Error::bad_input("handlers.iac.terraform.directory", format!("{} holds no .tf file", dir.display()), Some("run engineer first".into())));
     }
-    let (terraform, terraform_diagnostics) = if syntax.is_empty() {
-        terraform_validate(dir, config.iac_binary()).await
+    let (terraform, terraform_diagnostics) = if !syntax.is_empty() {
+        (TerraformCheck { status: CheckStatus::NotRun, detail: "skipped: fix the syntax errors first".into() }, Vec::new())
+    } else if how == TerraformValidate::DeferToPlan {
+        (TerraformCheck { status: CheckStatus::DeferredToPlan, detail: "terraform validate runs as part of the plan (step 2)".into() }, Vec::new())
     } else {
-        (TerraformCheck { status: "not_run", detail: "skipped: fix the syntax errors first".into() }, Vec::new())
+        terraform_validate(dir, config.iac_binary()).await
     };
     Ok(Validation { files, syntax, terraform, terraform_diagnostics })
 }
@@ -235,7 +259,7 @@ pub async fn validation(dir: &Path, config: &Config) -> Result<Validation, Error
 /// Runs validate-config for `env`.
 pub async fn run(project_dir: &Path, config: &Config, env: &str, suppress: &ScanOptions) -> Result<ValidateReport, Error> {
     let dir = directory(project_dir, config)?;
-    let checked = validation(&dir, config).await?;
+    let checked = validation(&dir, config, TerraformValidate::Run).await?;
     let valid = checked.errors().is_empty();
     let syntax_ok = checked.syntax.is_empty();
     let Validation { files, syntax, terraform, terraform_diagnostics } = checked;

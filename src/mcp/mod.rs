@@ -79,7 +79,9 @@ pub fn compact(schema: serde_json::Value, depth: usize) -> serde_json::Value {
                         let def = walk(&defs[&name], d + 1, depth, defs, kept);
                         kept.insert(name, def);
                     }
-                    return x.clone();
+                    return Value::Object(
+                        m.iter().filter(|(k, _)| !matches!(k.as_str(), "description" | "title")).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    );
                 }
                 Value::Object(
                     m.iter()
