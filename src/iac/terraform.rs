@@ -71,7 +71,7 @@ impl Terraform {
         if output.status != 0 {
             let diagnostics = stream_errors(&output.stdout);
             let detail = if diagnostics.is_empty() { crate::iac::runner::trim_stderr(&output.stderr) } else { diagnostics.join("\n") };
-            return Err(Error::Failed(format!("`{}` exited with status {}: {detail}", cmd.display(), output.status)));
+            return Err(Error::Tool(RunError::Failed { command: cmd.display(), status: output.status, stderr: detail }));
         }
         Ok(())
     }

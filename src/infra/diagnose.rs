@@ -183,6 +183,9 @@ impl Report for DebugReport {
         for (i, s) in r.solutions.iter().take(3).enumerate() {
             out.push_str(&format!("\n{}. {} — {}", i + 1, s.description, s.evidence));
         }
+        if let Some(more) = crate::vocabulary::report::more(3, r.solutions.len(), "solution(s)") {
+            out.push_str(&format!("\n{more}"));
+        }
         if let Some(f) = &r.fix {
             out.push_str(&format!("\nProposed least-privilege fix on {}: {}", f.principal, f.document["Statement"][0]));
         }

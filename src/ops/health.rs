@@ -371,8 +371,8 @@ impl Report for HealthReport {
                 if why.is_empty() { String::new() } else { format!(" — {}", why.join("; ")) }
             ));
         }
-        if r.services.len() > 30 {
-            out.push_str(&format!("\n… and {} more in the report", r.services.len() - 30));
+        if let Some(more) = crate::vocabulary::report::more(30, r.services.len(), "service(s)") {
+            out.push_str(&format!("\n{more}"));
         }
         for f in &r.fallbacks {
             out.push_str(&format!("\nNote: {f}"));

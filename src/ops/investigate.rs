@@ -25,6 +25,7 @@ use crate::error::Error;
 use crate::ops::services::{self, Service};
 use crate::ops::{catalog, logs as query, patterns, stats};
 use crate::vocabulary::Report;
+use crate::vocabulary::report::more;
 use crate::workspace::Workspace;
 
 /// Log events read per group at most.
@@ -370,6 +371,13 @@ impl Report for IncidentReport {
         }
         for t in r.timeline.iter().take(15) {
             out.push_str(&format!("\n{} [{}] {}", t.at.format("%H:%M:%S"), t.kind, t.what));
+        }
+        for more in
+            [more(3, r.root_causes.len(), "root-cause candidate(s)"), more(5, r.patterns.len(), "pattern(s)"), more(15, r.timeline.len(), "timeline event(s)")]
+                .into_iter()
+                .flatten()
+        {
+            out.push_str(&format!("\n{more}"));
         }
         out.push_str(&format!("\nIncident report: {}", r.report_path.display()));
         out

@@ -189,8 +189,12 @@ impl Report for LogsReport {
                 if g.missing { " (group does not exist)" } else { "" }
             ));
         }
-        for e in r.events.iter().take(20) {
+        const SHOWN: usize = 20;
+        for e in r.events.iter().take(SHOWN) {
             out.push_str(&format!("\n{} {}", e.at.format("%H:%M:%S"), e.message.lines().next().unwrap_or("")));
+        }
+        if let Some(more) = crate::vocabulary::report::more(SHOWN, r.events.len(), "event(s)") {
+            out.push_str(&format!("\n{more}"));
         }
         if let Some(c) = &r.continuation {
             out.push_str(&format!("\nMore: timeframe {c}"));

@@ -264,6 +264,9 @@ impl Report for PerformanceReport {
                 out.push_str(&format!("\n  → {rec}"));
             }
         }
+        if let Some(more) = crate::vocabulary::report::more(20, r.services.len(), "service(s)") {
+            out.push_str(&format!("\n{more}"));
+        }
         for n in &r.notes {
             out.push_str(&format!("\nNote: {n}"));
         }
