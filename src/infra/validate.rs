@@ -167,23 +167,36 @@ pub async fn terraform_validate(dir: &Path, binary: &str) -> (TerraformCheck, Ve
                 Vec::new(),
             );
         }
-        Err(e) => return (TerraformCheck { status: CheckStatus::Failed, detail: e.to_string() }, Vec::new()),
+        // terraform could not even read the configuration (the 0.11 form `type = "string"`, a module that is
+        // not there, a provider it cannot install): that is a finding, never a silent "valid".
+        Err(e) => {
+            let finding = run_failure("TF_INIT", "terraform init failed", &e);
+            return (TerraformCheck { status: CheckStatus::Failed, detail: e.to_string() }, vec![finding]);
+        }
     }
     let validate = Cmd::new(binary).args(["validate", "-json", "-no-color"]).cwd(dir).env("TF_IN_AUTOMATION", "1").timeout(Duration::from_secs(300));
     let out = match validate.output().await {
         Ok(out) => out,
-        Err(e) => return (TerraformCheck { status: CheckStatus::Failed, detail: e.to_string() }, Vec::new()),
+        Err(e) => {
+            let finding = run_failure("TF_VALIDATE", "terraform validate could not run", &e);
+            return (TerraformCheck { status: CheckStatus::Failed, detail: e.to_string() }, vec![finding]);
+        }
     };
     let report: serde_json::Value = match serde_json::from_slice(&out.stdout) {
         Ok(v) => v,
         Err(e) => {
-            return (
-                TerraformCheck {
-                    status: CheckStatus::Failed,
-                    detail: format!("{} validate -json printed no JSON ({e}): {}", binary, crate::iac::runner::trim_stderr(&out.stderr)),
-                },
-                Vec::new(),
+            let detail = format!("{} validate -json printed no JSON ({e}): {}", binary, crate::iac::runner::trim_stderr(&out.stderr));
+            let mut finding = diag(
+                "TF_VALIDATE",
+                Severity::High,
+                "",
+                0,
+                "terraform validate printed no report",
+                detail.clone(),
+                "run terraform validate in the directory to see why",
             );
+            finding.source = "terraform".into();
+            return (TerraformCheck { status: CheckStatus::Failed, detail }, vec![finding]);
         }
     };
     let mut found = Vec::new();
@@ -219,6 +232,33 @@ pub async fn terraform_validate(dir: &Path, binary: &str) -> (TerraformCheck, Ve
     (TerraformCheck { status: CheckStatus::Ran, detail }, found)
 }
 
+/// A terraform run that failed, as a finding: Terraform's first error, at the file and line it names.
+fn run_failure(rule: &str, what: &str, e: &RunError) -> Finding {
+    let text = match e {
+        RunError::Failed { stderr, .. } => stderr.clone(),
+        other => other.to_string(),
+    };
+    // The error that names a place, else the last one (the first is often terraform's general preamble).
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let placed = lines.iter().position(|l| l.starts_with("on ") && l.contains(" line "));
+    let summary =
+        lines[..placed.unwrap_or(lines.len())].iter().rev().find(|l| l.starts_with("Error:")).map(|l| l.trim_start_matches("Error:").trim().to_string());
+    let (file, line) = text
+        .lines()
+        .find_map(|l| {
+            let rest = l.trim().strip_prefix("on ")?;
+            let (file, rest) = rest.split_once(" line ")?;
+            let line: u32 = rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+            Some((file.to_string(), line))
+        })
+        .unwrap_or_default();
+    let title = summary.clone().unwrap_or_else(|| what.to_string());
+    let mut f =
+        diag(rule, Severity::High, &file, line, &title, format!("{what}: {}", crate::redact::redact(&text)), "fix what terraform names, then validate again");
+    f.source = "terraform".into();
+    f
+}
+
 /// Loads the module as `env` sees it (its var file applied).
 pub fn load(dir: &Path, config: &Config, env: &str) -> Result<Module, Error> {
     tf::load_dir(dir, var_file(dir, config, env).as_deref()).map_err(|e| Error::bad_input("handlers.iac.terraform.directory", e.to_string(), None))
@@ -236,7 +276,7 @@ pub struct Validation {
 impl Validation {
     /// The problems that make the configuration invalid.
     pub fn errors(&self) -> Vec<&Finding> {
-        self.syntax.iter().chain(self.terraform_diagnostics.iter().filter(|d| d.rule_id == "TF_VALIDATE")).collect()
+        self.syntax.iter().chain(self.terraform_diagnostics.iter().filter(|d| d.rule_id == "TF_VALIDATE" || d.rule_id == "TF_INIT")).collect()
     }
 }
 

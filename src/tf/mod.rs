@@ -89,6 +89,43 @@ pub struct Module {
     pub providers: Vec<Provider>,
     /// Files read, relative to the scanned directory.
     pub files: Vec<String>,
+    /// Who refers to whom, built once per (kind, attribute) on first use.
+    links: LinkCache,
+}
+
+/// The resources of one kind that name something in one attribute, indexed by what they name: a check
+/// that asks "which versioning resource belongs to this bucket" for every bucket costs one lookup
+/// per bucket, not a pass over every resource (10,000 buckets took 3.6 s that way).
+#[derive(Debug, Default)]
+pub struct LinkIndex {
+    /// A reference's address without its index (`aws_s3_bucket.b`) → positions in `resources`.
+    pub by_ref: std::collections::HashMap<String, Vec<usize>>,
+    /// A literal string → positions.
+    pub by_str: std::collections::HashMap<String, Vec<usize>>,
+    /// The part of a literal after its last `:` (an ARN's name) → positions.
+    pub by_suffix: std::collections::HashMap<String, Vec<usize>>,
+    /// Every literal, for the rare name that itself holds a `:`.
+    pub strings: Vec<(String, usize)>,
+    /// Some value is unknown, or refers into a module or a data source: it might name anything.
+    pub unresolved: bool,
+}
+
+/// (kind, attribute) → (how many resources there were, the index).
+type LinkIndexes = std::collections::HashMap<(String, String), (usize, std::sync::Arc<LinkIndex>)>;
+
+#[derive(Default)]
+struct LinkCache(std::sync::Mutex<LinkIndexes>);
+
+impl std::fmt::Debug for LinkCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkCache")
+    }
+}
+
+impl Clone for LinkCache {
+    fn clone(&self) -> Self {
+        LinkCache::default()
+    }
 }
 
 #[derive(Debug, Error)]
@@ -107,6 +144,19 @@ impl Val {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as Terraform converts it for a string attribute: a string as it is, a number in its
+    /// shortest form (`-1`, `443`, `0.5`), a bool as `true`/`false`. `protocol = -1` is the string "-1".
+    pub fn as_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
+        match self {
+            Val::Str(s) => Some(Cow::Borrowed(s)),
+            Val::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => Some(Cow::Owned(format!("{}", *n as i64))),
+            Val::Num(n) => Some(Cow::Owned(n.to_string())),
+            Val::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
             _ => None,
         }
     }
@@ -223,6 +273,54 @@ impl Module {
     /// Resources of one type.
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
         self.resources.iter().filter(move |r| r.kind == kind && !r.data)
+    }
+
+    /// The index of what the (non-data) resources of `kind` name in `key` (a value or a list of values);
+    /// `strip` turns a reference into the address it is looked up by. Rebuilt when resources were added.
+    pub fn link_index(&self, kind: &str, key: &str, strip: fn(&str) -> String) -> std::sync::Arc<LinkIndex> {
+        let mut cache = self.links.0.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = (kind.to_string(), key.to_string());
+        if let Some((n, index)) = cache.get(&slot)
+            && *n == self.resources.len()
+        {
+            return index.clone();
+        }
+        let mut index = LinkIndex::default();
+        for (i, r) in self.resources.iter().enumerate().filter(|(_, r)| !r.data && r.kind == kind) {
+            let values: Vec<&Val> = match r.get(key) {
+                Some(Val::List(items)) => items.iter().collect(),
+                Some(v) => vec![v],
+                None => continue,
+            };
+            for v in values {
+                match v {
+                    Val::Ref(a) => {
+                        if a.starts_with("module.") || a.starts_with("data.") {
+                            index.unresolved = true;
+                        }
+                        index.by_ref.entry(strip(a)).or_default().push(i);
+                    }
+                    Val::Str(s) => {
+                        index.by_str.entry(s.clone()).or_default().push(i);
+                        if let Some((_, tail)) = s.rsplit_once(':') {
+                            index.by_suffix.entry(tail.to_string()).or_default().push(i);
+                        }
+                        index.strings.push((s.clone(), i));
+                    }
+                    Val::Unknown(_) => index.unresolved = true,
+                    _ => {}
+                }
+            }
+        }
+        let index = std::sync::Arc::new(index);
+        cache.insert(slot, (self.resources.len(), index.clone()));
+        index
+    }
+
+    /// Drops the link indexes: the resources may have changed since they were built (a scan
+    /// starts with this, so an index never outlives the resources it was built from).
+    pub fn forget_links(&self) {
+        self.links.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     pub fn by_address(&self, address: &str) -> Option<&Resource> {

@@ -184,3 +184,24 @@ resource "aws_iam_policy" "p" {
     let first = policy.first_block().unwrap().get("Statement").unwrap().blocks()[0].get("Action").cloned();
     assert_eq!(first, Some(Val::Str("*".into())), "the known part of a partly known policy is kept");
 }
+
+/// An unterminated string is reported on the line where it starts, as terraform does.
+#[test]
+fn an_unterminated_string_is_reported_where_it_starts() {
+    let text = "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"data-bucket\n  tags = {\n    Name = \"x\"\n  }\n}\n";
+    let err = load_sources(&[("main.tf".into(), text.into())]).unwrap_err();
+    assert!(matches!(&err, TfError::Syntax { line: 2, column: 12, .. }), "{err}");
+    assert!(err.to_string().contains("unterminated string"), "{err}");
+    // Quotes inside interpolations, escapes, comments and heredocs are not taken for open strings.
+    let fine = concat!(
+        "# a \"comment\n",
+        "locals {\n",
+        "  a = \"${lookup(var.m, \"k\", \"}\")}\"\n",
+        "  b = \"say \\\"hi\\\" $${literal}\"\n",
+        "  c = <<-EOT\n    an \"open quote\n  EOT\n",
+        "  /* \" */ d = \"x\" // \"\n",
+        "}\n"
+    );
+    assert_eq!(super::eval::unterminated_string_for_tests(fine), None, "{fine}");
+    assert_eq!(super::eval::unterminated_string_for_tests("a = \"x\"\nb = \"${\"y\"}\nc = 1\n"), Some((2, 5)));
+}

@@ -109,3 +109,30 @@ fn project_dir_comes_from_claude_project_dir() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CLAUDE_PLUGIN_ROOT"));
 }
+
+/// A configuration terraform cannot even initialise (the 0.11 form `type = "string"`) is invalid, with
+/// terraform's error at its file and line, never "Valid".
+#[test]
+fn a_configuration_terraform_init_refuses_is_invalid() {
+    let tf = crate::support::terraform::Terraform::get();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    init(p);
+    std::fs::create_dir_all(p.join("infrastructure/terraform")).unwrap();
+    std::fs::write(p.join("infrastructure/terraform/main.tf"), "variable \"x\" {\n  type = \"string\"\n}\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_faber-cloud"))
+        .args(["--project-dir", p.to_str().unwrap(), "--json", "infra", "validate-config", "--env", "test"])
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .env("TF_CLI_CONFIG_FILE", &tf.cli_config)
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let body = json(&out);
+    assert_eq!(body["error"]["kind"], "invalid");
+    let report = &body["error"]["report"];
+    assert_eq!(report["valid"], false);
+    let init = report["diagnostics"].as_array().unwrap().iter().find(|d| d["rule_id"] == "TF_INIT").expect("a TF_INIT finding");
+    assert_eq!((init["file"].as_str(), init["line"].as_u64()), (Some("main.tf"), Some(2)), "{init}");
+    assert!(init["title"].as_str().unwrap().contains("Invalid quoted type constraints"), "{init}");
+}

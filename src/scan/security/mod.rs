@@ -173,6 +173,7 @@ pub struct ScanResult {
 
 /// Runs every rule over the module.
 pub fn scan(module: &Module, opts: &ScanOptions) -> ScanResult {
+    module.forget_links();
     let mut findings = Vec::new();
     let mut suppressed = Vec::new();
     let mut seen = BTreeSet::new();
@@ -303,6 +304,14 @@ impl<'a> Setting<'a> {
         }
     }
 
+    /// A string attribute's value, numbers and bools converted as Terraform does ([`Val::as_text`]).
+    pub(crate) fn as_text(self) -> Option<std::borrow::Cow<'a, str>> {
+        match self {
+            Setting::Known(v) => v.as_text(),
+            _ => None,
+        }
+    }
+
     /// Absent, or known to be `false`: how a required flag fails.
     pub(crate) fn absent_or_false(self) -> bool {
         self.is_absent() || self.as_bool() == Some(false)
@@ -417,29 +426,23 @@ impl Links<'_> {
 /// plan JSON after [`plan_refs`]) or by an equal known value of one of the
 /// target's `ids` (`bucket`, `id`: plan JSON of existing resources, literal names).
 pub(crate) fn links<'m>(m: &'m Module, kind: &str, key: &str, target: &Resource, ids: &[&str]) -> Links<'m> {
-    let target_address = strip_index(&target.address);
+    let index = m.link_index(kind, key, strip_index);
     let target_ids: Vec<&str> = ids.iter().filter_map(|k| target.get(k).and_then(Val::as_str)).filter(|s| !s.is_empty()).collect();
-    let mut links = Links { found: Vec::new(), unresolved: false };
-    for r in m.resources.iter().filter(|r| !r.data && r.kind == kind) {
-        let values: Vec<&Val> = match r.get(key) {
-            Some(Val::List(items)) => items.iter().collect(),
-            Some(v) => vec![v],
-            None => continue,
-        };
-        for v in values {
-            match v {
-                Val::Ref(a) if strip_index(a) == target_address => links.found.push(r),
-                Val::Ref(a) if a.starts_with("module.") || a.starts_with("data.") => links.unresolved = true,
-                Val::Str(s) if target_ids.contains(&s.as_str()) || target_ids.iter().any(|id| s.ends_with(&format!(":{id}"))) => links.found.push(r),
-                // A literal that could name this target, whose name is not known.
-                Val::Str(_) if target_ids.is_empty() => links.unresolved = true,
-                Val::Unknown(_) => links.unresolved = true,
-                _ => {}
-            }
+    let mut found: Vec<usize> = index.by_ref.get(&strip_index(&target.address)).cloned().unwrap_or_default();
+    for id in &target_ids {
+        found.extend(index.by_str.get(*id).into_iter().flatten());
+        if id.contains(':') {
+            let suffix = format!(":{id}");
+            found.extend(index.strings.iter().filter(|(s, _)| s.ends_with(&suffix)).map(|(_, i)| *i));
+        } else {
+            found.extend(index.by_suffix.get(*id).into_iter().flatten());
         }
     }
-    links.found.dedup_by(|a, b| a.address == b.address);
-    links
+    found.sort_unstable();
+    found.dedup();
+    // A literal that could name this target, whose name is not known.
+    let unresolved = index.unresolved || (target_ids.is_empty() && !index.strings.is_empty());
+    Links { found: found.into_iter().map(|i| &m.resources[i]).collect(), unresolved }
 }
 
 /// Known strings of a list (or of a single string); unknown items are skipped.

@@ -183,7 +183,8 @@ fn ports(rule: &BTreeMap<String, Val>) -> Option<Ports> {
         Setting::Absent => setting_in(rule, "ip_protocol"),
         s => s,
     };
-    let protocol = protocol.as_str().map(str::to_ascii_lowercase)?;
+    // Terraform converts `protocol = -1` (a number) to the string "-1": read both spellings.
+    let protocol = protocol.as_text()?.to_ascii_lowercase();
     if protocol == "-1" || protocol == "all" {
         return Some(Ports::All);
     }

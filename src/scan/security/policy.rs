@@ -75,8 +75,26 @@ pub(crate) fn statements(m: &Module, v: Option<&Val>) -> Option<Vec<Statement>> 
             from_document(doc)
         }
         Val::Map(_) => from_json(&v?.to_json()),
+        // A heredoc with an interpolation (`${aws_sqs_queue.q.arn}`) is not known as a whole, but its text is
+        // JSON whose unknown parts sit inside strings, where they read as `${…}`: never as `*`.
+        Val::Unknown(source) => heredoc_text(source).and_then(|text| from_json_text(&text)),
         _ => None,
     }
+}
+
+/// The body of a heredoc (`<<EOF … EOF` or `<<-EOF … EOF`) as written, when it has no template
+/// directive (`%{ … }`); `$${` is the literal `${`. `None` for any other expression.
+fn heredoc_text(source: &str) -> Option<String> {
+    let rest = source.strip_prefix("<<")?;
+    let rest = rest.strip_prefix('-').unwrap_or(rest);
+    let (marker, body) = rest.split_once('\n')?;
+    let marker = marker.trim();
+    let body = body.trim_end();
+    let body = body.strip_suffix(marker)?;
+    if marker.is_empty() || body.contains("%{") {
+        return None;
+    }
+    Some(body.replace("$${", "${"))
 }
 
 fn from_json_text(text: &str) -> Option<Vec<Statement>> {

@@ -199,9 +199,10 @@ fn versioning(m: &Module) -> Vec<Hit<'_>> {
 }
 
 fn access_logging(m: &Module) -> Vec<Hit<'_>> {
+    let destinations = LogDestinations::of(m);
     buckets(m)
         .filter_map(|b| {
-            if !setting(b, "logging").is_absent() || !attached(m, "aws_s3_bucket_logging", b).none() || receives_logs(m, b) {
+            if !setting(b, "logging").is_absent() || !attached(m, "aws_s3_bucket_logging", b).none() || destinations.include(b) {
                 return None;
             }
             Some(hit(b, "", "no logging block and no aws_s3_bucket_logging for this bucket"))
@@ -209,41 +210,64 @@ fn access_logging(m: &Module) -> Vec<Hit<'_>> {
         .collect()
 }
 
-/// Whether the bucket is where some service writes its logs.
-fn receives_logs(m: &Module, b: &Resource) -> bool {
-    if b.get("acl").and_then(Val::as_str) == Some("log-delivery-write") {
-        return true;
+/// The buckets some service writes its logs to, read once per scan: by reference, or by a name, an ARN
+/// (`arn:aws:s3:::name` or `…:::name/prefix`) or a domain name (`name.s3.amazonaws.com`).
+struct LogDestinations {
+    refs: std::collections::HashSet<String>,
+    names: std::collections::HashSet<String>,
+}
+
+impl LogDestinations {
+    fn of(m: &Module) -> LogDestinations {
+        // (type, where it names the bucket, the flag that turns that logging off when known false)
+        let destinations: &[(&str, &str, Option<&str>)] = &[
+            ("aws_s3_bucket_logging", "target_bucket", None),
+            ("aws_s3_bucket", "logging.target_bucket", None),
+            ("aws_cloudtrail", "s3_bucket_name", Some("enable_logging")),
+            ("aws_lb", "access_logs.bucket", Some("access_logs.enabled")),
+            ("aws_alb", "access_logs.bucket", Some("access_logs.enabled")),
+            ("aws_elb", "access_logs.bucket", Some("access_logs.enabled")),
+            ("aws_cloudfront_distribution", "logging_config.bucket", None),
+            ("aws_flow_log", "log_destination", None),
+        ];
+        let mut out = LogDestinations { refs: Default::default(), names: Default::default() };
+        for (kind, path, enabled) in destinations {
+            for r in m.of_kind(kind) {
+                if enabled.is_some_and(|flag| path_value(&r.attrs, flag).and_then(Val::as_bool) == Some(false)) {
+                    continue;
+                }
+                match path_value(&r.attrs, path) {
+                    Some(Val::Ref(a)) => {
+                        out.refs.insert(strip_index(a));
+                    }
+                    Some(Val::Str(s)) => {
+                        out.names.insert(s.clone());
+                        if let Some((_, arn_tail)) = s.split_once(":::") {
+                            out.names.insert(arn_tail.split('/').next().unwrap_or_default().to_string());
+                        }
+                        if let Some((name, _)) = s.split_once(".s3.") {
+                            out.names.insert(name.to_string());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
     }
-    let destinations: &[(&str, &str)] = &[
-        ("aws_s3_bucket_logging", "target_bucket"),
-        ("aws_s3_bucket", "logging.target_bucket"),
-        ("aws_cloudtrail", "s3_bucket_name"),
-        ("aws_lb", "access_logs.bucket"),
-        ("aws_alb", "access_logs.bucket"),
-        ("aws_elb", "access_logs.bucket"),
-        ("aws_cloudfront_distribution", "logging_config.bucket"),
-        ("aws_flow_log", "log_destination"),
-    ];
-    destinations.iter().any(|(kind, path)| m.of_kind(kind).any(|r| refers_to(path_value(&r.attrs, path), b)))
+
+    /// Whether `b` receives logs: its ACL says so, or a destination names it.
+    fn include(&self, b: &Resource) -> bool {
+        b.get("acl").and_then(Val::as_str) == Some("log-delivery-write")
+            || self.refs.contains(&strip_index(&b.address))
+            || IDS.iter().filter_map(|k| b.get(k).and_then(Val::as_str)).filter(|n| !n.is_empty()).any(|n| self.names.contains(n))
+    }
 }
 
 fn path_value<'a>(attrs: &'a std::collections::BTreeMap<String, Val>, path: &str) -> Option<&'a Val> {
     let (head, rest) = path.split_once('.').unwrap_or((path, ""));
     let v = attrs.get(head)?;
     if rest.is_empty() { Some(v) } else { path_value(v.first_block()?, rest) }
-}
-
-/// A reference to the bucket, its name, its ARN, or its domain name.
-fn refers_to(v: Option<&Val>, b: &Resource) -> bool {
-    match v {
-        Some(Val::Ref(a)) => strip_index(a) == strip_index(&b.address),
-        Some(Val::Str(s)) => IDS
-            .iter()
-            .filter_map(|k| b.get(k).and_then(Val::as_str))
-            .filter(|n| !n.is_empty())
-            .any(|name| s == name || s.ends_with(&format!(":::{name}")) || s.contains(&format!(":::{name}/")) || s.starts_with(&format!("{name}.s3."))),
-        _ => false,
-    }
 }
 
 /// (grants read to everyone, grants write to everyone), from canned ACLs and grants.

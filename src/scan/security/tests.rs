@@ -778,3 +778,112 @@ fn a_vpc_needs_its_default_security_group_restricted() {
     );
     assert_eq!(on(&open), ["aws_default_security_group.d"]);
 }
+
+/// `protocol = -1` written as a number (not the string "-1") opens every port too, in every form of rule.
+#[test]
+fn a_numeric_all_protocol_rule_is_read_like_the_string() {
+    let inline = "resource \"aws_security_group\" \"s\" {\n  description = \"app\"\n  ingress {\n    description = \"all\"\n    from_port   = 0\n    to_port     = 0\n    protocol    = -1\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }\n}\n";
+    let rule = "resource \"aws_security_group_rule\" \"r\" {\n  type              = \"ingress\"\n  description       = \"all\"\n  from_port         = 0\n  to_port           = 0\n  protocol          = -1\n  cidr_blocks       = [\"0.0.0.0/0\"]\n  security_group_id = \"sg-1\"\n}\n";
+    let vpc_rule = "resource \"aws_vpc_security_group_ingress_rule\" \"r\" {\n  description       = \"all\"\n  ip_protocol       = -1\n  cidr_ipv4         = \"0.0.0.0/0\"\n  security_group_id = \"sg-1\"\n}\n";
+    for (hcl, resource) in [(inline, "aws_security_group.s"), (rule, "aws_security_group_rule.r"), (vpc_rule, "aws_vpc_security_group_ingress_rule.r")] {
+        assert_eq!(fired(&run(hcl), "FC_NET_003"), [resource], "{hcl}");
+        // The string spelling agrees, and a numeric TCP protocol (6) with a narrow range does not fire.
+        assert_eq!(fired(&run(&hcl.replace("= -1", "= \"-1\"")), "FC_NET_003"), [resource], "{hcl}");
+    }
+    let tcp22 = rule
+        .replace("protocol          = -1", "protocol          = 6")
+        .replace("to_port           = 0", "to_port           = 22")
+        .replace("from_port         = 0", "from_port         = 22");
+    let result = run(&tcp22);
+    assert!(fired(&result, "FC_NET_003").is_empty());
+    assert_eq!(fired(&result, "FC_NET_001"), ["aws_security_group_rule.r"]);
+}
+
+/// A heredoc policy with an interpolation is read: the interpolated part is unknown, the rest is checked.
+#[test]
+fn a_heredoc_policy_with_an_interpolation_is_read() {
+    let hcl = r#"
+resource "aws_iam_policy" "p" {
+  policy = <<-EOF
+    {
+      "Version": "2012-10-17",
+      "Statement": [
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "${aws_sqs_queue.q.arn}"},
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}
+      ]
+    }
+  EOF
+}
+"#;
+    assert_eq!(fired(&run(hcl), "FC_IAM_001"), ["aws_iam_policy.p"]);
+    // The interpolated resource alone is never taken for "*"; a directive makes the text unknown.
+    let narrow =
+        hcl.replace(r#"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#, r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "${var.arn}"}"#);
+    assert!(fired(&run(&narrow), "FC_IAM_001").is_empty() && fired(&run(&narrow), "FC_IAM_002").is_empty());
+    let directive = hcl.replace("\"Version\"", "%{ if true }\"Version\"%{ endif }");
+    assert!(fired(&run(&directive), "FC_IAM_001").is_empty());
+}
+
+/// `for` expressions in `for_each` and `count` are evaluated: an empty result means no resource to scan.
+#[test]
+fn for_expressions_decide_whether_a_resource_exists() {
+    let hcl = |names: &str, meta: &str| {
+        format!(
+            r#"
+variable "names" {{
+  default = [{names}]
+}}
+
+resource "aws_security_group_rule" "r" {{
+  {meta}
+  type              = "ingress"
+  description       = "all"
+  from_port         = 0
+  to_port           = 0
+  protocol          = "-1"
+  cidr_blocks       = ["0.0.0.0/0"]
+  security_group_id = "sg-1"
+}}
+"#
+        )
+    };
+    let for_each = r#"for_each = toset([for n in var.names : n if n != "skip"])"#;
+    let count = r#"count = length([for n in var.names : upper(n) if n != "skip"])"#;
+    let object = r#"for_each = { for i, n in var.names : n => i if n != "skip" }"#;
+    for meta in [for_each, count, object] {
+        assert!(fired(&run(&hcl(r#""skip""#, meta)), "FC_NET_003").is_empty(), "empty after the filter: {meta}");
+        assert!(!fired(&run(&hcl(r#""skip", "app""#, meta)), "FC_NET_003").is_empty(), "one left: {meta}");
+        // An unknown collection or condition leaves the resource in (it may exist).
+        assert!(!fired(&run(&hcl(r#""skip""#, &meta.replace("var.names", "data.x.y.names"))), "FC_NET_003").is_empty(), "unknown: {meta}");
+    }
+}
+
+/// A bucket named by a load balancer's or trail's logging that is switched off receives no logs: it must log itself.
+#[test]
+fn disabled_log_delivery_does_not_exempt_a_bucket() {
+    let hcl = |enabled: &str| {
+        format!(
+            r#"
+resource "aws_s3_bucket" "logs" {{
+  bucket = "access-logs"
+}}
+resource "aws_lb" "l" {{
+  name = "l"
+  access_logs {{
+    bucket  = aws_s3_bucket.logs.id
+    enabled = {enabled}
+  }}
+}}
+resource "aws_cloudtrail" "t" {{
+  name           = "t"
+  s3_bucket_name = "other"
+}}
+"#
+        )
+    };
+    assert!(fired(&run(&hcl("true")), "FC_S3_004").is_empty());
+    assert_eq!(fired(&run(&hcl("false")), "FC_S3_004"), ["aws_s3_bucket.logs"]);
+    let trail = "resource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"trail-logs\"\n}\nresource \"aws_cloudtrail\" \"t\" {\n  name           = \"t\"\n  s3_bucket_name = aws_s3_bucket.logs.id\n  enable_logging = false\n}\n";
+    assert_eq!(fired(&run(trail), "FC_S3_004"), ["aws_s3_bucket.logs"]);
+    assert!(fired(&run(&trail.replace("enable_logging = false", "enable_logging = true")), "FC_S3_004").is_empty());
+}
