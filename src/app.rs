@@ -424,15 +424,32 @@ impl App {
             return Err(Error::bad_input("response", "is longer than 200 characters", Some("yes, or anything else to cancel".into())));
         }
         let config = self.config()?;
-        match Gate::for_config(&self.ws, &config).answer(operation_id, response, Utc::now())? {
+        let policy_now = |env: &str| EnvPolicy::of(&config, env).ok();
+        match Gate::for_config(&self.ws, &config).answer(operation_id, response, policy_now, Utc::now())? {
             Answered::NextStep(op) => Ok(Confirmed::NextStep(Pending::from(&op))),
             Answered::Cancelled(op) => Ok(Confirmed::Cancelled(Cancelled::from(&op))),
             Answered::Approved(approval, _) => self.execute(approval).await,
         }
     }
 
-    /// Runs an approved action with the executor of its kind. The approval is consumed here: it cannot run twice.
+    /// Runs an approved action with the executor of its kind. The approval is
+    /// consumed here: it cannot run twice. Its end is always audited: `failed`
+    /// with the reason when it fails (before or after it started changing
+    /// things), `cancelled` when the call is dropped before it finished.
     async fn execute(&self, approval: Approval) -> Result<Confirmed, Error> {
+        let mut watch = Executing {
+            ws: &self.ws,
+            operation: approval.operation().to_string(),
+            env: approval.env().to_string(),
+            id: approval.id().to_string(),
+            done: false,
+        };
+        let result = self.run_approved(approval).await;
+        watch.finish(&result);
+        result
+    }
+
+    async fn run_approved(&self, approval: Approval) -> Result<Confirmed, Error> {
         let ws = &self.ws;
         Ok(match approval.kind() {
             ActionKind::Selftest => {
@@ -561,5 +578,40 @@ fn ops_request(intent: &Intent) -> OpsRequest {
         action: a.action,
         target: a.target,
         focus: a.focus,
+    }
+}
+
+/// Audits how an approved action ended when its executor could not say it.
+struct Executing<'a> {
+    ws: &'a Workspace,
+    operation: String,
+    env: String,
+    id: String,
+    done: bool,
+}
+
+impl Executing<'_> {
+    fn record(&self, outcome: Outcome, detail: String) {
+        let mut entry = AuditEntry::new(&self.operation, &self.env, outcome);
+        entry.operation_id = Some(self.id.clone());
+        entry.detail = Some(crate::redact::redact(&detail));
+        if let Err(e) = self.ws.audit(&entry) {
+            tracing::error!(error = %e, "the audit trail could not record the end of an approved action");
+        }
+    }
+
+    fn finish(&mut self, result: &Result<Confirmed, Error>) {
+        self.done = true;
+        if let Err(e) = result {
+            self.record(Outcome::Failed, format!("the approved action did not complete: {e}"));
+        }
+    }
+}
+
+impl Drop for Executing<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.record(Outcome::Cancelled, "the approved action was interrupted before it finished (the call was cancelled or the client went away)".into());
+        }
     }
 }

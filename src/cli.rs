@@ -87,14 +87,20 @@ pub fn main() -> i32 {
         }
     };
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // Several threads: a call that waits (a lock, a file) never stalls the others in `serve`.
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             return 1;
         }
     };
-    runtime.block_on(run(cli))
+    let code = runtime.block_on(run(cli));
+    // Interrupted terraform processes get to write their state before we exit.
+    runtime.block_on(crate::iac::runner::settle());
+    // Nothing left to wait for: a blocked stdin reader must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
 }
 
 async fn run(cli: Cli) -> i32 {
@@ -119,11 +125,11 @@ async fn dispatch(cli: Cli, app: App) -> i32 {
                 }
             };
         }
-        Command::Director(req) => rendered(app.director(req).await),
-        Command::Infra(req) => rendered(crate::infra::run(app.workspace(), req).await),
-        Command::Ops(req) => rendered(crate::ops::run(app.workspace(), req).await),
-        Command::Confirm { operation_id, response } => rendered(app.confirm(operation_id, response).await),
-        Command::Config(req) => rendered(app.config_action(req).await),
+        Command::Director(req) => rendered(crate::mcp::isolated(app.director(req)).await),
+        Command::Infra(req) => rendered(crate::mcp::isolated(crate::infra::run(app.workspace(), req)).await),
+        Command::Ops(req) => rendered(crate::mcp::isolated(crate::ops::run(app.workspace(), req)).await),
+        Command::Confirm { operation_id, response } => rendered(crate::mcp::isolated(app.confirm(operation_id, response)).await),
+        Command::Config(req) => rendered(crate::mcp::isolated(app.config_action(req)).await),
         Command::Patterns { file } => rendered(crate::ops::mine_file(file)),
         Command::Scan { path, format, fail_on, tfvars, no_external } => {
             let result = match configured_suppressions(&app) {

@@ -42,6 +42,9 @@ pub enum Error {
     /// A check ran and found the input invalid; the body is its full report.
     #[error("{summary}")]
     Invalid { summary: String, body: Box<serde_json::Value> },
+    /// A defect: the operation panicked. Nothing after the panic ran; the server keeps serving.
+    #[error("internal error ({0}); nothing more was done — please report it with the request that caused it")]
+    Internal(String),
     /// The director routed the request, and the operation then failed.
     #[error("routed to {} {} (env {}): {source}", routed.target.manager(), routed.target.operation(), routed.env)]
     AfterRouting { routed: Box<Intent>, source: Box<Error> },
@@ -102,6 +105,7 @@ impl Error {
             Error::BadInput { .. } => "bad_input",
             Error::NotAvailable { .. } => "not_available",
             Error::Config(_) => "config",
+            Error::Workspace(WorkspaceError::Busy { .. }) => "busy",
             Error::Workspace(_) => "workspace",
             Error::Gate(e) if e.is_bad_input() => "bad_input",
             Error::Gate(_) => "gate",
@@ -110,6 +114,7 @@ impl Error {
             Error::Tool(_) => "tool",
             Error::NotFound { .. } => "not_found",
             Error::Failed(_) => "failed",
+            Error::Internal(_) => "internal",
             Error::Invalid { .. } => "invalid",
             Error::AfterRouting { source, .. } => source.kind(),
         }

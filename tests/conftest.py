@@ -2,6 +2,7 @@
 client (the Python `mcp` SDK) connected to `faber-cloud serve` over stdio, in
 both the legacy (initialize handshake) and current (server/discover) modes."""
 
+import json
 import os
 import pathlib
 import subprocess
@@ -44,6 +45,18 @@ def run_cli(project, *args, env=None, check=True, timeout=60):
     if check and proc.returncode != 0:
         raise AssertionError(f"faber-cloud {' '.join(args)} exited {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
     return proc
+
+
+def confirm_cli(project, operation_id, env=None):
+    """Answers "yes" to every step of a pending operation through the CLI: each
+    step has its own id, which the previous answer returns."""
+    while True:
+        proc = run_cli(project, "--json", "confirm", operation_id, "yes", env=env, check=False)
+        body = json.loads(proc.stdout)
+        if body.get("status") != "awaiting_confirmation":
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            return proc
+        operation_id = body["operation_id"]
 
 
 @asynccontextmanager

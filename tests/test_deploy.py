@@ -134,12 +134,17 @@ async def test_deploy_through_the_gate_against_moto(project, moto):
         second = r.structured_content
         assert second["status"] == "awaiting_confirmation" and "FINAL CONFIRMATION" in second["banner"], text(r)
         assert prod_bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}, "one yes is not enough"
-        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "YES "})
+        # The final banner has its own id: a repeated first answer does not answer it.
+        assert second["operation_id"] != pending["operation_id"]
+        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
+        assert r.is_error and second["operation_id"] in text(r), text(r)
+        assert prod_bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}, "a repeated first yes is not a second"
+        r = await client.call_tool("confirm", {"operation_id": second["operation_id"], "response": "YES "})
         assert not r.is_error, text(r)
         assert r.structured_content["applied"]["add"] == 7
         assert prod_bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}
         # The approval was single-use.
-        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
+        r = await client.call_tool("confirm", {"operation_id": second["operation_id"], "response": "yes"})
         assert r.is_error and "already confirmed" in text(r)
 
         r = await client.call_tool("director", {"request": "show me deployed resources in production"})

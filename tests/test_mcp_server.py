@@ -129,12 +129,18 @@ async def test_gate_through_confirm(configured, mode):
         assert body["status"] == "awaiting_confirmation"
         assert body["steps_required"] == 2 and body["protected"] is True
         assert "PRODUCTION" in body["banner"]
-        oid = body["operation_id"]
-        r = await client.call_tool("confirm", {"operation_id": oid, "response": "yes"})
+        first = body["operation_id"]
+        r = await client.call_tool("confirm", {"operation_id": first, "response": "yes"})
         body = structured(r)
         assert body["status"] == "awaiting_confirmation" and body["steps_done"] == 1
         assert "FINAL CONFIRMATION" in body["banner"]
+        oid = body["operation_id"]
+        assert oid != first and oid in text(r), "the final banner has its own id, named in the text"
         assert not log("prod").exists(), "one yes is not enough for prod"
+        # A repeated first answer (a retry, a double click) cannot complete it.
+        r = await client.call_tool("confirm", {"operation_id": first, "response": "yes"})
+        assert r.is_error and "already answered" in text(r) and oid in text(r), text(r)
+        assert not log("prod").exists()
         r = await client.call_tool("confirm", {"operation_id": oid, "response": "yes"})
         assert not r.is_error and structured(r)["executed"] is True
         r = await client.call_tool("confirm", {"operation_id": oid, "response": "yes"})
@@ -144,8 +150,8 @@ async def test_gate_through_confirm(configured, mode):
         # Anything but yes at the second step cancels.
         r = await client.call_tool("gate-selftest", {"env": "prod", "payload": "never"})
         oid = structured(r)["operation_id"]
-        await client.call_tool("confirm", {"operation_id": oid, "response": "yes"})
-        r = await client.call_tool("confirm", {"operation_id": oid, "response": "y"})
+        r = await client.call_tool("confirm", {"operation_id": oid, "response": "yes"})
+        r = await client.call_tool("confirm", {"operation_id": structured(r)["operation_id"], "response": "y"})
         assert structured(r)["status"] == "cancelled"
         assert "never" not in log("prod").read_text()
 

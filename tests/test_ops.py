@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import connect, run_cli
+from conftest import confirm_cli, connect, run_cli
 
 pytestmark = pytest.mark.anyio
 
@@ -147,7 +147,7 @@ async def test_runtime_operations_on_moto(project, moto):
         assert "FABER_CLOUD_RESTARTED_AT" not in before
         r = await mcp.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
         assert r.structured_content["status"] == "awaiting_confirmation"
-        r = await mcp.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
+        r = await mcp.call_tool("confirm", {"operation_id": r.structured_content["operation_id"], "response": "yes"})
         assert not r.is_error, text(r)
         after = lam.get_function_configuration(FunctionName=api)["Environment"]["Variables"]
         assert after["TABLE"] == "orders" and after["FABER_CLOUD_RESTARTED_AT"]
@@ -158,13 +158,22 @@ async def test_runtime_operations_on_moto(project, moto):
         assert r.structured_content["status"] == "cancelled"
         assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=api)
 
+        # What the banner showed changed before the last yes: nothing is done.
+        r = await mcp.call_tool("ops-manager", {"operation": "remediate", "env": "prod", "service": "api-lambda", "action": "scale", "target": 5})
+        assert r.structured_content["remediation"]["from"] == "unreserved", text(r)
+        r = await mcp.call_tool("confirm", {"operation_id": r.structured_content["operation_id"], "response": "yes"})
+        lam.put_function_concurrency(FunctionName=api, ReservedConcurrentExecutions=3)
+        r = await mcp.call_tool("confirm", {"operation_id": r.structured_content["operation_id"], "response": "yes"})
+        assert r.is_error and "changed since the confirmation" in text(r), text(r)
+        assert lam.get_function_concurrency(FunctionName=api)["ReservedConcurrentExecutions"] == 3
+        lam.delete_function_concurrency(FunctionName=api)
+
     # Rollback through the CLI: the alias goes back to the previous version.
     proc = run_cli(project, "--json", "ops", "remediate", "--env", "prod", "--service", "api-lambda", "--action", "rollback", env=env, check=False)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     op = json.loads(proc.stdout)
     assert op["remediation"]["from"] == "2" and op["remediation"]["to"] == "1"
-    run_cli(project, "confirm", op["operation_id"], "yes", env=env, check=False)
-    done = run_cli(project, "confirm", op["operation_id"], "yes", env=env)
+    done = confirm_cli(project, op["operation_id"], env=env)
     assert "alias live now points at version 1" in done.stdout, done.stdout
     assert lam.get_alias(FunctionName=api, Name="live")["FunctionVersion"] == "1"
 
@@ -178,15 +187,13 @@ async def test_runtime_operations_on_moto(project, moto):
     assert proc.returncode == 3, proc.stdout + proc.stderr
     op = json.loads(proc.stdout)
     assert (op["remediation"]["from"], op["remediation"]["to"], op["remediation"]["scope"]) == ("2", "4", "main")
-    run_cli(project, "confirm", op["operation_id"], "yes", env=env, check=False)
-    run_cli(project, "confirm", op["operation_id"], "yes", env=env)
+    confirm_cli(project, op["operation_id"], env=env)
     assert ecs.describe_services(cluster="main", services=[f"{prefix}web"])["services"][0]["desiredCount"] == 4
     # ... and roll it back to the previous task definition revision.
     proc = run_cli(project, "--json", "ops", "remediate", "--env", "prod", "--service", "web", "--action", "rollback", env=env, check=False)
     op = json.loads(proc.stdout)
     assert op["remediation"]["to"].endswith(f"{prefix}web:1"), op["remediation"]
-    run_cli(project, "confirm", op["operation_id"], "yes", env=env, check=False)
-    run_cli(project, "confirm", op["operation_id"], "yes", env=env)
+    confirm_cli(project, op["operation_id"], env=env)
     assert ecs.describe_services(cluster="main", services=[f"{prefix}web"])["services"][0]["taskDefinition"].endswith(f"{prefix}web:1")
 
     # A long window: counted by Logs Insights where the backend runs it, else paged (and said so).
@@ -196,6 +203,6 @@ async def test_runtime_operations_on_moto(project, moto):
     assert long["method"] == "insights" or long["notes"], long
 
     log = json.loads((project / ".fractary/plugins/faber-cloud/remediations/prod/remediation-log.json").read_text())
-    assert [(e["plan"]["action"], e["outcome"]) for e in log] == [("restart", "succeeded"), ("rollback", "succeeded"), ("scale", "succeeded"), ("rollback", "succeeded")]
+    assert [(e["plan"]["action"], e["outcome"]) for e in log] == [("restart", "succeeded"), ("scale", "failed"), ("rollback", "succeeded"), ("scale", "succeeded"), ("rollback", "succeeded")]
     trail = [json.loads(line) for line in (project / ".fractary/plugins/faber-cloud/audit-trail.jsonl").read_text().splitlines()]
     assert any(e["operation"] == "remediate restart" and e["outcome"] == "succeeded" and e.get("aws_caller") for e in trail)

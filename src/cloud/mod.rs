@@ -59,7 +59,18 @@ impl Cloud {
             loader = loader.endpoint_url(url);
         }
         loader = match &target.credentials {
-            Credentials::Profile(p) => loader.profile_name(p),
+            // The profile's own credentials, whatever the environment holds: the default chain
+            // would take AWS_ACCESS_KEY_ID first, while terraform (see process_env) uses the profile.
+            Credentials::Profile(p) => loader.profile_name(p).credentials_provider(
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(p)
+                    .configure(
+                        &aws_config::provider_config::ProviderConfig::without_region()
+                            .with_region(Some(aws_config::Region::new(target.region.clone())))
+                            .with_http_client(https_client()),
+                    )
+                    .build(),
+            ),
             Credentials::LocalTest => loader.credentials_provider(aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "faber-cloud-local")),
             Credentials::Ambient => loader,
         };

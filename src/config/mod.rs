@@ -326,9 +326,9 @@ impl Config {
         p.name("project.name", &self.project.name);
         p.name("project.subsystem", &self.project.subsystem);
         if let Some(org) = &self.project.organization
-            && (org.is_empty() || !org.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+            && (!org.starts_with(|c: char| c.is_ascii_alphanumeric()) || !org.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
         {
-            p.add("project.organization", format!("\"{org}\" must be letters, digits, '-', '_' or '.'"));
+            p.add("project.organization", format!("\"{}\" must be letters, digits, '-', '_' or '.', starting with a letter or digit", org.escape_default()));
         }
         self.check_hosting(&mut p);
         self.check_iac(&mut p);
@@ -366,6 +366,8 @@ impl Config {
         for name in self.tagging.required.names() {
             if name.is_empty() || name.len() > 128 {
                 p.add("tagging.required", format!("tag name \"{name}\" must be 1 to 128 characters"));
+            } else if !name.chars().all(|c| c.is_alphanumeric() || " _.:/=+-@".contains(c)) {
+                p.add("tagging.required", format!("tag name \"{}\" may hold letters, digits, spaces and _ . : / = + - @ only", name.escape_default()));
             }
         }
         p.0
@@ -393,11 +395,16 @@ impl Config {
         {
             p.add("handlers.hosting.aws.account_id", "must be the 12-digit AWS account id, as a string");
         }
-        if let Some(url) = &aws.endpoint_url {
-            let ok = (url.starts_with("http://") || url.starts_with("https://")) && url.len() > "https://".len() && !url.chars().any(char::is_whitespace);
-            if !ok {
-                p.add("handlers.hosting.aws.endpoint_url", format!("\"{url}\" must be an http:// or https:// URL such as \"http://127.0.0.1:5000\""));
-            }
+        if let Some(url) = &aws.endpoint_url
+            && !crate::vocabulary::input::is_http_url(url)
+        {
+            p.add(
+                "handlers.hosting.aws.endpoint_url",
+                format!(
+                    "\"{}\" must be an http:// or https:// URL of a host, a port and a plain path, such as \"http://127.0.0.1:5000\"",
+                    url.escape_default()
+                ),
+            );
         }
         let mut seen: BTreeMap<String, &str> = BTreeMap::new();
         for (key, profile) in &aws.profiles {
@@ -450,6 +457,16 @@ impl Config {
             {
                 p.add(format!("handlers.iac.terraform.{field}"), e.to_string());
             }
+        }
+        let var_file = tf.var_file_pattern.replace(['{', '}'], "");
+        if !crate::vocabulary::input::is_safe_file_name(&var_file) {
+            p.add(
+                "handlers.iac.terraform.var_file_pattern",
+                format!(
+                    "\"{}\" must be a file name in the Terraform folder (letters, digits, '-', '_', '.' and placeholders; no '/' or leading '.')",
+                    tf.var_file_pattern.escape_default()
+                ),
+            );
         }
         if !tf.var_file_pattern.contains("{environment}") {
             p.add("handlers.iac.terraform.var_file_pattern", "must contain {environment}: each environment has its own var file");

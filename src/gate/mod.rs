@@ -7,9 +7,18 @@
 //! It is single-use (not `Clone`, consumed by the executor) and bound to an
 //! environment, a digest of what was approved, and an expiry.
 //!
+//! A pending operation on disk is sealed with a key kept outside the project
+//! ([`keeper`]): an edit of any field (the action, its digest, the steps, the
+//! state) or a forged file is refused, and an answered one put back is refused
+//! by the keeper's ledger. Each step of a protected operation has its own id,
+//! so a repeated first "yes" cannot answer the final banner. The policy is
+//! read again from the configuration when an answer arrives. Answered and
+//! expired operations are removed from `pending/`.
+//!
 //! The decisions themselves are pure, in [`policy`]; this module stores and
 //! audits them.
 
+pub mod keeper;
 pub mod policy;
 
 use chrono::{DateTime, Duration, Utc};
@@ -21,6 +30,7 @@ use thiserror::Error;
 use crate::config::Config;
 use crate::vocabulary::{ActionKind, Report, Status};
 use crate::workspace::{AuditEntry, Outcome, Workspace, WorkspaceError};
+use keeper::{Answer, Keeper};
 pub use policy::{BannerFacts, ChangeCounts, EnvPolicy, Verdict};
 
 #[derive(Debug, Error)]
@@ -41,6 +51,20 @@ pub enum GateError {
     DigestMismatch { approved: String, current: String },
     #[error("the approved operation {id} holds a {stored:?} action, not {wanted:?}, or one this version cannot read: {detail}")]
     WrongAction { id: String, stored: ActionKind, wanted: ActionKind, detail: String },
+    #[error(
+        "operation {id}: this step was already answered \"yes\"; the next confirmation has its own operation_id {next}: show its banner and answer that one"
+    )]
+    StepAnswered { id: String, next: String },
+    #[error("operation {id} was changed on disk since it was stored (its seal does not match); refused, nothing runs — run the operation again")]
+    Tampered { id: String },
+    #[error("operation {id} is for environment {env}, which the configuration no longer has; refused")]
+    EnvGone { id: String, env: String },
+    #[error("no place to keep the gate's key: set FABER_CLOUD_STATE_DIR (or HOME) to a directory outside the project")]
+    NoStateDir,
+    #[error("{path}: the gate's key is not 32 bytes; move it away (pending confirmations are then refused) and run the operation again")]
+    BadKey { path: std::path::PathBuf },
+    #[error("{path}: the gate's ledger of answers cannot be read ({detail}); move it away and run the operation again")]
+    BadLedger { path: std::path::PathBuf, detail: String },
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
 }
@@ -67,9 +91,12 @@ pub enum PendingState {
 }
 
 /// An operation waiting for confirmation, as stored in `pending/{id}.json`.
+/// Each step has its own id; `origin` is the first step's.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PendingOperation {
     pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     pub env: String,
     pub operation: String,
     pub summary: String,
@@ -85,6 +112,17 @@ pub struct PendingOperation {
     pub facts: BannerFacts,
     /// What to run once approved.
     pub action: StoredAction,
+    /// HMAC of everything above with the keeper's key.
+    #[serde(default)]
+    pub seal: String,
+}
+
+impl PendingOperation {
+    fn sealed_bytes(&self) -> Vec<u8> {
+        let mut unsealed = self.clone();
+        unsealed.seal.clear();
+        serde_json::to_vec(&unsealed).expect("pending operations serialise")
+    }
 }
 
 /// What the caller sees of a pending operation: the banner and how to answer it.
@@ -100,7 +138,7 @@ pub struct Pending {
     pub banner: String,
     pub digest: String,
     pub expires_at: DateTime<Utc>,
-    pub how_to_answer: &'static str,
+    pub how_to_answer: String,
 }
 
 impl From<&PendingOperation> for Pending {
@@ -115,7 +153,10 @@ impl From<&PendingOperation> for Pending {
             banner: op.banner.clone(),
             digest: op.digest.clone(),
             expires_at: op.expires_at,
-            how_to_answer: "Show the banner to the human. Call confirm {operation_id, response} with their exact answer; only \"yes\" proceeds.",
+            how_to_answer: format!(
+                "Show the banner to the human. Call confirm {{operation_id: \"{}\", response}} with their exact answer (CLI: faber-cloud confirm {} <answer>); only \"yes\" proceeds, anything else cancels.",
+                op.id, op.id
+            ),
         }
     }
 }
@@ -127,14 +168,15 @@ impl Report for Pending {
 
     fn text(&self) -> String {
         format!(
-            "{}\n\nAwaiting confirmation {} of {} for {} on {} (operation_id {}, expires {}).",
+            "{}\n\nAwaiting confirmation {} of {} for {} on {} (operation_id {}, expires {}).\n{}",
             self.banner,
             self.steps_done + 1,
             self.steps_required,
             self.operation,
             self.env,
             self.operation_id,
-            self.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            self.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            self.how_to_answer
         )
     }
 }
@@ -274,20 +316,22 @@ pub enum Answered {
 pub struct Gate<'a> {
     ws: &'a Workspace,
     ttl: Duration,
+    keeper: Keeper,
 }
 
 impl<'a> Gate<'a> {
-    pub fn new(ws: &'a Workspace, ttl: Duration) -> Gate<'a> {
-        Gate { ws, ttl }
+    pub fn new(ws: &'a Workspace, ttl: Duration, keeper: Keeper) -> Gate<'a> {
+        Gate { ws, ttl, keeper }
     }
 
-    /// The gate with the configured confirmation time-to-live.
+    /// The gate with the configured confirmation time-to-live and the keeper of this user.
     pub fn for_config(ws: &'a Workspace, config: &Config) -> Gate<'a> {
-        Gate::new(ws, config.confirmation_ttl())
+        Gate::new(ws, config.confirmation_ttl(), Keeper::from_env())
     }
 
     /// Asks for a verdict; stores and audits a pending operation when one is needed.
     pub fn request(&self, env: EnvPolicy, requested_auto_approve: bool, req: GateRequest, now: DateTime<Utc>) -> Result<Requested, GateError> {
+        self.sweep(now);
         let id = uuid::Uuid::new_v4().to_string();
         let expires_at = now + self.ttl;
         match policy::verdict(env, requested_auto_approve) {
@@ -297,9 +341,10 @@ impl<'a> Gate<'a> {
             }
             Verdict::Confirm { steps } => {
                 let detail = (requested_auto_approve && env.protected).then_some("auto-approve ignored: protected environment");
-                let pending = PendingOperation {
+                let mut pending = PendingOperation {
                     banner: policy::banner(&req.facts, env.protected, 1, steps),
                     id,
+                    origin: None,
                     env: req.facts.env.clone(),
                     operation: req.facts.operation.clone(),
                     summary: req.facts.summary.clone(),
@@ -312,64 +357,119 @@ impl<'a> Gate<'a> {
                     state: PendingState::Awaiting,
                     facts: req.facts,
                     action: req.action,
+                    seal: String::new(),
                 };
-                self.save(&pending)?;
+                self.save(&mut pending)?;
                 self.audit(&pending.facts, Outcome::Requested, &pending.id, &pending.digest, detail)?;
                 Ok(Requested::Pending(pending))
             }
         }
     }
 
-    /// Records one answer. Exactly "yes" advances; anything else cancels.
-    pub fn answer(&self, id: &str, response: &str, now: DateTime<Utc>) -> Result<Answered, GateError> {
+    /// Records one answer to the step `id`. Exactly "yes" advances; anything
+    /// else cancels. `policy_now` gives the environment's policy as configured
+    /// now: a step more is asked when the environment became protected since.
+    pub fn answer(&self, id: &str, response: &str, policy_now: impl Fn(&str) -> Option<EnvPolicy>, now: DateTime<Utc>) -> Result<Answered, GateError> {
+        #[allow(clippy::large_enum_variant, reason = "one value per answer; boxing buys nothing")]
         enum Step {
-            Refuse(PendingOperation, GateError),
+            Refuse(BannerFacts, GateError),
             Cancel(PendingOperation),
-            Next(PendingOperation),
+            Next(PendingOperation, PendingOperation),
             Approve(PendingOperation),
         }
         let path = self.pending_path(id)?;
-        // The state changes under the file's lock, before any approval leaves this function: single use.
+        let scope = self.ws.root();
+        let ledger = |op: &PendingOperation, answer: Answer, next: Option<String>| {
+            let entry = keeper::Answered { id: op.id.clone(), env: op.env.clone(), operation: op.operation.clone(), answer, expires_at: op.expires_at, next };
+            self.keeper.record(entry, now).map(|recorded| recorded.map_err(|earlier| refusal(id, &earlier)))
+        };
+        // Everything happens under the file's lock, and the ledger is written
+        // before the file is removed and any approval leaves: single use.
         let step = self.ws.update_json(&path, |slot: &mut Option<PendingOperation>| {
-            let Some(op) = slot.as_mut() else { return Err(GateError::Unknown { id: id.into() }) };
-            let refuse = |op: &PendingOperation, err: GateError| Ok(Step::Refuse(op.clone(), err));
+            if let Some(earlier) = self.keeper.answered(id)? {
+                *slot = None;
+                let facts = BannerFacts { env: earlier.env.clone(), operation: earlier.operation.clone(), ..Default::default() };
+                return Ok(Step::Refuse(facts, refusal(id, &earlier)));
+            }
+            let Some(op) = slot.clone() else { return Err(GateError::Unknown { id: id.into() }) };
+            if op.id != id || !self.keeper.verify(scope, &op.sealed_bytes(), &op.seal)? {
+                let facts = BannerFacts { env: op.env.clone(), operation: op.operation.clone(), ..Default::default() };
+                return Ok(Step::Refuse(facts, GateError::Tampered { id: id.into() }));
+            }
+            let refuse = |err: GateError| Ok(Step::Refuse(op.facts.clone(), err));
             match op.state {
-                PendingState::Approved => return refuse(op, GateError::AlreadyUsed { id: id.into() }),
-                PendingState::Cancelled => return refuse(op, GateError::Cancelled { id: id.into() }),
-                PendingState::Expired => return refuse(op, GateError::Expired { id: id.into(), expires_at: op.expires_at }),
+                PendingState::Approved => return refuse(GateError::AlreadyUsed { id: id.into() }),
+                PendingState::Cancelled => return refuse(GateError::Cancelled { id: id.into() }),
+                PendingState::Expired => return refuse(GateError::Expired { id: id.into(), expires_at: op.expires_at }),
                 PendingState::Awaiting => {}
             }
             if now > op.expires_at {
-                op.state = PendingState::Expired;
-                return refuse(op, GateError::Expired { id: id.into(), expires_at: op.expires_at });
+                if let Err(e) = ledger(&op, Answer::Expired, None)? {
+                    return refuse(e);
+                }
+                *slot = None;
+                return refuse(GateError::Expired { id: id.into(), expires_at: op.expires_at });
             }
+            let Some(current) = policy_now(&op.env) else {
+                return refuse(GateError::EnvGone { id: id.into(), env: op.env.clone() });
+            };
             if !policy::is_yes(response) {
-                op.state = PendingState::Cancelled;
-                return Ok(Step::Cancel(op.clone()));
+                if let Err(e) = ledger(&op, Answer::Cancelled, None)? {
+                    return refuse(e);
+                }
+                *slot = None;
+                return Ok(Step::Cancel(op));
             }
-            op.steps_done += 1;
-            if op.steps_done < op.steps_required {
-                op.banner = policy::banner(&op.facts, op.protected, op.steps_done + 1, op.steps_required);
-                return Ok(Step::Next(op.clone()));
+            let protected = op.protected || current.protected;
+            let steps_required = op.steps_required.max(current.steps());
+            let steps_done = op.steps_done + 1;
+            if steps_done < steps_required {
+                let mut next = PendingOperation {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    origin: Some(op.origin.clone().unwrap_or_else(|| op.id.clone())),
+                    banner: policy::banner(&op.facts, protected, steps_done + 1, steps_required),
+                    steps_required,
+                    steps_done,
+                    protected,
+                    seal: String::new(),
+                    ..op.clone()
+                };
+                self.save(&mut next)?;
+                if let Err(e) = ledger(&op, Answer::Stepped, Some(next.id.clone()))? {
+                    return refuse(e);
+                }
+                *slot = None;
+                return Ok(Step::Next(op, next));
             }
-            op.state = PendingState::Approved;
-            Ok(Step::Approve(op.clone()))
+            if let Err(e) = ledger(&op, Answer::Approved, None)? {
+                return refuse(e);
+            }
+            *slot = None;
+            Ok(Step::Approve(PendingOperation { steps_done, steps_required, protected, state: PendingState::Approved, ..op }))
         })?;
+        let origin = |op: &PendingOperation| op.origin.as_ref().map(|o| format!(" (operation {o})")).unwrap_or_default();
         match step {
-            Step::Refuse(op, err) => {
-                self.audit(&op.facts, Outcome::Refused, &op.id, &op.digest, Some(&err.to_string()))?;
+            Step::Refuse(facts, err) => {
+                self.audit(&facts, Outcome::Refused, id, "", Some(&err.to_string()))?;
                 Err(err)
             }
             Step::Cancel(op) => {
-                self.audit(&op.facts, Outcome::Cancelled, &op.id, &op.digest, Some("answer was not \"yes\""))?;
+                self.audit(&op.facts, Outcome::Cancelled, &op.id, &op.digest, Some(&format!("answer was not \"yes\"{}", origin(&op))))?;
                 Ok(Answered::Cancelled(op))
             }
-            Step::Next(op) => {
-                self.audit(&op.facts, Outcome::Confirmed, &op.id, &op.digest, Some(&format!("confirmation {} of {}", op.steps_done, op.steps_required)))?;
-                Ok(Answered::NextStep(op))
+            Step::Next(op, next) => {
+                let detail = format!("confirmation {} of {}{}; next step {}", next.steps_done, next.steps_required, origin(&op), next.id);
+                self.audit(&op.facts, Outcome::Confirmed, &op.id, &op.digest, Some(&detail))?;
+                Ok(Answered::NextStep(next))
             }
             Step::Approve(op) => {
-                self.audit(&op.facts, Outcome::Approved, &op.id, &op.digest, Some(&format!("confirmation {} of {}", op.steps_done, op.steps_required)))?;
+                self.audit(
+                    &op.facts,
+                    Outcome::Approved,
+                    &op.id,
+                    &op.digest,
+                    Some(&format!("confirmation {} of {}{}", op.steps_done, op.steps_required, origin(&op))),
+                )?;
                 let approval = Approval {
                     id: op.id.clone(),
                     env: op.env.clone(),
@@ -383,6 +483,28 @@ impl<'a> Gate<'a> {
         }
     }
 
+    /// Removes pending operations past their expiry (a best effort: what
+    /// cannot be read or removed stays for the next sweep).
+    fn sweep(&self, now: DateTime<Utc>) {
+        let Ok(dir) = self.ws.path("pending") else { return };
+        let Ok(entries) = std::fs::read_dir(&dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let expired = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<PendingOperation>(&b).ok()).is_some_and(|op| op.expires_at < now);
+            if expired {
+                let _ = self.ws.update_json(&path, |slot: &mut Option<PendingOperation>| {
+                    if slot.as_ref().is_some_and(|op| op.expires_at < now) {
+                        *slot = None;
+                    }
+                    Ok::<_, WorkspaceError>(())
+                });
+            }
+        }
+    }
+
     fn pending_path(&self, id: &str) -> Result<std::path::PathBuf, GateError> {
         // Only canonical UUIDs: an id never becomes a path it should not.
         if crate::vocabulary::input::is_canonical_uuid(id) {
@@ -392,7 +514,8 @@ impl<'a> Gate<'a> {
         }
     }
 
-    fn save(&self, op: &PendingOperation) -> Result<(), GateError> {
+    fn save(&self, op: &mut PendingOperation) -> Result<(), GateError> {
+        op.seal = self.keeper.seal(self.ws.root(), &op.sealed_bytes())?;
         let path = self.pending_path(&op.id)?;
         Ok(self.ws.write_json(&path, op)?)
     }
@@ -400,9 +523,20 @@ impl<'a> Gate<'a> {
     fn audit(&self, facts: &BannerFacts, outcome: Outcome, id: &str, digest: &str, detail: Option<&str>) -> Result<(), GateError> {
         let mut entry = AuditEntry::new(&facts.operation, &facts.env, outcome);
         entry.operation_id = Some(id.into());
-        entry.digest = Some(digest.into());
+        entry.digest = (!digest.is_empty()).then(|| digest.into());
         entry.detail = detail.map(str::to_string);
         Ok(self.ws.audit(&entry)?)
+    }
+}
+
+/// Why an operation the ledger knows cannot be answered again.
+fn refusal(id: &str, earlier: &keeper::Answered) -> GateError {
+    let id = id.to_string();
+    match (earlier.answer, &earlier.next) {
+        (Answer::Stepped, Some(next)) => GateError::StepAnswered { id, next: next.clone() },
+        (Answer::Approved | Answer::Stepped, _) => GateError::AlreadyUsed { id },
+        (Answer::Cancelled, _) => GateError::Cancelled { id },
+        (Answer::Expired, _) => GateError::Expired { id, expires_at: earlier.expires_at },
     }
 }
 

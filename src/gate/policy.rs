@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, UnknownEnvironment};
 
-/// What the gate knows about an environment.
+/// What the gate knows about an environment. Only the configuration makes
+/// one (the fields are private): a caller cannot hand the gate a policy of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EnvPolicy {
     /// `prod`, or `require_confirmation: true`.
-    pub protected: bool,
+    pub(super) protected: bool,
     /// `auto_approve` from devops.json.
-    pub auto_approve: bool,
+    pub(super) auto_approve: bool,
 }
 
 impl EnvPolicy {
@@ -25,6 +26,15 @@ impl EnvPolicy {
     /// This environment's protection, but never auto-approved: a human always looks.
     pub fn always_confirm(self) -> EnvPolicy {
         EnvPolicy { auto_approve: false, ..self }
+    }
+
+    pub fn protected(self) -> bool {
+        self.protected
+    }
+
+    /// How many "yes" answers this environment needs when it needs any.
+    pub fn steps(self) -> u8 {
+        if self.protected { 2 } else { 1 }
     }
 }
 
@@ -49,9 +59,10 @@ pub fn verdict(env: EnvPolicy, requested_auto_approve: bool) -> Verdict {
     }
 }
 
-/// Only "yes" (trimmed, any case) confirms; everything else cancels.
+/// Only "yes" (ASCII letters, any case, ASCII whitespace around it) confirms;
+/// everything else cancels, look-alikes and Unicode spaces included.
 pub fn is_yes(response: &str) -> bool {
-    response.trim().eq_ignore_ascii_case("yes")
+    response.trim_matches(|c: char| c.is_ascii_whitespace()).eq_ignore_ascii_case("yes")
 }
 
 /// Counts of a change, shown in banners.
@@ -157,7 +168,23 @@ mod tests {
         for yes in ["yes", "YES", " Yes \n", "yEs"] {
             assert!(is_yes(yes), "{yes:?}");
         }
-        for no in ["no", "y", "yes!", "yes please", "", "ok", "sure", "yess", "\"yes\""] {
+        for no in [
+            "no",
+            "y",
+            "yes!",
+            "yes please",
+            "",
+            "ok",
+            "sure",
+            "yess",
+            "\"yes\"",
+            "yes\u{a0}",
+            "\u{3000}yes",
+            "\u{feff}yes",
+            "\u{ff59}\u{ff45}\u{ff53}",
+            "y\u{435}s",
+            "ye s",
+        ] {
             assert!(!is_yes(no), "{no:?}");
         }
     }

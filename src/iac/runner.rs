@@ -1,7 +1,15 @@
 //! The one door through which faber-cloud starts child processes (terraform,
 //! tofu, checkov, trivy, tfsec). Every failure carries the command line, the
-//! exit status and the trimmed stderr; a timeout kills the child (and a dropped
-//! future kills it too, via `kill_on_drop`), so no process is left behind.
+//! exit status and the trimmed stderr.
+//!
+//! A child is stopped the way Terraform needs to be stopped to keep its state
+//! and release its lock: on a timeout or when its future is dropped (the tool
+//! call was cancelled, the client went away) it gets SIGINT, and SIGKILL only
+//! after [`GRACE`]; [`settle`] waits for such stops before the process exits.
+//! If faber-cloud itself dies (even by SIGKILL), the kernel sends the child
+//! SIGTERM (Linux `PR_SET_PDEATHSIG`), which Terraform also treats as an
+//! interrupt. Children run in their own process group, so a Ctrl-C at the
+//! terminal reaches faber-cloud only, and the child gets exactly one interrupt.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -10,6 +18,60 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 use tokio::io::AsyncReadExt;
+
+/// How long an interrupted child has to stop before it is killed.
+pub const GRACE: Duration = Duration::from_secs(60);
+
+/// Children being stopped: [`settle`] waits for them.
+static STOPPING: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>> = std::sync::Mutex::new(Vec::new());
+
+/// A started child; when dropped before it finished, it is interrupted, then
+/// killed after [`GRACE`].
+struct Running {
+    child: Option<tokio::process::Child>,
+    command: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        tracing::warn!(command = %self.command, "stopping a child process: interrupt, then kill after {}s", GRACE.as_secs());
+        if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+            // SAFETY: kill(2) with a pid this process started and has not reaped.
+            unsafe {
+                libc::kill(pid, libc::SIGINT);
+            }
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                let stop = handle.spawn(async move {
+                    if tokio::time::timeout(GRACE, child.wait()).await.is_err() {
+                        let _ = child.kill().await;
+                    }
+                });
+                STOPPING.lock().unwrap_or_else(|e| e.into_inner()).push(stop);
+            }
+            Err(_) => {
+                let _ = child.start_kill();
+            }
+        }
+    }
+}
+
+/// Waits until every interrupted child has stopped (at most [`GRACE`] each):
+/// called before the process exits, so that Terraform can write its state.
+pub async fn settle() {
+    let stopping: Vec<_> = std::mem::take(&mut *STOPPING.lock().unwrap_or_else(|e| e.into_inner()));
+    if !stopping.is_empty() {
+        tracing::info!(children = stopping.len(), "waiting for interrupted child processes to stop");
+    }
+    for stop in stopping {
+        let _ = stop.await;
+    }
+}
 
 /// A command to run.
 #[derive(Debug, Clone)]
@@ -38,7 +100,7 @@ pub enum RunError {
     NotFound { program: String, hint: String },
     #[error("`{command}` could not start: {source}")]
     Spawn { command: String, source: std::io::Error },
-    #[error("`{command}` did not finish within {}s and was killed", timeout.as_secs())]
+    #[error("`{command}` did not finish within {}s and was interrupted (killed if it did not stop within {}s)", timeout.as_secs(), GRACE.as_secs())]
     Timeout { command: String, timeout: Duration },
     #[error("`{command}` exited with status {status}: {stderr}")]
     Failed { command: String, status: i32, stderr: String },
@@ -89,7 +151,17 @@ impl Cmd {
     pub async fn output(&self) -> Result<Output, RunError> {
         let started = Instant::now();
         let mut command = tokio::process::Command::new(&self.program);
-        command.args(&self.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+        command.args(&self.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+        #[cfg(target_os = "linux")]
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         if let Some(dir) = &self.cwd {
             command.current_dir(dir);
         }
@@ -105,13 +177,20 @@ impl Cmd {
         })?;
         let mut stdout = child.stdout.take().expect("piped stdout");
         let mut stderr = child.stderr.take().expect("piped stderr");
+        let mut running = Running { child: Some(child), command: self.display() };
         let work = async {
             let mut out = Vec::new();
             let mut err = Vec::new();
+            let child = running.child.as_mut().expect("the child is held until it finishes");
             let (a, b, status) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err), child.wait());
             a.and(b).and(status).map(|status| (status, out, err))
         };
-        match tokio::time::timeout(self.timeout, work).await {
+        let finished = tokio::time::timeout(self.timeout, work).await;
+        if matches!(finished, Ok(Ok(_))) {
+            running.child = None;
+        }
+        drop(running);
+        match finished {
             Ok(Ok((status, stdout, stderr))) => {
                 let elapsed = started.elapsed();
                 tracing::debug!(command = %self.display(), status = status.code().unwrap_or(-1), elapsed_ms = elapsed.as_millis() as u64, "child process finished");

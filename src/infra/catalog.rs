@@ -502,6 +502,13 @@ impl Gen<'_> {
 
     fn lambda(&self, out: &mut Generated) -> Result<(), Error> {
         let s: Lambda = self.settings()?;
+        if !crate::vocabulary::input::is_lambda_handler(&s.handler) {
+            return Err(Error::bad_input(
+                format!("design.components[{}].settings.handler", self.i),
+                format!("\"{}\" is not a Lambda handler", s.handler.escape_default()),
+                Some("MODULE.FUNCTION such as index.handler or src/app.handler (no '..', no leading '/')".into()),
+            ));
+        }
         let id = &self.id;
         out.resources.push(resource(
             "aws_iam_role",

@@ -153,6 +153,15 @@ impl DesignSpec {
             }
         }
         for (i, c) in self.components.iter().enumerate() {
+            if let Some(address) = &c.existing
+                && !crate::vocabulary::input::is_tf_address(address)
+            {
+                return Err(Error::bad_input(
+                    format!("design.components[{i}].existing"),
+                    format!("\"{}\" is not a Terraform resource address", address.escape_default()),
+                    Some("TYPE.NAME or TYPE.NAME[N], such as aws_kms_key.data".into()),
+                ));
+            }
             if let Some(target) = c.settings.get("lambda") {
                 let ok = target.as_str().is_some_and(|t| self.components.iter().any(|o| o.name == t && o.kind == ComponentKind::LambdaFunction));
                 if !ok {

@@ -140,6 +140,13 @@ pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
         let values = config.pattern_values(env);
         let sub = |p: &str| pattern::substitute(p, &values).map_err(|e| Error::bad_input("handlers.iac.terraform", e.to_string(), None));
         let var_file = sub(&tf.var_file_pattern)?;
+        if !crate::vocabulary::input::is_safe_file_name(&var_file) {
+            return Err(Error::bad_input(
+                "handlers.iac.terraform.var_file_pattern",
+                format!("gives \"{}\" for {env}, which is not a file name in the Terraform folder", var_file.escape_default()),
+                Some("a pattern such as {environment}.tfvars".into()),
+            ));
+        }
         let mut tfvars = Body::builder().add_attribute(("environment", env.as_str())).add_attribute(("region", aws.region.as_str()));
         if let RequiredTags::Names(names) = &config.tagging.required {
             let map: hcl::Object<hcl::ObjectKey, Expression> =
@@ -158,7 +165,10 @@ pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
                 .add_attribute(("encrypt", true));
             if let Some(url) = &aws.endpoint_url {
                 backend = backend
-                    .add_attribute(("endpoints", expr(&format!("{{ s3 = \"{url}\", sts = \"{url}\", iam = \"{url}\" }}"))))
+                    .add_attribute((
+                        "endpoints",
+                        Expression::Object(["s3", "sts", "iam"].into_iter().map(|k| (hcl::ObjectKey::from(k), Expression::from(url.as_str()))).collect()),
+                    ))
                     .add_attribute(("use_path_style", true))
                     .add_attribute(("skip_credentials_validation", true))
                     .add_attribute(("skip_requesting_account_id", true))
@@ -188,7 +198,8 @@ fn provider(config: &Config, aws: &crate::config::Aws, services: &std::collectio
         }
         RequiredTags::Names(names) => {
             for n in names {
-                tags.insert(hcl::ObjectKey::from(n.as_str()), expr(&format!("var.required_tags[\"{n}\"]")));
+                let value = hcl::expr::Traversal::builder(hcl::expr::Variable::unchecked("var")).attr("required_tags").index(n.as_str()).build();
+                tags.insert(hcl::ObjectKey::from(n.as_str()), Expression::from(value));
             }
         }
     }

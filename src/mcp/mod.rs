@@ -12,6 +12,7 @@ use rmcp::model::{CallToolResult, ContentBlock, Implementation, JsonObject, Prog
 use rmcp::{Peer, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, ConfigReport, ConfigRequest, Confirmed, Directed, DirectorRequest, SelftestRequest, Selftested};
 use crate::error::Error;
@@ -27,6 +28,30 @@ pub const SELFTEST_ENV: &str = "FABER_CLOUD_SELFTEST";
 pub struct FaberServer {
     app: Arc<App>,
     tool_router: ToolRouter<FaberServer>,
+    /// Cancelled when the client closes stdin: every call in flight stops.
+    shutdown: CancellationToken,
+}
+
+/// stdin that cancels `eof` when it ends, so that calls in flight stop at
+/// once instead of holding the exit (rmcp waits up to 5 s for their replies).
+struct EofWatch<R> {
+    inner: R,
+    eof: CancellationToken,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for EofWatch<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, std::task::Poll::Ready(Ok(()))) && buf.filled().len() == before && buf.remaining() > 0 {
+            self.eof.cancel();
+        }
+        polled
+    }
 }
 
 /// Arguments of `confirm`.
@@ -118,6 +143,37 @@ fn parse<T: DeserializeOwned>(args: JsonObject) -> Result<T, Error> {
     })
 }
 
+/// Runs one tool call so that a panic inside it becomes a tool error: the
+/// call gets an answer and the server keeps serving the others.
+pub async fn isolated<R>(call: impl std::future::Future<Output = Result<R, Error>>) -> Result<R, Error> {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(call).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+            tracing::error!(panic = %crate::redact::redact(&what), "a tool call panicked");
+            Err(Error::Internal(crate::redact::redact(&what).chars().take(300).collect()))
+        }
+    }
+}
+
+/// [`isolated`], and stopped when the client cancels the request or goes
+/// away: the call's future is dropped, which drops its AWS calls and
+/// interrupts its terraform (see `iac::runner`).
+async fn guarded<R>(ct: CancellationToken, shutdown: &CancellationToken, call: impl std::future::Future<Output = Result<R, Error>>) -> Result<R, Error> {
+    tokio::select! {
+        result = isolated(call) => result,
+        () = ct.cancelled() => {
+            tracing::info!("a tool call was cancelled; its work is stopped");
+            Err(Error::Failed("cancelled by the client; the work was stopped".into()))
+        }
+        () = shutdown.cancelled() => {
+            tracing::info!("the client closed the connection; a tool call in flight is stopped");
+            Err(Error::Failed("the client closed the connection; the work was stopped".into()))
+        }
+    }
+}
+
 fn reply<R: Report>(result: Result<R, Error>) -> CallToolResult {
     match result {
         Ok(report) => {
@@ -177,7 +233,7 @@ impl FaberServer {
         if std::env::var(SELFTEST_ENV).as_deref() != Ok("1") {
             tool_router.remove_route("gate-selftest");
         }
-        FaberServer { app: Arc::new(app), tool_router }
+        FaberServer { app: Arc::new(app), tool_router, shutdown: CancellationToken::new() }
     }
 
     /// Turn a plain request into the right infrastructure or operations task and run it.
@@ -188,8 +244,8 @@ impl FaberServer {
     /// Mutating operations never run directly: they return status "awaiting_confirmation" (see confirm).
     /// Set route_only to classify without running.
     #[tool(name = "director", input_schema = schema::<DirectorRequest>(), output_schema = output::<Directed>(), annotations(title = "Director (natural language)", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
-    async fn director(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
-        with_progress(peer, meta, async { reply(async { self.app.director(&parse::<DirectorRequest>(args)?).await }.await) }).await
+    async fn director(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject, ct: CancellationToken) -> CallToolResult {
+        with_progress(peer, meta, async { reply(guarded(ct, &self.shutdown, async { self.app.director(&parse::<DirectorRequest>(args)?).await }).await) }).await
     }
 
     /// Infrastructure lifecycle on Terraform: architect (design document), engineer (Terraform code),
@@ -197,16 +253,22 @@ impl FaberServer {
     /// confirmation gate), show-resources, debug. env defaults to test. Deploy never applies without approval:
     /// protected environments (prod) need two "yes" answers through confirm; auto_approve is ignored there.
     #[tool(name = "infra-manager", input_schema = schema::<InfraRequest>(), output_schema = output::<InfraReport>(), annotations(title = "Infrastructure manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
-    async fn infra_manager(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
-        with_progress(peer, meta, async { reply(async { crate::infra::run(self.app.workspace(), &parse::<InfraRequest>(args)?).await }.await) }).await
+    async fn infra_manager(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject, ct: CancellationToken) -> CallToolResult {
+        with_progress(peer, meta, async {
+            reply(guarded(ct, &self.shutdown, async { crate::infra::run(self.app.workspace(), &parse::<InfraRequest>(args)?).await }).await)
+        })
+        .await
     }
 
     /// Runtime operations on AWS: check-health, query-logs (filter, timeframe, limit), investigate,
     /// analyze-performance, remediate (action restart|scale|rollback, through the confirmation gate),
     /// audit (focus cost|security|compliance). service names one service (e.g. api-lambda); without it, all.
     #[tool(name = "ops-manager", input_schema = schema::<OpsRequest>(), output_schema = output::<OpsReport>(), annotations(title = "Operations manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
-    async fn ops_manager(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
-        with_progress(peer, meta, async { reply(async { crate::ops::run(self.app.workspace(), &parse::<OpsRequest>(args)?).await }.await) }).await
+    async fn ops_manager(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject, ct: CancellationToken) -> CallToolResult {
+        with_progress(peer, meta, async {
+            reply(guarded(ct, &self.shutdown, async { crate::ops::run(self.app.workspace(), &parse::<OpsRequest>(args)?).await }).await)
+        })
+        .await
     }
 
     /// Answer a pending operation with the HUMAN's answer. Never call this on your own initiative:
@@ -214,13 +276,13 @@ impl FaberServer {
     /// Only "yes" (any case) proceeds; any other response cancels the operation. Production needs two
     /// "yes" answers; the second reply shows the final banner. Each operation_id works once.
     #[tool(name = "confirm", input_schema = schema::<ConfirmRequest>(), output_schema = output::<Confirmed>(), annotations(title = "Confirm a pending operation", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true))]
-    async fn confirm(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject) -> CallToolResult {
+    async fn confirm(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject, ct: CancellationToken) -> CallToolResult {
         with_progress(peer, meta, async {
             reply(
-                async {
+                guarded(ct, &self.shutdown, async {
                     let req = parse::<ConfirmRequest>(args)?;
                     self.app.confirm(&req.operation_id, &req.response).await
-                }
+                })
                 .await,
             )
         })
@@ -231,15 +293,15 @@ impl FaberServer {
     /// (provider aws, iac terraform; refuses to overwrite unless force), show returns it, validate lists
     /// every problem with its JSON path.
     #[tool(name = "config", input_schema = schema::<ConfigRequest>(), output_schema = output::<ConfigReport>(), annotations(title = "Configuration", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false))]
-    async fn config(&self, args: JsonObject) -> CallToolResult {
-        reply(async { self.app.config_action(&parse::<ConfigRequest>(args)?).await }.await)
+    async fn config(&self, args: JsonObject, ct: CancellationToken) -> CallToolResult {
+        reply(guarded(ct, &self.shutdown, async { self.app.config_action(&parse::<ConfigRequest>(args)?).await }).await)
     }
 
     /// TEST ONLY (registered when FABER_CLOUD_SELFTEST=1): a harmless mutating operation that goes
     /// through the confirmation gate and appends payload to selftest/{env}.log once approved.
     #[tool(name = "gate-selftest", input_schema = schema::<SelftestRequest>(), output_schema = output::<Selftested>(), annotations(title = "Gate self-test", read_only_hint = false, destructive_hint = false, open_world_hint = false))]
-    async fn gate_selftest(&self, args: JsonObject) -> CallToolResult {
-        reply(async { self.app.selftest(&parse::<SelftestRequest>(args)?).await }.await)
+    async fn gate_selftest(&self, args: JsonObject, ct: CancellationToken) -> CallToolResult {
+        reply(guarded(ct, &self.shutdown, async { self.app.selftest(&parse::<SelftestRequest>(args)?).await }).await)
     }
 }
 
@@ -259,7 +321,16 @@ impl ServerHandler for FaberServer {
 /// Serves MCP over stdio until the client closes the connection.
 pub async fn serve(app: App) -> anyhow::Result<()> {
     let server = FaberServer::new(app);
-    let running = server.serve(rmcp::transport::stdio()).await?;
+    let stdin = EofWatch { inner: tokio::io::stdin(), eof: server.shutdown.clone() };
+    let running = match server.serve((stdin, tokio::io::stdout())).await {
+        Ok(running) => running,
+        // A client that goes away before initializing is not an error.
+        Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
+            tracing::info!("the MCP client closed the connection before initializing");
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let reason = running.waiting().await?;
     tracing::info!(?reason, "MCP client disconnected");
     Ok(())

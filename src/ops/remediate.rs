@@ -30,8 +30,11 @@ pub struct Plan {
     pub scope: Option<String>,
     /// The state before (reserved concurrency, desired count, version, task definition).
     pub from: Option<String>,
-    /// The state after.
+    /// The state after, as shown.
     pub to: Option<String>,
+    /// scale: the capacity to set (reserved concurrency, desired count), typed: what the action uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
     pub impact: String,
     pub downtime: String,
 }
@@ -135,6 +138,7 @@ async fn assess(cloud: &Cloud, env: &str, s: &Service, action: RemediationAction
         scope: None,
         from: None,
         to: None,
+        capacity: None,
         impact: String::new(),
         downtime: String::new(),
     };
@@ -158,6 +162,7 @@ async fn assess(cloud: &Cloud, env: &str, s: &Service, action: RemediationAction
             };
             plan.from = Some(current.map_or("unreserved".to_string(), |c| c.to_string()));
             plan.to = Some(to.to_string());
+            plan.capacity = Some(to);
             plan.impact = format!(
                 "Sets the reserved concurrency of {} from {} to {to}{}.",
                 s.resource,
@@ -195,6 +200,7 @@ async fn assess(cloud: &Cloud, env: &str, s: &Service, action: RemediationAction
                     let to = target.unwrap_or((f.desired + 1) as u32);
                     plan.from = Some(f.desired.to_string());
                     plan.to = Some(to.to_string());
+                    plan.capacity = Some(to);
                     plan.impact = format!("Sets the desired count of {} from {} to {to}.", s.resource, f.desired);
                     plan.downtime = if to == 0 { "total: 0 tasks".into() } else { "none".into() };
                 }
@@ -286,8 +292,38 @@ pub async fn execute(ws: &Workspace, approval: Approval, plan: Plan) -> Result<R
     Ok(RemediationDone { operation_id: approval.id().into(), env: plan.env.clone(), remediation: plan, outcome, verification, log_note })
 }
 
+/// The state `assess` read as `from`, read again now.
+async fn live_from(cloud: &Cloud, plan: &Plan) -> Result<Option<String>, Error> {
+    let mut calls = 0;
+    Ok(match (plan.resource_kind, plan.action) {
+        (Kind::Lambda, RemediationAction::Restart) => runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?.last_modified,
+        (Kind::Lambda, RemediationAction::Scale) => {
+            let f = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
+            Some(f.reserved_concurrency.map_or("unreserved".to_string(), |c| c.to_string()))
+        }
+        (Kind::Lambda, RemediationAction::Rollback) => runtime::lambda_alias(cloud, &plan.resource, &mut calls).await?.map(|a| a.current),
+        (Kind::EcsService, action) => {
+            let cluster = plan.scope.clone().unwrap_or_default();
+            let f = runtime::ecs_facts(cloud, &cluster, &plan.resource, &mut calls).await?;
+            Some(if action == RemediationAction::Scale { f.desired.to_string() } else { f.task_definition })
+        }
+        _ => None,
+    })
+}
+
 /// The action and its verification (a read-back of the state it changed).
+/// It first reads the state the banner showed: when that changed since the
+/// approval, nothing is done.
 async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
+    let live = live_from(cloud, plan).await?;
+    if live != plan.from {
+        return Err(Error::Failed(format!(
+            "{} changed since the confirmation: the banner showed {}, it is now {}; nothing was done — run the remediation again to see the current state",
+            plan.resource,
+            plan.from.as_deref().unwrap_or("nothing"),
+            live.as_deref().unwrap_or("nothing")
+        )));
+    }
     let mut calls = 0;
     let to = plan.to.clone().unwrap_or_default();
     match (plan.resource_kind, plan.action) {
@@ -302,7 +338,7 @@ async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
             Ok(format!("configuration updated at {stamp}; other variables kept ({})", after.environment.len() - 1))
         }
         (Kind::Lambda, RemediationAction::Scale) => {
-            let n: i32 = to.parse().map_err(|_| Error::Failed(format!("bad target {to}")))?;
+            let n = capacity(plan)?;
             runtime::lambda_scale(cloud, &plan.resource, n).await?;
             let after = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
             if after.reserved_concurrency != Some(n) {
@@ -323,15 +359,12 @@ async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
             let cluster = plan.scope.clone().unwrap_or_default();
             match action {
                 RemediationAction::Restart => runtime::ecs_update(cloud, &cluster, &plan.resource, true, None, None).await?,
-                RemediationAction::Scale => {
-                    runtime::ecs_update(cloud, &cluster, &plan.resource, false, Some(to.parse().map_err(|_| Error::Failed(format!("bad target {to}")))?), None)
-                        .await?
-                }
+                RemediationAction::Scale => runtime::ecs_update(cloud, &cluster, &plan.resource, false, Some(capacity(plan)?), None).await?,
                 RemediationAction::Rollback => runtime::ecs_update(cloud, &cluster, &plan.resource, false, None, Some(&to)).await?,
             }
             let after = runtime::ecs_facts(cloud, &cluster, &plan.resource, &mut calls).await?;
             match action {
-                RemediationAction::Scale if after.desired.to_string() != to => {
+                RemediationAction::Scale if Some(after.desired) != plan.capacity.and_then(|c| i32::try_from(c).ok()) => {
                     Err(Error::Failed(format!("desired count reads {} after setting {to}", after.desired)))
                 }
                 RemediationAction::Rollback if !after.task_definition.ends_with(to.rsplit('/').next().unwrap_or(&to)) => {
@@ -345,6 +378,13 @@ async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
         }
         (kind, _) => Err(Error::Failed(format!("remediate cannot act on {}", kind.as_str()))),
     }
+}
+
+/// The capacity a scale sets, as the SDK takes it.
+fn capacity(plan: &Plan) -> Result<i32, Error> {
+    plan.capacity
+        .and_then(|c| i32::try_from(c).ok())
+        .ok_or_else(|| Error::bad_input("target", format!("{:?} is not a capacity this action can set", plan.capacity), Some("0 to 2147483647".into())))
 }
 
 /// Appends to `remediations/{env}/remediation-log.json`. The action has already

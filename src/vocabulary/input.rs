@@ -152,6 +152,67 @@ pub fn is_canonical_uuid(id: &str) -> bool {
     uuid::Uuid::parse_str(id).is_ok_and(|u| u.hyphenated().to_string() == id)
 }
 
+/// A Terraform resource address such as `aws_kms_key.data` or `aws_s3_bucket.logs[0]`.
+pub fn is_tf_address(value: &str) -> bool {
+    let ident =
+        |s: &str, first: fn(char) -> bool| s.starts_with(first) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') && s.len() <= 64;
+    let head = match value.split_once('[') {
+        Some((head, rest)) => match rest.strip_suffix(']') {
+            Some(n) if !n.is_empty() && n.len() <= 4 && n.chars().all(|c| c.is_ascii_digit()) => head,
+            _ => return false,
+        },
+        None => value,
+    };
+    match head.split_once('.') {
+        Some((kind, name)) => ident(kind, |c| c.is_ascii_lowercase()) && !kind.contains('-') && ident(name, |c| c.is_ascii_alphabetic() || c == '_'),
+        None => false,
+    }
+}
+
+/// A Lambda handler `module.function`, where the module may sit in folders
+/// (`src/app.handler`) but never leaves the function's own folder.
+pub fn is_lambda_handler(value: &str) -> bool {
+    let Some((module, function)) = value.rsplit_once('.') else { return false };
+    let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') && !s.starts_with('-');
+    value.len() <= 128
+        && function.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && word(function)
+        && module.split('/').all(|segment| word(segment) && !segment.starts_with('.'))
+}
+
+/// A name that can be a file name inside a folder: no separators, no `..`,
+/// no hidden or control characters.
+pub fn is_safe_file_name(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 128 && !value.starts_with('.') && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+/// An `http://` or `https://` URL made of a host (name, IPv4 or `[IPv6]`),
+/// an optional port and an optional plain path: nothing that could close a
+/// string or start an interpolation in the Terraform it is written into.
+pub fn is_http_url(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix("http://").or_else(|| value.strip_prefix("https://")) else { return false };
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((addr, "")) if is_v6(addr) => ("v6", None),
+            Some((addr, after)) if is_v6(addr) => ("v6", Some(after.strip_prefix(':').unwrap_or("x"))),
+            _ => return false,
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    fn is_v6(addr: &str) -> bool {
+        !addr.is_empty() && addr.chars().all(|c| c.is_ascii_hexdigit() || c == ':')
+    }
+    let host_ok = host == "v6" || (!host.is_empty() && host.len() <= 253 && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'));
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| n <= 65535));
+    let path_ok = path.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
+    host_ok && port_ok && path_ok
+}
+
 /// How far back to look: the last `30m`, `2h`, `24h`, `7d` (at most 90 days),
 /// or an ISO-8601 range `start/end`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,6 +292,34 @@ impl fmt::Display for Timeframe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_handlers_file_names_and_urls_that_enter_generated_code() {
+        for ok in ["aws_kms_key.data", "aws_s3_bucket.logs[0]", "aws_lambda_function.api-handler"] {
+            assert!(is_tf_address(ok), "{ok}");
+        }
+        for bad in ["aws_kms_key.k[0", "aws_kms_key", "aws_kms_key.k[\"a\"]", "aws_kms_key.k}\"", "AWS.k", ".k", "aws_kms_key.k.arn", "aws_kms_key.${x}"] {
+            assert!(!is_tf_address(bad), "{bad}");
+        }
+        for ok in ["index.handler", "src/app.handler", "app.main_handler"] {
+            assert!(is_lambda_handler(ok), "{ok}");
+        }
+        for bad in ["../../x/X.handler", "/etc/x.handler", "a\nb.handler", "index", "a/./b.h", "a//b.h", ".hidden.h", "index.1h", "x.handler\nimport os"] {
+            assert!(!is_lambda_handler(bad), "{bad:?}");
+        }
+        for ok in ["test.tfvars", "org-test.tfvars"] {
+            assert!(is_safe_file_name(ok), "{ok}");
+        }
+        for bad in ["../test.tfvars", "/abs.tfvars", "a/b.tfvars", "..", ".x", "a b", ""] {
+            assert!(!is_safe_file_name(bad), "{bad:?}");
+        }
+        for ok in ["http://127.0.0.1:5000", "https://s3.example.com", "http://localhost:4566/", "http://[::1]:5000", "http://moto/path/x"] {
+            assert!(is_http_url(ok), "{ok}");
+        }
+        for bad in ["http://127.0.0.1:5000\"x", "ftp://x", "http://", "http://a:99999", "http://a b", "http://x/${var.y}", "http://x:5000:6", "http://[zz]:1"] {
+            assert!(!is_http_url(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn names() {

@@ -32,6 +32,9 @@ pub enum WorkspaceError {
     /// A JSON file that could not be read was moved aside (never overwritten).
     #[error("{path} could not be read ({detail}); it was moved to {moved_to} and nothing was written over it — look at it, then run the operation again")]
     Unreadable { path: PathBuf, moved_to: PathBuf, detail: String },
+    /// Another process held a file's lock for longer than a write takes.
+    #[error("{path} is locked by another faber-cloud process{}; waited {}s — try again when it has finished", holder.as_ref().map(|h| format!(" ({h})")).unwrap_or_default(), LOCK_WAIT.as_secs())]
+    Busy { path: PathBuf, holder: Option<String> },
 }
 
 impl WorkspaceError {
@@ -126,8 +129,8 @@ impl Workspace {
 
     /// Reads the JSON file at `path` under its lock (`None` when it does not
     /// exist), lets `change` modify it, and writes the result back atomically
-    /// (nothing is written when `change` fails or leaves `None`). A file that
-    /// cannot be parsed is moved aside to `{name}.unreadable-{timestamp}` and
+    /// (nothing is written when `change` fails; a file that `change` sets to
+    /// `None` is removed). A file that cannot be parsed is moved aside to `{name}.unreadable-{timestamp}` and
     /// reported as [`WorkspaceError::Unreadable`]: it is never overwritten.
     pub fn update_json<T, R, E>(&self, path: &Path, change: impl FnOnce(&mut Option<T>) -> Result<R, E>) -> Result<R, E>
     where
@@ -143,21 +146,38 @@ impl Workspace {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(WorkspaceError::io(path, e).into()),
         };
+        let existed = value.is_some();
         let result = change(&mut value)?;
-        if let Some(v) = &value {
-            let mut text = serde_json::to_vec_pretty(v).expect("workspace files serialise");
-            text.push(b'\n');
-            write_atomic_unlocked(path, &text)?;
+        match &value {
+            Some(v) => {
+                let mut text = serde_json::to_vec_pretty(v).expect("workspace files serialise");
+                text.push(b'\n');
+                write_atomic_unlocked(path, &text)?;
+            }
+            None if existed => match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(WorkspaceError::io(path, e).into()),
+            },
+            None => {}
         }
         Ok(result)
     }
 
-    /// Holds an exclusive lock beside `path` (`.{name}.lock`) until dropped.
+    /// Holds an exclusive lock on `path` until dropped: beside it
+    /// (`.{name}.lock`) inside the workspace, and under `locks/files/` for a
+    /// file outside it (the person's Terraform folder gets no lock files).
     /// Writers of the same file take it; readers need not, since writes are atomic.
     pub fn lock_file(&self, path: &Path) -> Result<FileLock, WorkspaceError> {
-        let parent = path.parent().unwrap_or(&self.root);
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("workspace");
-        let lock_path = parent.join(format!(".{name}.lock"));
+        let lock_path = match path.parent() {
+            Some(parent) if parent.starts_with(&self.root) => parent.join(format!(".{name}.lock")),
+            _ => {
+                use sha2::{Digest, Sha256};
+                let hash = hex::encode(&Sha256::digest(path.to_string_lossy().as_bytes())[..8]);
+                self.root.join("locks/files").join(format!("{name}-{hash}.lock"))
+            }
+        };
         FileLock::exclusive(&lock_path)
     }
 
@@ -193,6 +213,9 @@ impl Workspace {
     }
 }
 
+/// How long a writer waits for a file's lock before it reports the file busy.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// An exclusive advisory lock on a file; released when dropped (or when the
 /// process dies, so a killed writer never leaves a stale lock).
 #[derive(Debug)]
@@ -208,10 +231,22 @@ impl FileLock {
         OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(|e| WorkspaceError::io(path, e))
     }
 
+    /// Waits for the lock at most [`LOCK_WAIT`] (file locks are held for the
+    /// time of a write), then reports the path as busy with its holder.
     pub fn exclusive(path: &Path) -> Result<FileLock, WorkspaceError> {
         let file = Self::open(path)?;
-        file.lock().map_err(|e| WorkspaceError::io(path, e))?;
-        Ok(FileLock { _file: file })
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(FileLock { _file: file }),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(10)),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let holder = std::fs::read_to_string(path).ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+                    return Err(WorkspaceError::Busy { path: path.to_path_buf(), holder });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(WorkspaceError::io(path, e)),
+            }
+        }
     }
 
     /// Writes a line saying who holds the lock into the lock file.

@@ -53,9 +53,16 @@ fn exit_codes() {
     let pending = cli(p, &["--json", "gate-selftest", "--env", "prod", "--payload", "x"]);
     assert_eq!(pending.status.code(), Some(3));
     let id = json(&pending)["operation_id"].as_str().unwrap().to_string();
-    assert_eq!(cli(p, &["confirm", &id, "yes"]).status.code(), Some(3), "second confirmation still needed");
-    assert_eq!(cli(p, &["confirm", &id, "yes"]).status.code(), Some(0));
-    assert_eq!(cli(p, &["confirm", &id, "yes"]).status.code(), Some(1), "single use");
+    let second = cli(p, &["confirm", &id, "yes"]);
+    assert_eq!(second.status.code(), Some(3), "second confirmation still needed");
+    // The text names the final step's own id and the command that answers it.
+    let text = String::from_utf8_lossy(&second.stdout).to_string();
+    let command = text.lines().find_map(|l| l.split("CLI: ").nth(1)).unwrap_or_else(|| panic!("no CLI command in {text}"));
+    let final_id = command.split_whitespace().nth(2).unwrap().to_string();
+    assert!(final_id != id && command.starts_with(&format!("faber-cloud confirm {final_id} ")), "{text}");
+    assert_eq!(cli(p, &["confirm", &id, "yes"]).status.code(), Some(1), "a repeated first answer is refused");
+    assert_eq!(cli(p, &["confirm", &final_id, "yes"]).status.code(), Some(0));
+    assert_eq!(cli(p, &["confirm", &final_id, "yes"]).status.code(), Some(1), "single use");
     assert_eq!(cli(p, &["confirm", "not-an-id", "yes"]).status.code(), Some(2));
     let pending = cli(p, &["--json", "gate-selftest", "--env", "test", "--payload", "y"]);
     let id = json(&pending)["operation_id"].as_str().unwrap().to_string();

@@ -1,0 +1,229 @@
+"""Hardening (issue #10) against the real binary over raw JSON-RPC on stdio:
+work that stops when cancelled, a server that never freezes, a quick clean
+exit on EOF, inputs that used to panic, and credentials that follow the
+configured profile whatever the environment holds."""
+
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import binary, confirm_cli, run_cli
+
+
+class Blackhole:
+    """A TCP endpoint that accepts connections and never answers (an AWS
+    endpoint that hangs); counts the connections and bytes it receives."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.received = 0
+        self.held = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+                self.held.append(conn)
+            threading.Thread(target=self._drain, args=(conn,), daemon=True).start()
+
+    def _drain(self, conn):
+        while True:
+            try:
+                data = conn.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.lock:
+                self.received += len(data)
+
+    def activity(self):
+        with self.lock:
+            return self.connections, self.received
+
+    def close(self):
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
+class Raw:
+    """The server over raw JSON-RPC lines."""
+
+    def __init__(self, project, env=None):
+        self.proc = subprocess.Popen(
+            [binary(), "serve", "--project-dir", str(project)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=dict(os.environ, **(env or {})),
+        )
+        self.pending = {}
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            msg = json.loads(line)
+            if "id" in msg and ("result" in msg or "error" in msg):
+                with self.lock:
+                    self.pending[msg["id"]] = msg
+                    self.arrived.notify_all()
+
+    def send(self, obj):
+        self.proc.stdin.write(json.dumps(obj) + "\n")
+        self.proc.stdin.flush()
+
+    def wait(self, want_id, timeout):
+        deadline = time.time() + timeout
+        with self.lock:
+            while want_id not in self.pending:
+                left = deadline - time.time()
+                if left <= 0:
+                    return None
+                self.arrived.wait(left)
+            return self.pending[want_id]
+
+    def initialize(self):
+        self.send({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}})
+        assert self.wait(0, 10), "no answer to initialize"
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def call(self, rid, name, arguments):
+        self.send({"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": {"name": name, "arguments": arguments}})
+
+
+def test_cancel_stall_and_eof_with_a_backend_that_never_answers(project):
+    hole = Blackhole()
+    try:
+        run_cli(project, "config", "init", "--endpoint-url", f"http://127.0.0.1:{hole.port}")
+        raw = Raw(project, {"AWS_MAX_ATTEMPTS": "1"})
+        raw.initialize()
+
+        # A check-health that hangs on the backend.
+        raw.call(1, "ops-manager", {"operation": "check-health", "env": "test"})
+        deadline = time.time() + 10
+        while hole.activity()[0] == 0 and time.time() < deadline:
+            time.sleep(0.05)
+        assert hole.activity()[0] > 0, "check-health never reached the endpoint"
+
+        # The server still answers other calls while that one waits.
+        started = time.time()
+        raw.call(2, "config", {"action": "validate"})
+        answer = raw.wait(2, 5)
+        assert answer is not None, "config validate got no answer while another call waited on AWS"
+        assert time.time() - started < 2.0
+
+        # Cancelling stops the work: no new connection or request reaches the backend afterwards.
+        raw.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1, "reason": "user pressed stop"}})
+        time.sleep(1.0)
+        settled = hole.activity()
+        time.sleep(4.0)
+        assert hole.activity() == settled, f"work went on after the cancellation: {settled} -> {hole.activity()}"
+        assert raw.wait(1, 0.5) is None, "a cancelled request gets no reply"
+
+        # EOF with a request in flight: a clean exit within a second.
+        raw.call(3, "ops-manager", {"operation": "check-health", "env": "test"})
+        time.sleep(0.5)
+        started = time.time()
+        raw.proc.stdin.close()
+        code = raw.proc.wait(timeout=10)
+        assert code == 0
+        assert time.time() - started < 1.5, f"exit took {time.time() - started:.1f}s"
+    finally:
+        hole.close()
+
+
+def test_inputs_that_used_to_panic_get_tool_errors_naming_the_field(project):
+    run_cli(project, "config", "init")
+    raw = Raw(project)
+    raw.initialize()
+    designs = project / ".fractary/plugins/faber-cloud/designs"
+    designs.mkdir(parents=True)
+    spec = {"version": 1, "feature": "reuse", "components": [
+        {"type": "s3_bucket", "name": "uploads", "settings": {"kms_key": "data"}},
+        {"type": "kms_key", "name": "data", "existing": "aws_kms_key.k[0"},
+    ]}
+    (designs / "reuse.md").write_text("# reuse\n\n```json faber-design\n" + json.dumps(spec) + "\n```\n")
+    escape = {"version": 1, "feature": "escape", "components": [
+        {"type": "lambda_function", "name": "api", "settings": {"handler": "../../../../tmp/X.handler"}},
+    ]}
+    (designs / "escape.md").write_text("# escape\n\n```json faber-design\n" + json.dumps(escape) + "\n```\n")
+    cases = [
+        (1, "infra-manager", {"operation": "engineer", "design": "reuse"}, "design.components[1].existing"),
+        (2, "infra-manager", {"operation": "engineer", "design": "escape"}, "design.components[0].settings.handler"),
+        (3, "ops-manager", {"operation": "query-logs", "env": "test", "timeframe": "1\u00e9"}, "timeframe"),
+        (4, "ops-manager", {"operation": "query-logs", "env": "test", "timeframe": "\u00e9"}, "timeframe"),
+    ]
+    for rid, tool, args, field in cases:
+        raw.call(rid, tool, args)
+        answer = raw.wait(rid, 20)
+        assert answer is not None, f"no answer to {tool} {args}"
+        result = answer["result"]
+        assert result["isError"], result
+        assert result["structuredContent"]["error"].get("field") == field, result
+    assert not (project.parent / "tmp" / "X.py").exists()
+    raw.proc.stdin.close()
+    assert raw.proc.wait(timeout=10) == 0
+
+    # Configuration values that would leave the project or break the generated code are refused by validate.
+    path = project / ".fractary/plugins/faber-cloud/devops.json"
+    config = json.loads(path.read_text())
+    config["handlers"]["hosting"]["aws"]["endpoint_url"] = 'http://127.0.0.1:5000"x'
+    config["handlers"]["iac"]["terraform"]["var_file_pattern"] = "../{environment}.tfvars"
+    config["project"]["organization"] = ".."
+    path.write_text(json.dumps(config))
+    proc = run_cli(project, "--json", "config", "validate", check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    paths = {p["path"] for p in json.loads(proc.stdout)["error"]["problems"]}
+    assert {"handlers.hosting.aws.endpoint_url", "handlers.iac.terraform.var_file_pattern", "project.organization"} <= paths, paths
+
+
+def test_the_configured_profile_wins_over_environment_keys(project, moto):
+    import boto3
+
+    run_cli(project, "config", "init", "--endpoint-url", moto)
+    config = json.loads((project / ".fractary/plugins/faber-cloud/devops.json").read_text())
+    profile = config["handlers"]["hosting"]["aws"]["profiles"]["prod"]
+    prefix = f"{config['project']['name']}-core-prod-"
+    kw = dict(endpoint_url=moto, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    iam = boto3.client("iam", **kw)
+    user = f"deployer-{os.getpid()}-{int(time.time())}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    creds = project / "aws-credentials"
+    creds.write_text(f"[{profile}]\naws_access_key_id = {key['AccessKeyId']}\naws_secret_access_key = {key['SecretAccessKey']}\n")
+    role = iam.create_role(RoleName=f"{prefix}r", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", "def handler(e, c):\n    return 1\n")
+    boto3.client("lambda", **kw).create_function(FunctionName=f"{prefix}fn", Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": buf.getvalue()})
+
+    # Other keys in the environment (another identity) must not be used for prod.
+    env = {"AWS_SHARED_CREDENTIALS_FILE": str(creds), "AWS_ACCESS_KEY_ID": "AKIAOTHERIDENTITY000", "AWS_SECRET_ACCESS_KEY": "other", "AWS_MAX_ATTEMPTS": "1"}
+    proc = run_cli(project, "--json", "ops", "remediate", "--env", "prod", "--service", "fn", "--action", "scale", "--target", "2", env=env, check=False)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    confirm_cli(project, json.loads(proc.stdout)["operation_id"], env=env)
+    trail = [json.loads(l) for l in (project / ".fractary/plugins/faber-cloud/audit-trail.jsonl").read_text().splitlines()]
+    done = [e for e in trail if e["operation"] == "remediate scale" and e["outcome"] == "succeeded"]
+    assert done and done[-1]["aws_caller"].endswith(f":user/{user}"), done
