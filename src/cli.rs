@@ -88,7 +88,9 @@ pub fn main() -> i32 {
     };
     init_tracing();
     // Several threads: a call that waits (a lock, a file) never stalls the others in `serve`.
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build() {
+    // Larger stacks than tokio's 2 MiB default: a deploy's futures (AWS SDK calls
+    // within the pipeline) are deep, and an unoptimised build overflowed 2 MiB.
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(4).thread_stack_size(16 << 20).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -226,5 +228,20 @@ fn init_tracing() {
     {
         filter = filter.add_directive(quiet);
     }
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| RedactedStderr).with_ansi(false).try_init();
+}
+
+/// stderr for log lines, secrets redacted at every level (a log line is written in one call).
+struct RedactedStderr;
+
+impl std::io::Write for RedactedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let line = crate::redact::redact(&String::from_utf8_lossy(buf));
+        std::io::stderr().write_all(line.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }

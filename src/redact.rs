@@ -1,16 +1,88 @@
 //! Secret redaction for everything faber-cloud shows or stores: tool replies,
-//! CLI output, reports, errors from child processes, the learning log
-//! (DESIGN.md §6). Pure.
+//! CLI output, reports, errors from child processes, the learning log, log
+//! lines (DESIGN.md §6). Pure.
 
-/// `text` with secrets replaced: AWS access key ids (`AKIA…`, `ASIA…`) →
-/// `<access-key-id>`; the value after `password=`, `token=`, `secret:`,
-/// `X-Amz-Security-Token=`, `Signature=`, … → `<redacted>`; a 40-character
-/// mixed-case base64 word (a secret access key) → `<secret>`; a base64 word of
-/// 100 characters or more (a session token) → `<token>`.
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// `text` with secrets replaced: private keys, GitHub and Slack tokens,
+/// JWTs, bearer tokens, the password in a URL (`scheme://user:…@host`) and
+/// Slack webhook paths by their kind in angle brackets; AWS access key ids
+/// (`AKIA…`, `ASIA…`) → `<access-key-id>`; the value after `password=`,
+/// `token =`, `secret:`, `X-Amz-Security-Token=`, `Signature=`, … →
+/// `<redacted>`; a 40-character mixed-case base64 word (a secret access key)
+/// → `<secret>`; a base64 word of 100 characters or more (a session token) →
+/// `<token>`.
 pub fn redact(text: &str) -> String {
-    let keyed = redact_key_values(text);
+    let mut out = std::borrow::Cow::Borrowed(text);
+    for (pattern, with) in TOKENS.iter() {
+        if pattern.is_match(&out) {
+            out = std::borrow::Cow::Owned(pattern.replace_all(&out, *with).into_owned());
+        }
+    }
+    let keyed = redact_key_values(&out);
     let keys = redact_access_key_ids(&keyed);
     redact_base64_words(&keys)
+}
+
+/// Secrets recognisable by their own shape, and what replaces them.
+static TOKENS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        (r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)", "<private-key>"),
+        (r"\bgithub_pat_[A-Za-z0-9_]{20,}", "<github-token>"),
+        (r"\bgh[pousr]_[A-Za-z0-9]{20,}", "<github-token>"),
+        (r"\bxox[abposre]-[A-Za-z0-9-]{10,}", "<slack-token>"),
+        (r"hooks\.slack\.com/services/[A-Za-z0-9/_-]+", "hooks.slack.com/services/<redacted>"),
+        (r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", "<jwt>"),
+        (r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/-]{12,}=*", "$1 <redacted>"),
+        (r"\b([a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+):([^\s@/]+)@", "$1:<redacted>@"),
+    ]
+    .into_iter()
+    .map(|(p, with)| (Regex::new(p).expect("redaction patterns compile"), with))
+    .collect()
+});
+
+/// Whether a JSON object key names a secret (`password`, `db_password`, `api_key`, …).
+fn secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["password", "passwd", "secret", "token", "api_key", "apikey", "private_key"].iter().any(|s| k.ends_with(s) || k.starts_with(s))
+        && !k.ends_with("_arn")
+        && !k.ends_with("_name")
+        && !k.ends_with("_id")
+}
+
+/// Redacts every string in a JSON value; a string under a key that names a
+/// secret is replaced whole.
+pub fn redact_json(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            let r = redact(s);
+            if r != *s {
+                *s = r;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_json),
+        Value::Object(m) => {
+            for (k, v) in m.iter_mut() {
+                match v {
+                    Value::String(s) if secret_key(k) && !s.is_empty() && !s.starts_with('<') => *s = "<redacted>".into(),
+                    _ => redact_json(v),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Text for a terminal or a chat: control characters other than newline and
+/// tab are shown escaped (`\u{1b}`), never sent raw.
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return text.to_string();
+    }
+    text.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 /// Keys whose value is a secret, matched without case at a word start.
@@ -41,6 +113,9 @@ fn redact_key_values(text: &str) -> String {
             }
             let mut i = at + key.len();
             if bytes.get(i) == Some(&b'"') || bytes.get(i) == Some(&b'\'') {
+                i += 1;
+            }
+            while bytes.get(i) == Some(&b' ') {
                 i += 1;
             }
             let sep = bytes.get(i).copied();
@@ -138,4 +213,43 @@ fn replace_ranges(text: &str, mut ranges: Vec<(usize, usize)>, with: &str) -> St
     }
     out.push_str(&text[last..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_secret_is_masked() {
+        let secrets = [
+            ("ghp_", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
+            ("github_pat_", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghij"),
+            ("jwt", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+            ("slack", "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"),
+            ("url password", "hunter2pass"),
+            ("password pair", "s3cr3tvalue"),
+            ("aws key id", "AKIAIOSFODNN7EXAMPLE"),
+            ("aws secret", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            ("private key", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"),
+        ];
+        let text = format!(
+            "token {} and {} auth {} slack {} db postgres://app:hunter2pass@db.internal:5432/x password = \"s3cr3tvalue\" key {} secret {} \n-----BEGIN RSA PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END RSA PRIVATE KEY-----",
+            secrets[0].1, secrets[1].1, secrets[2].1, secrets[3].1, secrets[6].1, secrets[7].1
+        );
+        let out = redact(&text);
+        for (kind, secret) in secrets {
+            assert!(!out.contains(secret), "{kind} survived: {out}");
+        }
+        assert!(out.contains("postgres://app:<redacted>@db.internal"), "{out}");
+        let mut json = serde_json::json!({"db_password": "plain-words", "events": [{"message": format!("used {}", secrets[0].1)}], "role_arn": "arn:aws:iam::1:role/token"});
+        redact_json(&mut json);
+        assert_eq!(json["db_password"], "<redacted>");
+        assert!(!json.to_string().contains(secrets[0].1));
+        assert_eq!(json["role_arn"], "arn:aws:iam::1:role/token");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("a\u{1b}[31mred\u{7}\nnext\tcol"), "a\\u{1b}[31mred\\u{7}\nnext\tcol");
+    }
 }

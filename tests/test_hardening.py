@@ -227,3 +227,73 @@ def test_the_configured_profile_wins_over_environment_keys(project, moto):
     trail = [json.loads(l) for l in (project / ".fractary/plugins/faber-cloud/audit-trail.jsonl").read_text().splitlines()]
     done = [e for e in trail if e["operation"] == "remediate scale" and e["outcome"] == "succeeded"]
     assert done and done[-1]["aws_caller"].endswith(f":user/{user}"), done
+
+
+SECRETS = {
+    "aws key id": "AKIAQWERTYUIOPASDFGH",
+    "aws secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzEXAMPLE9",
+    "github token": "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    "github fine-grained": "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd",
+    "jwt": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "slack": "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "url password": "hunter2urlpass",
+    "password pair": "pairpassword77",
+}
+
+
+def secret_line():
+    s = SECRETS
+    return (f"ERROR login failed key {s['aws key id']} secret {s['aws secret']} gh {s['github token']} pat {s['github fine-grained']} "
+            f"jwt {s['jwt']} slack {s['slack']} db postgres://app:{s['url password']}@db:5432/x password={s['password pair']}")
+
+
+def assert_clean(where, text):
+    for kind, secret in SECRETS.items():
+        assert secret not in text, f"{kind} appears in {where}"
+
+
+def test_secrets_never_come_back(project, moto):
+    import boto3
+
+    run_cli(project, "config", "init", "--endpoint-url", moto)
+    state = project / ".fractary/plugins/faber-cloud"
+    config = json.loads((state / "devops.json").read_text())
+    prefix = f"{config['project']['name']}-core-test-"
+    kw = dict(endpoint_url=moto, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    iam = boto3.client("iam", **kw)
+    role = iam.create_role(RoleName=f"{prefix}leaky-r", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", "def handler(e, c):\n    return 1\n")
+    boto3.client("lambda", **kw).create_function(FunctionName=f"{prefix}leaky", Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": buf.getvalue()})
+    logs = boto3.client("logs", **kw)
+    group = f"/aws/lambda/{prefix}leaky"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[{"timestamp": now - 60000 + i, "message": secret_line() + f" \x1b[31m#{i}"} for i in range(5)])
+
+    env = {"AWS_MAX_ATTEMPTS": "1", "FABER_CLOUD_LOG": "debug"}
+    outputs = []
+    for args in (
+        ["--json", "ops", "query-logs", "--env", "test", "--service", "leaky", "--filter", "ERROR"],
+        ["ops", "query-logs", "--env", "test", "--service", "leaky", "--filter", "ERROR"],
+        ["--json", "ops", "investigate", "--env", "test", "--service", "leaky"],
+        ["ops", "investigate", "--env", "test", "--service", "leaky"],
+        ["--json", "infra", "debug", "--env", "test", "--error", secret_line()],
+        ["infra", "debug", "--env", "test", "--error", secret_line()],
+    ):
+        proc = run_cli(project, *args, env=env, check=False)
+        assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+        assert_clean(f"stdout of {args[:4]}", proc.stdout)
+        assert_clean(f"stderr of {args[:4]} (debug logs)", proc.stderr)
+        assert "\x1b" not in proc.stdout, f"a raw control character in the text of {args[:4]}"
+        outputs.append(proc.stdout)
+    assert any("<github-token>" in o for o in outputs), "the events were shown, masked"
+    stored = [p for p in state.rglob("*") if p.is_file() and p.suffix in (".json", ".jsonl", ".md")]
+    assert any("incident" in p.name for p in stored) and any(p.name == "issue-log.json" for p in stored), stored
+    for path in stored:
+        assert_clean(str(path.relative_to(state)), path.read_text())

@@ -517,7 +517,7 @@ impl<'a> Gate<'a> {
     fn save(&self, op: &mut PendingOperation) -> Result<(), GateError> {
         op.seal = self.keeper.seal(self.ws.root(), &op.sealed_bytes())?;
         let path = self.pending_path(&op.id)?;
-        Ok(self.ws.write_json(&path, op)?)
+        Ok(self.ws.write_json_exact(&path, op)?)
     }
 
     fn audit(&self, facts: &BannerFacts, outcome: Outcome, id: &str, digest: &str, detail: Option<&str>) -> Result<(), GateError> {

@@ -135,7 +135,12 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
         InfraOperation::Test => match req.phase.unwrap_or_default() {
             Phase::PostDeployment => InfraReport::PostDeployment(deploy::post_deployment(ws, &config, &env).await?),
             Phase::PreDeployment => {
-                InfraReport::Test(test::run(ws, &config, &env, &config.scan.clone().unwrap_or_default(), validate::TerraformValidate::Run).await?)
+                let report = test::run(ws, &config, &env, &config.scan.clone().unwrap_or_default(), validate::TerraformValidate::Run).await?;
+                // FAIL is an answer the caller must not miss: a tool error (exit 1) with the whole report.
+                if report.overall_status == test::Status::Fail {
+                    return Err(Error::invalid(&report));
+                }
+                InfraReport::Test(report)
             }
         },
         InfraOperation::PreviewChanges => InfraReport::PreviewChanges(preview::run(ws, &config, &env).await?),

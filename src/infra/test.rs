@@ -109,8 +109,12 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &Scan
     let started = Instant::now();
     let checked = validate::validation(&dir, config, how).await?;
     let errors = checked.errors();
-    let validation_status = if errors.is_empty() { Status::Pass } else { Status::Fail };
-    if validation_status == Status::Fail {
+    let checked_verdict = checked.verdict();
+    // Unverified fails too: a test that could not check the configuration never passes.
+    let validation_status = if errors.is_empty() && checked_verdict != validate::Verdict::Unverified { Status::Pass } else { Status::Fail };
+    if checked_verdict == validate::Verdict::Unverified {
+        recommendations.push(format!("terraform could not check the configuration ({}): make it run, then test again.", checked.terraform.detail));
+    } else if validation_status == Status::Fail {
         recommendations.push("Fix the validation errors first: nothing else is meaningful until the configuration is valid.".into());
     }
     tests.push(TestResult {

@@ -46,14 +46,26 @@ pub enum TerraformValidate {
     DeferToPlan,
 }
 
+/// What validation could establish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Valid,
+    Invalid,
+    /// terraform could not check it (not installed, a provider it could not
+    /// install, no network): nothing says the configuration is wrong, nor right.
+    Unverified,
+}
+
 /// The result of validate-config.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ValidateReport {
     pub env: String,
     pub directory: PathBuf,
     pub files: Vec<String>,
-    /// No syntax error and no terraform validate error.
+    /// No syntax error, and terraform validate ran and found no error.
     pub valid: bool,
+    pub verdict: Verdict,
     pub terraform: TerraformCheck,
     pub diagnostics: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
@@ -65,7 +77,11 @@ impl Report for ValidateReport {
         let worst = self.diagnostics.first().map(|d| format!(" Worst: {} {} at {}:{}.", d.severity.as_str(), d.rule_id, d.file, d.line)).unwrap_or_default();
         let mut out = format!(
             "{} for env {}: {} file(s), {} resource(s), {} diagnostic(s); {}.{worst}",
-            if self.valid { "Valid" } else { "Invalid" },
+            match self.verdict {
+                Verdict::Valid => "Valid",
+                Verdict::Invalid => "Invalid",
+                Verdict::Unverified => "Unverified (terraform could not check it)",
+            },
             self.env,
             self.files.len(),
             self.resources,
@@ -278,6 +294,21 @@ impl Validation {
     pub fn errors(&self) -> Vec<&Finding> {
         self.syntax.iter().chain(self.terraform_diagnostics.iter().filter(|d| d.rule_id == "TF_VALIDATE" || d.rule_id == "TF_INIT")).collect()
     }
+
+    /// Invalid when an error points into the configuration; unverified when
+    /// terraform could not run for another reason (not installed, a provider
+    /// it could not install); valid only when terraform ran and agreed.
+    pub fn verdict(&self) -> Verdict {
+        let errors = self.errors();
+        let could_not_run = matches!(self.terraform.status, CheckStatus::NotAvailable | CheckStatus::Failed);
+        if errors.iter().any(|e| !e.file.is_empty()) || (!errors.is_empty() && !could_not_run) {
+            Verdict::Invalid
+        } else if could_not_run {
+            Verdict::Unverified
+        } else {
+            Verdict::Valid
+        }
+    }
 }
 
 /// The validation step shared by validate-config and the pre-deployment test.
@@ -300,7 +331,8 @@ pub async fn validation(dir: &Path, config: &Config, how: TerraformValidate) -> 
 pub async fn run(project_dir: &Path, config: &Config, env: &str, suppress: &ScanOptions) -> Result<ValidateReport, Error> {
     let dir = directory(project_dir, config)?;
     let checked = validation(&dir, config, TerraformValidate::Run).await?;
-    let valid = checked.errors().is_empty();
+    let verdict = checked.verdict();
+    let valid = verdict == Verdict::Valid;
     let syntax_ok = checked.syntax.is_empty();
     let Validation { files, syntax, terraform, terraform_diagnostics } = checked;
     let mut diagnostics = syntax;
@@ -316,5 +348,5 @@ pub async fn run(project_dir: &Path, config: &Config, env: &str, suppress: &Scan
         suppressed = scan.suppressed;
     }
     diagnostics.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
-    Ok(ValidateReport { env: env.into(), directory: dir, files, valid, terraform, diagnostics, suppressed, resources })
+    Ok(ValidateReport { env: env.into(), directory: dir, files, valid, verdict, terraform, diagnostics, suppressed, resources })
 }

@@ -45,10 +45,13 @@ impl Rendered {
 }
 
 /// The one renderer.
+/// Every reply passes here: secrets are redacted in the text and in every
+/// string of the JSON, and control characters in the text are escaped.
 pub fn render<R: Report>(report: &R) -> Rendered {
     let status = report.status();
-    let json = serde_json::to_value(Reply { status, report }).expect("reports serialise to JSON objects");
-    Rendered { status, text: report.text(), json }
+    let mut json = serde_json::to_value(Reply { status, report }).expect("reports serialise to JSON objects");
+    crate::redact::redact_json(&mut json);
+    Rendered { status, text: crate::redact::escape_controls(&crate::redact::redact(&report.text())), json }
 }
 
 /// "3 of 10 shown; the rest in the structured result" — what a text leaves out.

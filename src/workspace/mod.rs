@@ -120,8 +120,16 @@ impl Workspace {
         write_atomic_unlocked(path, bytes)
     }
 
-    /// Serialises `value` as pretty JSON and writes it atomically.
+    /// Serialises `value` as pretty JSON, secrets redacted in every string
+    /// (stored reports never keep them), and writes it atomically.
     pub fn write_json<T: Serialize>(&self, path: &Path, value: &T) -> Result<(), WorkspaceError> {
+        let mut json = serde_json::to_value(value).expect("report types serialise");
+        crate::redact::redact_json(&mut json);
+        self.write_json_exact(path, &json)
+    }
+
+    /// Writes `value` exactly as given (a record whose bytes are sealed).
+    pub fn write_json_exact<T: Serialize>(&self, path: &Path, value: &T) -> Result<(), WorkspaceError> {
         let mut text = serde_json::to_vec_pretty(value).expect("report types serialise");
         text.push(b'\n');
         self.write_atomic(path, &text)

@@ -143,3 +143,42 @@ fn a_configuration_terraform_init_refuses_is_invalid() {
     assert_eq!((init["file"].as_str(), init["line"].as_u64()), (Some("main.tf"), Some(2)), "{init}");
     assert!(init["title"].as_str().unwrap().contains("Invalid quoted type constraints"), "{init}");
 }
+
+/// Validation that could not run is unverified (exit 1, the reason stated), never "Valid": a provider
+/// terraform cannot install from the mirror, and terraform missing from PATH. `infra test` then FAILs, exit 1.
+#[test]
+fn validation_that_could_not_run_is_unverified() {
+    let tf = crate::support::terraform::Terraform::get();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    init(p);
+    std::fs::create_dir_all(p.join("infrastructure/terraform")).unwrap();
+    std::fs::write(
+        p.join("infrastructure/terraform/main.tf"),
+        "terraform {\n  required_providers {\n    nowhere = { source = \"example.invalid/acme/nowhere\" }\n  }\n}\n",
+    )
+    .unwrap();
+    let run = |args: &[&str], path: &std::ffi::OsStr| {
+        Command::new(env!("CARGO_BIN_EXE_faber-cloud"))
+            .args(["--project-dir", p.to_str().unwrap(), "--json"])
+            .args(args)
+            .env_remove("CLAUDE_PROJECT_DIR")
+            .env("TF_CLI_CONFIG_FILE", &tf.cli_config)
+            .env("PATH", path)
+            .output()
+            .unwrap()
+    };
+    let path = std::env::var_os("PATH").unwrap();
+    let empty_path = tempfile::tempdir().unwrap();
+    for path in [path.as_os_str(), empty_path.path().as_os_str()] {
+        let out = run(&["infra", "validate-config", "--env", "test"], path);
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+        let report = &json(&out)["error"]["report"];
+        assert_eq!((report["valid"].as_bool(), report["verdict"].as_str()), (Some(false), Some("unverified")), "{report}");
+        let out = run(&["infra", "test", "--env", "test"], path);
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+        let report = &json(&out)["error"]["report"];
+        assert_eq!(report["overall_status"], "FAIL", "{report}");
+        assert_eq!(report["tests"][0]["status"], "FAIL", "{report}");
+    }
+}

@@ -552,7 +552,7 @@ fn redaction() {
         ("key AKIAIOSFODNN7EXAMPLE used", "key <access-key-id> used"),
         ("temporary ASIAY34FZKBOKMUTVV7A", "temporary <access-key-id>"),
         ("secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY here", "secret <secret> here"),
-        ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_access_key = <secret>"),
+        ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_access_key = <redacted>"),
         ("url?X-Amz-Security-Token=IQoJb3JpZ2luX2VjEJr&X-Amz-Date=1", "url?X-Amz-Security-Token=<redacted>&X-Amz-Date=1"),
         ("password=hunter22 next", "password=<redacted> next"),
         ("{\"token\": \"abcdefghijklmnop1234\"}", "{\"token\": \"<redacted>\"}"),
