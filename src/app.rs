@@ -197,6 +197,10 @@ impl Report for Clarification {
         }
         let numbers: Vec<String> = self.choices.iter().map(|c| c.n.to_string()).collect();
         out.push_str(&format!("\nWhich one? ({})", numbers.join("/")));
+        out.push_str(&format!(
+            "\nTo answer, call director {{request: \"N\", clarification_id: \"{id}\"}} with the chosen number (CLI: faber-cloud director N --clarification-id {id}).",
+            id = self.clarification_id
+        ));
         out
     }
 }

@@ -126,7 +126,7 @@ def require_terraform():
     import shutil
 
     if not shutil.which("terraform"):
-        pytest.fail("terraform is not on PATH: install Terraform 1.5+ (this test runs the real binary)")
+        pytest.fail("terraform is not on PATH: install Terraform 1.10+ (this test runs the real binary)")
     if not os.path.isfile(os.environ.get("TF_CLI_CONFIG_FILE", "")):
         pytest.fail("TF_CLI_CONFIG_FILE does not name a file: run through scripts/test, which points terraform at the provider mirror")
 

@@ -297,3 +297,27 @@ def test_secrets_never_come_back(project, moto):
     assert any("incident" in p.name for p in stored) and any(p.name == "issue-log.json" for p in stored), stored
     for path in stored:
         assert_clean(str(path.relative_to(state)), path.read_text())
+
+
+async def test_text_only_clients_can_follow_every_flow(configured):
+    from conftest import connect
+
+    async with connect(configured, "auto") as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        limit = json.dumps(tools["ops-manager"].input_schema["properties"]["limit"])
+        assert '"minimum": 1' in limit and '"maximum": 1000' in limit, limit
+        r = await client.call_tool("director", {"request": "check my infrastructure"})
+        body = r.structured_content
+        assert body["status"] == "clarify", body
+        text = "\n".join(c.text for c in r.content if c.type == "text")
+        assert body["clarification_id"] in text and "clarification_id" in text, text
+        # A client that passes on only the text can answer: the id comes from the text.
+        cid = text.split("clarification_id: \"")[1].split("\"")[0]
+        r = await client.call_tool("director", {"request": "1", "clarification_id": cid, "route_only": True})
+        assert not r.is_error and r.structured_content["status"] != "clarify", r.content
+    proc = run_cli(configured, "director", "check my infrastructure", check=False)
+    assert proc.returncode == 3
+    assert "faber-cloud director N --clarification-id " in proc.stdout, proc.stdout
+
+
+pytestmark = pytest.mark.anyio

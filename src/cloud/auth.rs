@@ -46,6 +46,10 @@ impl Target {
     /// target: `(name, Some(value))` to set, `(name, None)` to remove.
     pub fn process_env(&self) -> Vec<(&'static str, Option<String>)> {
         let mut out = vec![("AWS_REGION", Some(self.region.clone()))];
+        if let Some(url) = &self.endpoint_url {
+            // Beside the generated endpoints block: any service of any resource goes to the local server.
+            out.push(("AWS_ENDPOINT_URL", Some(url.clone())));
+        }
         match &self.credentials {
             Credentials::Profile(p) => {
                 // Static keys in the environment would win over the profile: drop them.

@@ -216,6 +216,18 @@ pub struct InitOptions {
     pub force: bool,
 }
 
+/// The workspace's `.gitignore`, written by `config init` when there is none.
+pub const GITIGNORE: &str = "# Written by faber-cloud config init: machine-local files, not for git.
+plans/
+locks/
+pending/
+clarifications/
+selftest/
+.*.lock
+.tmp-*
+*.unreadable-*
+";
+
 impl Config {
     /// Reads and validates `devops.json` from the workspace.
     pub fn load(ws: &Workspace) -> Result<Config, ConfigError> {
@@ -266,6 +278,11 @@ impl Config {
         let mut text = serde_json::to_string_pretty(&config).expect("config serialises");
         text.push('\n');
         ws.write_atomic(&path, text.as_bytes())?;
+        // What is machine-local stays out of git: saved plans, locks, pending answers, temp files.
+        let ignore = ws.root().join(".gitignore");
+        if !ignore.exists() {
+            ws.write_atomic(&ignore, GITIGNORE.as_bytes())?;
+        }
         Ok(config)
     }
 

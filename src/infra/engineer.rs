@@ -88,13 +88,13 @@ pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
 
     // main.tf: terraform settings, provider, resources.
     let mut terraform = Body::builder()
-        .add_attribute(("required_version", ">= 1.5.0"))
+        .add_attribute(("required_version", ">= 1.10.0"))
         .add_block(Block::builder("required_providers").add_attribute(("aws", expr(r#"{ source = "hashicorp/aws", version = ">= 5.0, < 6.0" }"#))).build());
     if tf.backend.kind == "s3" {
         terraform = terraform.add_block(Block::builder("backend").add_label("s3").build());
     }
     let mut main = Body::builder().add_block(Block::builder("terraform").add_structures(terraform.build()).build());
-    main = main.add_block(provider(config, aws, &generated.services));
+    main = main.add_block(provider(config, aws));
     for block in generated.resources {
         main = main.add_block(block);
     }
@@ -162,7 +162,10 @@ pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
                 .add_attribute(("bucket", bucket))
                 .add_attribute(("key", key))
                 .add_attribute(("region", tf.backend.region.clone().unwrap_or_else(|| aws.region.clone())))
-                .add_attribute(("encrypt", true));
+                .add_attribute(("encrypt", true))
+                // Terraform's own S3-native state lock (Terraform ≥ 1.10): no two applies share a state,
+                // whichever machine or process runs them.
+                .add_attribute(("use_lockfile", true));
             if let Some(url) = &aws.endpoint_url {
                 backend = backend
                     .add_attribute((
@@ -184,7 +187,7 @@ fn expr(source: &str) -> Expression {
     Expression::from_str(source).unwrap_or_else(|e| panic!("engineer expression {source:?}: {e}"))
 }
 
-fn provider(config: &Config, aws: &crate::config::Aws, services: &std::collections::BTreeSet<&'static str>) -> Block {
+fn provider(config: &Config, aws: &crate::config::Aws) -> Block {
     let mut tags: hcl::Object<hcl::ObjectKey, Expression> = hcl::Object::new();
     tags.insert(hcl::ObjectKey::from("Project"), expr("var.project"));
     tags.insert(hcl::ObjectKey::from("Subsystem"), expr("var.subsystem"));
@@ -211,8 +214,10 @@ fn provider(config: &Config, aws: &crate::config::Aws, services: &std::collectio
             .add_attribute(("skip_metadata_api_check", true))
             .add_attribute(("skip_requesting_account_id", true))
             .add_attribute(("s3_use_path_style", true));
+        // Every service the provider can reach, not only those of generated components: a resource
+        // added by hand must reach the local server too, never a real account.
         let mut endpoints = Body::builder();
-        for service in services {
+        for service in crate::infra::endpoints::PROVIDER_ENDPOINTS {
             endpoints = endpoints.add_attribute((*service, url.as_str()));
         }
         b = b.add_block(Block::builder("endpoints").add_structures(endpoints.build()).build());

@@ -11,6 +11,7 @@ pub mod debug;
 pub mod deploy;
 pub mod design;
 pub mod diagnose;
+pub mod endpoints;
 pub mod engineer;
 pub mod hclfmt;
 pub mod package;

@@ -138,8 +138,16 @@ fn parse<T: DeserializeOwned>(args: JsonObject) -> Result<T, Error> {
     let value = serde_json::Value::Object(args);
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." { "arguments".to_string() } else { path };
-        Error::bad_input(field, e.into_inner().to_string(), None)
+        let message = e.into_inner().to_string();
+        // A missing or unknown field is reported at the root: name the field itself.
+        let named =
+            ["missing field `", "unknown field `"].iter().find_map(|p| message.strip_prefix(p).and_then(|rest| rest.split('`').next()).map(str::to_string));
+        let field = match (path.as_str(), named) {
+            (".", Some(name)) => name,
+            (".", None) => "arguments".to_string(),
+            _ => path,
+        };
+        Error::bad_input(field, message, None)
     })
 }
 
@@ -176,17 +184,20 @@ async fn guarded<R>(ct: CancellationToken, shutdown: &CancellationToken, call: i
 
 fn reply<R: Report>(result: Result<R, Error>) -> CallToolResult {
     match result {
+        // The summary for people, then the structured result as JSON text (MCP's advice for
+        // clients that read only text: they get every field, ids included).
         Ok(report) => {
             let r = render(&report);
-            let mut out = CallToolResult::success(vec![ContentBlock::text(r.text)]);
+            let mut out = CallToolResult::success(vec![ContentBlock::text(r.text), ContentBlock::text(r.json.to_string())]);
             out.structured_content = Some(r.json);
             out
         }
         Err(e) => {
             tracing::info!(error = %e, "tool error");
-            let body = e.body();
-            let mut out = CallToolResult::error(vec![ContentBlock::text(body.message.clone())]);
-            out.structured_content = Some(serde_json::json!({"status": "error", "error": body}));
+            let body = serde_json::json!({"status": "error", "error": e.body()});
+            let message = body["error"]["message"].as_str().unwrap_or_default().to_string();
+            let mut out = CallToolResult::error(vec![ContentBlock::text(message), ContentBlock::text(body.to_string())]);
+            out.structured_content = Some(body);
             out
         }
     }

@@ -53,6 +53,7 @@ pub struct OpsRequest {
     /// query-logs: the most events to return (1–1000).
     #[arg(long)]
     #[serde(default)]
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u32>,
     /// remediate: restart, scale or rollback.
     #[arg(long, value_enum)]

@@ -72,6 +72,15 @@ fn validate_all(tf: &Terraform, base: &Path, dirs: &[(String, std::path::PathBuf
     let errors: Vec<&serde_json::Value> = report["diagnostics"].as_array().into_iter().flatten().filter(|d| d["severity"] == "error").collect();
     assert!(errors.is_empty() && report["valid"] == true, "terraform validate found problems:\n{}", serde_json::to_string_pretty(&errors).unwrap());
     assert_eq!(code, 0);
+    // With endpoint_url, engineer points every endpoint key of this provider at the local server.
+    let (code, out, err) = tf.run(&root, &["providers", "schema", "-json"]);
+    assert_eq!(code, 0, "terraform providers schema failed\n{err}");
+    let schema: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let aws = schema["provider_schemas"].as_object().unwrap().iter().find(|(k, _)| k.ends_with("/aws")).map(|(_, v)| v).unwrap();
+    let mut keys: Vec<&str> =
+        aws["provider"]["block"]["block_types"]["endpoints"]["block"]["attributes"].as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, faber_cloud::infra::endpoints::PROVIDER_ENDPOINTS, "regenerate src/infra/endpoints.rs from this provider's schema");
     for (what, dir) in dirs {
         let (code, out, _) = tf.run(dir, &["fmt", "-check", "-diff", "-no-color"]);
         assert_eq!(code, 0, "{what}: generated files are not terraform fmt-clean:\n{out}");
@@ -126,7 +135,20 @@ fn multi_component_design(base: &Path) -> std::path::PathBuf {
     let again = engineer::write(&ws, &config, "api-service", &spec, false).unwrap();
     assert!(again.files.iter().all(|f| f.file != "src/api/index.py"));
     assert!(std::fs::read_to_string(&starter).unwrap().contains("mine"));
+    // No lock files in the person's Terraform folder (they live under .fractary/), and git ignores the machine-local ones.
+    let stray: Vec<String> = std::fs::read_dir(&report.directory)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".lock"))
+        .collect();
+    assert!(stray.is_empty(), "lock files beside the user's Terraform: {stray:?}");
+    assert!(std::fs::read_to_string(ws.root().join(".gitignore")).unwrap().contains("plans/"));
+    let backend = std::fs::read_to_string(report.directory.join("test.s3.tfbackend")).unwrap();
+    assert!(backend.contains("use_lockfile") && backend.contains("true"), "{backend}");
     let main = std::fs::read_to_string(report.directory.join("main.tf")).unwrap();
+    // Every endpoint of the provider points at the local server, not only those of generated components.
+    assert!(main.contains("ssm ") && main.contains("ec2 "), "main.tf misses endpoints");
     for needle in ["endpoints {", "skip_credentials_validation = true", "default_tags {", "ManagedBy", "backend \"s3\""] {
         assert!(main.contains(needle), "main.tf lacks {needle}");
     }
