@@ -6,6 +6,7 @@ mod cli;
 mod engineer_terraform;
 mod layers;
 mod patterns_cli;
+mod robustness;
 mod scan_cli;
 mod support;
 mod workspace;
