@@ -14,6 +14,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
+mod stdio;
+
 use crate::app::{App, ConfigReport, ConfigRequest, Confirmed, Directed, DirectorRequest, SelftestRequest, Selftested};
 use crate::error::Error;
 use crate::infra::{InfraReport, InfraRequest};
@@ -30,28 +32,6 @@ pub struct FaberServer {
     tool_router: ToolRouter<FaberServer>,
     /// Cancelled when the client closes stdin: every call in flight stops.
     shutdown: CancellationToken,
-}
-
-/// stdin that cancels `eof` when it ends, so that calls in flight stop at
-/// once instead of holding the exit (rmcp waits up to 5 s for their replies).
-struct EofWatch<R> {
-    inner: R,
-    eof: CancellationToken,
-}
-
-impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for EofWatch<R> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        if matches!(polled, std::task::Poll::Ready(Ok(()))) && buf.filled().len() == before && buf.remaining() > 0 {
-            self.eof.cancel();
-        }
-        polled
-    }
 }
 
 /// Arguments of `confirm`.
@@ -332,8 +312,8 @@ impl ServerHandler for FaberServer {
 /// Serves MCP over stdio until the client closes the connection.
 pub async fn serve(app: App) -> anyhow::Result<()> {
     let server = FaberServer::new(app);
-    let stdin = EofWatch { inner: tokio::io::stdin(), eof: server.shutdown.clone() };
-    let running = match server.serve((stdin, tokio::io::stdout())).await {
+    let stdio::Stdio { sink, stream, writer } = stdio::transport(server.shutdown.clone());
+    let running = match server.serve((sink, stream)).await {
         Ok(running) => running,
         // A client that goes away before initializing is not an error.
         Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
@@ -344,6 +324,8 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     };
     let reason = running.waiting().await?;
     tracing::info!(?reason, "MCP client disconnected");
+    // The last replies reach stdout before the process exits.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), writer).await;
     Ok(())
 }
 
