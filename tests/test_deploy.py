@@ -95,6 +95,10 @@ async def test_deploy_through_the_gate_against_moto(project, moto):
         assert post["phase"] == "post-deployment"
         assert {t["name"] for t in post["tests"]} == {"existence", "configuration", "monitoring"}
         assert next(t for t in post["tests"] if t["name"] == "existence")["status"] != "FAIL"
+        # A clean deploy reads clean: every resource checked against AWS agrees (moto included).
+        step = {s["name"]: s for s in body["steps"]}
+        assert step["verify"]["status"] == "ok", step["verify"]
+        assert next(t for t in post["tests"] if t["name"] == "configuration")["status"] == "PASS", post["tests"]
 
         # The post-deployment tests on their own.
         r = await client.call_tool("infra-manager", {"operation": "test", "env": "test", "phase": "post-deployment"})

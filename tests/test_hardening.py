@@ -293,6 +293,10 @@ def test_secrets_never_come_back(project, moto):
         assert "\x1b" not in proc.stdout, f"a raw control character in the text of {args[:4]}"
         outputs.append(proc.stdout)
     assert any("<github-token>" in o for o in outputs), "the events were shown, masked"
+    # A function with no traffic has no metrics: that is no data, never "healthy".
+    proc = run_cli(project, "--json", "ops", "check-health", "--env", "test", "--service", "leaky", env={"AWS_MAX_ATTEMPTS": "1"}, check=False)
+    health = json.loads(proc.stdout)
+    assert health["services"][0]["status"] == "NO_DATA", health["services"][0]
     stored = [p for p in state.rglob("*") if p.is_file() and p.suffix in (".json", ".jsonl", ".md")]
     assert any("incident" in p.name for p in stored) and any(p.name == "issue-log.json" for p in stored), stored
     for path in stored:

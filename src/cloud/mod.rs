@@ -49,6 +49,12 @@ impl Cloud {
     }
 
     pub async fn for_target(target: Target) -> Cloud {
+        if let Ok(mut place) = ENDPOINT.write() {
+            *place = Some(match &target.endpoint_url {
+                Some(url) => format!("the AWS endpoint {url}"),
+                None => format!("AWS in {}", target.region),
+            });
+        }
         let timeouts =
             aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_attempt_timeout(Duration::from_secs(120)).build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -144,6 +150,9 @@ impl Cloud {
     }
 }
 
+/// Where calls go, for error sentences ("cannot reach the AWS endpoint http://…").
+static ENDPOINT: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+
 /// An SDK failure as our error: the call (`service:Operation`), AWS's code and
 /// message (redacted), and whether trying again may help.
 pub fn aws_error<E, R>(call: &str, e: SdkError<E, R>) -> Error
@@ -153,11 +162,31 @@ where
 {
     let (service, operation) = call.split_once(':').unwrap_or(("aws", call));
     let code = e.code().map(str::to_string);
-    let message = match (&code, e.message()) {
-        (Some(_), Some(m)) => m.to_string(),
-        (Some(_), None) => String::new(),
+    let place = || ENDPOINT.read().ok().and_then(|p| p.clone()).unwrap_or_else(|| "AWS".into());
+    // The innermost cause, in words (not the SDK's nested debug text).
+    let cause = || {
+        let mut source: &dyn std::error::Error = &e;
+        while let Some(next) = source.source() {
+            source = next;
+        }
+        source.to_string().chars().take(200).collect::<String>()
+    };
+    let message = match (&code, e.message(), &e) {
+        (Some(_), Some(m), _) => m.to_string(),
+        (Some(_), None, _) => String::new(),
+        (None, _, SdkError::DispatchFailure(d)) if d.is_timeout() => {
+            format!("{} did not answer in time ({}): it may be overloaded or unreachable; try again, or check the network", place(), cause())
+        }
+        (None, _, SdkError::DispatchFailure(d)) if d.is_io() => {
+            format!("cannot reach {} ({}): is it running, and is the address right?", place(), cause())
+        }
+        (None, _, SdkError::TimeoutError(_)) => format!("{} did not answer within the time allowed: try again, or check the network", place()),
+        (None, _, SdkError::ResponseError(_) | SdkError::ServiceError(_)) => {
+            format!("{} sent an answer faber-cloud could not read ({}): is the endpoint an AWS-compatible service?", place(), cause())
+        }
+        (None, _, SdkError::ConstructionFailure(_)) => format!("the request could not be built ({}): check the region and the credentials", cause()),
         // A transport failure's context can carry a whole HTTP response: keep its start.
-        (None, _) => DisplayErrorContext(&e).to_string().chars().take(400).collect(),
+        (None, _, _) => DisplayErrorContext(&e).to_string().chars().take(400).collect(),
     };
     let retryable = match &e {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,

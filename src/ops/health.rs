@@ -32,9 +32,11 @@ pub const RECENT_MINUTES: i64 = 15;
 pub const HISTORY_DAYS: i64 = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "UPPERCASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     Healthy,
+    /// Nothing to judge by: no datapoints (no traffic, or no metrics yet). Never read as healthy.
+    NoData,
     Degraded,
     Unhealthy,
 }
@@ -330,11 +332,11 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
         }
         if readings.iter().all(|r| r.value.is_none()) {
             reasons.push(Reason {
-                status: Status::Healthy,
+                status: Status::NoData,
                 metric: "-".into(),
                 value: None,
                 against: "-".into(),
-                detail: format!("no datapoints in the last {RECENT_MINUTES} minutes (no traffic, or no metrics yet)"),
+                detail: format!("no datapoints in the last {RECENT_MINUTES} minutes (no traffic, or no metrics yet): nothing says it is healthy or not"),
             });
         }
         let status = reasons.iter().map(|r| r.status).max().unwrap_or(Status::Healthy);

@@ -182,7 +182,8 @@ fn audit_changes(ws: &Workspace, env: &str, start: DateTime<Utc>, end: DateTime<
     let text = std::fs::read_to_string(ws.root().join(crate::workspace::audit::FILE)).unwrap_or_default();
     text.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["env"] == env && matches!(v["outcome"].as_str(), Some("succeeded")))
+        // A failed or interrupted apply may have changed part of the stack: it belongs on the timeline too.
+        .filter(|v| v["env"] == env && matches!(v["outcome"].as_str(), Some("succeeded" | "failed" | "cancelled")))
         .filter_map(|v| {
             let at = v["timestamp"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok())?.with_timezone(&Utc);
             let op = v["operation"].as_str()?;
@@ -193,7 +194,12 @@ fn audit_changes(ws: &Workspace, env: &str, start: DateTime<Utc>, end: DateTime<
             } else {
                 return None;
             };
-            (at >= start && at < end).then(|| TimelineEntry { at, kind, service: None, what: format!("{op}: {}", v["detail"].as_str().unwrap_or("")) })
+            let outcome = match v["outcome"].as_str() {
+                Some("succeeded") => String::new(),
+                Some(other) => format!(" ({other})"),
+                None => String::new(),
+            };
+            (at >= start && at < end).then(|| TimelineEntry { at, kind, service: None, what: format!("{op}{outcome}: {}", v["detail"].as_str().unwrap_or("")) })
         })
         .collect()
 }
@@ -387,6 +393,27 @@ impl Report for IncidentReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_deploy_is_on_the_timeline() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::at(dir.path().to_path_buf());
+        let now = Utc::now();
+        for (outcome, detail) in [("requested", "asked"), ("failed", "apply failed; running debug"), ("succeeded", "applied: +1 ~0 -0")] {
+            let mut e = crate::workspace::AuditEntry::new("deploy", "prod", crate::workspace::Outcome::Requested);
+            e.detail = Some(detail.into());
+            let mut v = serde_json::to_value(&e).unwrap();
+            v["outcome"] = serde_json::json!(outcome);
+            let path = ws.root().join(crate::workspace::audit::FILE);
+            std::fs::create_dir_all(ws.root()).unwrap();
+            let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+            text.push_str(&format!("{v}\n"));
+            std::fs::write(&path, text).unwrap();
+        }
+        let changes = audit_changes(&ws, "prod", now - Duration::hours(1), now + Duration::hours(1));
+        let what: Vec<&str> = changes.iter().map(|c| c.what.as_str()).collect();
+        assert_eq!(what, ["deploy (failed): apply failed; running debug", "deploy: applied: +1 ~0 -0"]);
+    }
 
     #[test]
     fn error_lines() {

@@ -186,9 +186,11 @@ pub struct Trend {
     pub relative_change: f64,
     /// coefficient of determination 0..=1 (0 for a constant series: nothing to explain)
     pub r2: f64,
-    /// "rising", "falling" or "flat" (flat when |relative_change| < 0.1 or r2 < 0.3)
+    /// "rising", "falling" or "flat" (flat when |relative_change| < 0.1 or r2 < 0.3,
+    /// unless the level shifted: see `strength` "step")
     pub direction: &'static str,
-    /// "strong" (r2 >= 0.7), "moderate" (>= 0.3), "weak"
+    /// "strong" (r2 >= 0.7), "moderate" (>= 0.3), "weak"; "step" when no line fits
+    /// but the last quarter's mean is at least twice (or at most half) the rest's
     pub strength: &'static str,
 }
 
@@ -232,7 +234,31 @@ pub fn trend(points: &[Point]) -> Option<Trend> {
     } else {
         "weak"
     };
+    if direction == "flat"
+        && let Some(step) = level_shift(&xs, points)
+    {
+        return Some(Trend { slope_per_hour: slope, relative_change, r2, direction: step, strength: "step" });
+    }
     Some(Trend { slope_per_hour: slope, relative_change, r2, direction, strength })
+}
+
+/// "rising" or "falling" when the last quarter of the series (in time) sits at
+/// least twice above (or at most half of) the level before it: a step change,
+/// which a straight line fits badly.
+fn level_shift(xs: &[f64], points: &[Point]) -> Option<&'static str> {
+    let mut by_time: Vec<(f64, f64)> = xs.iter().copied().zip(points.iter().map(|(_, y)| *y)).collect();
+    by_time.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let late = (by_time.len() / 4).max(1);
+    let (before, after) = by_time.split_at(by_time.len() - late);
+    let mean = |s: &[(f64, f64)]| s.iter().map(|(_, y)| y).sum::<f64>() / s.len() as f64;
+    let (early, recent) = (mean(before), mean(after));
+    if recent >= 2.0 * early && recent > 0.0 {
+        Some("rising")
+    } else if recent <= 0.5 * early && early > 0.0 {
+        Some("falling")
+    } else {
+        None
+    }
 }
 
 /// A run of consecutive hot buckets of events.
@@ -470,10 +496,15 @@ pub fn memory_advice(reports: &[LambdaReport], window_hours: f64) -> Option<Memo
              for 30% headroom (more memory also brings more CPU, so duration may shrink)."
         )
     } else if recommended < configured {
+        // Below a cent the saving is not worth a sentence: say what the change is for instead.
+        let saving = if monthly_saving_usd >= 0.01 {
+            format!("would save about ${monthly_saving_usd:.2} a month at the observed rate")
+        } else {
+            "would save less than a cent a month at the observed rate (it matters only if traffic grows)".to_string()
+        };
         format!(
             "Peak memory used is {peak} MB of the {configured} MB configured: {recommended} MB keeps 30% headroom and \
-             would save about ${monthly_saving_usd:.2} a month at the observed rate, but less memory also means less \
-             CPU, so duration may grow; check it after the change."
+             {saving}, but less memory also means less CPU, so duration may grow; check it after the change."
         )
     } else {
         format!("Peak memory used is {peak} MB of the {configured} MB configured: the configured size fits, keep it.")
@@ -825,5 +856,34 @@ mod tests {
         let more = memory_advice(&reports_of(256, &[250], 100.0), 1.0).unwrap();
         assert_eq!(more.monthly_saving_usd, 0.0);
         assert!(more.reason.contains("raise"), "{}", more.reason);
+    }
+
+    #[test]
+    fn a_step_change_is_not_flat() {
+        let t0 = chrono::Utc::now();
+        let step: Vec<Point> = (0..12).map(|h| (t0 + chrono::Duration::hours(h), if h >= 9 { 10.0 } else { 2.0 })).collect();
+        assert_eq!(trend(&step).unwrap().direction, "rising");
+        // Noisy before, a fivefold rise at the end: no line fits (r2 < 0.3), the level shifted.
+        let noisy: Vec<Point> = (0..40)
+            .map(|h| {
+                (
+                    t0 + chrono::Duration::hours(h),
+                    if h >= 36 {
+                        if h % 2 == 0 { 0.0 } else { 20.0 }
+                    } else if h % 2 == 0 {
+                        0.0
+                    } else {
+                        4.0
+                    },
+                )
+            })
+            .collect();
+        let tr = trend(&noisy).unwrap();
+        assert!(tr.r2 < 0.3, "{tr:?}");
+        assert_eq!((tr.direction, tr.strength), ("rising", "step"), "{tr:?}");
+        let down: Vec<Point> = (0..12).map(|h| (t0 + chrono::Duration::hours(h), if h >= 9 { 1.0 } else { 10.0 })).collect();
+        assert_eq!(trend(&down).unwrap().direction, "falling");
+        let noise: Vec<Point> = (0..12).map(|h| (t0 + chrono::Duration::hours(h), if h % 2 == 0 { 5.0 } else { 6.0 })).collect();
+        assert_eq!(trend(&noise).unwrap().direction, "flat");
     }
 }

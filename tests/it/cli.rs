@@ -182,3 +182,22 @@ fn validation_that_could_not_run_is_unverified() {
         assert_eq!(report["tests"][0]["status"], "FAIL", "{report}");
     }
 }
+
+/// An AWS endpoint that is not there is named in a sentence a person can act on, not SDK debug text.
+#[test]
+fn an_unreachable_endpoint_is_named_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let out = cli(p, &["config", "init", "--endpoint-url", "http://127.0.0.1:9"]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = Command::new(env!("CARGO_BIN_EXE_faber-cloud"))
+        .args(["--project-dir", p.to_str().unwrap(), "ops", "check-health", "--env", "test"])
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot reach the AWS endpoint http://127.0.0.1:9") && err.contains("is it running"), "{err}");
+    assert!(!err.contains("DispatchFailure") && !err.contains("ServiceError {"), "{err}");
+}
