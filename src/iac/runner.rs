@@ -10,6 +10,8 @@
 //! SIGTERM (Linux `PR_SET_PDEATHSIG`), which Terraform also treats as an
 //! interrupt. Children run in their own process group, so a Ctrl-C at the
 //! terminal reaches faber-cloud only, and the child gets exactly one interrupt.
+//! Their output goes to unnamed temporary files rather than pipes, so that a
+//! child left running after we died never dies of a broken pipe mid-apply.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -151,7 +153,18 @@ impl Cmd {
     pub async fn output(&self) -> Result<Output, RunError> {
         let started = Instant::now();
         let mut command = tokio::process::Command::new(&self.program);
-        command.args(&self.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+        // Output goes to unnamed temporary files, not pipes: a child that outlives us (we were
+        // killed) must not die of a broken pipe on its next line — Terraform would leave its state
+        // unwritten and its lock held.
+        let spawn_error = |e: std::io::Error| RunError::Spawn { command: self.display(), source: e };
+        let out_file = tempfile::tempfile().map_err(spawn_error)?;
+        let err_file = tempfile::tempfile().map_err(spawn_error)?;
+        command
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out_file.try_clone().map_err(spawn_error)?))
+            .stderr(Stdio::from(err_file.try_clone().map_err(spawn_error)?))
+            .process_group(0);
         #[cfg(target_os = "linux")]
         // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
         unsafe {
@@ -171,19 +184,17 @@ impl Cmd {
         for (k, v) in &self.env {
             command.env(k, v);
         }
-        let mut child = command.spawn().map_err(|e| match e.kind() {
+        let child = command.spawn().map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => RunError::NotFound { program: self.program.to_string_lossy().into_owned(), hint: install_hint(&self.program) },
             _ => RunError::Spawn { command: self.display(), source: e },
         })?;
-        let mut stdout = child.stdout.take().expect("piped stdout");
-        let mut stderr = child.stderr.take().expect("piped stderr");
+        drop(command);
         let mut running = Running { child: Some(child), command: self.display() };
         let work = async {
-            let mut out = Vec::new();
-            let mut err = Vec::new();
             let child = running.child.as_mut().expect("the child is held until it finishes");
-            let (a, b, status) = tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err), child.wait());
-            a.and(b).and(status).map(|status| (status, out, err))
+            let status = child.wait().await?;
+            let (out, err) = (read_all(out_file).await?, read_all(err_file).await?);
+            Ok::<_, std::io::Error>((status, out, err))
         };
         let finished = tokio::time::timeout(self.timeout, work).await;
         if matches!(finished, Ok(Ok(_))) {
@@ -206,6 +217,15 @@ impl Cmd {
         let out = self.output().await?;
         if out.status == 0 { Ok(out) } else { Err(RunError::Failed { command: self.display(), status: out.status, stderr: trim_stderr(&out.stderr) }) }
     }
+}
+
+/// Everything written to an output file, from its start.
+async fn read_all(file: std::fs::File) -> std::io::Result<Vec<u8>> {
+    let mut file = tokio::fs::File::from_std(file);
+    tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(0)).await?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).await?;
+    Ok(bytes)
 }
 
 /// Whether a program can be found on PATH (for optional tools such as checkov).
