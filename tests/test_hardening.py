@@ -297,6 +297,7 @@ def test_secrets_never_come_back(project, moto):
     proc = run_cli(project, "--json", "ops", "check-health", "--env", "test", "--service", "leaky", env={"AWS_MAX_ATTEMPTS": "1"}, check=False)
     health = json.loads(proc.stdout)
     assert health["services"][0]["status"] == "NO_DATA", health["services"][0]
+    assert health["identity"].startswith("arn:aws:"), "a reply that touched AWS names the identity it used"
     stored = [p for p in state.rglob("*") if p.is_file() and p.suffix in (".json", ".jsonl", ".md")]
     assert any("incident" in p.name for p in stored) and any(p.name == "issue-log.json" for p in stored), stored
     for path in stored:

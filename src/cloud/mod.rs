@@ -84,6 +84,38 @@ impl Cloud {
         Cloud { target, sdk }
     }
 
+    /// Resolves only when the endpoint stops answering: asks STS who we are every
+    /// `every`, each time allowing `wait`, and gives up after `misses` answers in a
+    /// row did not come. Run beside a long terraform call (`select!`), so that a
+    /// backend that hangs is noticed in minutes, not at the runner's timeout.
+    pub async fn stopped_answering(&self, every: std::time::Duration, wait: std::time::Duration, misses: u32) -> Error {
+        let sts = aws_sdk_sts::Client::new(&self.sdk);
+        let mut missed = 0;
+        loop {
+            tokio::time::sleep(every).await;
+            match tokio::time::timeout(wait, sts.get_caller_identity().send()).await {
+                Ok(Ok(_)) => missed = 0,
+                // An answer, even an error, is an endpoint that answers.
+                Ok(Err(SdkError::ServiceError(_))) => missed = 0,
+                Ok(Err(_)) | Err(_) => missed += 1,
+            }
+            if missed >= misses {
+                let place = ENDPOINT.read().ok().and_then(|p| p.clone()).unwrap_or_else(|| "AWS".into());
+                return Error::Aws {
+                    service: "sts".into(),
+                    operation: "GetCallerIdentity".into(),
+                    code: None,
+                    message: format!(
+                        "{place} stopped answering ({misses} checks {}s apart got no answer within {}s); the running terraform was interrupted",
+                        every.as_secs(),
+                        wait.as_secs()
+                    ),
+                    retryable: true,
+                };
+            }
+        }
+    }
+
     /// STS `GetCallerIdentity`.
     pub async fn caller(&self) -> Result<Caller, Error> {
         if let Credentials::Profile(p) = &self.target.credentials

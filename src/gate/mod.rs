@@ -55,6 +55,10 @@ pub enum GateError {
         "operation {id}: this step was already answered \"yes\"; the next confirmation has its own operation_id {next}: show its banner and answer that one"
     )]
     StepAnswered { id: String, next: String },
+    #[error(
+        "operation {id} was approved, but no outcome of its action was ever recorded (the process stopped between the approval and the action?): look at the environment (show-resources, check-health), then run the operation again if it is still needed"
+    )]
+    ApprovedNoOutcome { id: String },
     #[error("operation {id} was changed on disk since it was stored (its seal does not match); refused, nothing runs — run the operation again")]
     Tampered { id: String },
     #[error("operation {id} is for environment {env}, which the configuration no longer has; refused")]
@@ -389,7 +393,11 @@ impl<'a> Gate<'a> {
             if let Some(earlier) = self.keeper.answered(id)? {
                 *slot = None;
                 let facts = BannerFacts { env: earlier.env.clone(), operation: earlier.operation.clone(), ..Default::default() };
-                return Ok(Step::Refuse(facts, refusal(id, &earlier)));
+                let err = match refusal(id, &earlier) {
+                    GateError::AlreadyUsed { id } if earlier.answer == Answer::Approved && !self.outcome_recorded(&id) => GateError::ApprovedNoOutcome { id },
+                    other => other,
+                };
+                return Ok(Step::Refuse(facts, err));
             }
             let Some(op) = slot.clone() else { return Err(GateError::Unknown { id: id.into() }) };
             if op.id != id || !self.keeper.verify(scope, &op.sealed_bytes(), &op.seal)? {
@@ -481,6 +489,15 @@ impl<'a> Gate<'a> {
                 Ok(Answered::Approved(approval, op))
             }
         }
+    }
+
+    /// Whether the audit trail holds how the approved action `id` ended (or that it started).
+    fn outcome_recorded(&self, id: &str) -> bool {
+        let text = std::fs::read_to_string(self.ws.root().join(crate::workspace::audit::FILE)).unwrap_or_default();
+        text.lines().filter(|l| l.contains(id)).filter_map(|l| serde_json::from_str::<AuditEntry>(l).ok()).any(|e| {
+            e.operation_id.as_deref() == Some(id)
+                && matches!(e.outcome, Outcome::Executed | Outcome::Succeeded | Outcome::Failed | Outcome::Cancelled | Outcome::Unverified)
+        })
     }
 
     /// Removes pending operations past their expiry (a best effort: what

@@ -115,8 +115,12 @@ fn production_needs_two_yes_each_to_its_own_step_and_ignores_auto_approve() {
         Answered::Approved(a, _) => a,
         other => panic!("{other:?}"),
     };
+    // Single use; an approval whose action left no outcome in the audit trail says so.
+    assert!(matches!(f.answer(&second.id, "yes", now(), PROD), Err(GateError::ApprovedNoOutcome { .. })));
     assert_eq!(bump(&f.ws, "prod", approval, now()).unwrap(), 1);
-    // Single use.
+    let mut executed = AuditEntry::new("bump", "prod", Outcome::Executed);
+    executed.operation_id = Some(second.id.clone());
+    f.ws.audit(&executed).unwrap();
     assert!(matches!(f.answer(&second.id, "yes", now(), PROD), Err(GateError::AlreadyUsed { .. })));
     // A "no" at the second step cancels too.
     let p = pending(gate.request(PROD, false, request("prod", "b"), now()).unwrap());
@@ -173,7 +177,7 @@ fn edits_of_a_pending_file_are_refused() {
     let copy = std::fs::read(file(&p.id)).unwrap();
     assert!(matches!(f.answer(&p.id, "yes", now(), TEST).unwrap(), Answered::Approved(..)));
     std::fs::write(file(&p.id), &copy).unwrap();
-    assert!(matches!(f.answer(&p.id, "yes", now(), TEST), Err(GateError::AlreadyUsed { .. })));
+    assert!(matches!(f.answer(&p.id, "yes", now(), TEST), Err(GateError::ApprovedNoOutcome { .. })), "refused: the ledger knows it");
     // The same file in another project.
     let other = fixture();
     let p = pending(f.gate().request(TEST, false, request("test", "c"), now()).unwrap());

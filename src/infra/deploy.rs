@@ -391,6 +391,12 @@ fn counts(c: ChangeCounts) -> String {
 }
 
 /// Steps 4–9, with the approval in hand.
+/// How a deploy watches its AWS endpoint while terraform applies: a check every
+/// 30 s, 20 s to answer, three misses in a row stop the apply (about two minutes).
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+const WATCH_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+const WATCH_MISSES: u32 = 3;
+
 pub async fn execute(ws: &Workspace, approval: Approval, mut action: DeployAction) -> Result<DeployReport, Error> {
     let config = Config::load(ws)?;
     let env = action.env.clone();
@@ -411,7 +417,14 @@ pub async fn execute(ws: &Workspace, approval: Approval, mut action: DeployActio
     let dir = validate::directory(ws.project_dir(), &config)?;
     let applied = {
         let _tf = terraform::lock(ws, &env)?;
-        Terraform::for_env(&config, &dir, &env).apply(&action.plan_file).await
+        let terraform = Terraform::for_env(&config, &dir, &env);
+        let apply = terraform.apply(&action.plan_file);
+        // A backend that stops answering is noticed within about two minutes (dropping the
+        // apply interrupts terraform, which writes its state and releases its lock).
+        tokio::select! {
+            applied = apply => applied,
+            silent = cloud.stopped_answering(WATCH_EVERY, WATCH_WAIT, WATCH_MISSES) => return Err(silent),
+        }
     };
     let applied = match applied {
         Ok(a) => a,

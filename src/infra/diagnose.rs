@@ -250,7 +250,13 @@ pub async fn apply_fix(ws: &Workspace, approval: Approval, fix: FixProposal) -> 
     let result = crate::cloud::iam::put_inline_policy(&discover, &fix.principal, &fix.policy_name, &fix.document).await;
     entry.outcome = if result.is_ok() { Outcome::Succeeded } else { Outcome::Failed };
     entry.detail = Some(match &result {
-        Ok(()) => format!("attached {} to {} with the discover profile", fix.policy_name, fix.principal),
+        Ok(()) => format!(
+            "attached {} to {} as {} ({})",
+            fix.policy_name,
+            fix.principal,
+            caller.as_ref().map_or("an identity STS did not name", |c| c.arn.as_str()),
+            discover.target.profile().map_or("no discover profile configured: the ambient credentials".to_string(), |p| format!("the discover profile {p}"))
+        ),
         Err(e) => e.to_string(),
     });
     ws.audit(&entry)?;

@@ -74,6 +74,9 @@ pub struct ServiceHealth {
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct HealthReport {
+    /// The AWS identity the calls were made as (STS caller ARN), when STS named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
     pub env: String,
     pub timestamp: String,
     pub overall: Status,
@@ -344,7 +347,9 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
     }
     let overall = out.iter().map(|s| s.status).max().unwrap_or(Status::Healthy);
     let report_path = ws.path(&format!("monitoring/{env}/{}-health.json", now.format("%Y%m%dT%H%M%SZ")))?;
+    let identity = cloud.caller().await.ok().map(|c| c.arn);
     let report = HealthReport {
+        identity,
         env: env.into(),
         timestamp: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         overall,

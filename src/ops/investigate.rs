@@ -64,6 +64,9 @@ pub struct Candidate {
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct IncidentReport {
+    /// The AWS identity the calls were made as (STS caller ARN), when STS named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
     pub env: String,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -183,7 +186,7 @@ fn audit_changes(ws: &Workspace, env: &str, start: DateTime<Utc>, end: DateTime<
     text.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         // A failed or interrupted apply may have changed part of the stack: it belongs on the timeline too.
-        .filter(|v| v["env"] == env && matches!(v["outcome"].as_str(), Some("succeeded" | "failed" | "cancelled")))
+        .filter(|v| v["env"] == env && matches!(v["outcome"].as_str(), Some("succeeded" | "failed" | "cancelled" | "unverified")))
         .filter_map(|v| {
             let at = v["timestamp"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok())?.with_timezone(&Utc);
             let op = v["operation"].as_str()?;
@@ -328,7 +331,9 @@ pub async fn run(
     let correlations = stats::correlate(&burst_series, CORRELATION_WINDOW_SECS);
     let root_causes = rank(&timeline, &pats, &correlations, errors.len());
     let report_path = ws.path(&format!("incidents/{env}/{}-incident.json", now.format("%Y%m%dT%H%M%SZ")))?;
+    let identity = cloud.caller().await.ok().map(|c| c.arn);
     let report = IncidentReport {
+        identity,
         env: env.into(),
         start,
         end,

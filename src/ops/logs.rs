@@ -61,6 +61,9 @@ pub struct GroupCount {
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct LogsReport {
+    /// The AWS identity the calls were made as (STS caller ARN), when STS named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
     pub env: String,
     pub filter: String,
     pub start: DateTime<Utc>,
@@ -165,7 +168,8 @@ pub async fn run(
     });
     events.truncate(limit);
     let events = events.into_iter().map(cut).collect();
-    Ok(LogsReport { env: env.into(), filter, start, end, groups, total_matches, events, continuation, method, notes, aws_calls: calls })
+    let identity = cloud.caller().await.ok().map(|c| c.arn);
+    Ok(LogsReport { identity, env: env.into(), filter, start, end, groups, total_matches, events, continuation, method, notes, aws_calls: calls })
 }
 
 impl Report for LogsReport {

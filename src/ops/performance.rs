@@ -54,6 +54,9 @@ pub struct ServicePerformance {
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PerformanceReport {
+    /// The AWS identity the calls were made as (STS caller ARN), when STS named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
     pub env: String,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -226,7 +229,8 @@ pub async fn run(
             recommendations,
         });
     }
-    Ok(PerformanceReport { env: env.into(), start, end, period_secs: period, services: out, notes, aws_calls: calls })
+    let identity = cloud.caller().await.ok().map(|c| c.arn);
+    Ok(PerformanceReport { identity, env: env.into(), start, end, period_secs: period, services: out, notes, aws_calls: calls })
 }
 
 impl Report for PerformanceReport {

@@ -86,7 +86,8 @@ pub struct RemediationDone {
 impl Report for RemediationDone {
     fn text(&self) -> String {
         let p = &self.remediation;
-        let mut out = format!("{} {} of {} in {}: done and verified — {}", p.action.as_str(), p.resource_kind.as_str(), p.resource, p.env, self.verification);
+        let how = if self.outcome == LogOutcome::Unverified { "sent, NOT verified" } else { "done and verified" };
+        let mut out = format!("{} {} of {} in {}: {how} — {}", p.action.as_str(), p.resource_kind.as_str(), p.resource, p.env, self.verification);
         if let Some(note) = &self.log_note {
             out.push_str(&format!("\nNote: {note}"));
         }
@@ -100,6 +101,8 @@ impl Report for RemediationDone {
 pub enum LogOutcome {
     Succeeded,
     Failed,
+    /// The change was sent; its read-back failed (the connection dropped, AWS did not answer).
+    Unverified,
 }
 
 /// One line of the remediation log.
@@ -272,12 +275,12 @@ pub async fn execute(ws: &Workspace, approval: Approval, plan: Plan) -> Result<R
     let caller = cloud.checked_caller(&config).await?;
     let stamp = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let result = act(&cloud, &plan, &stamp).await;
-    let (outcome, verification) = match &result {
-        Ok(v) => (LogOutcome::Succeeded, v.clone()),
-        Err(e) => (LogOutcome::Failed, e.to_string()),
+    let (outcome, verification, audited) = match &result {
+        Ok(Acted::Verified(v)) => (LogOutcome::Succeeded, v.clone(), Outcome::Succeeded),
+        Ok(Acted::Unverified(v)) => (LogOutcome::Unverified, v.clone(), Outcome::Unverified),
+        Err(e) => (LogOutcome::Failed, e.to_string(), Outcome::Failed),
     };
-    let mut entry =
-        AuditEntry::new(&format!("remediate {}", plan.action.as_str()), &plan.env, if result.is_ok() { Outcome::Succeeded } else { Outcome::Failed });
+    let mut entry = AuditEntry::new(&format!("remediate {}", plan.action.as_str()), &plan.env, audited);
     entry.aws_caller = Some(caller.arn.clone());
     entry.operation_id = Some(approval.id().into());
     entry.digest = Some(approval.digest().into());
@@ -314,7 +317,7 @@ async fn live_from(cloud: &Cloud, plan: &Plan) -> Result<Option<String>, Error> 
 /// The action and its verification (a read-back of the state it changed).
 /// It first reads the state the banner showed: when that changed since the
 /// approval, nothing is done.
-async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
+async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<Acted, Error> {
     let live = live_from(cloud, plan).await?;
     if live != plan.from {
         return Err(Error::Failed(format!(
@@ -330,28 +333,37 @@ async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
         (Kind::Lambda, RemediationAction::Restart) => {
             let facts = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
             runtime::lambda_restart(cloud, &facts, stamp).await?;
-            let after = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
+            let after = match runtime::lambda_facts(cloud, &plan.resource, &mut calls).await {
+                Ok(after) => after,
+                Err(e) => return Ok(unread(&e)),
+            };
             let seen = after.environment.iter().find(|(k, _)| k == "FABER_CLOUD_RESTARTED_AT").map(|(_, v)| v.as_str());
             if seen != Some(stamp) {
                 return Err(Error::Failed(format!("restart not visible: FABER_CLOUD_RESTARTED_AT is {seen:?}, expected {stamp}")));
             }
-            Ok(format!("configuration updated at {stamp}; other variables kept ({})", after.environment.len() - 1))
+            Ok(Acted::Verified(format!("configuration updated at {stamp}; other variables kept ({})", after.environment.len() - 1)))
         }
         (Kind::Lambda, RemediationAction::Scale) => {
             let n = capacity(plan)?;
             runtime::lambda_scale(cloud, &plan.resource, n).await?;
-            let after = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
+            let after = match runtime::lambda_facts(cloud, &plan.resource, &mut calls).await {
+                Ok(after) => after,
+                Err(e) => return Ok(unread(&e)),
+            };
             if after.reserved_concurrency != Some(n) {
                 return Err(Error::Failed(format!("reserved concurrency reads {:?} after setting {n}", after.reserved_concurrency)));
             }
-            Ok(format!("reserved concurrency is now {n}"))
+            Ok(Acted::Verified(format!("reserved concurrency is now {n}")))
         }
         (Kind::Lambda, RemediationAction::Rollback) => {
             let alias = plan.scope.clone().unwrap_or_default();
             runtime::lambda_point_alias(cloud, &plan.resource, &alias, &to).await?;
-            let after = runtime::lambda_alias(cloud, &plan.resource, &mut calls).await?;
+            let after = match runtime::lambda_alias(cloud, &plan.resource, &mut calls).await {
+                Ok(after) => after,
+                Err(e) => return Ok(unread(&e)),
+            };
             match after {
-                Some(a) if a.current == to => Ok(format!("alias {alias} now points at version {to}")),
+                Some(a) if a.current == to => Ok(Acted::Verified(format!("alias {alias} now points at version {to}"))),
                 other => Err(Error::Failed(format!("alias {alias} reads {:?} after the rollback", other.map(|a| a.current)))),
             }
         }
@@ -362,7 +374,10 @@ async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
                 RemediationAction::Scale => runtime::ecs_update(cloud, &cluster, &plan.resource, false, Some(capacity(plan)?), None).await?,
                 RemediationAction::Rollback => runtime::ecs_update(cloud, &cluster, &plan.resource, false, None, Some(&to)).await?,
             }
-            let after = runtime::ecs_facts(cloud, &cluster, &plan.resource, &mut calls).await?;
+            let after = match runtime::ecs_facts(cloud, &cluster, &plan.resource, &mut calls).await {
+                Ok(after) => after,
+                Err(e) => return Ok(unread(&e)),
+            };
             match action {
                 RemediationAction::Scale if Some(after.desired) != plan.capacity.and_then(|c| i32::try_from(c).ok()) => {
                     Err(Error::Failed(format!("desired count reads {} after setting {to}", after.desired)))
@@ -370,14 +385,25 @@ async fn act(cloud: &Cloud, plan: &Plan, stamp: &str) -> Result<String, Error> {
                 RemediationAction::Rollback if !after.task_definition.ends_with(to.rsplit('/').next().unwrap_or(&to)) => {
                     Err(Error::Failed(format!("task definition reads {} after the rollback", after.task_definition)))
                 }
-                _ => Ok(format!(
+                _ => Ok(Acted::Verified(format!(
                     "service {}: desired {}, running {}, task definition {}, {} deployment(s)",
                     plan.resource, after.desired, after.running, after.task_definition, after.deployments
-                )),
+                ))),
             }
         }
         (kind, _) => Err(Error::Failed(format!("remediate cannot act on {}", kind.as_str()))),
     }
+}
+
+/// What an action achieved, as far as its read-back could tell.
+enum Acted {
+    Verified(String),
+    /// The change was sent and accepted; reading it back failed.
+    Unverified(String),
+}
+
+fn unread(e: &Error) -> Acted {
+    Acted::Unverified(format!("the change was sent and accepted, but reading it back failed ({e}): check the service before acting again"))
 }
 
 /// The capacity a scale sets, as the SDK takes it.

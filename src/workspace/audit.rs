@@ -24,6 +24,8 @@ pub enum Outcome {
     Executed,
     Failed,
     Succeeded,
+    /// The change was sent, and reading it back failed: nobody knows yet whether it took.
+    Unverified,
 }
 
 /// One line of the audit trail.

@@ -300,3 +300,32 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// An endpoint that accepts connections and never answers is noticed after a few missed checks.
+#[test]
+fn a_backend_that_stops_answering_is_noticed() {
+    use faber_cloud::cloud::Cloud;
+    use faber_cloud::cloud::auth::{Credentials, Target};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming() {
+            held.push(c);
+        }
+    });
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let target = Target {
+            role: "test".into(),
+            region: "us-east-1".into(),
+            endpoint_url: Some(format!("http://127.0.0.1:{port}")),
+            credentials: Credentials::LocalTest,
+        };
+        let cloud = Cloud::for_target(target).await;
+        let started = Instant::now();
+        let err = cloud.stopped_answering(Duration::from_millis(100), Duration::from_millis(300), 3).await;
+        assert!(err.to_string().contains(&format!("the AWS endpoint http://127.0.0.1:{port} stopped answering")), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    });
+}
