@@ -43,10 +43,14 @@ static TOKENS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     .collect()
 });
 
-/// Whether a JSON object key names a secret (`password`, `db_password`, `api_key`, …).
-fn secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    ["password", "passwd", "secret", "token", "api_key", "apikey", "private_key"].iter().any(|s| k.ends_with(s) || k.starts_with(s))
+/// Whether a name (a JSON key, or the last segment of an attribute path such as
+/// `tags.DbPassword`) names a secret (`password`, `db_password`, `api_key`, …).
+pub fn is_secret_name(key: &str) -> bool {
+    let k = key.rsplit(['.', '/']).next().unwrap_or(key).to_ascii_lowercase();
+    let k = k.trim_end_matches(|c: char| c == ']' || c == '"' || c.is_ascii_digit() || c == '[');
+    (["password", "passwd", "secret", "token", "api_key", "apikey", "private_key"].iter().any(|s| k.ends_with(s) || k.starts_with(s))
+        || k.ends_with("_pass")
+        || k.ends_with("pwd"))
         && !k.ends_with("_arn")
         && !k.ends_with("_name")
         && !k.ends_with("_id")
@@ -65,9 +69,14 @@ pub fn redact_json(value: &mut serde_json::Value) {
         }
         Value::Array(a) => a.iter_mut().for_each(redact_json),
         Value::Object(m) => {
+            // {path|name|key: "DB_PASSWORD", value|before|after: …}: a plan's attribute change, a
+            // container's environment entry, a tag as a pair.
+            let named_secret = ["path", "name", "key", "Name", "Key"].iter().any(|f| m.get(*f).and_then(Value::as_str).is_some_and(is_secret_name));
             for (k, v) in m.iter_mut() {
+                let held = named_secret && matches!(k.as_str(), "value" | "before" | "after" | "Value");
                 match v {
-                    Value::String(s) if secret_key(k) && !s.is_empty() && !s.starts_with('<') => *s = "<redacted>".into(),
+                    Value::String(s) if (is_secret_name(k) || held) && !s.is_empty() && !s.starts_with('<') => *s = "<redacted>".into(),
+                    Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_) if held => *v = Value::String("<redacted>".into()),
                     _ => redact_json(v),
                 }
             }
@@ -108,9 +117,8 @@ fn redact_key_values(text: &str) -> String {
     let mut ranges: Vec<(usize, usize)> = Vec::new();
     for key in SECRET_KEYS {
         for (at, _) in lower.match_indices(key) {
-            if at > 0 && bytes[at - 1].is_ascii_alphanumeric() {
-                continue;
-            }
+            // The key may end a longer name (`dbpassword =`, `DbPassword:`); the separator check
+            // below keeps it from starting one (`tokens`, `secretsmanager`).
             let mut i = at + key.len();
             if bytes.get(i) == Some(&b'"') || bytes.get(i) == Some(&b'\'') {
                 i += 1;
@@ -241,9 +249,19 @@ mod tests {
             assert!(!out.contains(secret), "{kind} survived: {out}");
         }
         assert!(out.contains("postgres://app:<redacted>@db.internal"), "{out}");
-        let mut json = serde_json::json!({"db_password": "plain-words", "events": [{"message": format!("used {}", secrets[0].1)}], "role_arn": "arn:aws:iam::1:role/token"});
+        let mut json = serde_json::json!({
+            "db_password": "plain-words",
+            "events": [{"message": format!("used {}", secrets[0].1)}],
+            "role_arn": "arn:aws:iam::1:role/token",
+            "changed": [{"path": "tags.DbPassword", "after": "hunter-two"}, {"path": "tags.Team", "after": "core"}],
+            "environment": [{"name": "DB_PASS", "value": "hunter-three"}]
+        });
         redact_json(&mut json);
         assert_eq!(json["db_password"], "<redacted>");
+        assert_eq!(json["changed"][0]["after"], "<redacted>");
+        assert_eq!(json["changed"][1]["after"], "core");
+        assert_eq!(json["environment"][0]["value"], "<redacted>");
+        assert_eq!(redact("tags.DbPassword = \"hunter-two\""), "tags.DbPassword = \"<redacted>\"");
         assert!(!json.to_string().contains(secrets[0].1));
         assert_eq!(json["role_arn"], "arn:aws:iam::1:role/token");
     }

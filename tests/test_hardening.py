@@ -326,3 +326,31 @@ async def test_text_only_clients_can_follow_every_flow(configured):
 
 
 pytestmark = pytest.mark.anyio
+
+
+def test_a_secret_variable_default_never_comes_back(project, moto):
+    """A Terraform variable with a secret-looking default that is not marked sensitive, used in a
+    tag: neither the preview nor the deploy reply (text or JSON), nor any stored file shows it."""
+    from conftest import require_terraform
+    from test_deploy import boto, new_project, tf_env
+
+    require_terraform()
+    name = new_project(project, moto)
+    boto(moto, "s3").create_bucket(Bucket=f"{name}-terraform-state")
+    secret = "Hunter2-Very-Secret-Default"
+    (project / "infrastructure/terraform/secrets.tf").write_text(
+        f'variable "db_password" {{\n  type    = string\n  default = "{secret}"\n}}\n\n'
+        'resource "aws_sqs_queue" "leak" {\n  name = "${var.project}-leak"\n  tags = { DbPassword = var.db_password }\n}\n'
+    )
+    outputs = []
+    for args in (["--json", "infra", "preview-changes", "--env", "test"], ["infra", "preview-changes", "--env", "test"],
+                 ["--json", "infra", "deploy", "--env", "test", "--auto-approve"]):
+        proc = run_cli(project, *args, env=tf_env(), timeout=600, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        outputs.append(proc.stdout)
+        assert secret not in proc.stdout and secret not in proc.stderr, f"{args[:3]} shows the secret"
+    assert any("DbPassword" in o for o in outputs), "the tag was shown, its value masked"
+    state = project / ".fractary/plugins/faber-cloud"
+    for path in state.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".jsonl", ".md"):
+            assert secret not in path.read_text(errors="replace"), f"{path.relative_to(state)} keeps the secret"

@@ -288,6 +288,10 @@ impl RawChange {
                     if changed.len() < MAX_ATTRS {
                         let forces_replacement =
                             replace_paths.iter().any(|p| path == p || path.starts_with(&format!("{p}.")) || path.starts_with(&format!("{p}[")));
+                        // A value under a secret name (`tags.DbPassword`, `environment.variables.API_TOKEN`) is
+                        // masked like a sensitive one, even when the configuration did not mark it.
+                        let mask = |v: Option<Value>| v.map(|v| if v.is_null() || v.as_str() == Some(UNKNOWN) { v } else { Value::from("<redacted>") });
+                        let (before, after) = if crate::redact::is_secret_name(path) { (mask(before), mask(after)) } else { (before, after) };
                         changed.push(AttrChange { path: path.to_string(), before, after, forces_replacement });
                     }
                 },
