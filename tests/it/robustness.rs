@@ -11,23 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// SplitMix64: deterministic, so a failure names a seed to replay.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
+/// One of `items`, chosen by `rng` (seeded: a failure names the seed to replay).
+fn pick<'a, T>(rng: &mut fastrand::Rng, items: &'a [T]) -> &'a T {
+    &items[rng.usize(..items.len())]
 }
 
 fn configured_project() -> tempfile::TempDir {
@@ -101,18 +87,18 @@ impl Server {
 }
 
 /// A random JSON value, nested up to `depth`.
-fn value(rng: &mut Rng, depth: usize) -> Value {
+fn value(rng: &mut fastrand::Rng, depth: usize) -> Value {
     let strings = ["", "test", "prod", "../../etc/passwd", "é", "1é", "yes", "\u{0}", "aws_kms_key.k[0", "http://127.0.0.1:5000\"x", "${var.x}", "🙂", "-1"];
-    match if depth == 0 { rng.below(5) } else { rng.below(8) } {
+    match if depth == 0 { rng.usize(..5) } else { rng.usize(..8) } {
         0 => Value::Null,
-        1 => json!(rng.below(2) == 0),
-        2 => json!(rng.next() as i64 % 100_000 - 50),
-        3 => json!(rng.pick(&strings)),
-        4 => json!("x".repeat(rng.below(5000))),
-        5 => Value::Array((0..rng.below(4)).map(|_| value(rng, depth - 1)).collect()),
+        1 => json!(rng.usize(..2) == 0),
+        2 => json!(rng.u64(..) as i64 % 100_000 - 50),
+        3 => json!(pick(rng, &strings)),
+        4 => json!("x".repeat(rng.usize(..5000))),
+        5 => Value::Array((0..rng.usize(..4)).map(|_| value(rng, depth - 1)).collect()),
         _ => {
             let keys = ["operation", "env", "request", "service", "timeframe", "limit", "action", "target", "design", "operation_id", "response", "x"];
-            Value::Object((0..rng.below(5)).map(|_| (rng.pick(&keys).to_string(), value(rng, depth - 1))).collect())
+            Value::Object((0..rng.usize(..5)).map(|_| (pick(rng, &keys).to_string(), value(rng, depth - 1))).collect())
         }
     }
 }
@@ -124,39 +110,39 @@ fn nested(depth: usize) -> Value {
 /// One fuzzed line: a tool call with random arguments, another method, or a
 /// malformed line; and its kind (0 a well-formed tool call, 1 a deeply nested
 /// one, 2 another method, 3 malformed params, 4 a truncated or invalid line).
-fn fuzzed(rng: &mut Rng, id: u64) -> (String, usize) {
+fn fuzzed(rng: &mut fastrand::Rng, id: u64) -> (String, usize) {
     let tools = ["director", "infra-manager", "ops-manager", "confirm", "config", "gate-selftest", "nope"];
     let operations = ["architect", "engineer", "validate-config", "show-resources", "debug", "check-health", "query-logs", "investigate", "remediate"];
-    match rng.below(10) {
+    match rng.usize(..10) {
         0..=4 => {
             let mut args = match value(rng, 3) {
                 Value::Object(m) => m,
                 other => [("request".to_string(), other)].into_iter().collect(),
             };
-            if rng.below(2) == 0 {
-                args.insert("operation".into(), json!(rng.pick(&operations)));
+            if rng.usize(..2) == 0 {
+                args.insert("operation".into(), json!(pick(rng, &operations)));
             }
-            if rng.below(3) == 0 {
+            if rng.usize(..3) == 0 {
                 args.insert("route_only".into(), json!(true));
             }
-            (json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": rng.pick(&tools), "arguments": args}}).to_string(), 0)
+            (json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": pick(rng, &tools), "arguments": args}}).to_string(), 0)
         }
         5 => (
-            json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "director", "arguments": {"request": nested(150 + rng.below(100))}}})
+            json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "director", "arguments": {"request": nested(150 + rng.usize(..100))}}})
                 .to_string(),
             1,
         ),
         6 => (
-            json!({"jsonrpc": "2.0", "id": id, "method": rng.pick(&["tools/list", "ping", "resources/list", "nope/x", "initialize"]), "params": value(rng, 2)})
+            json!({"jsonrpc": "2.0", "id": id, "method": pick(rng, &["tools/list", "ping", "resources/list", "nope/x", "initialize"]), "params": value(rng, 2)})
                 .to_string(),
             2,
         ),
         7 => (json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": value(rng, 2)}).to_string(), 3),
         8 => {
             let line = json!({"jsonrpc": "2.0", "id": id, "method": "tools/list"}).to_string();
-            (line[..rng.below(line.len())].to_string(), 4)
+            (line[..rng.usize(..line.len())].to_string(), 4)
         }
-        _ => (rng.pick(&["{", "null", "[]", "[1,2]", "\"x\"", "{\"jsonrpc\":\"1.0\"}", "garbage \u{7f}", "{\"id\":1}"]).to_string(), 4),
+        _ => (pick(rng, &["{", "null", "[]", "[1,2]", "\"x\"", "{\"jsonrpc\":\"1.0\"}", "garbage \u{7f}", "{\"id\":1}"]).to_string(), 4),
     }
 }
 
@@ -171,7 +157,7 @@ fn fuzzed_messages_never_stop_the_server() {
     let mut seen = std::collections::BTreeSet::new();
     assert!(server.reply(0, Duration::from_secs(10), &mut seen).is_some(), "no answer to initialize");
     server.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
-    let mut rng = Rng(std::env::var("FABER_CLOUD_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7));
+    let mut rng = fastrand::Rng::with_seed(std::env::var("FABER_CLOUD_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7));
     let mut probe = 1_000_000u64;
     let mut kinds = std::collections::BTreeMap::new();
     for id in 1..=messages {
@@ -227,7 +213,7 @@ fn kill_9_at_random_moments_leaves_every_file_readable() {
             .stderr(Stdio::null());
         command
     };
-    let mut rng = Rng(11);
+    let mut rng = fastrand::Rng::with_seed(11);
     let mut acknowledged: Vec<String> = Vec::new();
     let mut killed = 0;
     let mut n = 0;
@@ -238,11 +224,11 @@ fn kill_9_at_random_moments_leaves_every_file_readable() {
         let asked = run(&["gate-selftest", "--env", "test", "--payload", &payload]).output().unwrap();
         let Ok(body) = serde_json::from_slice::<Value>(&asked.stdout) else { continue };
         let Some(id) = body["operation_id"].as_str().map(str::to_string) else { continue };
-        let mut child = match rng.below(3) {
+        let mut child = match rng.usize(..3) {
             0 => run(&["director", "check my infrastructure"]).spawn().unwrap(),
             _ => run(&["confirm", &id, "yes"]).spawn().unwrap(),
         };
-        std::thread::sleep(Duration::from_micros(rng.below(60_000) as u64));
+        std::thread::sleep(Duration::from_micros(rng.usize(..60_000) as u64));
         match child.try_wait().unwrap() {
             Some(_) => {
                 let out = child.wait_with_output().unwrap();

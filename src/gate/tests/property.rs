@@ -9,23 +9,9 @@
 
 use super::*;
 
-/// SplitMix64: a small deterministic generator, so a failing seed can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
+/// One of `items`, chosen by `rng` (seeded: a failure names the seed to replay).
+fn pick<'a, T>(rng: &mut fastrand::Rng, items: &'a [T]) -> &'a T {
+    &items[rng.usize(..items.len())]
 }
 
 /// Answers, and whether a human meant "yes" by them.
@@ -73,7 +59,7 @@ fn the_gate_invariant_holds_for_random_sequences() {
     let seed: u64 = std::env::var("FABER_CLOUD_GATE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
     let mut stats = [0usize; 4]; // approvals, next steps, cancels, refusals
     for n in 0..sequences {
-        let mut rng = Rng(seed.wrapping_add(n as u64));
+        let mut rng = fastrand::Rng::with_seed(seed.wrapping_add(n as u64));
         let mut trace = Vec::new();
         if let Err(e) = run_sequence(&mut rng, &mut stats, &mut trace) {
             panic!("sequence {n} (FABER_CLOUD_GATE_SEED={} FABER_CLOUD_GATE_SEQUENCES=1): {e}\n{}", seed.wrapping_add(n as u64), trace.join("\n"));
@@ -84,20 +70,20 @@ fn the_gate_invariant_holds_for_random_sequences() {
     assert!(stats.iter().all(|&k| k > sequences / 20), "{stats:?}");
 }
 
-fn run_sequence(rng: &mut Rng, stats: &mut [usize; 4], trace: &mut Vec<String>) -> Result<(), String> {
+fn run_sequence(rng: &mut fastrand::Rng, stats: &mut [usize; 4], trace: &mut Vec<String>) -> Result<(), String> {
     let f = fixture();
     let t0 = Utc::now();
     let later = t0 + Duration::minutes(16);
     let mut ops: Vec<Op> = Vec::new();
     let mut executed: Vec<String> = Vec::new();
     let file = |id: &str| f.ws.root().join(format!("pending/{id}.json"));
-    for _ in 0..(3 + rng.below(12)) {
-        match rng.below(10) {
+    for _ in 0..(3 + rng.usize(..12)) {
+        match rng.usize(..10) {
             0..=2 => {
-                let env = *rng.pick(&["test", "prod", "auto"]);
-                let payload = format!("p{}", rng.next() % 1000);
+                let env = *pick(rng, &["test", "prod", "auto"]);
+                let payload = format!("p{}", rng.u64(..) % 1000);
                 trace.push(format!("request op {} on {env}", ops.len()));
-                let asked_auto = rng.below(4) == 0;
+                let asked_auto = rng.usize(..4) == 0;
                 match f.gate().request(policy(env), asked_auto, request(env, &payload), t0).map_err(|e| e.to_string())? {
                     Requested::Approved(a) => {
                         if !(env == "auto" || (env == "test" && asked_auto)) {
@@ -119,13 +105,13 @@ fn run_sequence(rng: &mut Rng, stats: &mut [usize; 4], trace: &mut Vec<String>) 
                 }
             }
             3..=7 if !ops.is_empty() => {
-                let k = rng.below(ops.len());
+                let k = rng.usize(..ops.len());
                 // Half the answers are a yes in one of its accepted forms.
-                let (response, meant_yes) = if rng.below(2) == 0 { RESPONSES[rng.below(3)] } else { *rng.pick(&RESPONSES) };
-                let expired = rng.below(8) == 0;
+                let (response, meant_yes) = if rng.usize(..2) == 0 { RESPONSES[rng.usize(..3)] } else { *pick(rng, &RESPONSES) };
+                let expired = rng.usize(..8) == 0;
                 let at = if expired { later } else { t0 };
                 // Which id: the current step's (mostly), an earlier step's, a foreign or forged one.
-                let which = rng.below(10);
+                let which = rng.usize(..10);
                 let op = &ops[k];
                 let (id, right_id) = match (which, op.steps.last()) {
                     (0, _) => (uuid::Uuid::new_v4().to_string(), false),
@@ -200,7 +186,7 @@ fn run_sequence(rng: &mut Rng, stats: &mut [usize; 4], trace: &mut Vec<String>) 
             }
             8 if !ops.is_empty() => {
                 // Edit the file of an open step, or put an old copy back.
-                let k = rng.below(ops.len());
+                let k = rng.usize(..ops.len());
                 let Some(last) = ops[k].steps.last().cloned() else { continue };
                 let Ok(bytes) = std::fs::read(file(&last)) else {
                     if let Some((id, copy)) = ops[k].copy.take() {
@@ -210,7 +196,7 @@ fn run_sequence(rng: &mut Rng, stats: &mut [usize; 4], trace: &mut Vec<String>) 
                     continue;
                 };
                 let mut v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
-                match rng.below(4) {
+                match rng.usize(..4) {
                     0 => {
                         let evil = StoredAction { kind: ActionKind::Selftest, payload: json!({"kind": "bump", "payload": "evil"}) };
                         v["action"] = serde_json::to_value(&evil).unwrap();
@@ -227,7 +213,7 @@ fn run_sequence(rng: &mut Rng, stats: &mut [usize; 4], trace: &mut Vec<String>) 
             }
             _ if !ops.is_empty() => {
                 // Keep a copy of an open step's file (put back by a later edit).
-                let k = rng.below(ops.len());
+                let k = rng.usize(..ops.len());
                 if let Some(last) = ops[k].steps.last().cloned()
                     && let Ok(bytes) = std::fs::read(file(&last))
                 {
