@@ -585,7 +585,7 @@ fn ops_request(intent: &Intent) -> OpsRequest {
     }
 }
 
-/// Audits how an approved action ended when its executor could not say it.
+/// Audits how an approved action ended when its executor did not say it.
 struct Executing<'a> {
     ws: &'a Workspace,
     operation: String,
@@ -606,7 +606,11 @@ impl Executing<'_> {
 
     fn finish(&mut self, result: &Result<Confirmed, Error>) {
         self.done = true;
-        if let Err(e) = result {
+        // Executors audit their own end once they have started (a failed apply, a remediation's
+        // outcome); this covers what fails before, so no action ends audited twice.
+        if let Err(e) = result
+            && !self.ws.audited_outcomes(&self.id).into_iter().any(Outcome::is_end)
+        {
             self.record(Outcome::Failed, format!("the approved action did not complete: {e}"));
         }
     }

@@ -61,12 +61,7 @@ pub fn is_secret_name(key: &str) -> bool {
 pub fn redact_json(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
-        Value::String(s) => {
-            let r = redact(s);
-            if r != *s {
-                *s = r;
-            }
-        }
+        Value::String(s) => *s = redact(s),
         Value::Array(a) => a.iter_mut().for_each(redact_json),
         Value::Object(m) => {
             // {path|name|key: "DB_PASSWORD", value|before|after: …}: a plan's attribute change, a

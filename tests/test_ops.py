@@ -163,8 +163,12 @@ async def test_runtime_operations_on_moto(project, moto):
         assert r.structured_content["remediation"]["from"] == "unreserved", text(r)
         r = await mcp.call_tool("confirm", {"operation_id": r.structured_content["operation_id"], "response": "yes"})
         lam.put_function_concurrency(FunctionName=api, ReservedConcurrentExecutions=3)
-        r = await mcp.call_tool("confirm", {"operation_id": r.structured_content["operation_id"], "response": "yes"})
+        final_id = r.structured_content["operation_id"]
+        r = await mcp.call_tool("confirm", {"operation_id": final_id, "response": "yes"})
         assert r.is_error and "changed since the confirmation" in text(r), text(r)
+        audited = [json.loads(l) for l in (project / ".fractary/plugins/faber-cloud/audit-trail.jsonl").read_text().splitlines()]
+        ends = [e["outcome"] for e in audited if e.get("operation_id") == final_id and e["outcome"] in ("failed", "succeeded")]
+        assert ends == ["failed"], f"the action's end is audited once: {ends}"
         assert lam.get_function_concurrency(FunctionName=api)["ReservedConcurrentExecutions"] == 3
         lam.delete_function_concurrency(FunctionName=api)
 

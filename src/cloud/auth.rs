@@ -34,6 +34,14 @@ pub struct Target {
 }
 
 impl Target {
+    /// Where its calls go, in words: "the AWS endpoint http://…" or "AWS in us-east-1".
+    pub fn place(&self) -> String {
+        match &self.endpoint_url {
+            Some(url) => format!("the AWS endpoint {url}"),
+            None => format!("AWS in {}", self.region),
+        }
+    }
+
     /// The profile name shown in banners and reports.
     pub fn profile(&self) -> Option<&str> {
         match &self.credentials {

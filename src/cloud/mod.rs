@@ -50,10 +50,7 @@ impl Cloud {
 
     pub async fn for_target(target: Target) -> Cloud {
         if let Ok(mut place) = ENDPOINT.write() {
-            *place = Some(match &target.endpoint_url {
-                Some(url) => format!("the AWS endpoint {url}"),
-                None => format!("AWS in {}", target.region),
-            });
+            *place = Some(target.place());
         }
         let timeouts =
             aws_config::timeout::TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_attempt_timeout(Duration::from_secs(120)).build();
@@ -100,7 +97,7 @@ impl Cloud {
                 Ok(Err(_)) | Err(_) => missed += 1,
             }
             if missed >= misses {
-                let place = ENDPOINT.read().ok().and_then(|p| p.clone()).unwrap_or_else(|| "AWS".into());
+                let place = self.target.place();
                 return Error::Aws {
                     service: "sts".into(),
                     operation: "GetCallerIdentity".into(),
@@ -182,7 +179,8 @@ impl Cloud {
     }
 }
 
-/// Where calls go, for error sentences ("cannot reach the AWS endpoint http://…").
+/// Where the last connected clients' calls go ([`Target::place`]), for the error
+/// sentences of [`aws_error`], which is given the SDK error only.
 static ENDPOINT: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
 
 /// An SDK failure as our error: the call (`service:Operation`), AWS's code and

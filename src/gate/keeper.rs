@@ -54,6 +54,8 @@ pub struct Answered {
 #[derive(Debug, Clone)]
 pub struct Keeper {
     dir: Option<PathBuf>,
+    /// The key, once read: an answer seals and verifies several times.
+    key: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl Keeper {
@@ -63,11 +65,11 @@ impl Keeper {
         let dir = var("FABER_CLOUD_STATE_DIR")
             .or_else(|| var("XDG_STATE_HOME").map(|d| d.join("faber-cloud")))
             .or_else(|| var("HOME").map(|h| h.join(".local/state/faber-cloud")));
-        Keeper { dir }
+        Keeper { dir, key: std::sync::OnceLock::new() }
     }
 
     pub fn at(dir: impl Into<PathBuf>) -> Keeper {
-        Keeper { dir: Some(dir.into()) }
+        Keeper { dir: Some(dir.into()), key: std::sync::OnceLock::new() }
     }
 
     fn dir(&self) -> Result<&Path, GateError> {
@@ -75,7 +77,15 @@ impl Keeper {
     }
 
     /// The sealing key, made on first use (32 random bytes, mode 0600).
-    fn key(&self) -> Result<Vec<u8>, GateError> {
+    fn key(&self) -> Result<&[u8], GateError> {
+        if let Some(key) = self.key.get() {
+            return Ok(key);
+        }
+        let key = self.load_or_make_key()?;
+        Ok(self.key.get_or_init(|| key))
+    }
+
+    fn load_or_make_key(&self) -> Result<Vec<u8>, GateError> {
         let dir = self.dir()?;
         let path = dir.join(KEY_FILE);
         match std::fs::read(&path) {
@@ -99,13 +109,13 @@ impl Keeper {
         let _ = std::fs::remove_file(&tmp);
         match linked {
             Ok(()) => Ok(key.to_vec()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self.key(),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self.load_or_make_key(),
             Err(e) => Err(io(e).into()),
         }
     }
 
     fn mac(&self, scope: &Path, bytes: &[u8]) -> Result<Hmac<Sha256>, GateError> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key()?).expect("HMAC takes any key length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.key()?).expect("HMAC takes any key length");
         mac.update(scope.to_string_lossy().as_bytes());
         mac.update(&[0]);
         mac.update(bytes);

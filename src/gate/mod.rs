@@ -493,11 +493,7 @@ impl<'a> Gate<'a> {
 
     /// Whether the audit trail holds how the approved action `id` ended (or that it started).
     fn outcome_recorded(&self, id: &str) -> bool {
-        let text = std::fs::read_to_string(self.ws.root().join(crate::workspace::audit::FILE)).unwrap_or_default();
-        text.lines().filter(|l| l.contains(id)).filter_map(|l| serde_json::from_str::<AuditEntry>(l).ok()).any(|e| {
-            e.operation_id.as_deref() == Some(id)
-                && matches!(e.outcome, Outcome::Executed | Outcome::Succeeded | Outcome::Failed | Outcome::Cancelled | Outcome::Unverified)
-        })
+        self.ws.audited_outcomes(id).into_iter().any(|o| o == Outcome::Executed || o.is_end())
     }
 
     /// Removes pending operations past their expiry (a best effort: what

@@ -390,13 +390,13 @@ fn counts(c: ChangeCounts) -> String {
     format!("+{} ~{} -{}", c.add, c.change, c.destroy)
 }
 
-/// Steps 4–9, with the approval in hand.
 /// How a deploy watches its AWS endpoint while terraform applies: a check every
 /// 30 s, 20 s to answer, three misses in a row stop the apply (about two minutes).
 const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 const WATCH_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 const WATCH_MISSES: u32 = 3;
 
+/// Steps 4–9, with the approval in hand.
 pub async fn execute(ws: &Workspace, approval: Approval, mut action: DeployAction) -> Result<DeployReport, Error> {
     let config = Config::load(ws)?;
     let env = action.env.clone();

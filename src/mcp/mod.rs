@@ -139,8 +139,9 @@ pub async fn isolated<R>(call: impl std::future::Future<Output = Result<R, Error
         Ok(result) => result,
         Err(panic) => {
             let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
-            tracing::error!(panic = %crate::redact::redact(&what), "a tool call panicked");
-            Err(Error::Internal(crate::redact::redact(&what).chars().take(300).collect()))
+            let what = crate::redact::redact(&what);
+            tracing::error!(panic = %what, "a tool call panicked");
+            Err(Error::Internal(what.chars().take(300).collect()))
         }
     }
 }

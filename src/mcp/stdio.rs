@@ -6,7 +6,7 @@
 //! grows on the heap) so that the tool answers with the field at fault. The
 //! end of stdin cancels `eof`, which stops the calls in flight.
 
-use futures::{Sink, SinkExt, Stream};
+use futures::{Sink, Stream};
 use rmcp::RoleServer;
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use serde_json::{Value, json};
@@ -110,7 +110,7 @@ pub fn transport(eof: CancellationToken) -> Stdio {
             }
         }
     });
-    Stdio { sink: Box::pin(sink.sink_map_err(|e| e)), stream: Box::pin(stream), writer }
+    Stdio { sink: Box::pin(sink), stream: Box::pin(stream), writer }
 }
 
 enum Read {
@@ -163,7 +163,7 @@ fn read(bytes: &[u8]) -> Read {
             return error(id.clone(), -32602, "invalid params: tools/call takes {name: string, arguments?: object}".into());
         }
     }
-    match stacked(|| serde_json::from_value::<RxJsonRpcMessage<RoleServer>>(value.clone())) {
+    match stacked(|| serde_json::from_value::<RxJsonRpcMessage<RoleServer>>(value)) {
         Ok(message) => Read::Message(Box::new(message)),
         Err(e) => match (id, method) {
             (Some(id), Some(m)) if KNOWN_METHODS.contains(&m.as_str()) => error(id, -32602, format!("invalid params for {m}: {e}")),

@@ -163,7 +163,7 @@ async fn assess(cloud: &Cloud, env: &str, s: &Service, action: RemediationAction
                 // Proposed: double the reservation, or 10 when none is set.
                 None => current.map_or(10, |c| (c.max(1) * 2) as u32),
             };
-            plan.from = Some(current.map_or("unreserved".to_string(), |c| c.to_string()));
+            plan.from = Some(concurrency_state(current));
             plan.to = Some(to.to_string());
             plan.capacity = Some(to);
             plan.impact = format!(
@@ -295,6 +295,11 @@ pub async fn execute(ws: &Workspace, approval: Approval, plan: Plan) -> Result<R
     Ok(RemediationDone { operation_id: approval.id().into(), env: plan.env.clone(), remediation: plan, outcome, verification, log_note })
 }
 
+/// A Lambda's reserved concurrency as a scale's `from` shows it.
+fn concurrency_state(reserved: Option<i32>) -> String {
+    reserved.map_or("unreserved".to_string(), |c| c.to_string())
+}
+
 /// The state `assess` read as `from`, read again now.
 async fn live_from(cloud: &Cloud, plan: &Plan) -> Result<Option<String>, Error> {
     let mut calls = 0;
@@ -302,7 +307,7 @@ async fn live_from(cloud: &Cloud, plan: &Plan) -> Result<Option<String>, Error> 
         (Kind::Lambda, RemediationAction::Restart) => runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?.last_modified,
         (Kind::Lambda, RemediationAction::Scale) => {
             let f = runtime::lambda_facts(cloud, &plan.resource, &mut calls).await?;
-            Some(f.reserved_concurrency.map_or("unreserved".to_string(), |c| c.to_string()))
+            Some(concurrency_state(f.reserved_concurrency))
         }
         (Kind::Lambda, RemediationAction::Rollback) => runtime::lambda_alias(cloud, &plan.resource, &mut calls).await?.map(|a| a.current),
         (Kind::EcsService, action) => {

@@ -28,6 +28,13 @@ pub enum Outcome {
     Unverified,
 }
 
+impl Outcome {
+    /// How an executed action ended (as opposed to the steps of asking and answering).
+    pub fn is_end(self) -> bool {
+        matches!(self, Outcome::Succeeded | Outcome::Failed | Outcome::Cancelled | Outcome::Unverified)
+    }
+}
+
 /// One line of the audit trail.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEntry {

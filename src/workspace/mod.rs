@@ -219,6 +219,18 @@ impl Workspace {
     pub fn audit(&self, entry: &AuditEntry) -> Result<(), WorkspaceError> {
         audit::append(&self.root.join(audit::FILE), entry)
     }
+
+    /// The outcomes the audit trail records for one operation id, oldest first
+    /// (none when the trail cannot be read).
+    pub fn audited_outcomes(&self, operation_id: &str) -> Vec<audit::Outcome> {
+        let text = std::fs::read_to_string(self.root.join(audit::FILE)).unwrap_or_default();
+        text.lines()
+            .filter(|l| l.contains(operation_id))
+            .filter_map(|l| serde_json::from_str::<AuditEntry>(l).ok())
+            .filter(|e| e.operation_id.as_deref() == Some(operation_id))
+            .map(|e| e.outcome)
+            .collect()
+    }
 }
 
 /// How long a writer waits for a file's lock before it reports the file busy.

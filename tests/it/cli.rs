@@ -117,23 +117,34 @@ fn project_dir_comes_from_claude_project_dir() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("CLAUDE_PLUGIN_ROOT"));
 }
 
+/// A project whose Terraform folder holds only `main_tf`.
+fn terraform_project(main_tf: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    std::fs::create_dir_all(dir.path().join("infrastructure/terraform")).unwrap();
+    std::fs::write(dir.path().join("infrastructure/terraform/main.tf"), main_tf).unwrap();
+    dir
+}
+
+/// `faber-cloud --json ARGS` in `project`, with the machine's terraform mirror and `path` as PATH.
+fn with_terraform(project: &Path, args: &[&str], path: &std::ffi::OsStr) -> Output {
+    let tf = crate::support::terraform::Terraform::get();
+    Command::new(env!("CARGO_BIN_EXE_faber-cloud"))
+        .args(["--project-dir", project.to_str().unwrap(), "--json"])
+        .args(args)
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .env("TF_CLI_CONFIG_FILE", &tf.cli_config)
+        .env("PATH", path)
+        .output()
+        .unwrap()
+}
+
 /// A configuration terraform cannot even initialise (the 0.11 form `type = "string"`) is invalid, with
 /// terraform's error at its file and line, never "Valid".
 #[test]
 fn a_configuration_terraform_init_refuses_is_invalid() {
-    let tf = crate::support::terraform::Terraform::get();
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path();
-    init(p);
-    std::fs::create_dir_all(p.join("infrastructure/terraform")).unwrap();
-    std::fs::write(p.join("infrastructure/terraform/main.tf"), "variable \"x\" {\n  type = \"string\"\n}\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_faber-cloud"))
-        .args(["--project-dir", p.to_str().unwrap(), "--json", "infra", "validate-config", "--env", "test"])
-        .env_remove("CLAUDE_PROJECT_DIR")
-        .env("TF_CLI_CONFIG_FILE", &tf.cli_config)
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .output()
-        .unwrap();
+    let dir = terraform_project("variable \"x\" {\n  type = \"string\"\n}\n");
+    let out = with_terraform(dir.path(), &["infra", "validate-config", "--env", "test"], &std::env::var_os("PATH").unwrap());
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
     let body = json(&out);
     assert_eq!(body["error"]["kind"], "invalid");
@@ -148,26 +159,8 @@ fn a_configuration_terraform_init_refuses_is_invalid() {
 /// terraform cannot install from the mirror, and terraform missing from PATH. `infra test` then FAILs, exit 1.
 #[test]
 fn validation_that_could_not_run_is_unverified() {
-    let tf = crate::support::terraform::Terraform::get();
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path();
-    init(p);
-    std::fs::create_dir_all(p.join("infrastructure/terraform")).unwrap();
-    std::fs::write(
-        p.join("infrastructure/terraform/main.tf"),
-        "terraform {\n  required_providers {\n    nowhere = { source = \"example.invalid/acme/nowhere\" }\n  }\n}\n",
-    )
-    .unwrap();
-    let run = |args: &[&str], path: &std::ffi::OsStr| {
-        Command::new(env!("CARGO_BIN_EXE_faber-cloud"))
-            .args(["--project-dir", p.to_str().unwrap(), "--json"])
-            .args(args)
-            .env_remove("CLAUDE_PROJECT_DIR")
-            .env("TF_CLI_CONFIG_FILE", &tf.cli_config)
-            .env("PATH", path)
-            .output()
-            .unwrap()
-    };
+    let dir = terraform_project("terraform {\n  required_providers {\n    nowhere = { source = \"example.invalid/acme/nowhere\" }\n  }\n}\n");
+    let run = |args: &[&str], path: &std::ffi::OsStr| with_terraform(dir.path(), args, path);
     let path = std::env::var_os("PATH").unwrap();
     let empty_path = tempfile::tempdir().unwrap();
     for path in [path.as_os_str(), empty_path.path().as_os_str()] {
