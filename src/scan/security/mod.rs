@@ -34,6 +34,7 @@ mod apigw;
 mod cloudfront;
 mod dynamodb;
 mod ec2;
+mod eks;
 mod iam;
 mod kms;
 mod lambda;
@@ -159,6 +160,11 @@ pub static RULES: &[&Rule] = &[
     &cloudfront::ORIGIN_HTTPS,
     &secrets::PROVIDER_CREDENTIALS,
     &secrets::SECRETS_MANAGER_CMK,
+    &eks::PUBLIC_ENDPOINT,
+    &eks::PUBLIC_ENDPOINT_ANY_CIDR,
+    &eks::SECRETS_ENCRYPTION,
+    &eks::CONTROL_PLANE_LOGGING,
+    &eks::NODE_GROUP_SSH,
 ];
 
 pub use crate::config::{ConfigSuppression, ScanOptions};
@@ -383,6 +389,71 @@ pub(crate) fn require_true(r: &Resource, path: &str) -> Option<String> {
 pub(crate) fn require_set(r: &Resource, path: &str) -> Option<String> {
     setting(r, path).is_absent().then(|| format!("{path} is not set"))
 }
+
+/// Message for a flag with an AWS default: fails when the effective value
+/// (`default` when absent) is not `want`; an unknown value passes.
+pub(crate) fn require_flag(r: &Resource, path: &str, want: bool, default: bool) -> Option<String> {
+    match setting(r, path) {
+        Setting::Absent => (default != want).then(|| format!("{path} is not set (the default is {default})")),
+        s => match s.as_bool() {
+            Some(v) if v != want => Some(format!("{path} = {v}")),
+            _ => None,
+        },
+    }
+}
+
+/// Message for a string setting that must be one of `ok` (compared without
+/// case); absent fails unless `absent_ok`. An unknown value passes.
+pub(crate) fn require_one_of(r: &Resource, path: &str, ok: &[&str], absent_ok: bool) -> Option<String> {
+    match setting(r, path) {
+        Setting::Absent => (!absent_ok).then(|| format!("{path} is not set (expected {})", ok.join(" or "))),
+        s => match s.as_text() {
+            Some(v) if !ok.iter().any(|o| o.eq_ignore_ascii_case(&v)) => Some(format!("{path} = \"{v}\" (expected {})", ok.join(" or "))),
+            _ => None,
+        },
+    }
+}
+
+/// Message for a setting known to hold one of the `bad` values (compared
+/// without case, numbers and bools as text); absent and unknown pass.
+pub(crate) fn forbid_value(r: &Resource, path: &str, bad: &[&str]) -> Option<String> {
+    let v = setting(r, path).as_text()?;
+    bad.iter().any(|b| b.eq_ignore_ascii_case(&v)).then(|| format!("{path} = {v}"))
+}
+
+/// Message for a number that must be at least `min`; absent counts as `default`.
+pub(crate) fn require_at_least(r: &Resource, path: &str, min: f64, default: f64) -> Option<String> {
+    match setting(r, path) {
+        Setting::Absent => (default < min).then(|| format!("{path} is not set (the default is {default}; at least {min} is expected)")),
+        s => match s.as_num() {
+            Some(v) if v < min => Some(format!("{path} = {v} (at least {min} is expected)")),
+            _ => None,
+        },
+    }
+}
+
+/// Declares a [`Rule`] whose check is one test per resource of some kinds
+/// (through [`each`]): `simple_rule!(NAME, "FC_X_001", High, "title",
+/// Some("CKV_AWS_1"), ["aws_kind"], "attr", |r| test(r), "fix.")`.
+/// `attr` is the attribute whose line the finding points at ("" for the block).
+macro_rules! simple_rule {
+    ($name:ident, $id:literal, $sev:ident, $title:literal, $ckv:expr, [$($kind:literal),+ $(,)?], $attr:literal, $test:expr, $fix:literal $(,)?) => {
+        pub static $name: $crate::scan::security::Rule = $crate::scan::security::Rule {
+            id: $id,
+            severity: $crate::scan::Severity::$sev,
+            title: $title,
+            checkov_id: $ckv,
+            fix: $fix,
+            check: {
+                fn check(m: &$crate::tf::Module) -> Vec<$crate::scan::security::Hit<'_>> {
+                    $crate::scan::security::each(m, &[$($kind),+], $attr, $test)
+                }
+                check
+            },
+        };
+    };
+}
+pub(crate) use simple_rule;
 
 /// Whether a resource came from plan JSON (which has no line numbers): plan
 /// values are fully resolved, so "written literally in the code" is not knowable.

@@ -334,8 +334,14 @@ fn cases() -> Vec<(&'static str, String, String)> {
 #[test]
 fn every_rule_fails_its_bad_snippet_and_passes_its_good_one() {
     let cases = cases();
+    let annotated = annotated_fixtures();
     for rule in RULES {
-        assert!(cases.iter().any(|(id, _, _)| id == &rule.id), "{} has no test case", rule.id);
+        let in_fixtures = |fires: bool| annotated.iter().any(|a| a.rule == rule.id && a.fires == fires);
+        assert!(
+            cases.iter().any(|(id, _, _)| id == &rule.id) || (in_fixtures(true) && in_fixtures(false)),
+            "{} has no test case (a snippet pair here, or a failing and a passing resource in tests/fixtures/scan/rules/)",
+            rule.id
+        );
     }
     for (rule, bad, good) in &cases {
         assert!(super::rule(rule).is_some(), "{rule} is not a rule");
@@ -886,4 +892,71 @@ resource "aws_cloudtrail" "t" {{
     let trail = "resource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"trail-logs\"\n}\nresource \"aws_cloudtrail\" \"t\" {\n  name           = \"t\"\n  s3_bucket_name = aws_s3_bucket.logs.id\n  enable_logging = false\n}\n";
     assert_eq!(fired(&run(trail), "FC_S3_004"), ["aws_s3_bucket.logs"]);
     assert!(fired(&run(&trail.replace("enable_logging = false", "enable_logging = true")), "FC_S3_004").is_empty());
+}
+
+/// One `# fails ID …` / `# passes ID …` annotation of a resource in `tests/fixtures/scan/rules/*.tf`.
+#[derive(Debug)]
+struct Annotation {
+    file: String,
+    address: String,
+    rule: String,
+    fires: bool,
+}
+
+fn rule_fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan/rules")
+}
+
+fn annotated_fixtures() -> Vec<Annotation> {
+    let mut out = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(rule_fixtures()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "tf")).collect();
+    files.sort();
+    for path in files {
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut pending: Vec<(String, bool)> = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if let Some(ids) = line.strip_prefix("# fails ") {
+                pending.extend(ids.split_whitespace().map(|id| (id.to_string(), true)));
+            } else if let Some(ids) = line.strip_prefix("# passes ") {
+                pending.extend(ids.split_whitespace().map(|id| (id.to_string(), false)));
+            } else if let Some(rest) = line.strip_prefix("resource \"") {
+                let parts: Vec<&str> = rest.split('"').collect();
+                let address = format!("{}.{}", parts[0], parts[2]);
+                for (rule, fires) in pending.drain(..) {
+                    out.push(Annotation { file: file.clone(), address: address.clone(), rule, fires });
+                }
+            } else if !line.is_empty() && !line.starts_with('#') && !pending.is_empty() && !line.starts_with("data ") {
+                panic!("{file}: an annotation must sit right above a resource block, not above {line:?}");
+            }
+        }
+        assert!(pending.is_empty(), "{file}: annotation at the end of the file");
+    }
+    out
+}
+
+#[test]
+fn annotated_rule_fixtures_fire_where_they_say() {
+    let annotated = annotated_fixtures();
+    assert!(annotated.len() > 10, "{} annotations", annotated.len());
+    let mut files: Vec<&str> = annotated.iter().map(|a| a.file.as_str()).collect();
+    files.dedup();
+    let mut wrong = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(rule_fixtures().join(file)).unwrap();
+        let module = load_sources(&[(file.to_string(), text)]).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let result = scan(&module, &ScanOptions::default());
+        for a in annotated.iter().filter(|a| a.file == file) {
+            assert!(super::rule(&a.rule).is_some(), "{file}: {} is not a rule", a.rule);
+            let found = result.findings.iter().find(|f| f.rule_id == a.rule && f.resource == a.address);
+            if found.is_some() != a.fires {
+                wrong.push(format!("{file}: {} {} {}", a.address, if a.fires { "should fail" } else { "should pass" }, a.rule));
+            }
+            if let Some(f) = found {
+                assert!(f.line > 0 && f.file == file && !f.message.is_empty(), "{f:?}");
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
 }
