@@ -1,6 +1,6 @@
 //! SQS queues and SNS topics: encryption at rest and access policies.
 
-use super::policy::{self, Statement};
+use super::policy;
 use super::{Hit, Module, Rule, Setting, Severity, each, require_set, setting};
 
 pub static SQS_ENCRYPTION: Rule = Rule {
@@ -64,10 +64,7 @@ fn sqs_encryption(m: &Module) -> Vec<Hit<'_>> {
 }
 
 fn public<'m>(m: &'m Module, kinds: &[&str]) -> Vec<Hit<'m>> {
-    each(m, kinds, "policy", |r| {
-        let s = policy::statements(m, r.get("policy"))?;
-        s.iter().position(Statement::is_public).map(|n| format!("statement {} allows any principal without a narrowing condition", n + 1))
-    })
+    each(m, kinds, "policy", |r| policy::public_statement(m, r.get("policy")))
 }
 
 fn sqs_public(m: &Module) -> Vec<Hit<'_>> {

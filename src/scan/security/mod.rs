@@ -34,17 +34,21 @@ mod apigw;
 mod cloudfront;
 mod dynamodb;
 mod ec2;
+mod ecr;
 mod eks;
 mod iam;
 mod kms;
 mod lambda;
 mod logs;
 mod messaging;
+mod neptune;
 mod network;
 pub mod plan_refs;
 mod policy;
 mod rds;
+mod redshift;
 mod s3;
+mod search;
 mod secrets;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -165,6 +169,32 @@ pub static RULES: &[&Rule] = &[
     &eks::SECRETS_ENCRYPTION,
     &eks::CONTROL_PLANE_LOGGING,
     &eks::NODE_GROUP_SSH,
+    &ecr::SCAN_ON_PUSH,
+    &ecr::MUTABLE_TAGS,
+    &ecr::KMS_ENCRYPTION,
+    &ecr::PUBLIC_POLICY,
+    &search::AT_REST,
+    &search::NODE_TO_NODE,
+    &search::HTTPS_NOT_ENFORCED,
+    &search::TLS_POLICY,
+    &search::LOGGING,
+    &search::AUDIT_LOGGING,
+    &search::OUTSIDE_VPC,
+    &neptune::ENCRYPTION,
+    &neptune::IAM_AUTH,
+    &neptune::AUDIT_LOGS,
+    &neptune::BACKUP_RETENTION,
+    &neptune::COPY_TAGS,
+    &neptune::PUBLIC_INSTANCE,
+    &neptune::CMK,
+    &redshift::ENCRYPTION,
+    &redshift::PUBLIC,
+    &redshift::LOGGING,
+    &redshift::CMK,
+    &redshift::ENHANCED_VPC_ROUTING,
+    &redshift::VERSION_UPGRADE,
+    &redshift::SNAPSHOTS,
+    &redshift::REQUIRE_SSL,
 ];
 
 pub use crate::config::{ConfigSuppression, ScanOptions};

@@ -82,6 +82,12 @@ pub(crate) fn statements(m: &Module, v: Option<&Val>) -> Option<Vec<Statement>> 
     }
 }
 
+/// The message for a resource policy with a statement open to any principal, if it has one.
+pub(crate) fn public_statement(m: &Module, v: Option<&Val>) -> Option<String> {
+    let s = statements(m, v)?;
+    s.iter().position(Statement::is_public).map(|n| format!("statement {} allows any principal without a narrowing condition", n + 1))
+}
+
 /// The body of a heredoc (`<<EOF … EOF` or `<<-EOF … EOF`) as written, when it has no template
 /// directive (`%{ … }`); `$${` is the literal `${`. `None` for any other expression.
 fn heredoc_text(source: &str) -> Option<String> {

@@ -909,7 +909,8 @@ fn rule_fixtures() -> PathBuf {
 
 fn annotated_fixtures() -> Vec<Annotation> {
     let mut out = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(rule_fixtures()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "tf")).collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(rule_fixtures()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "tf")).collect();
     files.sort();
     for path in files {
         let file = path.file_name().unwrap().to_string_lossy().to_string();
