@@ -39,6 +39,7 @@ mod eks;
 mod iam;
 mod kms;
 mod lambda;
+mod lb;
 mod logs;
 mod messaging;
 mod neptune;
@@ -195,6 +196,13 @@ pub static RULES: &[&Rule] = &[
     &redshift::VERSION_UPGRADE,
     &redshift::SNAPSHOTS,
     &redshift::REQUIRE_SSL,
+    &lb::CLASSIC_PLAIN_LISTENER,
+    &lb::CLASSIC_ACCESS_LOGS,
+    &lb::ACCESS_LOGS,
+    &lb::INVALID_HEADERS,
+    &lb::DESYNC_MONITOR,
+    &lb::DELETION_PROTECTION,
+    &lb::LISTENER_TLS_POLICY,
 ];
 
 pub use crate::config::{ConfigSuppression, ScanOptions};
