@@ -203,6 +203,16 @@ pub static RULES: &[&Rule] = &[
     &lb::DESYNC_MONITOR,
     &lb::DELETION_PROTECTION,
     &lb::LISTENER_TLS_POLICY,
+    &rds::CLUSTER_IAM_AUTH,
+    &rds::CLUSTER_LOG_EXPORTS,
+    &rds::CLUSTER_COPY_TAGS,
+    &rds::INSTANCE_LOG_EXPORTS,
+    &rds::ENHANCED_MONITORING,
+    &rds::MULTI_AZ,
+    &rds::MINOR_UPGRADES,
+    &rds::PERFORMANCE_INSIGHTS,
+    &rds::CLUSTER_CMK,
+    &rds::INSTANCE_COPY_TAGS,
 ];
 
 pub use crate::config::{ConfigSuppression, ScanOptions};

@@ -1,7 +1,7 @@
 //! RDS instances and Aurora clusters: encryption at rest, public access,
 //! backups, deletion protection, IAM authentication, hard-coded passwords.
 
-use super::{Hit, Module, Resource, Rule, Setting, Severity, each, from_plan, require_true, setting};
+use super::{Hit, Module, Resource, Rule, Setting, Severity, each, from_plan, require_flag, require_set, require_true, setting, simple_rule};
 
 pub static INSTANCE_ENCRYPTION: Rule = Rule {
     id: "FC_RDS_001",
@@ -141,3 +141,127 @@ fn hardcoded_password(m: &Module) -> Vec<Hit<'_>> {
     }
     hits
 }
+
+simple_rule!(
+    CLUSTER_IAM_AUTH,
+    "FC_RDS_009",
+    Low,
+    "Aurora/RDS cluster IAM database authentication is not enabled",
+    Some("CKV_AWS_162"),
+    ["aws_rds_cluster"],
+    "iam_database_authentication_enabled",
+    |r| require_flag(r, "iam_database_authentication_enabled", true, false),
+    "Set iam_database_authentication_enabled = true so applications can connect with IAM credentials instead of passwords.",
+);
+
+simple_rule!(
+    CLUSTER_LOG_EXPORTS,
+    "FC_RDS_010",
+    Medium,
+    "Aurora/RDS cluster exports no logs to CloudWatch",
+    Some("CKV_AWS_324"),
+    ["aws_rds_cluster"],
+    "enabled_cloudwatch_logs_exports",
+    |r| require_set(r, "enabled_cloudwatch_logs_exports"),
+    "Set enabled_cloudwatch_logs_exports (e.g. [\"audit\", \"error\", \"slowquery\"] for MySQL, [\"postgresql\"] for PostgreSQL).",
+);
+
+simple_rule!(
+    CLUSTER_COPY_TAGS,
+    "FC_RDS_011",
+    Low,
+    "Aurora/RDS cluster does not copy its tags to snapshots",
+    Some("CKV_AWS_313"),
+    ["aws_rds_cluster"],
+    "copy_tags_to_snapshot",
+    |r| require_flag(r, "copy_tags_to_snapshot", true, false),
+    "Set copy_tags_to_snapshot = true so snapshots keep the owner and cost tags.",
+);
+
+simple_rule!(
+    INSTANCE_LOG_EXPORTS,
+    "FC_RDS_012",
+    Medium,
+    "RDS instance exports no logs to CloudWatch",
+    Some("CKV_AWS_129"),
+    ["aws_db_instance"],
+    "enabled_cloudwatch_logs_exports",
+    |r| require_set(r, "enabled_cloudwatch_logs_exports"),
+    "Set enabled_cloudwatch_logs_exports (e.g. [\"error\", \"general\", \"slowquery\"] for MySQL, [\"postgresql\", \"upgrade\"] for PostgreSQL).",
+);
+
+simple_rule!(
+    ENHANCED_MONITORING,
+    "FC_RDS_013",
+    Low,
+    "RDS instance has no enhanced monitoring",
+    Some("CKV_AWS_118"),
+    ["aws_db_instance", "aws_rds_cluster_instance"],
+    "monitoring_interval",
+    |r| match setting(r, "monitoring_interval") {
+        Setting::Absent => Some("monitoring_interval is not set (the default is 0: off)".into()),
+        s => (s.as_num() == Some(0.0)).then(|| "monitoring_interval = 0".into()),
+    },
+    "Set monitoring_interval = 60 (or less) with a monitoring_role_arn.",
+);
+
+simple_rule!(
+    MULTI_AZ,
+    "FC_RDS_014",
+    Low,
+    "RDS instance runs in a single availability zone",
+    Some("CKV_AWS_157"),
+    ["aws_db_instance"],
+    "multi_az",
+    |r| if setting(r, "replicate_source_db").is_absent() { require_flag(r, "multi_az", true, false) } else { None },
+    "Set multi_az = true for production databases (a standby in a second zone takes over on failure).",
+);
+
+simple_rule!(
+    MINOR_UPGRADES,
+    "FC_RDS_015",
+    Low,
+    "RDS instance does not take minor version upgrades",
+    // The provider's default is true: Checkov wants it written, ours reports only an explicit false.
+    Some("CKV_AWS_226"),
+    ["aws_db_instance", "aws_rds_cluster_instance"],
+    "auto_minor_version_upgrade",
+    |r| require_flag(r, "auto_minor_version_upgrade", true, true),
+    "Remove auto_minor_version_upgrade = false so security patches are applied in the maintenance window.",
+);
+
+simple_rule!(
+    PERFORMANCE_INSIGHTS,
+    "FC_RDS_016",
+    Low,
+    "RDS instance has Performance Insights off",
+    Some("CKV_AWS_353"),
+    ["aws_db_instance", "aws_rds_cluster_instance"],
+    "performance_insights_enabled",
+    |r| require_flag(r, "performance_insights_enabled", true, false),
+    "Set performance_insights_enabled = true (7 days of retention are free).",
+);
+
+simple_rule!(
+    CLUSTER_CMK,
+    "FC_RDS_017",
+    Low,
+    "Aurora/RDS cluster is not encrypted with a customer managed KMS key",
+    Some("CKV_AWS_327"),
+    ["aws_rds_cluster"],
+    "kms_key_id",
+    |r| if derived(r) { None } else { setting(r, "kms_key_id").is_absent().then(|| "kms_key_id is not set".into()) },
+    "Set kms_key_id = aws_kms_key.db.arn (with storage_encrypted = true).",
+);
+
+simple_rule!(
+    INSTANCE_COPY_TAGS,
+    "FC_RDS_018",
+    Low,
+    "RDS instance does not copy its tags to snapshots",
+    Some("CKV2_AWS_60"),
+    ["aws_db_instance"],
+    "copy_tags_to_snapshot",
+    |r| require_flag(r, "copy_tags_to_snapshot", true, false),
+    "Set copy_tags_to_snapshot = true so snapshots keep the owner and cost tags.",
+);
