@@ -31,6 +31,7 @@
 //! happen in [`super::run_scan`].
 
 mod apigw;
+mod cache;
 mod cloudfront;
 mod dynamodb;
 mod ec2;
@@ -213,6 +214,13 @@ pub static RULES: &[&Rule] = &[
     &rds::PERFORMANCE_INSIGHTS,
     &rds::CLUSTER_CMK,
     &rds::INSTANCE_COPY_TAGS,
+    &cache::AT_REST,
+    &cache::IN_TRANSIT,
+    &cache::NO_AUTH,
+    &cache::BACKUPS,
+    &cache::MEMORYDB_TLS,
+    &cache::DAX_AT_REST,
+    &cache::DAX_TLS,
 ];
 
 pub use crate::config::{ConfigSuppression, ScanOptions};
