@@ -3,7 +3,7 @@
 //! role trust policies, managed-policy attachments, users and access keys.
 
 use super::policy::{self, Statement, glob};
-use super::{Hit, Module, Resource, Rule, Severity, each, hit, setting, strings};
+use super::{Hit, Module, Resource, Rule, Severity, each, hit, require_at_least, require_flag, setting, simple_rule, strings};
 use crate::tf::Val;
 
 pub static ADMIN: Rule = Rule {
@@ -222,3 +222,233 @@ fn not_action(m: &Module) -> Vec<Hit<'_>> {
 fn access_key(m: &Module) -> Vec<Hit<'_>> {
     each(m, &["aws_iam_access_key"], "", |_| Some("an access key is created for the user (its secret also lands in Terraform state)".into()))
 }
+
+pub static CREDENTIALS_EXPOSURE: Rule = Rule {
+    id: "FC_IAM_010",
+    severity: Severity::High,
+    title: "IAM policy allows actions that return credentials, on every resource",
+    // Cloudsplaining's list, as Checkov uses it (ecr:GetAuthorizationToken excluded as Checkov
+    // does: it cannot be scoped). Pure "*" is left to FC_IAM_001/002, as for FC_IAM_004.
+    checkov_id: Some("CKV_AWS_287"),
+    fix: "Scope these actions to the users, clusters or databases they are for (Resource ARNs), or remove them.",
+    check: credentials_exposure,
+};
+
+pub static DATA_EXFILTRATION: Rule = Rule {
+    id: "FC_IAM_011",
+    severity: Severity::Medium,
+    title: "IAM policy allows reading objects or secrets on every resource",
+    checkov_id: Some("CKV_AWS_288"),
+    fix: "Name the buckets (arn:aws:s3:::bucket/*), parameters and secrets the principal reads instead of \"*\".",
+    check: data_exfiltration,
+};
+
+pub static PERMISSIONS_MANAGEMENT: Rule = Rule {
+    id: "FC_IAM_012",
+    severity: Severity::High,
+    title: "IAM policy allows changing permissions or resource policies on every resource",
+    // A curated list of permissions-management actions (IAM policy and role changes,
+    // resource policies, grants, sharing); Checkov takes the whole access level from its
+    // action database, so it also reports rarer actions that ours does not know.
+    checkov_id: Some("CKV_AWS_289"),
+    fix: "Scope permission changes to named resources (or a path and a permissions boundary), or remove them from workload roles.",
+    check: permissions_management,
+};
+
+/// Actions whose responses carry credentials (Cloudsplaining's list, minus the ones that cannot be scoped).
+const RETURN_CREDENTIALS: &[&str] = &[
+    "airflow:CreateCliToken",
+    "airflow:CreateWebLoginToken",
+    "appsync:CreateApiKey",
+    "cloud9:CreateEnvironmentToken",
+    "codeartifact:GetAuthorizationToken",
+    "codepipeline:PollForJobs",
+    "cognito-identity:GetOpenIdToken",
+    "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+    "cognito-identity:GetCredentialsForIdentity",
+    "connect:GetFederationToken",
+    "ec2:GetPasswordData",
+    "ecr-public:GetAuthorizationToken",
+    "gamelift:RequestUploadCredentials",
+    "gamelift:GetInstanceAccess",
+    "grafana:CreateWorkspaceApiKey",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:CreateServiceSpecificCredential",
+    "iam:ResetServiceSpecificCredential",
+    "iam:UpdateAccessKey",
+    "lightsail:GetInstanceAccessDetails",
+    "lightsail:DownloadDefaultKeyPair",
+    "lightsail:CreateBucketAccessKey",
+    "lightsail:GetRelationalDatabaseMasterUserPassword",
+    "rds-db:Connect",
+    "redshift:GetClusterCredentials",
+    "redshift:GetClusterCredentialsWithIAM",
+    "redshift-serverless:GetCredentials",
+    "sso:GetRoleCredentials",
+    "sts:AssumeRole",
+    "sts:AssumeRoleWithSAML",
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:GetFederationToken",
+    "sts:GetSessionToken",
+];
+
+/// Reads that hand out data or secrets.
+const EXFILTRATION: &[&str] = &["s3:GetObject", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "secretsmanager:GetSecretValue"];
+
+/// Actions that change who may do what: identity policies, trust, resource policies, grants, sharing.
+const MANAGES_PERMISSIONS: &[&str] = &[
+    "iam:AttachGroupPolicy",
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:PutGroupPolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:PutUserPermissionsBoundary",
+    "iam:PutUserPolicy",
+    "iam:SetDefaultPolicyVersion",
+    "iam:UpdateAssumeRolePolicy",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutObjectAcl",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutAccountPublicAccessBlock",
+    "kms:CreateGrant",
+    "kms:PutKeyPolicy",
+    "lambda:AddPermission",
+    "lambda:AddLayerVersionPermission",
+    "sqs:AddPermission",
+    "sns:AddPermission",
+    "ecr:SetRepositoryPolicy",
+    "secretsmanager:PutResourcePolicy",
+    "secretsmanager:DeleteResourcePolicy",
+    "glacier:SetVaultAccessPolicy",
+];
+
+/// The listed actions that an Allow grants on every resource (through `*` patterns
+/// such as `iam:*` or `s3:Get*`, not pure `*`) and no Deny on every resource takes back.
+fn unconstrained<'a>(s: &[Statement], actions: &[&'a str]) -> Vec<&'a str> {
+    actions
+        .iter()
+        .copied()
+        .filter(|action| {
+            let allowed =
+                s.iter().any(|st| st.allow && !st.not_action && st.on_any_resource() && st.actions.iter().any(|p| p != "*" && p != "*:*" && glob(p, action)));
+            let denied = s.iter().any(|st| !st.allow && !st.not_action && st.on_any_resource() && st.actions.iter().any(|p| glob(p, action)));
+            allowed && !denied
+        })
+        .collect()
+}
+
+fn listed(found: Vec<&str>) -> Option<String> {
+    if found.is_empty() {
+        return None;
+    }
+    let more = found.len().saturating_sub(4);
+    let shown = found.into_iter().take(4).collect::<Vec<_>>().join(", ");
+    Some(if more > 0 { format!("allows {shown} and {more} more on \"*\"") } else { format!("allows {shown} on \"*\"") })
+}
+
+fn credentials_exposure(m: &Module) -> Vec<Hit<'_>> {
+    policy_rule(m, |s| listed(unconstrained(s, RETURN_CREDENTIALS)))
+}
+
+fn data_exfiltration(m: &Module) -> Vec<Hit<'_>> {
+    policy_rule(m, |s| listed(unconstrained(s, EXFILTRATION)))
+}
+
+fn permissions_management(m: &Module) -> Vec<Hit<'_>> {
+    policy_rule(m, |s| listed(unconstrained(s, MANAGES_PERMISSIONS)))
+}
+
+simple_rule!(
+    PASSWORD_MAX_AGE,
+    "FC_IAM_013",
+    Low,
+    "Account password policy lets passwords live longer than 90 days",
+    Some("CKV_AWS_9"),
+    ["aws_iam_account_password_policy"],
+    "max_password_age",
+    |r| match setting(r, "max_password_age") {
+        super::Setting::Absent => Some("max_password_age is not set (passwords never expire)".into()),
+        s => s.as_num().filter(|n| *n > 90.0 || *n == 0.0).map(|n| format!("max_password_age = {n}")),
+    },
+    "Set max_password_age = 90 (or less), or move people to SSO and drop IAM user passwords.",
+);
+
+simple_rule!(
+    PASSWORD_LENGTH,
+    "FC_IAM_014",
+    Medium,
+    "Account password policy allows passwords shorter than 14 characters",
+    Some("CKV_AWS_10"),
+    ["aws_iam_account_password_policy"],
+    "minimum_password_length",
+    |r| require_at_least(r, "minimum_password_length", 14.0, 6.0),
+    "Set minimum_password_length = 14 (or more).",
+);
+
+simple_rule!(
+    PASSWORD_LOWERCASE,
+    "FC_IAM_015",
+    Low,
+    "Account password policy does not require a lowercase letter",
+    Some("CKV_AWS_11"),
+    ["aws_iam_account_password_policy"],
+    "require_lowercase_characters",
+    |r| require_flag(r, "require_lowercase_characters", true, false),
+    "Set require_lowercase_characters = true.",
+);
+
+simple_rule!(
+    PASSWORD_NUMBERS,
+    "FC_IAM_016",
+    Low,
+    "Account password policy does not require a number",
+    Some("CKV_AWS_12"),
+    ["aws_iam_account_password_policy"],
+    "require_numbers",
+    |r| require_flag(r, "require_numbers", true, false),
+    "Set require_numbers = true.",
+);
+
+simple_rule!(
+    PASSWORD_REUSE,
+    "FC_IAM_017",
+    Low,
+    "Account password policy lets old passwords be reused",
+    Some("CKV_AWS_13"),
+    ["aws_iam_account_password_policy"],
+    "password_reuse_prevention",
+    |r| require_at_least(r, "password_reuse_prevention", 24.0, 0.0),
+    "Set password_reuse_prevention = 24.",
+);
+
+simple_rule!(
+    PASSWORD_SYMBOLS,
+    "FC_IAM_018",
+    Low,
+    "Account password policy does not require a symbol",
+    Some("CKV_AWS_14"),
+    ["aws_iam_account_password_policy"],
+    "require_symbols",
+    |r| require_flag(r, "require_symbols", true, false),
+    "Set require_symbols = true.",
+);
+
+simple_rule!(
+    PASSWORD_UPPERCASE,
+    "FC_IAM_019",
+    Low,
+    "Account password policy does not require an uppercase letter",
+    Some("CKV_AWS_15"),
+    ["aws_iam_account_password_policy"],
+    "require_uppercase_characters",
+    |r| require_flag(r, "require_uppercase_characters", true, false),
+    "Set require_uppercase_characters = true.",
+);

@@ -221,6 +221,16 @@ pub static RULES: &[&Rule] = &[
     &cache::MEMORYDB_TLS,
     &cache::DAX_AT_REST,
     &cache::DAX_TLS,
+    &iam::CREDENTIALS_EXPOSURE,
+    &iam::DATA_EXFILTRATION,
+    &iam::PERMISSIONS_MANAGEMENT,
+    &iam::PASSWORD_MAX_AGE,
+    &iam::PASSWORD_LENGTH,
+    &iam::PASSWORD_LOWERCASE,
+    &iam::PASSWORD_NUMBERS,
+    &iam::PASSWORD_REUSE,
+    &iam::PASSWORD_SYMBOLS,
+    &iam::PASSWORD_UPPERCASE,
 ];
 
 pub use crate::config::{ConfigSuppression, ScanOptions};
