@@ -33,6 +33,8 @@
 mod apigw;
 mod cache;
 mod cloudfront;
+mod compute;
+mod data;
 mod dynamodb;
 mod ec2;
 mod ecr;
@@ -231,6 +233,29 @@ pub static RULES: &[&Rule] = &[
     &iam::PASSWORD_REUSE,
     &iam::PASSWORD_SYMBOLS,
     &iam::PASSWORD_UPPERCASE,
+    &data::DOCDB_ENCRYPTION,
+    &data::DOCDB_LOGS,
+    &data::DOCDB_BACKUPS,
+    &data::EFS_ENCRYPTION,
+    &data::KINESIS_ENCRYPTION,
+    &data::FIREHOSE_ENCRYPTION,
+    &data::MSK_ENCRYPTION,
+    &data::MSK_LOGGING,
+    &data::MSK_PUBLIC,
+    &data::ATHENA_ENFORCE,
+    &data::ATHENA_RESULTS_ENCRYPTION,
+    &data::GLUE_CATALOG_ENCRYPTION,
+    &compute::ECS_INSIGHTS,
+    &compute::ECS_PRIVILEGED,
+    &compute::ECS_WRITABLE_ROOT,
+    &compute::ECS_PUBLIC_IP,
+    &compute::CODEBUILD_ARTIFACTS,
+    &compute::CODEBUILD_PRIVILEGED,
+    &compute::NOTEBOOK_KMS,
+    &compute::NOTEBOOK_INTERNET,
+    &compute::NOTEBOOK_ROOT,
+    &compute::SFN_LOGGING,
+    &compute::SFN_TRACING,
 ];
 
 pub use crate::config::{ConfigSuppression, ScanOptions};
