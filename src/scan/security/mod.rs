@@ -256,6 +256,13 @@ pub static RULES: &[&Rule] = &[
     &compute::NOTEBOOK_ROOT,
     &compute::SFN_LOGGING,
     &compute::SFN_TRACING,
+    &s3::LIFECYCLE,
+    &s3::REPLICATION,
+    &s3::NOTIFICATIONS,
+    &s3::PAB_BLOCK_ACLS,
+    &s3::PAB_BLOCK_POLICY,
+    &s3::PAB_IGNORE_ACLS,
+    &s3::PAB_RESTRICT_BUCKETS,
 ];
 
 pub use crate::config::{ConfigSuppression, ScanOptions};

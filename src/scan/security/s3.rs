@@ -365,3 +365,99 @@ fn secure_transport(m: &Module) -> Vec<Hit<'_>> {
         })
         .collect()
 }
+
+pub static LIFECYCLE: Rule = Rule {
+    id: "FC_S3_010",
+    severity: Severity::Low,
+    title: "S3 bucket has no lifecycle configuration",
+    checkov_id: Some("CKV2_AWS_61"),
+    fix: "Add an aws_s3_bucket_lifecycle_configuration that expires or transitions old objects and versions and aborts incomplete multipart uploads.",
+    check: lifecycle,
+};
+
+pub static REPLICATION: Rule = Rule {
+    id: "FC_S3_011",
+    severity: Severity::Low,
+    title: "S3 bucket is not replicated to another region",
+    checkov_id: Some("CKV_AWS_144"),
+    fix: "Add an aws_s3_bucket_replication_configuration to a bucket in another region for data that must survive a regional outage (versioning is required).",
+    check: replication,
+};
+
+pub static NOTIFICATIONS: Rule = Rule {
+    id: "FC_S3_012",
+    severity: Severity::Info,
+    title: "S3 bucket sends no event notifications",
+    checkov_id: Some("CKV2_AWS_62"),
+    fix: "Add an aws_s3_bucket_notification (to SQS, SNS, Lambda or EventBridge) where changes to the bucket must be seen.",
+    check: notifications,
+};
+
+super::simple_rule!(
+    PAB_BLOCK_ACLS,
+    "FC_S3_013",
+    Medium,
+    "S3 public access block leaves block_public_acls off",
+    Some("CKV_AWS_53"),
+    ["aws_s3_bucket_public_access_block"],
+    "block_public_acls",
+    |r| super::require_flag(r, "block_public_acls", true, false),
+    "Set block_public_acls = true.",
+);
+
+super::simple_rule!(
+    PAB_BLOCK_POLICY,
+    "FC_S3_014",
+    Medium,
+    "S3 public access block leaves block_public_policy off",
+    Some("CKV_AWS_54"),
+    ["aws_s3_bucket_public_access_block"],
+    "block_public_policy",
+    |r| super::require_flag(r, "block_public_policy", true, false),
+    "Set block_public_policy = true.",
+);
+
+super::simple_rule!(
+    PAB_IGNORE_ACLS,
+    "FC_S3_015",
+    Medium,
+    "S3 public access block leaves ignore_public_acls off",
+    Some("CKV_AWS_55"),
+    ["aws_s3_bucket_public_access_block"],
+    "ignore_public_acls",
+    |r| super::require_flag(r, "ignore_public_acls", true, false),
+    "Set ignore_public_acls = true.",
+);
+
+super::simple_rule!(
+    PAB_RESTRICT_BUCKETS,
+    "FC_S3_016",
+    Medium,
+    "S3 public access block leaves restrict_public_buckets off",
+    Some("CKV_AWS_56"),
+    ["aws_s3_bucket_public_access_block"],
+    "restrict_public_buckets",
+    |r| super::require_flag(r, "restrict_public_buckets", true, false),
+    "Set restrict_public_buckets = true.",
+);
+
+/// Buckets with neither the inline block (`inline`, provider v3; "" for none) nor an attached `split` resource.
+fn lacking<'m>(m: &'m Module, inline: &str, split: &str, what: &str) -> Vec<Hit<'m>> {
+    buckets(m)
+        .filter(|b| inline.is_empty() || setting(b, inline).is_absent())
+        .filter(|b| attached(m, split, b).none())
+        .map(|b| hit(b, "", format!("no {what} for this bucket")))
+        .collect()
+}
+
+fn lifecycle(m: &Module) -> Vec<Hit<'_>> {
+    lacking(m, "lifecycle_rule", "aws_s3_bucket_lifecycle_configuration", "lifecycle rule")
+}
+
+fn replication(m: &Module) -> Vec<Hit<'_>> {
+    lacking(m, "replication_configuration", "aws_s3_bucket_replication_configuration", "replication configuration")
+}
+
+fn notifications(m: &Module) -> Vec<Hit<'_>> {
+    lacking(m, "", "aws_s3_bucket_notification", "aws_s3_bucket_notification")
+}
