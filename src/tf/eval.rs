@@ -507,14 +507,21 @@ fn line_of(lines: &LineIndex, span: Option<std::ops::Range<usize>>) -> u32 {
     span.map(|r| lines.line(r.start)).unwrap_or(0)
 }
 
-/// `# faber:ignore RULE reason` (also `//`) inside a block or on the line just above it.
+/// `# faber:ignore RULE reason` (also `//`) inside a block or in the comment lines right above it.
 fn ignores(text: &str, lines: &LineIndex, span: Option<std::ops::Range<usize>>) -> Vec<Ignore> {
     let Some(span) = span else { return Vec::new() };
     let first = lines.line(span.start);
     let last = lines.line(span.end.saturating_sub(1));
     let mut out = Vec::new();
-    // The block's lines and the one above it (a comment on the line before the block).
-    let from = first.saturating_sub(1).max(1);
+    // The block's lines and the run of comment lines right above it.
+    let mut from = first.max(1);
+    while from > 1 {
+        let above = text[lines.starts[from as usize - 2]..lines.starts[from as usize - 1]].trim();
+        if !(above.starts_with('#') || above.starts_with("//")) {
+            break;
+        }
+        from -= 1;
+    }
     let start = lines.starts[from as usize - 1];
     let end = lines.starts.get(last as usize).copied().unwrap_or(text.len());
     for (i, line) in text[start..end].lines().enumerate() {

@@ -35,7 +35,7 @@ pub enum Val {
     Unknown(String),
 }
 
-/// A `# faber:ignore RULE reason` comment on or just above a resource.
+/// A `# faber:ignore RULE reason` comment in a resource or in the comment lines right above it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ignore {
     pub rule: String,

@@ -205,3 +205,15 @@ fn an_unterminated_string_is_reported_where_it_starts() {
     assert_eq!(super::eval::unterminated_string_for_tests(fine), None, "{fine}");
     assert_eq!(super::eval::unterminated_string_for_tests("a = \"x\"\nb = \"${\"y\"}\nc = 1\n"), Some((2, 5)));
 }
+
+#[test]
+fn stacked_ignore_comments_above_a_block_all_count() {
+    let m = load(
+        "resource \"aws_s3_bucket\" \"a\" {\n  bucket = \"a\" # faber:ignore FC_S3_003 inside\n}\n\n# Logs bucket.\n# faber:ignore FC_S3_011 not replicated\n// faber:ignore FC_S3_012 no events\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = \"b\"\n}\n",
+    );
+    let b = m.by_address("aws_s3_bucket.b").unwrap();
+    assert_eq!(b.ignored("FC_S3_011").map(|i| i.reason.as_str()), Some("not replicated"));
+    assert_eq!(b.ignored("FC_S3_012").map(|i| i.line), Some(7));
+    assert!(b.ignored("FC_S3_003").is_none(), "a comment inside the block above does not reach this one");
+    assert!(m.by_address("aws_s3_bucket.a").unwrap().ignored("FC_S3_011").is_none());
+}

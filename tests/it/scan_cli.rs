@@ -189,7 +189,7 @@ fn missing_or_unusable_path_is_bad_input() {
 const CHECKOV_OUTPUT: &str = r#"{"check_type": "terraform", "results": {"passed_checks": [], "failed_checks": [
   {"check_id": "CKV_AWS_20", "check_name": "S3 Bucket has an ACL defined which allows public READ access.", "check_result": {"result": "FAILED"},
    "file_path": "/main.tf", "file_line_range": [11, 14], "resource": "aws_s3_bucket.uploads", "severity": null, "guideline": null},
-  {"check_id": "CKV_AWS_144", "check_name": "Ensure that S3 bucket has cross-region replication enabled", "check_result": {"result": "FAILED"},
+  {"check_id": "CKV_AWS_143", "check_name": "Ensure that S3 bucket has lock configuration enabled by default", "check_result": {"result": "FAILED"},
    "file_path": "/main.tf", "file_line_range": [11, 14], "resource": "aws_s3_bucket.uploads", "severity": null, "guideline": null}
  ], "skipped_checks": [], "parsing_errors": []}, "summary": {"passed": 0, "failed": 2, "skipped": 0, "parsing_errors": 0}}"#;
 
@@ -217,7 +217,7 @@ fn installed_external_tools_are_merged_and_failures_are_notes() {
     let findings = report["findings"].as_array().unwrap();
     let theirs: Vec<&Value> = findings.iter().filter(|f| f["source"] == "checkov").collect();
     assert_eq!(theirs.len(), 1, "the duplicate of FC_S3_005 is dropped: {theirs:?}");
-    assert_eq!(theirs[0]["rule_id"], "CKV_AWS_144");
+    assert_eq!(theirs[0]["rule_id"], "CKV_AWS_143");
     assert_eq!(theirs[0]["file"], "main.tf");
     let ours = findings.iter().find(|f| f["rule_id"] == "FC_S3_005").unwrap();
     assert!(ours["message"].as_str().unwrap().contains("Also found by checkov"), "{ours}");
@@ -230,7 +230,7 @@ fn installed_external_tools_are_merged_and_failures_are_notes() {
     assert!(trivy["note"].as_str().unwrap().contains("failed to download"), "{trivy}");
     // The text format names the tool of a merged finding.
     let text = stdout(&faber(tmp.path(), &["scan", "infra"], Some(&bin)));
-    assert!(text.contains("CKV_AWS_144") && text.contains("[checkov]") && text.contains("trivy: `trivy config"), "{text}");
+    assert!(text.contains("CKV_AWS_143") && text.contains("[checkov]") && text.contains("trivy: `trivy config"), "{text}");
     // --no-external runs nothing.
     let report = json(&faber(tmp.path(), &["scan", "infra", "--format", "json", "--no-external"], Some(&bin)));
     assert!(report["external"].as_array().unwrap().is_empty());
