@@ -86,3 +86,18 @@ fn cache_encryption(m: &Module) -> Vec<Hit<'_>> {
             .then(|| "caching_enabled = true without cache_data_encrypted = true".into())
     })
 }
+
+super::simple_rule!(
+    V2_ROUTE_AUTH,
+    "FC_APIGW_006",
+    Medium,
+    "API Gateway v2 route has no authorization",
+    Some("CKV_AWS_309"),
+    ["aws_apigatewayv2_route"],
+    "authorization_type",
+    |r| match setting(r, "authorization_type") {
+        Setting::Absent => Some("authorization_type is not set (the default is NONE)".into()),
+        s => s.as_str().filter(|t| t.eq_ignore_ascii_case("NONE")).map(|_| "authorization_type = \"NONE\"".into()),
+    },
+    "Set authorization_type (\"JWT\", \"AWS_IAM\" or \"CUSTOM\") with an authorizer; a route meant to be public should say so with a suppression and a reason.",
+);

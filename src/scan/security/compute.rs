@@ -1,7 +1,7 @@
 //! Container, build and notebook workloads: ECS clusters, services and task
 //! definitions; CodeBuild projects; SageMaker notebooks; Step Functions.
 
-use super::{Resource, Setting, forbid_value, require_flag, require_one_of, setting, simple_rule};
+use super::{Resource, Setting, forbid_value, require_flag, require_one_of, setting, setting_in, simple_rule};
 use crate::tf::Val;
 
 simple_rule!(
@@ -175,3 +175,24 @@ fn containers(r: &Resource) -> Option<Vec<serde_json::Map<String, serde_json::Va
 fn name(c: &serde_json::Map<String, serde_json::Value>) -> String {
     c.get("name").and_then(serde_json::Value::as_str).map(|n| format!("\"{n}\"")).unwrap_or_else(|| "(unnamed)".into())
 }
+
+simple_rule!(
+    ECS_EFS_TRANSIT,
+    "FC_ECS_005",
+    Medium,
+    "ECS task mounts EFS without encryption in transit",
+    Some("CKV_AWS_97"),
+    ["aws_ecs_task_definition"],
+    "volume",
+    |r| {
+        let volumes = r.get("volume")?;
+        volumes.blocks().iter().filter(|v| !setting_in(v, "efs_volume_configuration").is_absent()).find_map(|v| {
+            match setting_in(v, "efs_volume_configuration.transit_encryption") {
+                Setting::Unknown => None,
+                s if s.as_str().is_some_and(|t| t.eq_ignore_ascii_case("ENABLED")) => None,
+                _ => Some(format!("volume {} mounts EFS without transit_encryption = \"ENABLED\"", setting_in(v, "name").as_str().unwrap_or("?"))),
+            }
+        })
+    },
+    "Set efs_volume_configuration { transit_encryption = \"ENABLED\" } on every EFS volume.",
+);

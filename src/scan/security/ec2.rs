@@ -133,3 +133,52 @@ fn user_data_secrets(m: &Module) -> Vec<Hit<'_>> {
 fn ebs_default_encryption(m: &Module) -> Vec<Hit<'_>> {
     each(m, &["aws_ebs_encryption_by_default"], "enabled", |r| (setting(r, "enabled").as_bool() == Some(false)).then(|| "enabled = false".into()))
 }
+
+super::simple_rule!(
+    DETAILED_MONITORING,
+    "FC_EC2_007",
+    Low,
+    "EC2 instance has detailed monitoring off",
+    Some("CKV_AWS_126"),
+    ["aws_instance"],
+    "monitoring",
+    |r| super::require_flag(r, "monitoring", true, false),
+    "Set monitoring = true (one-minute CloudWatch metrics).",
+);
+
+super::simple_rule!(
+    NO_INSTANCE_ROLE,
+    "FC_EC2_008",
+    Low,
+    "EC2 instance has no IAM role",
+    // Without a role, software on the instance tends to be given long-lived access keys.
+    Some("CKV2_AWS_41"),
+    ["aws_instance"],
+    "iam_instance_profile",
+    |r| super::require_set(r, "iam_instance_profile"),
+    "Attach an instance profile (iam_instance_profile) with the permissions the instance needs; never put access keys on the instance.",
+);
+
+super::simple_rule!(
+    METADATA_HOP_LIMIT,
+    "FC_EC2_009",
+    Low,
+    "Launch template lets instance metadata travel more than one hop",
+    Some("CKV_AWS_341"),
+    ["aws_launch_template", "aws_launch_configuration"],
+    "metadata_options",
+    |r| super::setting(r, "metadata_options.http_put_response_hop_limit").as_num().filter(|n| *n > 1.0).map(|n| format!("http_put_response_hop_limit = {n}")),
+    "Set metadata_options { http_put_response_hop_limit = 1 } (2 only for containers on the instance that need the metadata service).",
+);
+
+super::simple_rule!(
+    EBS_CMK,
+    "FC_EC2_010",
+    Low,
+    "EBS volume is not encrypted with a customer managed KMS key",
+    Some("CKV_AWS_189"),
+    ["aws_ebs_volume"],
+    "kms_key_id",
+    |r| super::require_set(r, "kms_key_id"),
+    "Set kms_key_id = aws_kms_key.ebs.arn (with encrypted = true).",
+);

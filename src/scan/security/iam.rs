@@ -452,3 +452,70 @@ simple_rule!(
     |r| require_flag(r, "require_uppercase_characters", true, false),
     "Set require_uppercase_characters = true.",
 );
+
+pub static FULL_IAM: Rule = Rule {
+    id: "FC_IAM_020",
+    severity: Severity::High,
+    title: "IAM policy allows every IAM action (\"iam:*\")",
+    checkov_id: Some("CKV2_AWS_40"),
+    fix: "Grant the specific IAM actions needed on named roles or policies; whoever holds iam:* can make themselves administrator.",
+    check: full_iam,
+};
+
+simple_rule!(
+    IAM_USER,
+    "FC_IAM_021",
+    Low,
+    "IAM user defined (people should sign in through SSO)",
+    Some("CKV_AWS_273"),
+    ["aws_iam_user"],
+    "",
+    |_| Some("an IAM user with its own long-lived credentials".into()),
+    "Give people access through IAM Identity Center (SSO) and workloads through roles; keep IAM users for the rare system that cannot assume a role.",
+);
+
+pub static CONSOLE_USER: Rule = Rule {
+    id: "FC_IAM_022",
+    severity: Severity::Medium,
+    title: "IAM user has a console password",
+    checkov_id: Some("CKV2_AWS_22"),
+    fix: "Remove the aws_iam_user_login_profile and sign people in through IAM Identity Center (SSO) with MFA.",
+    check: console_user,
+};
+
+pub static IAM_FULL_ACCESS_POLICY: Rule = Rule {
+    id: "FC_IAM_023",
+    severity: Severity::High,
+    title: "AWS managed IAMFullAccess policy is attached",
+    checkov_id: Some("CKV2_AWS_56"),
+    fix: "Replace IAMFullAccess with a policy granting the specific IAM actions on named resources.",
+    check: iam_full_access_policy,
+};
+
+fn full_iam(m: &Module) -> Vec<Hit<'_>> {
+    policy_rule(m, |s| {
+        numbered(s, |st| st.allow && !st.not_action && st.actions.iter().any(|a| a.eq_ignore_ascii_case("iam:*")))
+            .map(|(n, _)| format!("statement {n} allows \"iam:*\""))
+    })
+}
+
+fn console_user(m: &Module) -> Vec<Hit<'_>> {
+    each(m, &["aws_iam_user"], "", |r| {
+        (!super::links(m, "aws_iam_user_login_profile", "user", r, &["name"]).found.is_empty())
+            .then(|| "an aws_iam_user_login_profile gives this user a console password".into())
+    })
+}
+
+fn iam_full_access_policy(m: &Module) -> Vec<Hit<'_>> {
+    let attachments = ["aws_iam_policy_attachment", "aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment"];
+    let mut hits = each(m, &attachments, "policy_arn", |r| {
+        setting(r, "policy_arn").as_str().filter(|a| a.ends_with(":iam::aws:policy/IAMFullAccess")).map(|_| "policy_arn is IAMFullAccess".into())
+    });
+    hits.extend(each(m, &["aws_iam_role"], "managed_policy_arns", |r| {
+        strings(r.get("managed_policy_arns"))
+            .into_iter()
+            .any(|a| a.ends_with(":iam::aws:policy/IAMFullAccess"))
+            .then(|| "managed_policy_arns includes IAMFullAccess".into())
+    }));
+    hits
+}

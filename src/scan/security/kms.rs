@@ -40,3 +40,20 @@ fn wildcard_principal(m: &Module) -> Vec<Hit<'_>> {
         s.iter().position(Statement::is_public).map(|n| format!("statement {} allows any principal without a narrowing condition", n + 1))
     })
 }
+
+pub static NO_KEY_POLICY: Rule = Rule {
+    id: "FC_KMS_003",
+    severity: Severity::Low,
+    title: "KMS key has no key policy of its own",
+    // Without one, AWS applies the default policy: every principal of the account whose IAM policy allows kms:* can use the key.
+    checkov_id: Some("CKV2_AWS_64"),
+    fix: "Write the key policy (policy = jsonencode(…) or an aws_kms_key_policy) naming the roles that administer and use the key.",
+    check: no_key_policy,
+};
+
+fn no_key_policy(m: &Module) -> Vec<Hit<'_>> {
+    super::each(m, &["aws_kms_key"], "policy", |r| {
+        (super::setting(r, "policy").is_absent() && super::links(m, "aws_kms_key_policy", "key_id", r, &["key_id", "id", "arn"]).none())
+            .then(|| "no policy and no aws_kms_key_policy for this key".into())
+    })
+}

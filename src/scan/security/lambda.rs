@@ -189,3 +189,15 @@ fn deprecated_runtime(m: &Module) -> Vec<Hit<'_>> {
         DEPRECATED.contains(&runtime).then(|| format!("runtime = \"{runtime}\" is deprecated"))
     })
 }
+
+super::simple_rule!(
+    CODE_SIGNING,
+    "FC_LAMBDA_009",
+    Low,
+    "Lambda function does not verify code signatures",
+    Some("CKV_AWS_272"),
+    ["aws_lambda_function"],
+    "code_signing_config_arn",
+    |r| super::require_set(r, "code_signing_config_arn"),
+    "Create an aws_lambda_code_signing_config with your signing profile and set code_signing_config_arn on the function.",
+);

@@ -129,3 +129,25 @@ fn listener_tls_policy(r: &Resource) -> Option<String> {
         s => s.as_str().filter(|p| !MODERN_TLS.iter().any(|m| p.starts_with(m))).map(|p| format!("ssl_policy = \"{p}\" allows TLS before 1.2")),
     }
 }
+
+pub static NO_WAF: super::Rule = super::Rule {
+    id: "FC_ELB_009",
+    severity: super::Severity::Medium,
+    title: "Internet-facing application load balancer has no WAF",
+    checkov_id: Some("CKV2_AWS_28"),
+    fix: "Associate an AWS WAF web ACL (aws_wafv2_web_acl_association) with managed rule groups for the load balancer.",
+    check: no_waf,
+};
+
+fn no_waf(m: &crate::tf::Module) -> Vec<super::Hit<'_>> {
+    super::each(m, &["aws_lb", "aws_alb"], "", |r| {
+        let internal = setting(r, "internal");
+        if lb_type(r) != Some("application") || !(internal.is_absent() || internal.as_bool() == Some(false)) {
+            return None;
+        }
+        let ids = ["arn", "id"];
+        let waf = super::links(m, "aws_wafv2_web_acl_association", "resource_arn", r, &ids);
+        let regional = super::links(m, "aws_wafregional_web_acl_association", "resource_arn", r, &ids);
+        (waf.none() && regional.none()).then(|| "no aws_wafv2_web_acl_association for this load balancer".into())
+    })
+}

@@ -71,3 +71,29 @@ fn trail_kms(m: &Module) -> Vec<Hit<'_>> {
 fn trail_multi_region(m: &Module) -> Vec<Hit<'_>> {
     each(m, &["aws_cloudtrail"], "is_multi_region_trail", |r| require_true(r, "is_multi_region_trail"))
 }
+
+super::simple_rule!(
+    RETENTION_YEAR,
+    "FC_LOG_006",
+    Info,
+    "Log group keeps logs for less than a year",
+    // FC_LOG_001 reports a group kept forever without a limit; this one the audit view: some
+    // standards (PCI DSS 10.5.1) want a year of history. Info: most application logs need less.
+    Some("CKV_AWS_338"),
+    ["aws_cloudwatch_log_group"],
+    "retention_in_days",
+    |r| super::setting(r, "retention_in_days").as_num().filter(|d| *d > 0.0 && *d < 365.0).map(|d| format!("retention_in_days = {d}")),
+    "Set retention_in_days = 365 (or more) for logs that audits rely on; export older logs to S3 with a lifecycle rule if they are large.",
+);
+
+super::simple_rule!(
+    TRAIL_CLOUDWATCH,
+    "FC_LOG_007",
+    Low,
+    "CloudTrail trail does not deliver to CloudWatch Logs",
+    Some("CKV2_AWS_10"),
+    ["aws_cloudtrail"],
+    "cloud_watch_logs_group_arn",
+    |r| super::require_set(r, "cloud_watch_logs_group_arn"),
+    "Set cloud_watch_logs_group_arn (\"${aws_cloudwatch_log_group.trail.arn}:*\") and cloud_watch_logs_role_arn so metric filters and alarms can watch API activity.",
+);

@@ -137,7 +137,7 @@ impl Ports {
     }
 }
 
-/// An ingress rule known to be open to 0.0.0.0/0 or ::/0, with known ports.
+/// A rule known to be open to 0.0.0.0/0 or ::/0, with known ports.
 struct OpenIngress<'m> {
     resource: &'m Resource,
     attr: &'static str,
@@ -146,15 +146,21 @@ struct OpenIngress<'m> {
 }
 
 fn open_ingress(m: &Module) -> Vec<OpenIngress<'_>> {
+    open_rules(m, "ingress")
+}
+
+/// The rules of one direction (`ingress` or `egress`) open to the whole internet.
+fn open_rules<'m>(m: &'m Module, direction: &'static str) -> Vec<OpenIngress<'m>> {
     let mut out = Vec::new();
+    let split_kind = if direction == "ingress" { "aws_vpc_security_group_ingress_rule" } else { "aws_vpc_security_group_egress_rule" };
     for r in m.resources.iter().filter(|r| !r.data) {
         let rules: Vec<&BTreeMap<String, Val>> = match r.kind.as_str() {
-            "aws_security_group" | "aws_default_security_group" => r.get("ingress").map(Val::blocks).unwrap_or_default(),
-            "aws_security_group_rule" if setting(r, "type").as_str() == Some("ingress") => vec![&r.attrs],
-            "aws_vpc_security_group_ingress_rule" => vec![&r.attrs],
+            "aws_security_group" | "aws_default_security_group" => r.get(direction).map(Val::blocks).unwrap_or_default(),
+            "aws_security_group_rule" if setting(r, "type").as_str() == Some(direction) => vec![&r.attrs],
+            k if k == split_kind => vec![&r.attrs],
             _ => continue,
         };
-        let attr = if r.kind.ends_with("_rule") { "" } else { "ingress" };
+        let attr = if r.kind.ends_with("_rule") { "" } else { direction };
         for rule in rules {
             let Some(cidr) = world(rule) else { continue };
             if let Some(ports) = ports(rule) {
@@ -309,4 +315,21 @@ fn lb_listener_http(m: &Module) -> Vec<Hit<'_>> {
         });
         (!redirects).then(|| "the listener serves HTTP and does not redirect to HTTPS".into())
     })
+}
+
+pub static EGRESS_ALL: Rule = Rule {
+    id: "FC_NET_010",
+    severity: Severity::Low,
+    title: "Security group allows all outbound traffic to the internet",
+    checkov_id: Some("CKV_AWS_382"),
+    fix: "Limit egress to the ports and destinations the workload uses (443 to 0.0.0.0/0, the database's security group, VPC endpoints' prefix lists).",
+    check: egress_all,
+};
+
+fn egress_all(m: &Module) -> Vec<Hit<'_>> {
+    open_rules(m, "egress")
+        .into_iter()
+        .filter(|i| matches!(i.ports, Ports::All))
+        .map(|i| hit(i.resource, i.attr, format!("egress to {} allows every port and protocol", i.cidr)))
+        .collect()
 }

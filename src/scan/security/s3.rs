@@ -461,3 +461,46 @@ fn replication(m: &Module) -> Vec<Hit<'_>> {
 fn notifications(m: &Module) -> Vec<Hit<'_>> {
     lacking(m, "", "aws_s3_bucket_notification", "aws_s3_bucket_notification")
 }
+
+super::simple_rule!(
+    OBJECT_CMK,
+    "FC_S3_017",
+    Low,
+    "S3 object uploaded by Terraform is not encrypted with a customer managed key",
+    Some("CKV_AWS_186"),
+    ["aws_s3_object", "aws_s3_bucket_object"],
+    "kms_key_id",
+    |r| super::require_set(r, "kms_key_id"),
+    "Set kms_key_id = aws_kms_key.data.arn (server_side_encryption = \"aws:kms\").",
+);
+
+super::simple_rule!(
+    ACLS_ENABLED,
+    "FC_S3_018",
+    Low,
+    "S3 bucket ownership controls keep ACLs enabled",
+    Some("CKV2_AWS_65"),
+    ["aws_s3_bucket_ownership_controls"],
+    "rule",
+    |r| super::require_one_of(r, "rule.object_ownership", &["BucketOwnerEnforced"], false),
+    "Set rule { object_ownership = \"BucketOwnerEnforced\" } so access is decided by policies alone.",
+);
+
+super::simple_rule!(
+    ABORT_UPLOADS,
+    "FC_S3_019",
+    Info,
+    "S3 lifecycle configuration never aborts incomplete multipart uploads",
+    Some("CKV_AWS_300"),
+    ["aws_s3_bucket_lifecycle_configuration"],
+    "rule",
+    |r| {
+        let rules = r.get("rule")?;
+        if !rules.is_known() {
+            return None;
+        }
+        (!rules.blocks().iter().any(|b| super::setting_in(b, "abort_incomplete_multipart_upload.days_after_initiation").as_num().is_some()))
+            .then(|| "no rule sets abort_incomplete_multipart_upload".into())
+    },
+    "Add abort_incomplete_multipart_upload { days_after_initiation = 7 } to a rule (unfinished uploads are billed until removed).",
+);

@@ -2,7 +2,7 @@
 //! settings with literal values), the provider-credentials rule, and the
 //! Secrets Manager encryption rule. Values are never copied into findings.
 
-use super::{Hit, Module, Rule, Setting, Severity, each, setting};
+use super::{Hit, Module, Resource, Rule, Setting, Severity, each, setting};
 use crate::tf::Val;
 
 pub static PROVIDER_CREDENTIALS: Rule = Rule {
@@ -122,4 +122,61 @@ mod tests {
         assert!(!secret_like_name("DB_PASSWORD_ARN") && !secret_like_name("SECRET_NAME") && !secret_like_name("TABLE"));
         assert!(plausible_secret_value("hunter2hunter2") && !plausible_secret_value("arn:aws:ssm:eu-west-1:1:parameter/x") && !plausible_secret_value("3600"));
     }
+}
+
+super::simple_rule!(
+    SSM_CMK,
+    "FC_SM_002",
+    Low,
+    "SSM SecureString parameter is not encrypted with a customer managed key",
+    Some("CKV_AWS_337"),
+    ["aws_ssm_parameter"],
+    "key_id",
+    |r| (super::setting(r, "type").as_str() == Some("SecureString")).then(|| super::require_set(r, "key_id")).flatten(),
+    "Set key_id = aws_kms_key.params.arn.",
+);
+
+super::simple_rule!(
+    SSM_PLAINTEXT_SECRET,
+    "FC_SM_003",
+    High,
+    "SSM parameter holding a secret is stored as plain String",
+    // Checkov's CKV2_AWS_34 reports every String parameter; ours only those whose name or
+    // value looks like a secret (a String parameter named /app/region is fine).
+    Some("CKV2_AWS_34"),
+    ["aws_ssm_parameter"],
+    "type",
+    ssm_plaintext_secret,
+    "Use type = \"SecureString\" (with key_id) for passwords, tokens and keys.",
+);
+
+pub static ROTATION: Rule = Rule {
+    id: "FC_SM_004",
+    severity: Severity::Medium,
+    title: "Secrets Manager secret is never rotated",
+    checkov_id: Some("CKV2_AWS_57"),
+    fix: "Add an aws_secretsmanager_secret_rotation with a rotation Lambda and rotation_rules { automatically_after_days = 30 }.",
+    check: rotation,
+};
+
+fn ssm_plaintext_secret(r: &Resource) -> Option<String> {
+    let kind = super::setting(r, "type").as_str()?;
+    if kind == "SecureString" {
+        return None;
+    }
+    let name = super::setting(r, "name").as_str().unwrap_or_default();
+    let leaf = name.rsplit('/').next().unwrap_or(name);
+    let value = super::setting(r, "value").as_str().unwrap_or_default();
+    (secret_like_name(leaf) || has_secret_access_key(value)).then(|| format!("type = \"{kind}\" for a parameter named \"{name}\""))
+}
+
+fn rotation(m: &Module) -> Vec<Hit<'_>> {
+    super::each(m, &["aws_secretsmanager_secret"], "", |r| {
+        if !super::setting(r, "rotation_rules").is_absent() || !super::setting(r, "rotation_lambda_arn").is_absent() {
+            return None;
+        }
+        super::links(m, "aws_secretsmanager_secret_rotation", "secret_id", r, &["arn", "id", "name"])
+            .none()
+            .then(|| "no aws_secretsmanager_secret_rotation for this secret".into())
+    })
 }
