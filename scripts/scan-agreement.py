@@ -9,7 +9,7 @@ Usage: scripts/scan-agreement.py [RUNS_DIR] [--out FILE]
   --out     default .cache/bench-scan/agreement.json
 
 The shared rules are those of our rules that name a Checkov check
-(`checkov_id: Some("CKV_…")` in src/infra/scan/security/*.rs). For each such
+(`faber-cloud scan-rules --json`). For each such
 Checkov id and each tree it counts the resources where both tools fail the
 check, where only ours does, and where only Checkov does. Resources are matched
 by address with instance keys removed (`aws_s3_bucket.b[0]` → `aws_s3_bucket.b`,
@@ -30,17 +30,20 @@ from collections import defaultdict
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
 
+def binary():
+    """The faber-cloud binary: $FABER_CLOUD_BIN, else the release build, else the debug build."""
+    for path in (os.environ.get("FABER_CLOUD_BIN"), os.path.join(ROOT, "target", "release", "faber-cloud"), os.path.join(ROOT, "target", "debug", "faber-cloud")):
+        if path and os.path.exists(path):
+            return path
+    sys.exit("no faber-cloud binary: run cargo build --release (or set FABER_CLOUD_BIN)")
+
+
 def rule_table():
-    """(our rule id, checkov id) for every rule that names a Checkov check."""
-    pairs = []
-    for path in sorted(glob.glob(os.path.join(ROOT, "src", "infra", "scan", "security", "*.rs"))):
-        text = open(path).read()
-        for block in re.findall(r"Rule\s*=\s*Rule\s*\{(.*?)\n\};", text, re.S):
-            rid = re.search(r'\bid:\s*"([^"]+)"', block)
-            ck = re.search(r'checkov_id:\s*Some\("([^"]+)"\)', block)
-            if rid and ck:
-                pairs.append((rid.group(1), ck.group(1)))
-    return pairs
+    """(our rule id, checkov id) for every rule that names a Checkov check (`faber-cloud scan-rules --json`)."""
+    import subprocess
+
+    rules = json.loads(subprocess.run([binary(), "scan-rules", "--json"], check=True, capture_output=True, text=True).stdout)
+    return [(r["id"], r["checkov_id"]) for r in rules if r["checkov_id"]]
 
 
 def strip_index(address):

@@ -71,6 +71,8 @@ pub enum Command {
         #[arg(long)]
         no_external: bool,
     },
+    /// The native scan's rules: id, severity, the Checkov check with the same meaning, title (--json: with the fix).
+    ScanRules,
     /// Test only (FABER_CLOUD_SELFTEST=1): a harmless operation through the confirmation gate.
     #[command(hide = true)]
     GateSelftest(SelftestRequest),
@@ -140,6 +142,10 @@ async fn dispatch(cli: Cli, app: App) -> i32 {
             };
             return print_scan(cli.json, *format, *fail_on, result);
         }
+        Command::ScanRules => {
+            emit(&scan_rules(cli.json));
+            return 0;
+        }
         Command::GateSelftest(req) => {
             if std::env::var(crate::mcp::SELFTEST_ENV).as_deref() == Ok("1") {
                 rendered(app.selftest(req).await)
@@ -166,6 +172,20 @@ fn configured_suppressions(app: &App) -> Result<ScanOptions, Error> {
         Err(Error::Config(crate::config::ConfigError::Missing { .. })) => Ok(ScanOptions::default()),
         Err(e) => Err(e),
     }
+}
+
+/// The rule table: one line per rule, or a JSON array (`--json`).
+fn scan_rules(json: bool) -> String {
+    let rules = crate::scan::security::RULES;
+    if json {
+        let list: Vec<serde_json::Value> =
+            rules.iter().map(|r| serde_json::json!({"id": r.id, "severity": r.severity, "title": r.title, "checkov_id": r.checkov_id, "fix": r.fix})).collect();
+        return serde_json::to_string_pretty(&list).expect("rules serialise");
+    }
+    let mut out: Vec<String> =
+        rules.iter().map(|r| format!("{:<14} {:<8} {:<12} {}", r.id, r.severity.as_str(), r.checkov_id.unwrap_or("-"), r.title)).collect();
+    out.push(format!("{} rules, {} with a Checkov counterpart", rules.len(), rules.iter().filter(|r| r.checkov_id.is_some()).count()));
+    out.join("\n")
 }
 
 /// Prints a scan report; exit 1 when a finding reaches `fail_on`, 2 on bad input.

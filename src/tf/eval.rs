@@ -45,18 +45,42 @@ impl LineIndex {
     }
 }
 
-fn parse(name: &str, text: &str) -> Result<Body, TfError> {
-    hcl_edit::parser::parse_body(text).map_err(|e| {
-        // The parser notices a string left open only where it gives up, lines later; Terraform (and a
-        // person) want the line where the string starts.
-        let (line, column, message) = match unterminated_string(text) {
-            Some((line, column)) if line <= e.location().line() => {
-                (line, column, "unterminated string: a quoted string must end on the line it starts".to_string())
+/// Marks an object key that repeats an earlier key of the same object literal (see [`parse`]).
+const DUPLICATE_KEY: &str = "faber_dup__";
+
+/// Parses one file. Terraform accepts an object literal that repeats a key (the last value wins);
+/// the parser refuses it. Each repeated key is renamed with [`DUPLICATE_KEY`] in front and parsed
+/// again, and [`eval`] gives the value to the key without the mark, after the earlier ones. The
+/// returned text is the one parsed (marks only lengthen lines, so line numbers are unchanged).
+fn parse(name: &str, text: &str) -> Result<(Body, String), TfError> {
+    let mut current = text.to_string();
+    let error = loop {
+        match hcl_edit::parser::parse_body(&current) {
+            Ok(body) => return Ok((body, current)),
+            Err(e) if e.message().contains("redefined object key") && current.len() < text.len() + 1000 * DUPLICATE_KEY.len() => {
+                let Some(at) = offset_of(&current, e.location().line(), e.location().column()) else { break e };
+                let at = if current[at..].starts_with('"') { at + 1 } else { at };
+                current.insert_str(at, DUPLICATE_KEY);
             }
-            _ => (e.location().line(), e.location().column(), e.message().to_string()),
-        };
-        TfError::Syntax { file: name.to_string(), line, column, message }
-    })
+            Err(e) => break e,
+        }
+    };
+    // The parser notices a string left open only where it gives up, lines later; Terraform (and a
+    // person) want the line where the string starts.
+    let (line, column, message) = match unterminated_string(text) {
+        Some((line, column)) if line <= error.location().line() => {
+            (line, column, "unterminated string: a quoted string must end on the line it starts".to_string())
+        }
+        _ => (error.location().line(), error.location().column(), error.message().to_string()),
+    };
+    Err(TfError::Syntax { file: name.to_string(), line, column, message })
+}
+
+/// The byte offset of a 1-based line and (character) column.
+fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
+    let start = if line <= 1 { 0 } else { text.match_indices('\n').nth(line - 2)?.0 + 1 };
+    let rest = &text[start..];
+    rest.char_indices().nth(column.saturating_sub(1)).map(|(i, _)| start + i).or((column == rest.chars().count() + 1).then_some(text.len()))
 }
 
 #[cfg(test)]
@@ -158,7 +182,8 @@ fn unterminated_string(text: &str) -> Option<(usize, usize)> {
 
 /// `name = value` lines of a `.tfvars` file.
 pub(super) fn parse_tfvars(name: &str, text: &str) -> Result<BTreeMap<String, Val>, TfError> {
-    let body = parse(name, text)?;
+    let (body, text) = parse(name, text)?;
+    let text = text.as_str();
     let empty = BTreeMap::new();
     let lines = LineIndex::new(text);
     let scope = Scope { vars: &empty, locals: &empty, text, bound: &empty, lines: &lines };
@@ -168,7 +193,8 @@ pub(super) fn parse_tfvars(name: &str, text: &str) -> Result<BTreeMap<String, Va
 pub(super) fn load_sources(sources: &[(String, String)], tfvars: &BTreeMap<String, Val>) -> Result<Module, TfError> {
     let mut parsed = Vec::with_capacity(sources.len());
     for (name, text) in sources {
-        parsed.push(Parsed { name: name.clone(), body: parse(name, text)?, lines: LineIndex::new(text), text: text.clone() });
+        let (body, text) = parse(name, text)?;
+        parsed.push(Parsed { name: name.clone(), body, lines: LineIndex::new(&text), text });
     }
     let mut module = Module { files: sources.iter().map(|(n, _)| n.clone()).collect(), ..Module::default() };
 
@@ -310,7 +336,12 @@ fn eval(expr: &Expression, scope: &Scope<'_>) -> Val {
                         _ => return unknown(),
                     },
                 };
-                map.insert(key, eval(value.expr(), scope));
+                // A repeated key (marked by `parse`) replaces the earlier value, as in Terraform.
+                let mut key = key.as_str();
+                while let Some(rest) = key.strip_prefix(DUPLICATE_KEY) {
+                    key = rest;
+                }
+                map.insert(key.to_string(), eval(value.expr(), scope));
             }
             Val::Map(map)
         }

@@ -217,3 +217,19 @@ fn stacked_ignore_comments_above_a_block_all_count() {
     assert!(b.ignored("FC_S3_003").is_none(), "a comment inside the block above does not reach this one");
     assert!(m.by_address("aws_s3_bucket.a").unwrap().ignored("FC_S3_011").is_none());
 }
+
+#[test]
+fn a_repeated_object_key_takes_the_last_value_as_terraform_does() {
+    let m = load(
+        "resource \"aws_lb_target_group\" \"t\" {\n  port = 80\n  tags = {\n    Team = \"a\"\n    \"Owner\" = \"x\"\n    Team = \"b\"\n    \"Owner\" = \"y\"\n    Team = \"c\"\n  }\n}\n\nresource \"aws_s3_bucket\" \"after\" {\n  bucket = \"after\"\n}\n",
+    );
+    let t = m.by_address("aws_lb_target_group.t").unwrap();
+    let tags = t.get("tags").unwrap();
+    assert_eq!(tags.first_block().unwrap().get("Team"), Some(&Val::Str("c".into())));
+    assert_eq!(tags.first_block().unwrap().get("Owner"), Some(&Val::Str("y".into())));
+    assert_eq!(tags.first_block().unwrap().len(), 2, "{tags:?}");
+    assert_eq!(m.by_address("aws_s3_bucket.after").unwrap().line, 12, "line numbers are unchanged");
+    // A real syntax error after a repeated key is still reported where it is.
+    let err = crate::tf::load_sources(&[("main.tf".into(), "locals {\n  x = { a = 1, a = 2 }\n  y = = 3\n}\n".into())]).unwrap_err().to_string();
+    assert!(err.contains("main.tf:3:"), "{err}");
+}

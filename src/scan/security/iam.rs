@@ -2,6 +2,7 @@
 //! `inline_policy`, SSO inline policies) read through [`super::policy`],
 //! role trust policies, managed-policy attachments, users and access keys.
 
+use super::actions::{self, Class};
 use super::policy::{self, Statement, glob};
 use super::{Hit, Module, Resource, Rule, Severity, each, hit, require_at_least, require_flag, setting, simple_rule, strings};
 use crate::tf::Val;
@@ -40,7 +41,7 @@ pub static PRIVILEGE_ESCALATION: Rule = Rule {
     // Checkov uses Cloudsplaining's list. Ours is broader: policy versions, attach/put
     // policies, login profiles, access keys, updating function code, and PassRole with a
     // compute service's create action (Checkov also wants the invoke action for the
-    // Lambda path). Pure "*" is left to FC_IAM_001/002.
+    // Lambda path). A policy allowing "*" is reported here too, as Checkov does.
     checkov_id: Some("CKV_AWS_286"),
     fix: "Remove IAM write actions (Attach*/Put*Policy, CreatePolicyVersion, CreateAccessKey, …) or restrict them to specific resources with a permissions boundary; scope iam:PassRole to named roles.",
     check: privilege_escalation,
@@ -173,11 +174,7 @@ fn service_wildcard(m: &Module) -> Vec<Hit<'_>> {
 
 fn privilege_escalation(m: &Module) -> Vec<Hit<'_>> {
     policy_rule(m, |s| {
-        let granted = |action: &str| {
-            let allowed = s.iter().any(|st| st.allow && !st.not_action && st.actions.iter().any(|p| p != "*" && p != "*:*" && glob(p, action)));
-            let denied = s.iter().any(|st| !st.allow && !st.not_action && st.on_any_resource() && st.actions.iter().any(|p| glob(p, action)));
-            allowed && !denied
-        };
+        let granted = |action: &str| s.iter().any(|st| st.allow && !st.not_action && st.actions.iter().any(|p| glob(p, action))) && !denied(s, action);
         let mut paths: Vec<String> = ESCALATING.iter().filter(|a| granted(a)).map(|a| a.to_string()).collect();
         if granted("iam:PassRole") {
             paths.extend(WITH_PASS_ROLE.iter().filter(|a| granted(a)).map(|a| format!("iam:PassRole + {a}")));
@@ -228,7 +225,7 @@ pub static CREDENTIALS_EXPOSURE: Rule = Rule {
     severity: Severity::High,
     title: "IAM policy allows actions that return credentials, on every resource",
     // Cloudsplaining's list, as Checkov uses it (ecr:GetAuthorizationToken excluded as Checkov
-    // does: it cannot be scoped). Pure "*" is left to FC_IAM_001/002, as for FC_IAM_004.
+    // does: it cannot be scoped).
     checkov_id: Some("CKV_AWS_287"),
     fix: "Scope these actions to the users, clusters or databases they are for (Resource ARNs), or remove them.",
     check: credentials_exposure,
@@ -247,9 +244,7 @@ pub static PERMISSIONS_MANAGEMENT: Rule = Rule {
     id: "FC_IAM_012",
     severity: Severity::High,
     title: "IAM policy allows changing permissions or resource policies on every resource",
-    // A curated list of permissions-management actions (IAM policy and role changes,
-    // resource policies, grants, sharing); Checkov takes the whole access level from its
-    // action database, so it also reports rarer actions that ours does not know.
+    // The access level "Permissions management" of the Service Authorization Reference (aws_actions.txt).
     checkov_id: Some("CKV_AWS_289"),
     fix: "Scope permission changes to named resources (or a path and a permissions boundary), or remove them from workload roles.",
     check: permissions_management,
@@ -296,53 +291,34 @@ const RETURN_CREDENTIALS: &[&str] = &[
 /// Reads that hand out data or secrets.
 const EXFILTRATION: &[&str] = &["s3:GetObject", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "secretsmanager:GetSecretValue"];
 
-/// Actions that change who may do what: identity policies, trust, resource policies, grants, sharing.
-const MANAGES_PERMISSIONS: &[&str] = &[
-    "iam:AttachGroupPolicy",
-    "iam:AttachRolePolicy",
-    "iam:AttachUserPolicy",
-    "iam:CreatePolicy",
-    "iam:CreatePolicyVersion",
-    "iam:DeleteRolePermissionsBoundary",
-    "iam:DeleteUserPermissionsBoundary",
-    "iam:PutGroupPolicy",
-    "iam:PutRolePermissionsBoundary",
-    "iam:PutRolePolicy",
-    "iam:PutUserPermissionsBoundary",
-    "iam:PutUserPolicy",
-    "iam:SetDefaultPolicyVersion",
-    "iam:UpdateAssumeRolePolicy",
-    "s3:PutBucketPolicy",
-    "s3:DeleteBucketPolicy",
-    "s3:PutBucketAcl",
-    "s3:PutObjectAcl",
-    "s3:PutBucketPublicAccessBlock",
-    "s3:PutAccountPublicAccessBlock",
-    "kms:CreateGrant",
-    "kms:PutKeyPolicy",
-    "lambda:AddPermission",
-    "lambda:AddLayerVersionPermission",
-    "sqs:AddPermission",
-    "sns:AddPermission",
-    "ecr:SetRepositoryPolicy",
-    "secretsmanager:PutResourcePolicy",
-    "secretsmanager:DeleteResourcePolicy",
-    "glacier:SetVaultAccessPolicy",
-];
-
-/// The listed actions that an Allow grants on every resource (through `*` patterns
-/// such as `iam:*` or `s3:Get*`, not pure `*`) and no Deny on every resource takes back.
+/// The listed actions that an Allow grants on every resource (written out, or through patterns
+/// such as `iam:*`, `s3:Get*` and `*`) and that no Deny on every resource takes back.
 fn unconstrained<'a>(s: &[Statement], actions: &[&'a str]) -> Vec<&'a str> {
     actions
         .iter()
         .copied()
         .filter(|action| {
-            let allowed =
-                s.iter().any(|st| st.allow && !st.not_action && st.on_any_resource() && st.actions.iter().any(|p| p != "*" && p != "*:*" && glob(p, action)));
-            let denied = s.iter().any(|st| !st.allow && !st.not_action && st.on_any_resource() && st.actions.iter().any(|p| glob(p, action)));
-            allowed && !denied
+            let allowed = s.iter().any(|st| st.allow && !st.not_action && st.on_any_resource() && st.actions.iter().any(|p| glob(p, action)));
+            allowed && !denied(s, action)
         })
         .collect()
+}
+
+/// The actions of a class (access level) that an Allow grants on every resource, minus those denied.
+fn unconstrained_class(s: &[Statement], class: Class) -> Vec<&'static str> {
+    let mut found: Vec<&'static str> = s
+        .iter()
+        .filter(|st| st.allow && !st.not_action && st.on_any_resource())
+        .flat_map(|st| st.actions.iter().flat_map(|p| actions::matching(p, class)))
+        .filter(|a| !denied(s, a))
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+fn denied(s: &[Statement], action: &str) -> bool {
+    s.iter().any(|st| !st.allow && !st.not_action && st.on_any_resource() && st.actions.iter().any(|p| glob(p, action)))
 }
 
 fn listed(found: Vec<&str>) -> Option<String> {
@@ -363,7 +339,11 @@ fn data_exfiltration(m: &Module) -> Vec<Hit<'_>> {
 }
 
 fn permissions_management(m: &Module) -> Vec<Hit<'_>> {
-    policy_rule(m, |s| listed(unconstrained(s, MANAGES_PERMISSIONS)))
+    policy_rule(m, |s| listed(unconstrained_class(s, Class::PermissionsManagement)))
+}
+
+fn write_without_constraints(m: &Module) -> Vec<Hit<'_>> {
+    policy_rule(m, |s| listed(unconstrained_class(s, Class::RestrictableWrite)))
 }
 
 simple_rule!(
@@ -494,8 +474,8 @@ pub static IAM_FULL_ACCESS_POLICY: Rule = Rule {
 
 fn full_iam(m: &Module) -> Vec<Hit<'_>> {
     policy_rule(m, |s| {
-        numbered(s, |st| st.allow && !st.not_action && st.actions.iter().any(|a| a.eq_ignore_ascii_case("iam:*")))
-            .map(|(n, _)| format!("statement {n} allows \"iam:*\""))
+        numbered(s, |st| st.allow && !st.not_action && st.actions.iter().any(|a| ["iam:*", "*", "*:*"].iter().any(|w| a.eq_ignore_ascii_case(w))))
+            .map(|(n, st)| format!("statement {n} allows every IAM action ({})", st.actions.join(", ")))
     })
 }
 
@@ -519,3 +499,14 @@ fn iam_full_access_policy(m: &Module) -> Vec<Hit<'_>> {
     }));
     hits
 }
+
+pub static WRITE_WITHOUT_CONSTRAINTS: Rule = Rule {
+    id: "FC_IAM_024",
+    severity: Severity::Low,
+    title: "IAM policy allows write actions on every resource where it could name them",
+    // Write actions that accept resource ARNs (aws_actions.txt); actions that only take "*"
+    // (cloudwatch:PutMetricData, xray:PutTraceSegments) are not reported.
+    checkov_id: Some("CKV_AWS_290"),
+    fix: "Replace \"Resource\": \"*\" with the ARNs the actions are for (the table, the queue, the log group).",
+    check: write_without_constraints,
+};

@@ -30,6 +30,7 @@
 //! Pure: no I/O. Loading the configuration and running external scanners
 //! happen in [`super::run_scan`].
 
+mod actions;
 mod apigw;
 mod cache;
 mod cloudfront;
@@ -285,6 +286,7 @@ pub static RULES: &[&Rule] = &[
     &lb::NO_WAF,
     &compute::ECS_EFS_TRANSIT,
     &apigw::V2_ROUTE_AUTH,
+    &iam::WRITE_WITHOUT_CONSTRAINTS,
 ];
 
 pub use crate::config::{ConfigSuppression, ScanOptions};

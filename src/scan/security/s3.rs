@@ -13,12 +13,12 @@ use crate::tf::Val;
 pub static ENCRYPTION: Rule = Rule {
     id: "FC_S3_001",
     severity: Severity::Medium,
-    title: "S3 bucket has no default encryption configuration",
-    // Checkov passes a bucket with no configuration at all (AWS applies SSE-S3
-    // to new buckets since 2023); we ask for it to be explicit, and both fail
-    // an algorithm other than AES256 / aws:kms.
+    title: "S3 bucket encryption configuration names no valid algorithm",
+    // A bucket with no configuration at all passes, as in Checkov: since January 2023 S3
+    // encrypts every new object with SSE-S3 whatever the configuration says. Whether the
+    // key is KMS is FC_S3_008's question.
     checkov_id: Some("CKV_AWS_19"),
-    fix: "Add an aws_s3_bucket_server_side_encryption_configuration for the bucket with sse_algorithm = \"aws:kms\" (or \"AES256\").",
+    fix: "Set sse_algorithm = \"aws:kms\" (or \"AES256\") in the bucket's server-side encryption configuration.",
     check: encryption,
 };
 
@@ -86,7 +86,7 @@ pub static KMS_ENCRYPTION: Rule = Rule {
     id: "FC_S3_008",
     severity: Severity::Low,
     title: "S3 bucket default encryption uses SSE-S3 rather than KMS",
-    // Checkov also fails a bucket with no configuration; that case is FC_S3_001 here.
+    // A bucket with no configuration gets SSE-S3, so it is reported too, as in Checkov.
     checkov_id: Some("CKV_AWS_145"),
     fix: "Set sse_algorithm = \"aws:kms\" with a customer managed kms_master_key_id (and bucket_key_enabled = true to limit KMS costs).",
     check: kms_encryption,
@@ -133,12 +133,7 @@ fn encryption(m: &Module) -> Vec<Hit<'_>> {
             if let Some(bad) = algos.iter().find_map(|s| s.as_str()) {
                 return Some(hit(b, "", format!("sse_algorithm = \"{bad}\" is not an S3 encryption algorithm")));
             }
-            if let Some(r) = attached.found.first() {
-                return Some(hit(b, "", format!("{} sets no sse_algorithm", r.address)));
-            }
-            attached
-                .none()
-                .then(|| hit(b, "", "no server_side_encryption_configuration block and no aws_s3_bucket_server_side_encryption_configuration for this bucket"))
+            attached.found.first().map(|r| hit(b, "", format!("{} sets no sse_algorithm", r.address)))
         })
         .collect()
 }
@@ -146,7 +141,10 @@ fn encryption(m: &Module) -> Vec<Hit<'_>> {
 fn kms_encryption(m: &Module) -> Vec<Hit<'_>> {
     buckets(m)
         .filter_map(|b| {
-            let (algos, _) = algorithms(m, b);
+            let (algos, attached) = algorithms(m, b);
+            if algos.is_empty() {
+                return attached.none().then(|| hit(b, "", "no encryption configuration: S3 applies SSE-S3, not aws:kms"));
+            }
             let known: Vec<&str> = algos.iter().filter_map(|s| s.as_str()).collect();
             let sse_s3 = algos.len() == known.len() && known.contains(&"AES256") && !known.iter().any(|a| a.starts_with("aws:kms"));
             sse_s3.then(|| hit(b, "", "default encryption is AES256 (SSE-S3), not aws:kms"))

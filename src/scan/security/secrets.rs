@@ -141,9 +141,9 @@ super::simple_rule!(
     "FC_SM_003",
     High,
     "SSM parameter holding a secret is stored as plain String",
-    // Checkov's CKV2_AWS_34 reports every String parameter; ours only those whose name or
-    // value looks like a secret (a String parameter named /app/region is fine).
-    Some("CKV2_AWS_34"),
+    // Not Checkov's CKV2_AWS_34, which reports every String parameter: ours only those whose
+    // name or value looks like a secret (a String parameter named /app/region is fine).
+    None,
     ["aws_ssm_parameter"],
     "type",
     ssm_plaintext_secret,

@@ -116,7 +116,7 @@ fn cases() -> Vec<(&'static str, String, String)> {
     let vpce_only = format!("{allow_public_get}\n      Condition = {{ StringEquals = {{ \"aws:SourceVpce\" = \"vpce-1234\" }} }}");
     let deny_plain_http = "      Effect = \"Deny\"\n      Principal = \"*\"\n      Action = \"s3:*\"\n      Resource = \"arn:aws:s3:::data-bucket/*\"\n      Condition = { Bool = { \"aws:SecureTransport\" = \"false\" } }";
     vec![
-        ("FC_S3_001", BUCKET.into(), format!("{BUCKET}{SSE_KMS}")),
+        ("FC_S3_001", format!("{BUCKET}{}", SSE_AES.replace("AES256", "DES")), format!("{BUCKET}{SSE_KMS}")),
         ("FC_S3_002", BUCKET.into(), format!("{BUCKET}{PAB}")),
         ("FC_S3_003", BUCKET.into(), format!("{BUCKET}{VERSIONING}")),
         (
@@ -132,6 +132,7 @@ fn cases() -> Vec<(&'static str, String, String)> {
             format!("{BUCKET}{}", resource_policy("aws_s3_bucket_policy", "  bucket = aws_s3_bucket.b.id", &vpce_only)),
         ),
         ("FC_S3_008", format!("{BUCKET}{SSE_AES}"), format!("{BUCKET}{SSE_KMS}")),
+        ("FC_S3_008", BUCKET.into(), format!("{BUCKET}{SSE_KMS}")),
         ("FC_S3_009", BUCKET.into(), format!("{BUCKET}{}", resource_policy("aws_s3_bucket_policy", "  bucket = aws_s3_bucket.b.id", deny_plain_http))),
         ("FC_NET_001", sg(22, 22, "tcp", "0.0.0.0/0"), sg(22, 22, "tcp", "10.0.0.0/8")),
         ("FC_NET_002", sg(3389, 3389, "tcp", "0.0.0.0/0"), sg(3389, 3389, "tcp", "10.0.0.0/8")),
@@ -402,9 +403,10 @@ fn split_s3_resources_satisfy_the_bucket_rules() {
         assert!(fired(&result, rule).is_empty(), "{rule} fired on a bucket configured with split resources");
     }
     let bare = run(BUCKET);
-    for rule in ["FC_S3_001", "FC_S3_002", "FC_S3_003"] {
+    for rule in ["FC_S3_008", "FC_S3_002", "FC_S3_003"] {
         assert_eq!(fired(&bare, rule), ["aws_s3_bucket.b"], "{rule}");
     }
+    assert!(fired(&bare, "FC_S3_001").is_empty(), "no configuration means SSE-S3, which is valid");
     // Split resources naming the bucket literally, and a v3-style inline bucket.
     let literal = split.replace("aws_s3_bucket.b.id", "\"data-bucket\"");
     let result = run(&literal);
@@ -637,7 +639,7 @@ fn terragoat_plan_findings_match_the_plan() {
     assert!(fired(&r, "FC_RDS_008").is_empty());
     assert!(has(&r, "FC_S3_005", "aws_s3_bucket.data"), "acl public-read");
     assert!(!has(&r, "FC_S3_005", "aws_s3_bucket.financials"), "acl private");
-    assert!(has(&r, "FC_S3_001", "aws_s3_bucket.financials") && !has(&r, "FC_S3_001", "aws_s3_bucket.logs"), "logs has aws:kms");
+    assert!(has(&r, "FC_S3_008", "aws_s3_bucket.financials") && !has(&r, "FC_S3_008", "aws_s3_bucket.logs"), "logs has aws:kms");
     assert!(!has(&r, "FC_S3_003", "aws_s3_bucket.operations"), "versioning.enabled = true inline");
     assert!(has(&r, "FC_NET_001", "aws_security_group.web-node") && has(&r, "FC_NET_009", "aws_security_group.web-node"));
     assert!(!has(&r, "FC_NET_001", "aws_security_group_rule.ingress"), "3306 from 172.16.0.0/16 only");
@@ -700,7 +702,7 @@ fn plan_references_let_split_resources_find_their_bucket() {
     let after = scan(&m, &ScanOptions::default());
     assert!(fired(&after, "FC_S3_003").is_empty(), "{:?}", after.findings);
     assert!(fired(&after, "FC_LOG_002").is_empty(), "kms_key_id is set from a key created in the same apply");
-    assert!(!fired(&after, "FC_S3_001").is_empty(), "still no encryption configuration");
+    assert!(!fired(&after, "FC_S3_008").is_empty(), "still no encryption configuration: SSE-S3, not KMS");
 }
 
 #[test]
