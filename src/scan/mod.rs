@@ -200,6 +200,7 @@ pub async fn run_scan(path: &std::path::Path, opts: &RunOptions) -> Result<ScanR
     let bad = |message: String| Error::bad_input("path", message, Some("a directory of .tf files, or a plan JSON file (terraform show -json)".into()));
     let meta = std::fs::metadata(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
     let mut notes = Vec::new();
+    let started = std::time::Instant::now();
     let (module, plan) = if meta.is_dir() {
         let module = tf::load_dir(path, opts.tfvars.as_deref()).map_err(|e| match e {
             TfError::Syntax { file, line, column, message } => bad(format!("{}:{line}:{column}: syntax error: {message}", path.join(file).display())),
@@ -221,7 +222,14 @@ pub async fn run_scan(path: &std::path::Path, opts: &RunOptions) -> Result<ScanR
         return Err(bad(format!("{}: not a directory and not a .json plan", path.display())));
     };
 
+    let loaded = started.elapsed();
     let security::ScanResult { mut findings, mut suppressed, rules_run } = security::scan(&module, &opts.scan);
+    tracing::debug!(
+        load_ms = loaded.as_millis() as u64,
+        rules_ms = (started.elapsed() - loaded).as_millis() as u64,
+        resources = module.resources.len(),
+        "scanned"
+    );
     let mut runs = Vec::new();
     if opts.external {
         let (results, tool_runs) = external::run_tools(path, plan).await;
@@ -239,11 +247,16 @@ pub async fn run_scan(path: &std::path::Path, opts: &RunOptions) -> Result<ScanR
         security::sort(&mut findings);
     }
     let counts = SeverityCounts::of(&findings);
+    let (files, resources) = (module.files.len(), module.resources.iter().filter(|r| !r.data).count());
+    // A large module takes a while to free: let another thread do it.
+    if resources > 2_000 {
+        std::thread::spawn(move || drop(module));
+    }
     Ok(ScanReport {
         path: path.to_string_lossy().into_owned(),
         input: if plan { "plan" } else { "directory" },
-        files: module.files.len(),
-        resources: module.resources.iter().filter(|r| !r.data).count(),
+        files,
+        resources,
         rules_run,
         counts,
         findings,

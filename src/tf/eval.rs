@@ -191,11 +191,12 @@ pub(super) fn parse_tfvars(name: &str, text: &str) -> Result<BTreeMap<String, Va
 }
 
 pub(super) fn load_sources(sources: &[(String, String)], tfvars: &BTreeMap<String, Val>) -> Result<Module, TfError> {
-    let mut parsed = Vec::with_capacity(sources.len());
-    for (name, text) in sources {
+    let parsed: Vec<Parsed> = super::par_map(sources, 64, |(name, text)| {
         let (body, text) = parse(name, text)?;
-        parsed.push(Parsed { name: name.clone(), body, lines: LineIndex::new(&text), text });
-    }
+        Ok(Parsed { name: name.clone(), body, lines: LineIndex::new(&text), text })
+    })
+    .into_iter()
+    .collect::<Result<_, TfError>>()?;
     let mut module = Module { files: sources.iter().map(|(n, _)| n.clone()).collect(), ..Module::default() };
 
     // Variables: tfvars win over defaults.
@@ -230,8 +231,11 @@ pub(super) fn load_sources(sources: &[(String, String)], tfvars: &BTreeMap<Strin
         }
     }
 
-    for p in &parsed {
+    // Resources and providers, file by file (in parallel on large trees), kept in file order.
+    let per_file = super::par_map(&parsed, 64, |p| {
         let scope = Scope { vars: &vars, locals: &locals, text: &p.text, bound: &empty, lines: &p.lines };
+        let mut resources = Vec::new();
+        let mut providers = Vec::new();
         for structure in p.body.iter() {
             let Structure::Block(block) = structure else { continue };
             let kind = block.ident.as_str();
@@ -250,7 +254,7 @@ pub(super) fn load_sources(sources: &[(String, String)], tfvars: &BTreeMap<Strin
                         continue;
                     }
                     let address = if data { format!("data.{rtype}.{rname}") } else { format!("{rtype}.{rname}") };
-                    module.resources.push(Resource {
+                    resources.push(Resource {
                         kind: rtype.to_string(),
                         name: rname.to_string(),
                         address,
@@ -264,13 +268,22 @@ pub(super) fn load_sources(sources: &[(String, String)], tfvars: &BTreeMap<Strin
                 }
                 ("provider", [name]) => {
                     let (attrs, _) = eval_body(&block.body, &scope);
-                    module.providers.push(Provider { name: name.to_string(), attrs, file: p.name.clone(), line });
+                    providers.push(Provider { name: name.to_string(), attrs, file: p.name.clone(), line });
                 }
                 _ => {}
             }
         }
+        (resources, providers)
+    });
+    for (resources, providers) in per_file {
+        module.resources.extend(resources);
+        module.providers.extend(providers);
     }
     module.locals = locals;
+    // The syntax trees of a large tree take a while to free: let another thread do it.
+    if parsed.len() > 256 {
+        std::thread::spawn(move || drop(parsed));
+    }
     Ok(module)
 }
 

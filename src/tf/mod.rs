@@ -91,6 +91,26 @@ pub struct Module {
     pub files: Vec<String>,
     /// Who refers to whom, built once per (kind, attribute) on first use.
     links: LinkCache,
+    /// Values derived from the resources that several checks share, built once (see [`Module::memo`]).
+    memo: Memo,
+}
+
+/// name → (how many resources there were, the value).
+type MemoValues = std::collections::HashMap<&'static str, (usize, std::sync::Arc<dyn std::any::Any + Send + Sync>)>;
+
+#[derive(Default)]
+struct Memo(std::sync::Mutex<MemoValues>);
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
+}
+
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Memo::default()
+    }
 }
 
 /// The resources of one kind that name something in one attribute, indexed by what they name: a check
@@ -272,7 +292,24 @@ impl Resource {
 impl Module {
     /// Resources of one type.
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.resources.iter().filter(move |r| r.kind == kind && !r.data)
+        self.of_kinds(&[kind])
+    }
+
+    /// Resources (not data sources) of any of these types, in file order. Looked up in an index by
+    /// type built once: a pass over every resource per check was most of a large scan's time.
+    pub fn of_kinds<'m>(&'m self, kinds: &[&str]) -> impl Iterator<Item = &'m Resource> + use<'m> {
+        let index = self.memo("kinds", || {
+            let mut index: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+            for (i, r) in self.resources.iter().enumerate().filter(|(_, r)| !r.data) {
+                index.entry(r.kind.clone()).or_default().push(i);
+            }
+            index
+        });
+        let mut positions: Vec<usize> = kinds.iter().flat_map(|k| index.get(*k).into_iter().flatten().copied()).collect();
+        if kinds.len() > 1 {
+            positions.sort_unstable();
+        }
+        positions.into_iter().map(move |i| &self.resources[i])
     }
 
     /// The index of what the (non-data) resources of `kind` name in `key` (a value or a list of values);
@@ -317,10 +354,26 @@ impl Module {
         index
     }
 
-    /// Drops the link indexes: the resources may have changed since they were built (a scan
-    /// starts with this, so an index never outlives the resources it was built from).
+    /// Drops the link indexes and memos: the resources may have changed since they were built (a
+    /// scan starts with this, so an index never outlives the resources it was built from).
     pub fn forget_links(&self) {
         self.links.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.memo.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// A value derived from the resources, built by `build` on first use under `name` and shared
+    /// after that (rebuilt when resources were added). `build` runs without the lock held.
+    pub fn memo<T: std::any::Any + Send + Sync>(&self, name: &'static str, build: impl FnOnce() -> T) -> std::sync::Arc<T> {
+        let current = self.resources.len();
+        if let Some((n, value)) = self.memo.0.lock().unwrap_or_else(|e| e.into_inner()).get(name)
+            && *n == current
+            && let Ok(value) = value.clone().downcast::<T>()
+        {
+            return value;
+        }
+        let value = std::sync::Arc::new(build());
+        self.memo.0.lock().unwrap_or_else(|e| e.into_inner()).insert(name, (current, value.clone()));
+        value
     }
 
     pub fn by_address(&self, address: &str) -> Option<&Resource> {
@@ -351,12 +404,13 @@ pub fn load_dir(dir: &Path, tfvars: Option<&Path>) -> Result<Module, TfError> {
     if paths.is_empty() {
         return Err(TfError::Empty { path: dir.to_path_buf() });
     }
-    let mut sources = Vec::with_capacity(paths.len());
-    for path in &paths {
+    let sources = par_map(&paths, 256, |path| {
         let text = std::fs::read_to_string(path).map_err(|e| TfError::Io { path: path.clone(), source: e })?;
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
-        sources.push((name, text));
-    }
+        Ok((name, text))
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, TfError>>()?;
     let vars = match tfvars {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| TfError::Io { path: path.to_path_buf(), source: e })?;
@@ -375,3 +429,18 @@ pub fn load_sources(sources: &[(String, String)]) -> Result<Module, TfError> {
 
 #[cfg(test)]
 mod tests;
+
+/// `f` over `items`, in order; on several threads (at most 8) when each would get at least
+/// `per_thread` items. Scoped threads: nothing outlives the call.
+pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], per_thread: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8).min(items.len() / per_thread.max(1)).max(1);
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = items.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
+}

@@ -34,6 +34,21 @@ fn table() -> &'static Table {
     })
 }
 
+/// Every action of `class`, sorted.
+pub(crate) fn all(class: Class) -> &'static [&'static str] {
+    static PERMISSIONS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    static WRITE: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let cell = match class {
+        Class::PermissionsManagement => &PERMISSIONS,
+        Class::RestrictableWrite => &WRITE,
+    };
+    cell.get_or_init(|| {
+        let mut list: Vec<&'static str> = table().values().flatten().filter(|(_, c)| *c == class).map(|(a, _)| *a).collect();
+        list.sort_unstable();
+        list
+    })
+}
+
 /// The actions of `class` that an IAM action pattern matches (`*` and `?` as IAM reads them).
 pub(crate) fn matching(pattern: &str, class: Class) -> Vec<&'static str> {
     let pattern = pattern.trim();

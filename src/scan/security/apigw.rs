@@ -101,3 +101,16 @@ super::simple_rule!(
     },
     "Set authorization_type (\"JWT\", \"AWS_IAM\" or \"CUSTOM\") with an authorizer; a route meant to be public should say so with a suppression and a reason.",
 );
+
+super::simple_rule!(
+    REQUEST_VALIDATION,
+    "FC_APIGW_007",
+    Low,
+    "API Gateway method does not validate requests",
+    // CORS preflight (OPTIONS) methods have nothing to validate and are not reported; Checkov reports them.
+    Some("CKV2_AWS_53"),
+    ["aws_api_gateway_method"],
+    "request_validator_id",
+    |r| if setting(r, "http_method").as_str().is_some_and(|m| m.eq_ignore_ascii_case("OPTIONS")) { None } else { require_set(r, "request_validator_id") },
+    "Add an aws_api_gateway_request_validator (validate_request_body and validate_request_parameters) and set request_validator_id, with a request model for bodies.",
+);

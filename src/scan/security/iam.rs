@@ -4,7 +4,7 @@
 
 use super::actions::{self, Class};
 use super::policy::{self, Statement, glob};
-use super::{Hit, Module, Resource, Rule, Severity, each, hit, require_at_least, require_flag, setting, simple_rule, strings};
+use super::{Hit, Module, Rule, Severity, each, hit, require_at_least, require_flag, setting, simple_rule, strings};
 use crate::tf::Val;
 
 pub static ADMIN: Rule = Rule {
@@ -116,26 +116,27 @@ const ESCALATING: &[&str] = &[
 const WITH_PASS_ROLE: &[&str] =
     &["ec2:RunInstances", "lambda:CreateFunction", "glue:CreateDevEndpoint", "cloudformation:CreateStack", "datapipeline:CreatePipeline"];
 
-/// (resource, attribute, statements) for every identity policy whose document is known.
-fn identity_policies(m: &Module) -> Vec<(&Resource, &'static str, Vec<Statement>)> {
+/// (resource position, attribute, statements) for every identity policy whose document is known;
+/// parsed once per scan ([`Module::memo`]) and shared by the IAM rules.
+fn parse_identity_policies(m: &Module) -> Vec<(usize, &'static str, Vec<Statement>)> {
     let mut out = Vec::new();
-    for r in m.resources.iter().filter(|r| !r.data) {
+    for (i, r) in m.resources.iter().enumerate().filter(|(_, r)| !r.data) {
         match r.kind.as_str() {
             "aws_iam_policy" | "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
                 if let Some(s) = policy::statements(m, r.get("policy")) {
-                    out.push((r, "policy", s));
+                    out.push((i, "policy", s));
                 }
             }
             "aws_iam_role" => {
                 let docs = r.get("inline_policy").map(Val::blocks).unwrap_or_default();
                 let statements: Vec<Statement> = docs.into_iter().filter_map(|b| policy::statements(m, b.get("policy"))).flatten().collect();
                 if !statements.is_empty() {
-                    out.push((r, "inline_policy", statements));
+                    out.push((i, "inline_policy", statements));
                 }
             }
             "aws_ssoadmin_permission_set_inline_policy" => {
                 if let Some(s) = policy::statements(m, r.get("inline_policy")) {
-                    out.push((r, "inline_policy", s));
+                    out.push((i, "inline_policy", s));
                 }
             }
             _ => {}
@@ -145,7 +146,8 @@ fn identity_policies(m: &Module) -> Vec<(&Resource, &'static str, Vec<Statement>
 }
 
 fn policy_rule<'m>(m: &'m Module, test: impl Fn(&[Statement]) -> Option<String>) -> Vec<Hit<'m>> {
-    identity_policies(m).into_iter().filter_map(|(r, attr, s)| test(&s).map(|msg| hit(r, attr, msg))).collect()
+    let all = m.memo("iam.identity_policies", || parse_identity_policies(m));
+    all.iter().filter_map(|(i, attr, s)| test(s).map(|msg| hit(&m.resources[*i], attr, msg))).collect()
 }
 
 fn numbered(s: &[Statement], test: impl Fn(&Statement) -> bool) -> Option<(usize, &Statement)> {
@@ -305,45 +307,55 @@ fn unconstrained<'a>(s: &[Statement], actions: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// The actions of a class (access level) that an Allow grants on every resource, minus those denied.
-fn unconstrained_class(s: &[Statement], class: Class) -> Vec<&'static str> {
-    let mut found: Vec<&'static str> = s
-        .iter()
-        .filter(|st| st.allow && !st.not_action && st.on_any_resource())
-        .flat_map(|st| st.actions.iter().flat_map(|p| actions::matching(p, class)))
-        .filter(|a| !denied(s, a))
-        .collect();
-    found.sort_unstable();
-    found.dedup();
-    found
+fn unconstrained_class(s: &[Statement], class: Class) -> std::borrow::Cow<'static, [&'static str]> {
+    let patterns: Vec<&str> =
+        s.iter().filter(|st| st.allow && !st.not_action && st.on_any_resource()).flat_map(|st| st.actions.iter().map(String::as_str)).collect();
+    let any_deny = s.iter().any(|st| !st.allow && !st.not_action && st.on_any_resource());
+    let mut found: Vec<&'static str> = if patterns.iter().any(|p| *p == "*" || *p == "*:*") {
+        // Everything of the class (already sorted and unique): the common "Action": "*" costs no matching.
+        if !any_deny {
+            return std::borrow::Cow::Borrowed(actions::all(class));
+        }
+        actions::all(class).to_vec()
+    } else {
+        let mut found: Vec<&'static str> = patterns.iter().flat_map(|p| actions::matching(p, class)).collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    };
+    if any_deny {
+        found.retain(|a| !denied(s, a));
+    }
+    std::borrow::Cow::Owned(found)
 }
 
 fn denied(s: &[Statement], action: &str) -> bool {
     s.iter().any(|st| !st.allow && !st.not_action && st.on_any_resource() && st.actions.iter().any(|p| glob(p, action)))
 }
 
-fn listed(found: Vec<&str>) -> Option<String> {
+fn listed(found: &[&str]) -> Option<String> {
     if found.is_empty() {
         return None;
     }
     let more = found.len().saturating_sub(4);
-    let shown = found.into_iter().take(4).collect::<Vec<_>>().join(", ");
+    let shown = found.iter().take(4).copied().collect::<Vec<_>>().join(", ");
     Some(if more > 0 { format!("allows {shown} and {more} more on \"*\"") } else { format!("allows {shown} on \"*\"") })
 }
 
 fn credentials_exposure(m: &Module) -> Vec<Hit<'_>> {
-    policy_rule(m, |s| listed(unconstrained(s, RETURN_CREDENTIALS)))
+    policy_rule(m, |s| listed(&unconstrained(s, RETURN_CREDENTIALS)))
 }
 
 fn data_exfiltration(m: &Module) -> Vec<Hit<'_>> {
-    policy_rule(m, |s| listed(unconstrained(s, EXFILTRATION)))
+    policy_rule(m, |s| listed(&unconstrained(s, EXFILTRATION)))
 }
 
 fn permissions_management(m: &Module) -> Vec<Hit<'_>> {
-    policy_rule(m, |s| listed(unconstrained_class(s, Class::PermissionsManagement)))
+    policy_rule(m, |s| listed(&unconstrained_class(s, Class::PermissionsManagement)))
 }
 
 fn write_without_constraints(m: &Module) -> Vec<Hit<'_>> {
-    policy_rule(m, |s| listed(unconstrained_class(s, Class::RestrictableWrite)))
+    policy_rule(m, |s| listed(&unconstrained_class(s, Class::RestrictableWrite)))
 }
 
 simple_rule!(

@@ -287,6 +287,7 @@ pub static RULES: &[&Rule] = &[
     &compute::ECS_EFS_TRANSIT,
     &apigw::V2_ROUTE_AUTH,
     &iam::WRITE_WITHOUT_CONSTRAINTS,
+    &apigw::REQUEST_VALIDATION,
 ];
 
 pub use crate::config::{ConfigSuppression, ScanOptions};
@@ -305,8 +306,19 @@ pub fn scan(module: &Module, opts: &ScanOptions) -> ScanResult {
     let mut findings = Vec::new();
     let mut suppressed = Vec::new();
     let mut seen = BTreeSet::new();
-    for rule in RULES {
-        for hit in (rule.check)(module) {
+    let timing = tracing::enabled!(tracing::Level::DEBUG);
+    let mut slowest: Vec<(std::time::Duration, &str)> = Vec::new();
+    // Rules are independent: on a large tree they run on several threads, in table order.
+    let per_thread = if module.resources.len() > 2_000 { 16 } else { usize::MAX };
+    let results = crate::tf::par_map(RULES, per_thread, |rule| {
+        let started = std::time::Instant::now();
+        ((rule.check)(module), started.elapsed())
+    });
+    for (rule, (hits, took)) in RULES.iter().zip(results) {
+        if timing {
+            slowest.push((took, rule.id));
+        }
+        for hit in hits {
             if !seen.insert((rule.id, hit.address.clone())) {
                 continue;
             }
@@ -321,6 +333,12 @@ pub fn scan(module: &Module, opts: &ScanOptions) -> ScanResult {
                 None => findings.push(finding),
             }
         }
+    }
+    if timing {
+        slowest.sort_unstable_by(|a, b| b.cmp(a));
+        let top: Vec<String> = slowest.iter().take(8).map(|(d, id)| format!("{id} {} ms", d.as_millis())).collect();
+        let total: std::time::Duration = slowest.iter().map(|(d, _)| *d).sum();
+        tracing::debug!(total_ms = total.as_millis() as u64, slowest = %top.join(", "), "rule times");
     }
     sort(&mut findings);
     ScanResult { findings, suppressed, rules_run: RULES.len() }
@@ -495,7 +513,7 @@ pub(crate) fn hit<'m>(r: &'m Resource, attr: &str, message: impl Into<String>) -
 
 /// Hits for every resource of `kinds` where `test` returns a message.
 pub(crate) fn each<'m>(m: &'m Module, kinds: &[&str], attr: &str, test: impl Fn(&'m Resource) -> Option<String>) -> Vec<Hit<'m>> {
-    m.resources.iter().filter(|r| !r.data && kinds.contains(&r.kind.as_str())).filter_map(|r| test(r).map(|msg| hit(r, attr, msg))).collect()
+    m.of_kinds(kinds).filter_map(|r| test(r).map(|msg| hit(r, attr, msg))).collect()
 }
 
 /// Message for a flag that must be `true` and defaults to `false`.

@@ -286,14 +286,21 @@ fn default_sg(m: &Module) -> Vec<Hit<'_>> {
     // A VPC whose default group nobody manages keeps AWS's default rules (all traffic
     // within the group, all outbound), as Checkov's CKV2_AWS_12 also reports. A default
     // group whose VPC cannot be told (unknown vpc_id) is taken to be this VPC's.
-    let groups: Vec<&Resource> = m.of_kind("aws_default_security_group").collect();
+    let (mut refs, mut ids, mut any_vpc) = (std::collections::HashSet::new(), std::collections::HashSet::new(), false);
+    for g in m.of_kind("aws_default_security_group") {
+        match g.get("vpc_id") {
+            Some(Val::Ref(address)) => {
+                refs.insert(address.as_str());
+            }
+            Some(Val::Str(id)) => {
+                ids.insert(id.as_str());
+            }
+            _ => any_vpc = true,
+        }
+    }
     hits.extend(each(m, &["aws_vpc"], "", |vpc| {
         let vpc_id = vpc.get("id").and_then(Val::as_str);
-        let managed = groups.iter().any(|g| match g.get("vpc_id") {
-            Some(Val::Ref(address)) => address == &vpc.address,
-            Some(Val::Str(id)) => vpc_id.is_none_or(|v| v == id),
-            _ => true,
-        });
+        let managed = any_vpc || refs.contains(vpc.address.as_str()) || (!ids.is_empty() && vpc_id.is_none_or(|v| ids.contains(v)));
         (!managed)
             .then(|| "no aws_default_security_group restricts this VPC's default security group, which AWS leaves open within the group and outbound".into())
     }));
