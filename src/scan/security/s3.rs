@@ -493,12 +493,12 @@ super::simple_rule!(
     ["aws_s3_bucket_lifecycle_configuration"],
     "rule",
     |r| {
-        let rules = r.get("rule")?;
-        if !rules.is_known() {
-            return None;
-        }
-        (!rules.blocks().iter().any(|b| super::setting_in(b, "abort_incomplete_multipart_upload.days_after_initiation").as_num().is_some()))
-            .then(|| "no rule sets abort_incomplete_multipart_upload".into())
+        // Unknown parts elsewhere in a rule (a variable number of days) do not hide the answer;
+        // an unknown rule list or an abort setting present with an unknown value counts as set.
+        let Some(Val::List(rules)) = r.get("rule") else { return None };
+        let known = rules.iter().all(|b| matches!(b, Val::Map(_)));
+        let aborts = rules.iter().filter_map(|b| b.first_block()).any(|b| !super::setting_in(b, "abort_incomplete_multipart_upload").is_absent());
+        (known && !aborts).then(|| "no rule sets abort_incomplete_multipart_upload".into())
     },
     "Add abort_incomplete_multipart_upload { days_after_initiation = 7 } to a rule (unfinished uploads are billed until removed).",
 );
