@@ -90,28 +90,13 @@ pub struct Module {
     /// Files read, relative to the scanned directory.
     pub files: Vec<String>,
     /// Who refers to whom, built once per (kind, attribute) on first use.
-    links: LinkCache,
+    links: Cache<LinkIndexes>,
     /// Values derived from the resources that several checks share, built once (see [`Module::memo`]).
-    memo: Memo,
+    memo: Cache<MemoValues>,
 }
 
 /// name → (how many resources there were, the value).
 type MemoValues = std::collections::HashMap<&'static str, (usize, std::sync::Arc<dyn std::any::Any + Send + Sync>)>;
-
-#[derive(Default)]
-struct Memo(std::sync::Mutex<MemoValues>);
-
-impl std::fmt::Debug for Memo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Memo")
-    }
-}
-
-impl Clone for Memo {
-    fn clone(&self) -> Self {
-        Memo::default()
-    }
-}
 
 /// The resources of one kind that name something in one attribute, indexed by what they name: a check
 /// that asks "which versioning resource belongs to this bucket" for every bucket costs one lookup
@@ -133,18 +118,19 @@ pub struct LinkIndex {
 /// (kind, attribute) → (how many resources there were, the index).
 type LinkIndexes = std::collections::HashMap<(String, String), (usize, std::sync::Arc<LinkIndex>)>;
 
+/// A cache derived from a module's resources: a clone of the module starts with it empty.
 #[derive(Default)]
-struct LinkCache(std::sync::Mutex<LinkIndexes>);
+struct Cache<T>(std::sync::Mutex<T>);
 
-impl std::fmt::Debug for LinkCache {
+impl<T> std::fmt::Debug for Cache<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LinkCache")
+        f.write_str("Cache")
     }
 }
 
-impl Clone for LinkCache {
+impl<T: Default> Clone for Cache<T> {
     fn clone(&self) -> Self {
-        LinkCache::default()
+        Cache(std::sync::Mutex::new(T::default()))
     }
 }
 

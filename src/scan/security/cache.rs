@@ -1,7 +1,7 @@
 //! In-memory stores: ElastiCache (replication groups and clusters), MemoryDB
 //! and DAX: encryption at rest and in transit, authentication, backups.
 
-use super::{Resource, Setting, forbid_value, require_flag, setting, simple_rule};
+use super::{Resource, Setting, forbid_value, require_flag, require_one_of, setting, simple_rule};
 
 simple_rule!(
     AT_REST,
@@ -83,10 +83,7 @@ simple_rule!(
     Some("CKV_AWS_239"),
     ["aws_dax_cluster"],
     "cluster_endpoint_encryption_type",
-    |r| match setting(r, "cluster_endpoint_encryption_type") {
-        Setting::Absent => Some("cluster_endpoint_encryption_type is not set (the default is NONE)".into()),
-        s => s.as_str().filter(|v| !v.eq_ignore_ascii_case("TLS")).map(|v| format!("cluster_endpoint_encryption_type = \"{v}\"")),
-    },
+    |r| require_one_of(r, "cluster_endpoint_encryption_type", &["TLS"], false),
     "Set cluster_endpoint_encryption_type = \"TLS\" (the cluster is replaced).",
 );
 
