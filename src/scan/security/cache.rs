@@ -107,8 +107,5 @@ fn redis_backups(r: &Resource) -> Option<String> {
     {
         return None;
     }
-    match setting(r, "snapshot_retention_limit") {
-        Setting::Absent => Some("snapshot_retention_limit is not set (the default is 0: no backups)".into()),
-        s => (s.as_num() == Some(0.0)).then(|| "snapshot_retention_limit = 0".into()),
-    }
+    super::require_at_least(r, "snapshot_retention_limit", 1.0, 0.0)
 }

@@ -90,7 +90,7 @@ simple_rule!(
     Some("CKV_AWS_22"),
     ["aws_sagemaker_notebook_instance"],
     "kms_key_id",
-    |r| setting(r, "kms_key_id").is_absent().then(|| "kms_key_id is not set".into()),
+    |r| super::require_set(r, "kms_key_id"),
     "Set kms_key_id = aws_kms_key.notebooks.arn.",
 );
 

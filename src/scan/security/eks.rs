@@ -1,7 +1,7 @@
 //! EKS: the API endpoint's exposure, secrets encryption, control-plane
 //! logging, and SSH into managed node groups.
 
-use super::{Resource, Setting, require_flag, setting, simple_rule, strings};
+use super::{Resource, Setting, require_flag, require_listed, setting, simple_rule, strings};
 
 simple_rule!(
     PUBLIC_ENDPOINT,
@@ -35,7 +35,7 @@ simple_rule!(
     Some("CKV_AWS_58"),
     ["aws_eks_cluster"],
     "encryption_config",
-    secrets_encryption,
+    |r| require_listed(r, "encryption_config.resources", &["secrets"]),
     "Add encryption_config { resources = [\"secrets\"] provider { key_arn = aws_kms_key.eks.arn } }.",
 );
 
@@ -47,7 +47,7 @@ simple_rule!(
     Some("CKV_AWS_37"),
     ["aws_eks_cluster"],
     "enabled_cluster_log_types",
-    control_plane_logging,
+    |r| require_listed(r, "enabled_cluster_log_types", &["api", "audit", "authenticator", "controllerManager", "scheduler"]),
     "Set enabled_cluster_log_types = [\"api\", \"audit\", \"authenticator\", \"controllerManager\", \"scheduler\"].",
 );
 
@@ -63,8 +63,6 @@ simple_rule!(
     "Set remote_access.source_security_group_ids to the bastion's security group, or drop remote_access and use SSM Session Manager.",
 );
 
-const LOG_TYPES: [&str; 5] = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
-
 fn public_to_world(r: &Resource) -> Option<String> {
     if setting(r, "vpc_config.endpoint_public_access").as_bool() == Some(false) || matches!(setting(r, "vpc_config"), Setting::Unknown) {
         return None;
@@ -72,26 +70,6 @@ fn public_to_world(r: &Resource) -> Option<String> {
     match setting(r, "vpc_config.public_access_cidrs") {
         Setting::Absent => Some("the public endpoint is on and public_access_cidrs is not set (the default is 0.0.0.0/0)".into()),
         Setting::Known(v) => strings(Some(v)).contains(&"0.0.0.0/0").then(|| "public_access_cidrs includes 0.0.0.0/0".into()),
-        Setting::Unknown => None,
-    }
-}
-
-fn secrets_encryption(r: &Resource) -> Option<String> {
-    match setting(r, "encryption_config.resources") {
-        Setting::Absent => Some("no encryption_config for \"secrets\"".into()),
-        Setting::Known(v) => (!strings(Some(v)).contains(&"secrets")).then(|| "encryption_config.resources does not include \"secrets\"".into()),
-        Setting::Unknown => None,
-    }
-}
-
-fn control_plane_logging(r: &Resource) -> Option<String> {
-    match setting(r, "enabled_cluster_log_types") {
-        Setting::Absent => Some("enabled_cluster_log_types is not set (no control-plane logs)".into()),
-        Setting::Known(v) => {
-            let on = strings(Some(v));
-            let missing: Vec<&str> = LOG_TYPES.iter().copied().filter(|t| !on.contains(t)).collect();
-            (!missing.is_empty()).then(|| format!("enabled_cluster_log_types lacks {}", missing.join(", ")))
-        }
         Setting::Unknown => None,
     }
 }

@@ -542,6 +542,20 @@ pub(crate) fn require_flag(r: &Resource, path: &str, want: bool, default: bool) 
     }
 }
 
+/// Message for a list setting that must include every one of `wanted`; absent fails, an
+/// unknown value passes.
+pub(crate) fn require_listed(r: &Resource, path: &str, wanted: &[&str]) -> Option<String> {
+    match setting(r, path) {
+        Setting::Absent => Some(format!("{path} is not set (expected {})", wanted.join(", "))),
+        Setting::Known(v) => {
+            let on = strings(Some(v));
+            let missing: Vec<&str> = wanted.iter().copied().filter(|w| !on.contains(w)).collect();
+            (!missing.is_empty()).then(|| format!("{path} lacks {}", missing.join(", ")))
+        }
+        Setting::Unknown => None,
+    }
+}
+
 /// Message for a string setting that must be one of `ok` (compared without
 /// case); absent fails unless `absent_ok`. An unknown value passes.
 pub(crate) fn require_one_of(r: &Resource, path: &str, ok: &[&str], absent_ok: bool) -> Option<String> {

@@ -2,7 +2,7 @@
 //! IAM authentication, audit logs, backups, tags on snapshots, and public
 //! instances.
 
-use super::{Resource, Setting, forbid_value, require_at_least, require_flag, setting, simple_rule, strings};
+use super::{forbid_value, require_at_least, require_flag, require_listed, setting, simple_rule};
 
 simple_rule!(
     ENCRYPTION,
@@ -36,7 +36,7 @@ simple_rule!(
     Some("CKV_AWS_101"),
     ["aws_neptune_cluster"],
     "enable_cloudwatch_logs_exports",
-    audit_logs,
+    |r| require_listed(r, "enable_cloudwatch_logs_exports", &["audit"]),
     "Set enable_cloudwatch_logs_exports = [\"audit\"] (and neptune_enable_audit_log = 1 in the cluster parameter group).",
 );
 
@@ -87,11 +87,3 @@ simple_rule!(
     |r| setting(r, "kms_key_arn").is_absent().then(|| "kms_key_arn is not set (an AWS managed key or none)".into()),
     "Set kms_key_arn = aws_kms_key.neptune.arn (with storage_encrypted = true).",
 );
-
-fn audit_logs(r: &Resource) -> Option<String> {
-    match setting(r, "enable_cloudwatch_logs_exports") {
-        Setting::Absent => Some("enable_cloudwatch_logs_exports is not set".into()),
-        Setting::Known(v) => (!strings(Some(v)).contains(&"audit")).then(|| "enable_cloudwatch_logs_exports does not include \"audit\"".into()),
-        Setting::Unknown => None,
-    }
-}

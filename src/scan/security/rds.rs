@@ -198,10 +198,7 @@ simple_rule!(
     Some("CKV_AWS_118"),
     ["aws_db_instance", "aws_rds_cluster_instance"],
     "monitoring_interval",
-    |r| match setting(r, "monitoring_interval") {
-        Setting::Absent => Some("monitoring_interval is not set (the default is 0: off)".into()),
-        s => (s.as_num() == Some(0.0)).then(|| "monitoring_interval = 0".into()),
-    },
+    |r| super::require_at_least(r, "monitoring_interval", 1.0, 0.0),
     "Set monitoring_interval = 60 (or less) with a monitoring_role_arn.",
 );
 
@@ -250,7 +247,7 @@ simple_rule!(
     Some("CKV_AWS_327"),
     ["aws_rds_cluster"],
     "kms_key_id",
-    |r| if derived(r) { None } else { setting(r, "kms_key_id").is_absent().then(|| "kms_key_id is not set".into()) },
+    |r| if derived(r) { None } else { require_set(r, "kms_key_id") },
     "Set kms_key_id = aws_kms_key.db.arn (with storage_encrypted = true).",
 );
 

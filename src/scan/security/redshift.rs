@@ -49,7 +49,7 @@ simple_rule!(
     Some("CKV_AWS_142"),
     ["aws_redshift_cluster"],
     "kms_key_id",
-    |r| setting(r, "kms_key_id").is_absent().then(|| "kms_key_id is not set".into()),
+    |r| super::require_set(r, "kms_key_id"),
     "Set kms_key_id = aws_kms_key.redshift.arn (with encrypted = true).",
 );
 
