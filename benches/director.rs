@@ -1,54 +1,187 @@
-//! Director speed: microseconds per request over the user guide's phrases.
-//! Run: cargo bench --bench director
+//! The director on requests it was not written from, and its speed.
+//!
+//! Reads `tests/fixtures/director/requests.jsonl` (one request per line with
+//! the operations a person would accept, the environment, and for questions
+//! and out-of-scope requests what must not happen). The set is split in two
+//! by a hash of the request text, fixed before any tuning: the tuning half
+//! prints every miss; the test half prints only its numbers, so that tuning
+//! never sees what it is measured on. Then microseconds per request.
+//!
+//! Run: cargo bench --bench director [-- --show-test-misses]
+//! (`--show-test-misses` is for after a change is final, never while tuning.)
 
+use std::collections::BTreeMap;
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use faber_cloud::director::{Context, Routing, route};
+use faber_cloud::vocabulary::{Intent, RemediationAction};
+use serde::Deserialize;
 
-const PHRASES: &[&str] = &[
-    "design an S3 bucket for user uploads",
-    "create infrastructure for an API service",
-    "generate terraform code from the design",
-    "validate my terraform configuration",
-    "preview changes before deploying",
-    "deploy to test environment",
-    "deploy to production",
-    "show me all deployed resources",
-    "check health of my services",
-    "monitor production",
-    "show me the logs from Lambda",
-    "investigate errors in API service",
-    "fix the failing service",
-    "restart the Lambda function",
-    "analyze costs for test environment",
-    "audit security posture",
-    "roll back API Lambda to previous version",
-    "show me errors from the last hour",
-    "test my infrastructure before deploying",
-    "implement the user authentication design",
-    "debug the deployment error",
-    "check my infrastructure",
-];
+#[derive(Deserialize)]
+struct Case {
+    request: String,
+    #[serde(default)]
+    ops: Vec<String>,
+    env: String,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    focus: Option<String>,
+    #[serde(default)]
+    envs: Option<Vec<String>>,
+    kind: String,
+    #[serde(default)]
+    unsupported: bool,
+}
+
+#[derive(Default)]
+struct Tally {
+    total: usize,
+    right: usize,
+    out_of_scope: usize,
+    out_of_scope_routed: usize,
+    unrequested_mutations: usize,
+    by_kind: BTreeMap<String, (usize, usize)>,
+}
+
+/// FNV-1a: the half a request belongs to depends on its text alone.
+fn half(request: &str) -> &'static str {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in request.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    if h.is_multiple_of(2) { "tune" } else { "test" }
+}
+
+fn matches(case: &Case, intent: &Intent) -> bool {
+    let op = intent.target.operation();
+    if !case.ops.iter().any(|o| o == op) || intent.env != case.env {
+        return false;
+    }
+    if op == "remediate"
+        && let Some(want) = &case.action
+        && intent.args.action.map(RemediationAction::as_str) != Some(want.as_str())
+    {
+        return false;
+    }
+    if op == "audit"
+        && let Some(want) = &case.focus
+        && intent.args.focus.map(|f| f.as_str()) != Some(want.as_str())
+    {
+        return false;
+    }
+    true
+}
+
+fn mutating(intent: &Intent) -> bool {
+    matches!(intent.target.operation(), "deploy" | "remediate")
+}
+
+/// (right, routed although out of scope, routed to a mutation nobody asked for, what happened)
+fn judge(case: &Case, routing: &Routing) -> (bool, bool, bool, String) {
+    let unrequested = |i: &Intent| mutating(i) && !(case.ops.iter().any(|o| o == i.target.operation()) && i.env == case.env);
+    match routing {
+        Routing::Unsupported { .. } => (case.unsupported, false, false, "unsupported".into()),
+        Routing::Routed(i) => {
+            let got = format!("{} {}", i.target.operation(), i.env);
+            (!case.unsupported && matches(case, i), case.unsupported, unrequested(i), got)
+        }
+        Routing::InvestigateFirst { investigate, remedies } => {
+            let right = !case.unsupported && (matches(case, investigate) || remedies.choices.iter().any(|c| matches(case, &c.intent)));
+            (right, case.unsupported, false, format!("investigate-first {}", investigate.env))
+        }
+        Routing::Clarify(c) => {
+            let right = !case.unsupported && c.choices.iter().any(|ch| matches(case, &ch.intent));
+            let offered: Vec<String> = c.choices.iter().map(|ch| format!("{} {}", ch.operation, ch.env)).collect();
+            (right, false, false, format!("clarify [{}]", offered.join(", ")))
+        }
+        Routing::UnknownEnv { named, .. } => (false, false, false, format!("unknown env {named}")),
+    }
+}
 
 fn main() {
-    let envs = vec!["prod".to_string(), "test".to_string()];
-    let ctx = Context { envs: &envs, explicit_env: None };
-    let rounds = 2_000;
-    // Warm up.
-    for p in PHRASES {
-        black_box(route(p, &ctx));
-    }
-    let started = Instant::now();
-    let mut routed = 0usize;
-    for _ in 0..rounds {
-        for p in PHRASES {
-            if matches!(black_box(route(black_box(p), &ctx)), Routing::Routed(_)) {
-                routed += 1;
-            }
+    let show_test = std::env::args().any(|a| a == "--show-test-misses");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/director/requests.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        eprintln!("director bench: cannot read {}: {e}", path.display());
+        std::process::exit(2);
+    });
+    let cases: Vec<Case> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| {
+                eprintln!("director bench: {}:{}: {e}", path.display(), n + 1);
+                std::process::exit(2);
+            })
+        })
+        .collect();
+    let default_envs = vec!["prod".to_string(), "test".to_string()];
+
+    let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut misses: Vec<String> = Vec::new();
+    for case in &cases {
+        let envs = case.envs.clone().unwrap_or_else(|| default_envs.clone());
+        let routing = route(&case.request, &Context { envs: &envs, explicit_env: None });
+        let (right, oos_routed, unrequested, got) = judge(case, &routing);
+        let h = half(&case.request);
+        let t = tallies.entry(h).or_default();
+        t.total += 1;
+        t.right += usize::from(right);
+        t.out_of_scope += usize::from(case.unsupported);
+        t.out_of_scope_routed += usize::from(oos_routed);
+        t.unrequested_mutations += usize::from(unrequested);
+        let k = t.by_kind.entry(case.kind.clone()).or_default();
+        k.0 += 1;
+        k.1 += usize::from(right);
+        if !right && (h == "tune" || show_test) {
+            let want = if case.unsupported { "unsupported".to_string() } else { format!("{} {}", case.ops.join("|"), case.env) };
+            misses.push(format!(
+                "[{h}/{}] {:?}\n    want {want}{}{}; got {got}",
+                case.kind,
+                case.request,
+                opt(" action=", &case.action),
+                opt(" focus=", &case.focus)
+            ));
         }
     }
-    let elapsed = started.elapsed();
-    let per = elapsed.as_secs_f64() * 1e6 / (rounds * PHRASES.len()) as f64;
-    println!("director: {} requests in {:.3} s: {per:.2} µs/request ({routed} routed)", rounds * PHRASES.len(), elapsed.as_secs_f64());
+    for (h, t) in &tallies {
+        println!(
+            "{h:<4} half: {}/{} right = {:.1}%; out of scope routed: {}/{}; unrequested mutating routes: {}",
+            t.right,
+            t.total,
+            100.0 * t.right as f64 / t.total as f64,
+            t.out_of_scope_routed,
+            t.out_of_scope,
+            t.unrequested_mutations
+        );
+        let kinds: Vec<String> = t.by_kind.iter().map(|(k, (n, r))| format!("{k} {r}/{n}")).collect();
+        println!("          {}", kinds.join(", "));
+    }
+    if !misses.is_empty() {
+        println!("\nmisses{}:", if show_test { "" } else { " (tuning half only)" });
+        for m in &misses {
+            println!("{m}");
+        }
+    }
+
+    // Speed over the whole set.
+    let rounds = 200;
+    let contexts: Vec<Vec<String>> = cases.iter().map(|c| c.envs.clone().unwrap_or_else(|| default_envs.clone())).collect();
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for (case, envs) in cases.iter().zip(&contexts) {
+            black_box(route(black_box(&case.request), &Context { envs, explicit_env: None }));
+        }
+    }
+    let per = started.elapsed().as_secs_f64() * 1e6 / (rounds * cases.len()) as f64;
+    println!("\nrouting: {per:.2} µs/request over {} requests", cases.len());
+}
+
+fn opt(label: &str, v: &Option<String>) -> String {
+    v.as_ref().map_or(String::new(), |v| format!("{label}{v}"))
 }

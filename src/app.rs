@@ -105,6 +105,11 @@ pub struct SelftestRequest {
     pub auto_approve: bool,
 }
 
+/// How long a clarification can be answered.
+const CLARIFICATION_HOURS: i64 = 24;
+/// The most unanswered clarifications kept; storing another removes the oldest.
+const MAX_PENDING_CLARIFICATIONS: usize = 50;
+
 /// A stored clarification, answered by number.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StoredClarification {
@@ -123,17 +128,59 @@ struct StoredClarification {
 pub enum Directed {
     RouteOnly(RouteOnly),
     Clarify(Clarification),
+    Unsupported(Unsupported),
     Infra(Routed<InfraReport>),
     Ops(Routed<OpsReport>),
+    InvestigatedFirst(InvestigatedFirst),
 }
 
-crate::report_enum!(Directed { RouteOnly, Clarify, Infra, Ops });
+crate::report_enum!(Directed { RouteOnly, Clarify, Unsupported, Infra, Ops, InvestigatedFirst });
+
+/// A request outside what the product does: nothing ran.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Unsupported {
+    pub request: String,
+    pub unsupported: String,
+}
+
+impl Report for Unsupported {
+    fn status(&self) -> Status {
+        Status::Unsupported
+    }
+    fn text(&self) -> String {
+        self.unsupported.clone()
+    }
+}
+
+/// "Fix the failing service": the investigation, then the remediations to choose from.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InvestigatedFirst {
+    pub routed: Intent,
+    pub investigation: OpsReport,
+    pub then: Clarification,
+}
+
+impl Report for InvestigatedFirst {
+    fn status(&self) -> Status {
+        Status::Clarify
+    }
+    fn text(&self) -> String {
+        format!(
+            "{}\n\nTo fix it, choose a remediation (a protected environment still asks for confirmation):\n{}",
+            self.investigation.text(),
+            self.then.choices_text()
+        )
+    }
+}
 
 /// `route_only`: where the request would go.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RouteOnly {
     pub request: String,
     pub routed: Intent,
+    /// What would be offered after it ("fix the failing service": the remediations).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub then: Vec<ChoiceShown>,
 }
 
 impl Report for RouteOnly {
@@ -171,7 +218,9 @@ impl<R: Report> Report for Routed<R> {
 pub struct Clarification {
     pub question: String,
     pub choices: Vec<ChoiceShown>,
-    pub clarification_id: String,
+    /// Absent in route-only mode, which stores nothing: ask again without it to answer by number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clarification_id: Option<String>,
     pub request: String,
 }
 
@@ -191,16 +240,25 @@ impl Report for Clarification {
         Status::Clarify
     }
     fn text(&self) -> String {
-        let mut out = String::from("Your request could mean:\n");
+        format!("Your request could mean:\n{}", self.choices_text())
+    }
+}
+
+impl Clarification {
+    /// The numbered choices and how to answer.
+    fn choices_text(&self) -> String {
+        let mut out = String::new();
         for c in &self.choices {
             out.push_str(&format!("{}. {} ({}, env {})\n", c.n, c.label, c.manager, c.env));
         }
         let numbers: Vec<String> = self.choices.iter().map(|c| c.n.to_string()).collect();
         out.push_str(&format!("\nWhich one? ({})", numbers.join("/")));
-        out.push_str(&format!(
-            "\nTo answer, call director {{request: \"N\", clarification_id: \"{id}\"}} with the chosen number (CLI: faber-cloud director N --clarification-id {id}).",
-            id = self.clarification_id
-        ));
+        match &self.clarification_id {
+            Some(id) => out.push_str(&format!(
+                "\nTo answer, call director {{request: \"N\", clarification_id: \"{id}\"}} with the chosen number (CLI: faber-cloud director N --clarification-id {id})."
+            )),
+            None => out.push_str("\n(route-only: nothing was stored; ask again without route_only to answer by number.)"),
+        }
         out
     }
 }
@@ -340,7 +398,19 @@ impl App {
                 let ctx = director::Context { envs: &envs, explicit_env: req.env.as_deref() };
                 match director::route(&req.request, &ctx) {
                     Routing::Routed(intent) => intent,
-                    Routing::Clarify(c) => return Ok(Directed::Clarify(self.store_clarification(&req.request, c)?)),
+                    Routing::Clarify(c) => return Ok(Directed::Clarify(self.clarification(&req.request, c, !req.route_only)?)),
+                    Routing::Unsupported { reason } => return Ok(Directed::Unsupported(Unsupported { request: req.request.clone(), unsupported: reason })),
+                    Routing::InvestigateFirst { investigate, remedies } => {
+                        if req.route_only {
+                            let then = self.clarification(&req.request, remedies, false)?.choices;
+                            return Ok(Directed::RouteOnly(RouteOnly { request: req.request.clone(), routed: investigate, then }));
+                        }
+                        let investigation = ops::run(&self.ws, &ops_request(&investigate))
+                            .await
+                            .map_err(|source| Error::AfterRouting { routed: Box::new(investigate.clone()), source: Box::new(source) })?;
+                        let then = self.clarification(&req.request, remedies, true)?;
+                        return Ok(Directed::InvestigatedFirst(InvestigatedFirst { routed: investigate, investigation, then }));
+                    }
                     Routing::UnknownEnv { named, configured } => {
                         return Err(Error::bad_input(
                             "request",
@@ -352,7 +422,7 @@ impl App {
             }
         };
         if req.route_only {
-            return Ok(Directed::RouteOnly(RouteOnly { request: req.request.clone(), routed: intent }));
+            return Ok(Directed::RouteOnly(RouteOnly { request: req.request.clone(), routed: intent, then: Vec::new() }));
         }
         let ran = match intent.target {
             Target::Infra(_) => infra::run(&self.ws, &infra_request(&intent)).await.map(|report| Directed::Infra(Routed { routed: intent.clone(), report })),
@@ -361,17 +431,23 @@ impl App {
         ran.map_err(|source| Error::AfterRouting { routed: Box::new(intent), source: Box::new(source) })
     }
 
-    fn store_clarification(&self, request: &str, c: director::Clarify) -> Result<Clarification, Error> {
+    /// The question as shown; `store` keeps it so it can be answered by
+    /// number (route-only stores nothing). Storing first removes the
+    /// entries that can no longer be answered.
+    fn clarification(&self, request: &str, c: director::Clarify, store: bool) -> Result<Clarification, Error> {
         let now = Utc::now();
         let record = StoredClarification {
             id: uuid::Uuid::new_v4().to_string(),
             request: request.into(),
             created_at: now,
-            expires_at: now + chrono::Duration::hours(24),
+            expires_at: now + chrono::Duration::hours(CLARIFICATION_HOURS),
             answered: false,
             choices: c.choices,
         };
-        self.ws.write_json(&self.clarification_path(&record.id)?, &record)?;
+        if store {
+            self.prune_clarifications(now);
+            self.ws.write_json(&self.clarification_path(&record.id)?, &record)?;
+        }
         let choices = record
             .choices
             .iter()
@@ -384,7 +460,31 @@ impl App {
                 args: c.intent.args.clone(),
             })
             .collect();
-        Ok(Clarification { question: c.question, choices, clarification_id: record.id, request: request.into() })
+        Ok(Clarification { question: c.question, choices, clarification_id: store.then_some(record.id), request: request.into() })
+    }
+
+    /// Removes stored clarifications that are answered, expired or unreadable,
+    /// then the oldest beyond [`MAX_PENDING_CLARIFICATIONS`]. Best effort: a
+    /// file another process removes first is simply gone.
+    fn prune_clarifications(&self, now: DateTime<Utc>) {
+        let Ok(dir) = self.ws.path("clarifications") else { return };
+        let Ok(entries) = std::fs::read_dir(&dir) else { return };
+        let mut pending: Vec<(DateTime<Utc>, std::path::PathBuf)> = Vec::new();
+        for path in entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")) {
+            let record = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<StoredClarification>(&b).ok());
+            match record {
+                Some(r) if !r.answered && r.expires_at >= now => pending.push((r.created_at, path)),
+                _ => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        if pending.len() >= MAX_PENDING_CLARIFICATIONS {
+            pending.sort();
+            for (_, path) in &pending[..=pending.len() - MAX_PENDING_CLARIFICATIONS] {
+                let _ = std::fs::remove_file(path);
+            }
+        }
     }
 
     fn clarification_path(&self, id: &str) -> Result<std::path::PathBuf, Error> {
@@ -402,8 +502,14 @@ impl App {
 
     fn answer_clarification(&self, id: &str, answer: &str) -> Result<Intent, Error> {
         let path = self.clarification_path(id)?;
-        self.ws.update_json(&path, |slot: &mut Option<StoredClarification>| {
-            let record = slot.as_mut().ok_or_else(|| Error::bad_input("clarification_id", format!("no clarification {id}"), None))?;
+        let intent = self.ws.update_json(&path, |slot: &mut Option<StoredClarification>| {
+            let record = slot.as_mut().ok_or_else(|| {
+                Error::bad_input(
+                    "clarification_id",
+                    format!("no clarification {id} is waiting: it was answered, has expired or never existed; ask the director again"),
+                    None,
+                )
+            })?;
             if record.answered {
                 return Err(Error::bad_input("clarification_id", "was already answered; ask the director again", None));
             }
@@ -417,7 +523,10 @@ impl App {
             };
             record.answered = true;
             Ok(record.choices[k - 1].intent.clone())
-        })
+        })?;
+        // Answered: it can never be answered again, so it is not kept.
+        let _ = std::fs::remove_file(&path);
+        Ok(intent)
     }
 
     // ----- the gate -------------------------------------------------------

@@ -98,7 +98,47 @@ async def test_director_routes_and_clarifies(configured, mode):
         assert err["routed"]["operation"] == "show-resources"
         # A clarification is answered once.
         r = await client.call_tool("director", {"request": "1", "clarification_id": cid})
-        assert r.is_error and "already answered" in text(r)
+        assert r.is_error and "answered" in text(r)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_director_refuses_what_it_does_not_do_and_keeps_no_stale_questions(configured, mode):
+    store = configured / ".fractary/plugins/faber-cloud/clarifications"
+    stored = lambda: sorted(store.glob("*.json")) if store.exists() else []
+    async with connect(configured, mode) as client:
+        # Out of scope: nothing runs, and the reply says what the product does.
+        for request in ["write me a poem", "tear down prod"]:
+            r = await client.call_tool("director", {"request": request})
+            assert not r.is_error, text(r)
+            assert structured(r)["status"] == "unsupported" and "It can design infrastructure" in text(r), text(r)
+        # A question about a mutating action routes to its read-only counterpart.
+        r = await client.call_tool("director", {"request": "what happens if I deploy to prod?", "route_only": True})
+        assert structured(r)["routed"]["operation"] == "preview-changes" and structured(r)["routed"]["env"] == "prod", text(r)
+        # Route-only stores nothing, even a question.
+        r = await client.call_tool("director", {"request": "check my infrastructure", "route_only": True})
+        assert structured(r)["status"] == "clarify" and "clarification_id" not in structured(r), structured(r)
+        assert stored() == []
+        # "fix …" in route-only: the investigation, then the remediations it would offer.
+        r = await client.call_tool("director", {"request": "fix the failing api lambda in production", "route_only": True})
+        body = structured(r)
+        assert body["routed"]["operation"] == "investigate" and [c["args"]["action"] for c in body["then"]] == ["restart", "rollback", "scale"], body
+        assert stored() == []
+        # An answered question is removed; an expired one is removed by the next question.
+        r = await client.call_tool("director", {"request": "check my infrastructure"})
+        cid = structured(r)["clarification_id"]
+        assert [p.stem for p in stored()] == [cid]
+        r = await client.call_tool("director", {"request": "2", "clarification_id": cid, "route_only": True})
+        assert structured(r)["routed"]["operation"] == "validate-config", text(r)
+        assert stored() == []
+        r = await client.call_tool("director", {"request": "check my infrastructure"})
+        old = stored()[0]
+        record = json.loads(old.read_text())
+        record["expires_at"] = "2020-01-01T00:00:00Z"
+        old.write_text(json.dumps(record))
+        r = await client.call_tool("director", {"request": "check my infrastructure"})
+        assert [p.stem for p in stored()] == [structured(r)["clarification_id"]]
+    proc = run_cli(configured, "director", "write me a poem", check=False)
+    assert proc.returncode == 1 and "outside what faber-cloud does" in proc.stdout, (proc.returncode, proc.stdout)
 
 
 @pytest.mark.parametrize("mode", MODES)

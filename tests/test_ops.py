@@ -138,6 +138,20 @@ async def test_runtime_operations_on_moto(project, moto):
         assert perf["memory"]["configured_mb"] == 1024 and perf["memory"]["recommended_mb"] < 1024 and perf["memory"]["monthly_saving_usd"] > 0
         assert any("memory" in x.lower() for x in perf["recommendations"])
 
+        # "fix …" names no remediation: it investigates first, then offers the remediations by number.
+        r = await mcp.call_tool("director", {"request": "fix the failing api lambda in production"})
+        assert not r.is_error, text(r)
+        fix = r.structured_content
+        assert fix["status"] == "clarify" and fix["routed"]["operation"] == "investigate", text(r)
+        assert "Database timeout" in fix["investigation"]["patterns"][0]["template"]
+        assert [c["args"]["action"] for c in fix["then"]["choices"]] == ["restart", "rollback", "scale"]
+        assert "To fix it, choose a remediation" in text(r) and "1/2/3" in text(r)
+        r = await mcp.call_tool("director", {"request": "1", "clarification_id": fix["then"]["clarification_id"]})
+        pending = r.structured_content
+        assert pending["status"] == "awaiting_confirmation" and pending["steps_required"] == 2, text(r)
+        r = await mcp.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "no"})
+        assert r.structured_content["status"] == "cancelled"
+
         # remediate: production needs two yes answers; then the restart is verified and logged.
         r = await mcp.call_tool("director", {"request": "restart API Lambda in production"})
         pending = r.structured_content

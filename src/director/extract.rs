@@ -5,7 +5,7 @@
 use crate::vocabulary::InfraOperation as I;
 use crate::vocabulary::{AuditFocus, OpsOperation as O, RemediationAction};
 
-use super::lexicon::{COMPLIANCE_WORDS, COST_WORDS, RESTART_WORDS, ROLLBACK_WORDS, SCALE_WORDS, SECURITY_WORDS, Word};
+use super::lexicon::{COMPLIANCE_WORDS, COST_WORDS, Role, SECURITY_WORDS, Verb, Word, classify_word};
 use super::{IntentArgs, Scope, Target};
 
 /// Everything the request says, before choosing what the target uses.
@@ -15,15 +15,13 @@ pub(crate) fn args(request: &str, words: &[Word], scoped: &[Scope]) -> IntentArg
     let negated = |names: &[&str]| words.iter().enumerate().any(|(i, w)| scoped[i] == Scope::Negated && names.contains(&w.text.as_str()));
     let quoted = words.iter().find(|w| w.quoted).map(|w| w.text.trim().to_string()).filter(|q| !q.is_empty());
 
-    let action = if has(RESTART_WORDS) {
-        Some(RemediationAction::Restart)
-    } else if has(SCALE_WORDS) {
-        Some(RemediationAction::Scale)
-    } else if has(ROLLBACK_WORDS) {
-        Some(RemediationAction::Rollback)
-    } else {
-        None
-    };
+    // The remediation the words ask for, as the classifier reads them ("put it back" is a rollback, "bump it to 10" a scale).
+    let action = (0..words.len()).filter(|&i| main(i)).find_map(|i| match classify_word(words, i) {
+        Role::Verb(Verb::Restart) => Some(RemediationAction::Restart),
+        Role::Verb(Verb::Scale) => Some(RemediationAction::Scale),
+        Role::Verb(Verb::Rollback) => Some(RemediationAction::Rollback),
+        _ => None,
+    });
     let focus = if has(COST_WORDS) {
         Some(AuditFocus::Cost)
     } else if has(SECURITY_WORDS) {
@@ -155,7 +153,11 @@ const NOT_NAMES: &[&str] = &[
 ];
 
 fn is_name_word(w: &Word) -> bool {
-    !w.quoted && !NOT_NAMES.contains(&w.text.as_str()) && w.text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !w.quoted
+        && !w.is_boundary()
+        && !NOT_NAMES.contains(&w.text.as_str())
+        && w.text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && w.text.chars().any(|c| c.is_ascii_alphanumeric())
 }
 
 /// The service the request names, as a slug: "API Lambda" → `api-lambda`.
@@ -242,9 +244,9 @@ fn limit(words: &[Word]) -> Option<u32> {
     })
 }
 
-/// "scale the workers to 5", "scale to 10 tasks".
+/// "scale the workers to 5", "scale to 10 tasks", "bump it to 10".
 fn scale_target(words: &[Word]) -> Option<u32> {
-    let at = words.iter().position(|w| SCALE_WORDS.contains(&w.text.as_str()))?;
+    let at = (0..words.len()).find(|&i| matches!(classify_word(words, i), Role::Verb(Verb::Scale)))?;
     words[at + 1..].windows(2).find_map(|pair| if pair[0].text == "to" { pair[1].number() } else { None })
 }
 

@@ -4,7 +4,7 @@
 use crate::vocabulary::InfraOperation as I;
 use crate::vocabulary::OpsOperation as O;
 
-use super::{Scope, Target};
+use super::{Scope, Target, typo};
 
 /// One token of a request, lowercased, with its place in the original text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,9 +38,13 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
     };
     while i < chars.len() {
         let (pos, c) = chars[i];
-        if c == '"' || c == '`' || c == '“' {
+        // A single quote opens a quotation only at the start of a word, and
+        // closes at one that ends a word ("the deploy failed with 'AccessDenied: …'").
+        let single = c == '\'' && (i == 0 || chars[i - 1].1.is_whitespace() || matches!(chars[i - 1].1, '(' | ':'));
+        if c == '"' || c == '`' || c == '“' || single {
             let close = if c == '“' { '”' } else { c };
-            if let Some(j) = (i + 1..chars.len()).find(|&j| chars[j].1 == close) {
+            let closes = |j: usize| chars[j].1 == close && (!single || chars.get(j + 1).is_none_or(|n| !n.1.is_alphanumeric()));
+            if let Some(j) = (i + 1..chars.len()).find(|&j| closes(j)) {
                 let start = chars[i + 1].0;
                 let end = chars[j].0;
                 push(&mut words, request[start..end].to_string(), start, end, true, false);
@@ -74,20 +78,59 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
                 if base != "dont" {
                     push(&mut words, "not".into(), pos, end, false, false);
                 }
-            } else if let Some((base, _)) = raw.split_once('\'') {
+            } else if let Some((base, rest)) = raw.split_once('\'') {
                 push(&mut words, base.to_string(), pos, end, false, false);
+                // "it's test" → "it is test", "we're deploying" → "we are deploying": the verb tells what follows.
+                let verb = match rest {
+                    "s" if matches!(base, "it" | "that" | "what" | "where" | "there" | "here" | "who" | "everything" | "nothing" | "he" | "she") => Some("is"),
+                    "re" => Some("are"),
+                    "m" => Some("am"),
+                    "ve" => Some("have"),
+                    "ll" => Some("will"),
+                    "d" => Some("would"),
+                    _ => None,
+                };
+                if let Some(verb) = verb {
+                    push(&mut words, verb.into(), pos, end, false, false);
+                }
             } else {
                 push(&mut words, raw, pos, end, false, false);
             }
             i = j;
             continue;
         }
-        if matches!(c, ',' | ';' | '.' | '!' | '?' | ':' | '(' | ')') {
+        // A dash between spaces ends a clause like a comma ("don't touch prod - roll back test").
+        let dash = matches!(c, '-' | '–' | '—') && chars.get(i + 1).is_none_or(|n| n.1.is_whitespace()) && (i == 0 || chars[i - 1].1.is_whitespace());
+        if matches!(c, ',' | ';' | '.' | '!' | '?' | ':' | '(' | ')') || dash {
             push(&mut words, c.to_string(), pos, pos + c.len_utf8(), false, true);
         }
         i += 1;
     }
-    // "do not" → "dont"; "roll back" → "rollback"; "root cause" → "rootcause".
+    // A word the vocabulary does not know may be a form of one it knows
+    // ("restarting" → restart; "validated" is a past event and stays), or a
+    // slip of one ("deplyo" → deploy).
+    let mut previous = String::new();
+    for w in words.iter_mut().filter(|w| !w.quoted && !w.boundary) {
+        let after = std::mem::replace(&mut previous, w.text.clone());
+        if is_known(&w.text) {
+            continue;
+        }
+        // "marketing is launching a campaign": what someone is doing, not a request.
+        if w.text.ends_with("ing") && matches!(after.as_str(), "is" | "are" | "am" | "was" | "were" | "been" | "be") {
+            continue;
+        }
+        match inflection(&w.text) {
+            Some(Some(base)) => w.text = base.to_string(),
+            Some(None) => {}
+            None => {
+                if let Some(meant) = typo::correct(&w.text, VOCABULARY) {
+                    w.text = meant.to_string();
+                }
+            }
+        }
+    }
+    // "do not" → "dont"; "roll back" → "rollback"; "root cause" → "rootcause";
+    // phrasal verbs become one word ("spin up" → "spinup", "dig into" → "diginto").
     let mut merged: Vec<Word> = Vec::with_capacity(words.len());
     for w in words {
         if let Some(prev) = merged.last_mut() {
@@ -95,9 +138,30 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
             let joined = match pair {
                 ("do" | "does" | "did", "not") => Some("dont"),
                 ("roll", "back") => Some("rollback"),
+                ("roll", "out") => Some("rollout"),
                 ("root", "cause") => Some("rootcause"),
                 ("cold", "start" | "starts") => Some("coldstarts"),
                 ("set", "up") => Some("setup"),
+                ("spin" | "bring" | "stand" | "fire", "up") => Some("spinup"),
+                ("tear" | "wind" | "take" | "shut", "down") => Some("teardown"),
+                ("plan" | "lay" | "map" | "think", "out" | "through") => Some("planout"),
+                ("dig" | "look" | "delve" | "drill", "into" | "in") => Some("diginto"),
+                ("figure", "out") => Some("diginto"),
+                ("dry", "run") => Some("dryrun"),
+                ("scale", "up" | "out" | "down" | "in") => Some("scale"),
+                ("go", "live") => Some("golive"),
+                ("make", "sure") => Some("ensure"),
+                ("keep", "an") => Some("keepan"),
+                ("keepan", "eye") => Some("monitor"),
+                ("what", "wrong") => Some("wrong"),
+                ("go" | "goes" | "went" | "going", "wrong") => Some("wrong"),
+                ("clean", "up") => Some("teardown"),
+                ("put" | "pull", "together") => Some("create"),
+                ("come", "up") => Some("comeup"),
+                ("work", "out") => Some("planout"),
+                ("hold" | "holding" | "holds", "up") => Some("holdup"),
+                ("load", "balancer" | "balancers") => Some("loadbalancer"),
+                ("look" | "looks", "like") => Some("looklike"),
                 _ => None,
             };
             if let (Some(joined), false, false) = (joined, prev.quoted, w.quoted) {
@@ -111,9 +175,805 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
     merged
 }
 
+/// Every word of four letters or more the lexicon acts on: what a slip is read as.
+/// `every_vocabulary_word_is_recognised` keeps it honest.
+pub(crate) const VOCABULARY: &[&str] = &[
+    "account",
+    "alarm",
+    "alarms",
+    "alert",
+    "alerts",
+    "alive",
+    "analyse",
+    "analyze",
+    "anyone",
+    "anything",
+    "apigateway",
+    "apis",
+    "application",
+    "apply",
+    "apps",
+    "architect",
+    "architecture",
+    "assess",
+    "audit",
+    "auditing",
+    "aurora",
+    "availability",
+    "back",
+    "backend",
+    "bill",
+    "billing",
+    "blueprint",
+    "bottleneck",
+    "bottlenecks",
+    "bounce",
+    "breakdown",
+    "broken",
+    "bucket",
+    "buckets",
+    "budget",
+    "bugs",
+    "build",
+    "calculate",
+    "change",
+    "changed",
+    "changes",
+    "charges",
+    "cheaper",
+    "check",
+    "checks",
+    "cloudfront",
+    "cluster",
+    "clusters",
+    "code",
+    "codegen",
+    "cognito",
+    "compare",
+    "compliance",
+    "compliant",
+    "config",
+    "configuration",
+    "container",
+    "containers",
+    "cost",
+    "costing",
+    "costly",
+    "costs",
+    "crash",
+    "crashes",
+    "crashing",
+    "create",
+    "cves",
+    "database",
+    "databases",
+    "debug",
+    "debugging",
+    "decommission",
+    "degraded",
+    "delete",
+    "demo",
+    "deploy",
+    "deployed",
+    "deploying",
+    "deployment",
+    "deployments",
+    "describe",
+    "design",
+    "designing",
+    "designs",
+    "destroy",
+    "development",
+    "diagnose",
+    "diff",
+    "display",
+    "down",
+    "downgrade",
+    "draft",
+    "drift",
+    "drop",
+    "duration",
+    "dynamodb",
+    "elasticache",
+    "encrypted",
+    "encryption",
+    "endpoint",
+    "endpoints",
+    "ensure",
+    "environment",
+    "environments",
+    "error",
+    "errored",
+    "erroring",
+    "errors",
+    "estimate",
+    "evaluate",
+    "everyone",
+    "everything",
+    "examine",
+    "exception",
+    "exceptions",
+    "expensive",
+    "exploding",
+    "exposed",
+    "exposure",
+    "failed",
+    "failing",
+    "fails",
+    "failure",
+    "failures",
+    "fetch",
+    "find",
+    "finops",
+    "firing",
+    "formatting",
+    "frontend",
+    "function",
+    "functions",
+    "gateway",
+    "gdpr",
+    "generate",
+    "give",
+    "grep",
+    "group",
+    "groups",
+    "hardening",
+    "health",
+    "healthy",
+    "heartbeat",
+    "hipaa",
+    "implement",
+    "incident",
+    "incidents",
+    "infra",
+    "infrastructure",
+    "insecure",
+    "inspect",
+    "instance",
+    "instances",
+    "integration",
+    "internet",
+    "into",
+    "inventory",
+    "investigate",
+    "investigating",
+    "invoice",
+    "issue",
+    "issues",
+    "jobs",
+    "kinesis",
+    "laggy",
+    "lambda",
+    "lambdas",
+    "latencies",
+    "latency",
+    "launch",
+    "lint",
+    "list",
+    "live",
+    "loadbalancer",
+    "logs",
+    "look",
+    "make",
+    "measure",
+    "memory",
+    "microservice",
+    "microservices",
+    "misconfiguration",
+    "misconfigurations",
+    "misconfigured",
+    "mitigate",
+    "module",
+    "modules",
+    "money",
+    "monitor",
+    "monitoring",
+    "mysql",
+    "naming",
+    "need",
+    "needs",
+    "network",
+    "noncompliant",
+    "nuke",
+    "observe",
+    "okay",
+    "open",
+    "optimise",
+    "optimize",
+    "outage",
+    "outages",
+    "overspend",
+    "overspending",
+    "patch",
+    "perf",
+    "performance",
+    "permissions",
+    "plan",
+    "please",
+    "pods",
+    "port",
+    "ports",
+    "postgres",
+    "posture",
+    "predeploy",
+    "preflight",
+    "preprod",
+    "preview",
+    "pricing",
+    "print",
+    "problem",
+    "problems",
+    "prod",
+    "production",
+    "profile",
+    "promote",
+    "provision",
+    "provisioned",
+    "public",
+    "publicly",
+    "publish",
+    "pull",
+    "push",
+    "query",
+    "queue",
+    "queues",
+    "reachable",
+    "reboot",
+    "recycle",
+    "redeploy",
+    "redis",
+    "release",
+    "remediate",
+    "remediation",
+    "remove",
+    "repair",
+    "report",
+    "require",
+    "resize",
+    "resolve",
+    "resource",
+    "resources",
+    "responding",
+    "restart",
+    "revert",
+    "review",
+    "roll",
+    "rollback",
+    "rollout",
+    "sandbox",
+    "savings",
+    "scaffold",
+    "scale",
+    "scan",
+    "search",
+    "secrets",
+    "security",
+    "server",
+    "servers",
+    "service",
+    "services",
+    "setup",
+    "ship",
+    "show",
+    "site",
+    "sketch",
+    "slow",
+    "slower",
+    "slowly",
+    "slowness",
+    "sluggish",
+    "spec",
+    "speed",
+    "spend",
+    "spending",
+    "spin",
+    "stack",
+    "stage",
+    "staging",
+    "status",
+    "still",
+    "stream",
+    "streams",
+    "subnet",
+    "subnets",
+    "syntax",
+    "table",
+    "tables",
+    "tagged",
+    "tagging",
+    "tags",
+    "tail",
+    "task",
+    "tasks",
+    "tear",
+    "tell",
+    "terraform",
+    "test",
+    "testing",
+    "tests",
+    "things",
+    "throttled",
+    "throttles",
+    "throttling",
+    "throughput",
+    "throwing",
+    "timeouts",
+    "topic",
+    "topics",
+    "triage",
+    "troubleshoot",
+    "typecheck",
+    "unencrypted",
+    "unhealthy",
+    "untagged",
+    "uptime",
+    "utilization",
+    "validate",
+    "verify",
+    "view",
+    "vitals",
+    "vulnerabilities",
+    "vulnerability",
+    "vulnerable",
+    "want",
+    "warn",
+    "warning",
+    "warnings",
+    "watch",
+    "website",
+    "what",
+    "whats",
+    "where",
+    "which",
+    "wipe",
+    "worker",
+    "workers",
+    "workloads",
+    "world",
+    "write",
+    "wrong",
+];
+
+/// Words that carry no content of their own: requests made only of these and
+/// an operation verb ("deploy it now please") are ours.
+const FILLER: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "my",
+    "our",
+    "your",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "its",
+    "them",
+    "they",
+    "me",
+    "us",
+    "we",
+    "i",
+    "you",
+    "to",
+    "in",
+    "on",
+    "into",
+    "for",
+    "from",
+    "of",
+    "at",
+    "with",
+    "and",
+    "or",
+    "but",
+    "just",
+    "only",
+    "now",
+    "please",
+    "pls",
+    "again",
+    "latest",
+    "new",
+    "changes",
+    "change",
+    "everything",
+    "all",
+    "can",
+    "could",
+    "would",
+    "will",
+    "should",
+    "is",
+    "are",
+    "be",
+    "do",
+    "dont",
+    "not",
+    "no",
+    "let",
+    "lets",
+    "go",
+    "ahead",
+    "right",
+    "away",
+    "asap",
+    "quickly",
+    "real",
+    "quick",
+    "hey",
+    "ok",
+    "okay",
+    "so",
+    "then",
+    "up",
+    "out",
+    "back",
+    "down",
+    "over",
+    "there",
+    "here",
+    "what",
+    "how",
+    "why",
+    "when",
+    "where",
+    "which",
+    "who",
+    "whats",
+    "current",
+    "version",
+    "previous",
+    "last",
+    "one",
+    "some",
+    "any",
+    "anything",
+    "something",
+    "things",
+    "stuff",
+    "thing",
+    "state",
+    "status",
+    "need",
+    "want",
+    "help",
+    "make",
+    "sure",
+    "if",
+    "has",
+    "have",
+    "been",
+    "was",
+    "were",
+    "did",
+    "does",
+    "today",
+    "yesterday",
+    "hour",
+    "hours",
+    "minutes",
+    "day",
+    "days",
+    "week",
+    "time",
+    "happen",
+    "happens",
+    "safe",
+    "fine",
+    "good",
+    "bad",
+    "wrong",
+    "going",
+    "on",
+    "ready",
+    "yet",
+    "still",
+    "same",
+    "other",
+    "another",
+    "more",
+    "less",
+    "before",
+    "after",
+    "prior",
+    "once",
+    "until",
+    "following",
+    "first",
+    "straight",
+    "directly",
+    "immediately",
+    "soon",
+    "later",
+    "tonight",
+    "tomorrow",
+    "morning",
+    "afternoon",
+    "evening",
+    "past",
+    "recent",
+    "recently",
+    "since",
+    "about",
+    "by",
+    "via",
+    "using",
+    "as",
+    "than",
+    "very",
+    "really",
+    "also",
+    "too",
+    "every",
+    "each",
+    "both",
+    "either",
+    "whole",
+    "entire",
+    "kindly",
+    "thanks",
+    "thank",
+    "currently",
+    "there",
+];
+
+/// Words that only a request about infrastructure or its operation uses.
+const DOMAIN: &[&str] = &[
+    "infra",
+    "infrastructure",
+    "stack",
+    "stacks",
+    "terraform",
+    "tf",
+    "hcl",
+    "module",
+    "modules",
+    "deployment",
+    "deployments",
+    "deployed",
+    "redeploy",
+    "provision",
+    "provisioned",
+    "rollback",
+    "environment",
+    "environments",
+    "env",
+    "envs",
+    "uptime",
+    "outage",
+    "outages",
+    "incident",
+    "incidents",
+    "latency",
+    "latencies",
+    "throughput",
+    "coldstarts",
+    "p99",
+    "p95",
+    "p90",
+    "p50",
+    "alarms",
+    "alarm",
+    "alerts",
+    "metrics",
+    "dashboard",
+    "dashboards",
+    "cloudwatch",
+    "aws",
+    "cloud",
+    "resources",
+    "resource",
+    "drift",
+    "500s",
+    "5xx",
+    "4xx",
+    "502s",
+    "503s",
+    "504s",
+    "timeouts",
+    "throttling",
+    "throttles",
+    "throttled",
+    "audit",
+    "golive",
+    "spinup",
+    "pipeline",
+    "iam",
+    "rootcause",
+    "posture",
+    "compliance",
+    "teardown",
+    "config",
+    "configuration",
+    "region",
+    "regions",
+    "account",
+    "arn",
+    "vpc",
+    "ami",
+    "canary",
+    "hotfix",
+    "release",
+    "releases",
+];
+
+/// Whether the request is about infrastructure at all: it names a part of a
+/// stack, an environment, an operational concern, or is an operation verb
+/// with nothing else of substance ("deploy it"). "Write me a poem" is not,
+/// even about Terraform.
+pub(crate) fn in_scope(words: &[Word], envs: &[String]) -> bool {
+    // "translate this error message", "summarize the logs for my essay": a task of another kind, unless one of ours is asked too.
+    let first = words.iter().find(|w| !w.is_boundary() && !matches!(w.text.as_str(), "please" | "pls" | "can" | "could" | "you" | "hey"));
+    if first.is_some_and(|w| !w.quoted && FOREIGN_VERBS.contains(&w.text.as_str()))
+        && !(0..words.len()).any(|i| matches!(classify_word(words, i), Role::Verb(_)))
+    {
+        return false;
+    }
+    let mut verb = false;
+    // A concern operations share with everyday life (health, cost, speed…).
+    let mut concern = false;
+    let mut foreign = 0;
+    for (i, w) in words.iter().enumerate() {
+        if w.quoted {
+            // A quoted error message is something to debug.
+            let q = w.text.to_lowercase();
+            if ["error", "denied", "exception", "failed", "invalid", "timeout"].iter().any(|k| q.contains(k)) {
+                return true;
+            }
+            continue;
+        }
+        let t = w.text.as_str();
+        if FOREIGN_OBJECTS.contains(&t) {
+            return false;
+        }
+        if w.is_boundary() || FILLER.contains(&t) {
+            continue;
+        }
+        if DOMAIN.contains(&t)
+            || SERVICE_NOUNS.contains(&t)
+            || SECURITY_WORDS.contains(&t)
+            || COMPLIANCE_WORDS.contains(&t)
+            || env_word(words, i, envs).is_some()
+            || (matches!(t, "deploy" | "deploys" | "apply" | "release" | "rollout") && deploy_noun(words, i))
+            || (t.contains('-') && t.len() > 3)
+        {
+            return true;
+        }
+        concern |= COST_WORDS.contains(&t) || about_operations(words, i);
+        match classify_word(words, i) {
+            // A design takes any feature in the person's own words.
+            Role::Verb(Verb::Design) => return true,
+            Role::Verb(Verb::Generate | Verb::Create) if words.iter().any(|w| matches!(w.text.as_str(), "design" | "designs" | "architecture")) => {
+                return true;
+            }
+            // "show", "check", "calculate" alone ask nothing of ours.
+            Role::Verb(_) => verb = true,
+            Role::Generic(_) => {}
+            Role::Other => foreign += usize::from(!VOCABULARY.contains(&t)),
+        }
+    }
+    // "logs of checkout" is ours; "the health of my sourdough starter" is not:
+    // a shared concern counts unless two words of another world surround it.
+    (concern && (verb || foreign < 2)) || (verb && foreign == 0)
+}
+
+/// Whether the word names something an operation looks at (health, logs,
+/// warnings, latency, what is deployed…), by the objects the classifier reads.
+fn about_operations(words: &[Word], i: usize) -> bool {
+    let o = Objects::collect(&words[i..=i], &[Scope::Main]);
+    o.health || o.logs || o.errors || o.warnings || o.resources || o.deployed || o.deploy_context || o.performance || o.infra || o.services
+}
+
+/// Whether a word in main scope asks to destroy something.
+pub(crate) fn asks_teardown(words: &[Word], scoped: &[Scope]) -> bool {
+    (0..words.len()).any(|i| scoped[i] == Scope::Main && matches!(classify_word(words, i), Role::Verb(Verb::Teardown)))
+}
+
+/// Marks the words of clauses that ask a question about an action rather
+/// than ask for it: "what happens if I deploy", "is it safe to deploy",
+/// "should we roll back", "how do I scale", "can I restart". ("Can you
+/// deploy" is a request.)
+pub(crate) fn question_clauses(words: &[Word]) -> Vec<bool> {
+    const FILLERS: &[&str] = &["so", "ok", "okay", "hey", "and", "well", "quick", "question", "honestly", "but", "also", "team", "guys", "folks", "hi"];
+    const ASKING: &[&str] = &[
+        "is", "are", "am", "was", "were", "should", "shall", "would", "will", "can", "could", "may", "might", "do", "does", "did", "what", "how", "when",
+        "which", "any", "wouldnt", "shouldnt", "isnt", "dont", "whats", "must",
+    ];
+    let mut out = vec![false; words.len()];
+    let mut start = 0;
+    while start < words.len() {
+        let end = (start..words.len()).find(|&j| words[j].boundary).unwrap_or(words.len());
+        let mut k = start;
+        while k < end && FILLERS.contains(&words[k].text.as_str()) {
+            k += 1;
+        }
+        let at = |n: usize| words.get(k + n).filter(|_| k + n < end).map_or("", |w| w.text.as_str());
+        // An auxiliary or a question word opens the clause; "can you deploy" and
+        // "could you restart" ask the assistant to act, and are requests.
+        let asks = ASKING.contains(&at(0))
+            && !(matches!(at(0), "can" | "could" | "would" | "will" | "wouldnt") && matches!(at(1), "you" | "u" | "someone" | "ya"))
+            && (!matches!(at(0), "do" | "dont") || matches!(at(1), "i" | "we" | "you" | "they"))
+            && !(at(0) == "what" && matches!(at(1), "is" | "are" | "s") && !matches!(at(2), "the" | "risk" | "risks" | "impact"));
+        if asks {
+            out[start..end].iter_mut().for_each(|q| *q = true);
+        }
+        start = end + 1;
+    }
+    out
+}
+
+/// Whether the environment word at `i` is itself what a negation negates
+/// ("not prod", "not in production", "no prod"), rather than a verb before it
+/// ("don't deploy to prod").
+pub(crate) fn env_negated(words: &[Word], i: usize) -> bool {
+    words[..i]
+        .iter()
+        .rev()
+        .map(|w| w.text.as_str())
+        .find(|t| !DETERMINERS.contains(t) && !PREPOSITIONS.contains(t))
+        .is_some_and(|t| matches!(t, "not" | "no" | "never" | "except" | "excluding"))
+}
+
+/// A known word with an ending: `Some(Some(base))` for the present
+/// ("restarting", "checks" → the verb), `Some(None)` for the past
+/// ("validated", "deployed": what happened, not what to do), `None` otherwise.
+fn inflection(word: &str) -> Option<Option<&'static str>> {
+    let known = |stem: &str| VOCABULARY.iter().copied().find(|v| *v == stem);
+    for ending in ["ing", "s", "es"] {
+        if let Some(stem) = word.strip_suffix(ending)
+            && let Some(base) = known(stem).or_else(|| known(&format!("{stem}e")))
+        {
+            return Some(Some(base));
+        }
+    }
+    for ending in ["ed", "d"] {
+        if word.strip_suffix(ending).is_some_and(|stem| known(stem).is_some()) {
+            return Some(None);
+        }
+    }
+    None
+}
+
+/// Whether the lexicon knows the word (it is never "corrected").
+fn is_known(word: &str) -> bool {
+    VOCABULARY.contains(&word) || FILLER.contains(&word) || DOMAIN.contains(&word)
+}
+
+/// Whether "deploy" (or "apply", "release") at `i` names the event: after
+/// "the", "last", "failed"…, or before "failed", "broke"….
+fn deploy_noun(words: &[Word], i: usize) -> bool {
+    // "the deploy", "the prod deploy"
+    let after_marker = i > 0
+        && (NOUN_MARKERS.contains(&words[i - 1].text.as_str())
+            || (i > 1
+                && NOUN_MARKERS.contains(&words[i - 2].text.as_str())
+                && matches!(words[i - 1].text.as_str(), "prod" | "production" | "test" | "staging" | "dev" | "live")));
+    let before_failure = words.get(i + 1).is_some_and(|w| FAILURE_WORDS.contains(&w.text.as_str()) && w.text != "is" && w.text != "was")
+        || (words.get(i + 1).is_some_and(|w| matches!(w.text.as_str(), "is" | "was" | "has" | "keeps" | "just"))
+            && words.get(i + 2).is_some_and(|w| FAILURE_WORDS.contains(&w.text.as_str())));
+    after_marker || before_failure
+}
+
+/// Whether a scale target follows an amount verb within a few words ("bump it to 10", "raise the concurrency").
+fn scale_follows(words: &[Word], i: usize) -> bool {
+    let next = &words[i + 1..words.len().min(i + 6)];
+    next.iter().any(|w| CAPACITY.contains(&w.text.as_str())) || next.windows(2).any(|p| p[0].text == "to" && p[1].number().is_some())
+}
+
+/// The words of the clause around `i`.
+fn clause(words: &[Word], i: usize) -> &[Word] {
+    let start = words[..i].iter().rposition(Word::is_boundary).map_or(0, |b| b + 1);
+    let end = words[i..].iter().position(Word::is_boundary).map_or(words.len(), |b| i + b);
+    &words[start..end]
+}
+
 /// Words that point at something but carry no operation of their own.
 const DETERMINERS: &[&str] = &["the", "my", "our", "your", "this", "that", "these", "those", "a", "an", "all", "its", "their"];
 const PREPOSITIONS: &[&str] = &["to", "in", "on", "into", "for", "against", "from", "of", "at", "across", "with"];
+/// "it's test I'm worried about": after a copula, an environment.
+const COPULAS: &[&str] = &["is", "was"];
 /// Words after "test" that make it an environment ("test services").
 const ENV_FOLLOWERS: &[&str] = &[
     "env",
@@ -156,7 +1016,7 @@ fn prev_content(words: &[Word], i: usize) -> Option<&str> {
 }
 
 fn env_position(words: &[Word], i: usize) -> bool {
-    let after_preposition = prev_content(words, i).is_some_and(|p| PREPOSITIONS.contains(&p));
+    let after_preposition = prev_content(words, i).is_some_and(|p| PREPOSITIONS.contains(&p) || COPULAS.contains(&p));
     let before_noun = words.get(i + 1).is_some_and(|n| ENV_FOLLOWERS.contains(&n.text.as_str()));
     after_preposition || before_noun
 }
@@ -176,7 +1036,9 @@ pub(crate) fn env_word<'a>(words: &'a [Word], i: usize, envs: &[String]) -> Opti
             Some(if configured { EnvWord::Configured(text.into()) } else { EnvWord::Alias("test", text) })
         }
         "dev" | "development" => Some(if configured { EnvWord::Configured(text.into()) } else { EnvWord::Alias("test", text) }),
-        "prod" | "production" | "live" => Some(if configured { EnvWord::Configured(text.into()) } else { EnvWord::Alias("prod", text) }),
+        "prod" | "production" | "live" | "prd" => Some(if configured { EnvWord::Configured(text.into()) } else { EnvWord::Alias("prod", text) }),
+        "staging" | "preprod" | "pre-prod" => Some(if configured { EnvWord::Configured(text.into()) } else { EnvWord::Alias("staging", text) }),
+        "stage" | "stg" if env_position(words, i) => Some(if configured { EnvWord::Configured(text.into()) } else { EnvWord::Alias("staging", text) }),
         _ if configured => Some(EnvWord::Configured(text.into())),
         _ if KNOWN_ENV_NAMES.contains(&text) => Some(EnvWord::Unconfigured(text)),
         _ => None,
@@ -184,12 +1046,205 @@ pub(crate) fn env_word<'a>(words: &'a [Word], i: usize, envs: &[String]) -> Opti
 }
 
 /// Words shared by the classifier and the argument extractor, kept in one place.
-pub(crate) const RESTART_WORDS: &[&str] = &["restart", "reboot", "bounce", "recycle"];
-pub(crate) const SCALE_WORDS: &[&str] = &["scale", "resize"];
-pub(crate) const ROLLBACK_WORDS: &[&str] = &["rollback", "revert", "downgrade"];
-pub(crate) const COST_WORDS: &[&str] = &["cost", "costs", "spend", "spending", "bill", "billing", "budget", "money", "pricing", "expensive"];
-pub(crate) const SECURITY_WORDS: &[&str] = &["security", "vulnerabilities", "vulnerability", "posture", "encryption", "iam", "permissions", "exposure"];
-pub(crate) const COMPLIANCE_WORDS: &[&str] = &["compliance", "compliant", "tags", "tagging", "naming"];
+pub(crate) const RESTART_WORDS: &[&str] = &["restart", "reboot", "bounce", "recycle", "kick", "kickstart", "cycle", "restarts"];
+pub(crate) const SCALE_WORDS: &[&str] = &["scale", "resize", "autoscale"];
+pub(crate) const ROLLBACK_WORDS: &[&str] = &["rollback", "revert", "downgrade", "undo"];
+/// Words that change an amount; a scale when a capacity or a target number follows ("bump it to 10", "raise the concurrency").
+const AMOUNT_VERBS: &[&str] = &["bump", "increase", "raise", "reduce", "decrease", "lower", "double", "halve", "add"];
+const CAPACITY: &[&str] =
+    &["tasks", "instances", "capacity", "concurrency", "replicas", "workers", "containers", "nodes", "count", "desired", "memory", "throughput"];
+/// Scanners people name for the pre-deployment tests, and linters for validation.
+const SCANNERS: &[&str] = &["checkov", "tfsec", "trivy", "terrascan", "kics", "snyk", "infracost", "scans", "scanners"];
+const LINTERS: &[&str] = &["tflint", "fmt", "linter", "linters"];
+/// Words after "deploy" that make it the failed event, not the verb ("deploy failed, help").
+const FAILURE_WORDS: &[&str] =
+    &["failed", "fails", "failing", "errored", "errors", "error", "broke", "blew", "crashed", "died", "bombed", "timed", "hung", "stuck", "is", "was"];
+/// Tasks of another kind, when they lead the request.
+const FOREIGN_VERBS: &[&str] = &[
+    "translate",
+    "summarize",
+    "summarise",
+    "book",
+    "order",
+    "schedule",
+    "remind",
+    "email",
+    "cook",
+    "sing",
+    "draw",
+    "buy",
+    "sell",
+    "recommend",
+    "proofread",
+    "rewrite",
+    "paraphrase",
+    "compose",
+    "spellcheck",
+    "reply",
+    "respond",
+];
+/// What a person may ask us to write that is not infrastructure.
+pub(crate) const FOREIGN_OBJECTS: &[&str] = &[
+    "poem",
+    "haiku",
+    "song",
+    "story",
+    "essay",
+    "joke",
+    "limerick",
+    "letter",
+    "tweet",
+    "recipe",
+    "novel",
+    "lyrics",
+    "resume",
+    "cv",
+    "sonnet",
+    "speech",
+    "homework",
+    "riddle",
+    "logo",
+    "flyer",
+    "poster",
+    "tattoo",
+    "garden",
+    "kitchen",
+    "wedding",
+    "invitation",
+    "birthday",
+];
+pub(crate) const COST_WORDS: &[&str] = &[
+    "cost",
+    "costs",
+    "costing",
+    "costly",
+    "spend",
+    "spending",
+    "bill",
+    "billing",
+    "budget",
+    "money",
+    "pricing",
+    "expensive",
+    "savings",
+    "invoice",
+    "charges",
+    "cheaper",
+    "overspend",
+    "overspending",
+    "finops",
+];
+pub(crate) const SECURITY_WORDS: &[&str] = &[
+    "security",
+    "vulnerabilities",
+    "vulnerability",
+    "posture",
+    "encryption",
+    "iam",
+    "permissions",
+    "exposure",
+    "unencrypted",
+    "encrypted",
+    "insecure",
+    "vulnerable",
+    "misconfigured",
+    "misconfiguration",
+    "misconfigurations",
+    "cve",
+    "cves",
+    "hardening",
+    "least-privilege",
+];
+pub(crate) const COMPLIANCE_WORDS: &[&str] =
+    &["compliance", "compliant", "noncompliant", "non-compliant", "tags", "tagging", "naming", "tagged", "untagged", "cis", "soc2", "hipaa", "pci", "gdpr"];
+/// Words that make "public", "open" or "exposed" a security question ("public buckets", "ports open to the world").
+const EXPOSABLE: &[&str] =
+    &["bucket", "buckets", "s3", "port", "ports", "ssh", "rdp", "sg", "sgs", "group", "groups", "internet", "world", "anyone", "everyone", "0.0.0.0/0"];
+const EXPOSED: &[&str] = &["public", "publicly", "open", "exposed", "world-readable", "world-open"];
+/// Nouns that name a running part of the stack.
+pub(crate) const SERVICE_NOUNS: &[&str] = &[
+    "services",
+    "service",
+    "lambda",
+    "lambdas",
+    "function",
+    "functions",
+    "api",
+    "apis",
+    "queue",
+    "queues",
+    "database",
+    "databases",
+    "db",
+    "table",
+    "tables",
+    "ecs",
+    "cluster",
+    "clusters",
+    "container",
+    "containers",
+    "app",
+    "application",
+    "apps",
+    "bucket",
+    "buckets",
+    "s3",
+    "dynamodb",
+    "sqs",
+    "sns",
+    "rds",
+    "ec2",
+    "vpc",
+    "worker",
+    "workers",
+    "endpoint",
+    "endpoints",
+    "topic",
+    "topics",
+    "cdn",
+    "cloudfront",
+    "gateway",
+    "instance",
+    "instances",
+    "server",
+    "servers",
+    "backend",
+    "frontend",
+    "website",
+    "site",
+    "microservice",
+    "microservices",
+    "task",
+    "tasks",
+    "pods",
+    "job",
+    "jobs",
+    "aurora",
+    "postgres",
+    "mysql",
+    "redis",
+    "elasticache",
+    "kinesis",
+    "stream",
+    "streams",
+    "eks",
+    "alb",
+    "elb",
+    "loadbalancer",
+    "dns",
+    "route53",
+    "cognito",
+    "kms",
+    "secrets",
+    "subnet",
+    "subnets",
+    "network",
+    "nat",
+    "apigateway",
+];
+/// Words after which "up", "down" or "ok" asks about health ("is it up", "everything ok").
+const UP_AFTER: &[&str] =
+    &["it", "everything", "anything", "still", "all", "things", "prod", "production", "test", "staging", "site", "is", "are", "be", "back"];
 
 /// Operation verbs: each proposes its own operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,6 +1265,8 @@ pub(crate) enum Verb {
     Rollback,
     Audit,
     Tail,
+    /// Destroying resources: not something the product does.
+    Teardown,
 }
 
 /// Verbs whose operation depends on their object.
@@ -218,6 +1275,10 @@ pub(crate) enum Generic {
     Show,
     Check,
     Analyze,
+    /// "I need a DynamoDB table": a design, when it names a resource and nothing else.
+    Want,
+    /// "is prod healthy?": only what the objects name.
+    Ask,
 }
 
 pub(crate) enum Role {
@@ -225,6 +1286,11 @@ pub(crate) enum Role {
     Generic(Generic),
     Other,
 }
+
+/// Question words: as generic verbs they only count where no operation verb
+/// in their clause says what to do ("what is causing the 500s" is an
+/// investigation, not a listing).
+pub(crate) const INTERROGATIVES: &[&str] = &["what", "whats", "which", "how", "is", "are", "where"];
 
 /// Words before "deploy" / "release" after which it is a noun ("roll back the deploy").
 const NOUN_MARKERS: &[&str] = &["the", "this", "that", "my", "our", "last", "latest", "previous", "recent", "failed", "bad", "a"];
@@ -240,42 +1306,64 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
     let verb = match w.text.as_str() {
         "design" | "designing" => {
             let first = i == 0 || words[..i].iter().all(|p| p.is_boundary() || p.text == "please");
-            let after = i > 0 && DESIGN_VERB_AFTER.contains(&words[i - 1].text.as_str());
+            // "…, design it": a verb at the start of a clause too.
+            let after = i > 0 && (DESIGN_VERB_AFTER.contains(&words[i - 1].text.as_str()) || words[i - 1].is_boundary());
             if first || after { Verb::Design } else { return Role::Other }
         }
         "architect" | "architecture" if i == 0 => Verb::Design,
-        "architect" => Verb::Design,
-        "create" | "build" | "setup" | "scaffold" => Verb::Create,
+        "architect" | "sketch" | "draft" | "planout" | "blueprint" => Verb::Design,
+        // "put the changes live", "take it live"
+        "put" | "make" | "take" | "bring" | "set" if clause(words, i).iter().skip_while(|w| w.start <= words[i].start).any(|w| w.text == "live") => {
+            Verb::Deploy
+        }
+        "create" | "build" | "setup" | "scaffold" | "make" | "add" => Verb::Create,
         "generate" | "implement" | "write" | "codegen" => Verb::Generate,
-        "validate" | "lint" | "verify" => Verb::Validate,
+        "validate" | "lint" | "verify" | "typecheck" => Verb::Validate,
         "test" | "tests" | "testing" => {
             if env_word(words, i, &[]).is_some() {
                 return Role::Other;
             }
             Verb::Test
         }
-        "scan" => Verb::Test,
-        "preview" | "plan" | "diff" => Verb::Preview,
-        // "the deploy", "last release": a noun, not the verb.
-        "deploy" | "apply" | "release" | "rollout" if i > 0 && NOUN_MARKERS.contains(&words[i - 1].text.as_str()) => return Role::Other,
-        "deploy" | "deploying" | "apply" | "ship" | "rollout" | "promote" | "provision" | "launch" | "release" => Verb::Deploy,
-        "monitor" | "monitoring" | "watch" => Verb::Monitor,
-        "investigate" | "diagnose" | "troubleshoot" | "why" | "rootcause" => Verb::Investigate,
+        "scan" | "checks" | "preflight" | "pre-flight" | "pre-deploy" | "predeploy" => Verb::Test,
+        "preview" | "plan" | "diff" | "dryrun" => Verb::Preview,
+        // "the deploy", "last release", "deploy failed": a noun, not the verb.
+        "deploy" | "apply" | "release" | "rollout" | "deployment" if deploy_noun(words, i) => return Role::Other,
+        // "roll it back", "put the api back": a rollback; "roll it out": a deploy.
+        "roll" | "put" | "move" | "switch" | "set" | "take" | "bring" if words[i + 1..].iter().take(4).any(|w| w.text == "back") => Verb::Rollback,
+        "roll" | "push" | "get" | "send" if words[i + 1..].iter().take(4).any(|w| w.text == "out") => Verb::Deploy,
+        "ping" | "probe" | "healthcheck" => Verb::Monitor,
+        t if AMOUNT_VERBS.contains(&t) && scale_follows(words, i) => Verb::Scale,
+        t if SCANNERS.contains(&t) => Verb::Test,
+        t if LINTERS.contains(&t) => Verb::Validate,
+        "comeup" if words.get(i + 1).is_some_and(|w| w.text == "with") => Verb::Design,
+        // "what would the infrastructure for X look like": a design; "what does prod look like": a listing.
+        "looklike" if clause(words, i).iter().any(|w| matches!(w.text.as_str(), "would" | "should" | "could" | "might")) => Verb::Design,
+        "looklike" => return Role::Generic(Generic::Show),
+        "deploy" | "deploying" | "apply" | "ship" | "rollout" | "promote" | "provision" | "launch" | "release" | "push" | "redeploy" | "spinup" | "golive"
+        | "publish" => Verb::Deploy,
+        "monitor" | "monitoring" | "watch" | "observe" => Verb::Monitor,
+        "investigate" | "investigating" | "diagnose" | "troubleshoot" | "why" | "rootcause" | "diginto" | "triage" | "causing" | "cause" => Verb::Investigate,
         "debug" | "debugging" => Verb::Debug,
         "fix" | "remediate" | "repair" | "resolve" | "mitigate" => Verb::Fix,
         t if RESTART_WORDS.contains(&t) => Verb::Restart,
         t if SCALE_WORDS.contains(&t) => Verb::Scale,
         t if ROLLBACK_WORDS.contains(&t) => Verb::Rollback,
-        "audit" => Verb::Audit,
-        "tail" => Verb::Tail,
-        "show" | "list" | "display" | "get" | "see" | "view" | "what" | "which" | "give" | "tell" | "find" | "search" | "query" | "fetch" | "print"
-        | "describe" | "pull" => {
+        "audit" | "auditing" => Verb::Audit,
+        "tail" | "grep" | "stream" => Verb::Tail,
+        "teardown" | "destroy" | "decommission" | "delete" | "remove" | "nuke" | "wipe" | "drop" => Verb::Teardown,
+        "show" | "list" | "display" | "get" | "see" | "view" | "what" | "whats" | "which" | "give" | "tell" | "find" | "search" | "query" | "fetch"
+        | "print" | "describe" | "pull" | "where" => {
             return Role::Generic(Generic::Show);
         }
-        "check" | "inspect" | "review" | "look" | "examine" | "how" => return Role::Generic(Generic::Check),
-        "analyze" | "analyse" | "assess" | "evaluate" | "measure" | "estimate" | "calculate" | "compare" | "optimize" | "optimise" | "report" => {
+        "is" | "are" if i == 0 || words[i - 1].is_boundary() => return Role::Generic(Generic::Ask),
+
+        "check" | "inspect" | "review" | "look" | "examine" | "how" | "ensure" => return Role::Generic(Generic::Check),
+        "analyze" | "analyse" | "assess" | "evaluate" | "measure" | "estimate" | "calculate" | "compare" | "optimize" | "optimise" | "report" | "breakdown"
+        | "profile" => {
             return Role::Generic(Generic::Analyze);
         }
+        "need" | "want" | "require" | "needs" => return Role::Generic(Generic::Want),
         _ => return Role::Other,
     };
     Role::Verb(verb)
@@ -302,6 +1390,8 @@ pub(crate) struct Objects {
     pub infra: bool,
     pub services: bool,
     pub fix: bool,
+    /// "the design", "user-auth.md".
+    pub design: bool,
     /// A quoted phrase, such as an error message.
     pub quoted: bool,
 }
@@ -318,34 +1408,59 @@ impl Objects {
                 continue;
             }
             match w.text.as_str() {
-                "health" | "healthy" | "unhealthy" | "status" | "uptime" | "alive" | "degraded" | "availability" => o.health = true,
+                "health" | "healthy" | "unhealthy" | "status" | "uptime" | "alive" | "degraded" | "availability" | "alarms" | "alarm" | "alerts" | "alert"
+                | "firing" | "responding" | "reachable" | "heartbeat" | "vitals" => o.health = true,
+                // "is the api up?", "everything down?"
+                "up" | "down" | "ok" | "okay"
+                    if i > 0 && (UP_AFTER.contains(&words[i - 1].text.as_str()) || SERVICE_NOUNS.contains(&words[i - 1].text.as_str())) =>
+                {
+                    o.health = true
+                }
                 "logs" | "log" => o.logs = true,
                 "error" | "errors" | "exception" | "exceptions" | "failure" | "failures" | "failing" | "failed" | "fails" | "crash" | "crashes"
-                | "crashing" | "5xx" | "broken" | "timeouts" => o.errors = true,
-                "incident" | "incidents" | "outage" | "outages" | "rootcause" => o.incident = true,
+                | "crashing" | "5xx" | "broken" | "timeouts" | "500s" | "500" | "502" | "502s" | "503" | "503s" | "504" | "504s" | "4xx" | "errored"
+                | "erroring" | "exploding" | "throwing" => o.errors = true,
+                "incident" | "incidents" | "outage" | "outages" | "rootcause" | "wrong" | "problem" | "problems" | "issue" | "issues" | "bug" | "bugs" => {
+                    o.incident = true
+                }
                 "warn" | "warning" | "warnings" => o.warnings = true,
                 "resources" | "resource" | "inventory" => o.resources = true,
-                "deployed" => o.deployed = true,
+                "deployed" | "provisioned" => o.deployed = true,
                 "deployment" | "deployments" | "terraform" | "tf" => o.deploy_context = true,
-                // "roll back the deploy": the noun.
-                "deploy" | "release" | "rollout" if i > 0 && NOUN_MARKERS.contains(&words[i - 1].text.as_str()) => o.deploy_context = true,
+                // "roll back the deploy", "the apply failed": the noun.
+                "deploy" | "release" | "rollout" | "apply" if deploy_noun(words, i) => o.deploy_context = true,
                 _ => {}
             }
             match w.text.as_str() {
                 "terraform" | "code" | "hcl" | "tf" | "module" | "modules" => o.code = true,
-                "configuration" | "config" | "syntax" => o.config = true,
+                "configuration" | "config" | "syntax" | "formatting" => o.config = true,
                 "changes" | "change" | "changed" | "diff" | "plan" | "drift" => o.changes = true,
-                "performance" | "latency" | "slow" | "slowness" | "duration" | "throughput" | "coldstarts" | "memory" | "p99" | "p90" | "speed"
-                | "throttles" | "throttling" => o.performance = true,
+                // "what terraform would do", "what will happen"
+                "would" | "will"
+                    if words.get(i + 1).is_some_and(|n| {
+                        matches!(n.text.as_str(), "do" | "change" | "happen" | "create" | "destroy" | "modify" | "touch" | "add" | "delete" | "replace")
+                    }) =>
+                {
+                    o.changes = true
+                }
+                "performance" | "latency" | "slow" | "load" | "traffic" | "holdup" | "slowness" | "duration" | "throughput" | "coldstarts" | "memory"
+                | "p99" | "p95" | "p90" | "p50" | "speed" | "throttles" | "throttling" | "throttled" | "sluggish" | "laggy" | "lag" | "bottleneck"
+                | "bottlenecks" | "cpu" | "utilization" | "latencies" | "perf" | "slowly" | "slower" => o.performance = true,
                 t if COST_WORDS.contains(&t) => o.cost = true,
                 t if SECURITY_WORDS.contains(&t) => o.security = true,
                 t if COMPLIANCE_WORDS.contains(&t) => o.compliance = true,
-                "infrastructure" | "infra" | "stack" | "architecture" => o.infra = true,
-                "services" | "service" | "lambda" | "lambdas" | "function" | "functions" | "api" | "queue" | "database" | "db" | "table" | "ecs"
-                | "cluster" | "container" | "containers" | "app" | "application" => o.services = true,
+                "infrastructure" | "infra" | "stack" | "architecture" | "environment" | "env" => o.infra = true,
+                t if SERVICE_NOUNS.contains(&t) => o.services = true,
                 "remediation" | "fix" | "patch" => o.fix = true,
+                "design" | "designs" | "spec" | "blueprint" => o.design = true,
+                t if t.ends_with(".md") => o.design = true,
                 _ => {}
             }
+        }
+        // "public buckets", "ports open to the world": exposure is a security question.
+        let main_text = |set: &[&str]| words.iter().enumerate().any(|(i, w)| scoped[i] == Scope::Main && !w.quoted && set.contains(&w.text.as_str()));
+        if main_text(EXPOSED) && main_text(EXPOSABLE) {
+            o.security = true;
         }
         o
     }
@@ -373,9 +1488,12 @@ pub(crate) fn verb_targets(v: Verb, o: &Objects, out: &mut Vec<Target>) {
     let t = match v {
         Verb::Design => Target::Infra(I::Architect),
         Verb::Create if o.code => Target::Infra(I::Engineer),
-        Verb::Create => Target::Infra(I::Architect),
-        Verb::Generate if o.cost && !o.code => Target::Ops(O::Audit),
-        Verb::Generate => Target::Infra(I::Engineer),
+        // "create a report of costs"
+        Verb::Create | Verb::Generate if o.cost && !o.code => Target::Ops(O::Audit),
+        Verb::Create if o.services || o.infra || o.design => Target::Infra(I::Architect),
+        Verb::Generate if o.code || o.design || o.infra || o.services => Target::Infra(I::Engineer),
+        // "write me a poem", "make a sandwich": nothing of ours to create.
+        Verb::Create | Verb::Generate | Verb::Teardown => return,
         Verb::Validate => Target::Infra(I::ValidateConfig),
         Verb::Test => Target::Infra(I::Test),
         Verb::Preview => Target::Infra(I::PreviewChanges),
@@ -409,6 +1527,11 @@ fn check_infrastructure(out: &mut Vec<Target>) {
 }
 
 pub(crate) fn generic_targets(g: Generic, o: &Objects, out: &mut Vec<Target>) {
+    // "the deploy failed", "terraform apply errored": the deployment debugger.
+    if o.deploy_context && (o.errors || o.incident) && !o.services && !o.logs {
+        out.push(Target::Infra(I::Debug));
+        return;
+    }
     // Analyzing logs or errors is an investigation; showing or checking them is a query.
     if o.logs || ((o.errors || o.warnings) && !o.incident) {
         out.push(if g == Generic::Analyze { Target::Ops(O::Investigate) } else { Target::Ops(O::QueryLogs) });
@@ -419,7 +1542,8 @@ pub(crate) fn generic_targets(g: Generic, o: &Objects, out: &mut Vec<Target>) {
     if o.health {
         out.push(Target::Ops(O::CheckHealth));
     }
-    if o.resources || (o.deployed && !o.health && !o.logs) {
+    // "which resources are untagged": the resources are what the audit looks at.
+    if (o.resources || (o.deployed && !o.health && !o.logs)) && !(o.cost || o.security || o.compliance) {
         out.push(Target::Infra(I::ShowResources));
     }
     if o.changes {
@@ -443,7 +1567,9 @@ pub(crate) fn generic_targets(g: Generic, o: &Objects, out: &mut Vec<Target>) {
         Generic::Show if o.infra || o.services => out.push(Target::Infra(I::ShowResources)),
         Generic::Analyze if o.services => out.push(Target::Ops(O::AnalyzePerformance)),
         Generic::Analyze if o.infra => check_infrastructure(out),
-        Generic::Show | Generic::Analyze => {}
+        Generic::Want if o.services => out.push(Target::Infra(I::Architect)),
+        Generic::Ask if o.services => out.push(Target::Ops(O::CheckHealth)),
+        Generic::Show | Generic::Analyze | Generic::Want | Generic::Ask => {}
     }
 }
 

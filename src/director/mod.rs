@@ -21,13 +21,14 @@
 
 mod extract;
 mod lexicon;
+mod typo;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 pub use crate::vocabulary::{DEFAULT_ENV, EnvSource, Intent, IntentArgs, Target};
-use crate::vocabulary::{InfraOperation, OpsOperation};
+use crate::vocabulary::{InfraOperation, OpsOperation, RemediationAction};
 use lexicon::{Word, classify_word};
 
 /// One numbered choice of a clarification.
@@ -58,7 +59,21 @@ pub enum Routing {
         named: String,
         configured: Vec<String>,
     },
+    /// "Fix the failing service": investigate first, then offer the remediations.
+    InvestigateFirst {
+        investigate: Intent,
+        remedies: Clarify,
+    },
+    /// Outside what the product does ("write me a poem", "tear down prod"): nothing runs.
+    Unsupported {
+        reason: String,
+    },
 }
+
+/// What the product can do, for an `unsupported` reply.
+pub const CAPABILITIES: &str = "design infrastructure (architect), generate Terraform (engineer), validate, test, preview and deploy it, \
+show deployed resources, debug a failed deployment; check health, query logs, investigate errors, analyze performance, \
+remediate (restart, scale, roll back) and audit cost, security or compliance";
 
 /// What the director needs to know about the configuration.
 #[derive(Debug, Clone)]
@@ -74,32 +89,66 @@ pub fn route(request: &str, ctx: &Context<'_>) -> Routing {
     let words = lexicon::tokenize(request);
     let scoped = scope(&words);
 
+    if !lexicon::in_scope(&words, ctx.envs) {
+        return Routing::Unsupported { reason: format!("This is outside what faber-cloud does. It can {CAPABILITIES}.") };
+    }
+    if lexicon::asks_teardown(&words, &scoped) {
+        return Routing::Unsupported {
+            reason: format!(
+                "Tearing down or deleting resources is not something faber-cloud does yet; run `terraform destroy` yourself, or change the design and deploy. It can {CAPABILITIES}."
+            ),
+        };
+    }
+
     let env = match detect_env(&words, &scoped, ctx) {
         Ok(env) => env,
         Err(routing) => return *routing,
     };
 
-    let mut targets = Vec::new();
-    propose(&words, &scoped, &mut targets);
+    let mut proposals = Proposals::default();
+    propose(&words, &scoped, &mut proposals);
+    let env = env.narrow(&words, &proposals.at);
     let mut distinct: Vec<Target> = Vec::new();
-    for t in targets {
+    for t in proposals.targets {
         if !distinct.contains(&t) {
             distinct.push(t);
         }
     }
 
     let args = extract::args(request, &words, &scoped);
+    // "Fix the failing service": nothing says how, so look first and offer the ways.
+    if proposals.fix_unspecified
+        && distinct == [Target::Ops(OpsOperation::Investigate)]
+        && let EnvChoice::One(env, source) = &env
+    {
+        let investigate = intent(distinct[0], env.clone(), *source, &args);
+        let remedies = [RemediationAction::Restart, RemediationAction::Rollback, RemediationAction::Scale]
+            .into_iter()
+            .map(|action| {
+                let mut i = intent(Target::Ops(OpsOperation::Remediate), env.clone(), *source, &args);
+                i.args.action = Some(action);
+                i
+            })
+            .collect();
+        return Routing::InvestigateFirst {
+            investigate,
+            remedies: Clarify { question: "After reading the investigation, which remediation? (answer with its number)".into(), choices: number(remedies) },
+        };
+    }
     match (distinct.len(), env) {
         (0, EnvChoice::One(env, source)) => Routing::Clarify(common_choices(&env, source)),
-        (0, EnvChoice::Several(envs)) => Routing::Clarify(common_choices(&envs[0], EnvSource::Detected)),
+        (0, EnvChoice::Several(envs)) => Routing::Clarify(common_choices(&envs[0].1, EnvSource::Detected)),
         (1, EnvChoice::One(env, source)) => Routing::Routed(intent(distinct[0], env, source, &args)),
         (_, EnvChoice::One(env, source)) => Routing::Clarify(Clarify {
             question: "Your request could mean several operations. Which one? (answer with its number)".into(),
             choices: number(distinct.into_iter().map(|t| intent(t, env.clone(), source, &args)).collect()),
         }),
         (_, EnvChoice::Several(envs)) => Routing::Clarify(Clarify {
-            question: format!("Your request names several environments ({}). Which one? (answer with its number)", envs.join(", ")),
-            choices: number(distinct.iter().flat_map(|t| envs.iter().map(|e| intent(*t, e.clone(), EnvSource::Detected, &args))).collect()),
+            question: format!(
+                "Your request names several environments ({}). Which one? (answer with its number)",
+                envs.iter().map(|(_, e)| e.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            choices: number(distinct.iter().flat_map(|t| envs.iter().map(|(_, e)| intent(*t, e.clone(), EnvSource::Detected, &args))).collect()),
         }),
     }
 }
@@ -154,13 +203,33 @@ pub(crate) enum Scope {
 fn scope(words: &[Word]) -> Vec<Scope> {
     let mut out = vec![Scope::Main; words.len()];
     let mut current = Scope::Main;
+    // "skip the tests and deploy": a negated object ends where the next verb begins.
+    let mut object_negation = false;
     for (i, w) in words.iter().enumerate() {
         if w.is_boundary() {
             current = Scope::Main;
             continue;
         }
+        if object_negation && w.text == "and" && words.get(i + 1).is_some_and(|_| matches!(classify_word(words, i + 1), lexicon::Role::Verb(_))) {
+            current = Scope::Main;
+            object_negation = false;
+            continue;
+        }
         match w.text.as_str() {
             "not" | "never" | "without" | "dont" | "no" | "skip" | "skipping" | "avoid" => {
+                object_negation = matches!(w.text.as_str(), "without" | "no" | "skip" | "skipping" | "avoid");
+                current = Scope::Negated;
+                out[i] = Scope::Negated;
+                continue;
+            }
+            // "restart nothing in production": the verb before it is negated too.
+            "nothing" | "none" | "neither" | "nor" => {
+                for j in (0..i).rev() {
+                    if words[j].is_boundary() {
+                        break;
+                    }
+                    out[j] = Scope::Negated;
+                }
                 current = Scope::Negated;
                 out[i] = Scope::Negated;
                 continue;
@@ -181,61 +250,158 @@ fn scope(words: &[Word]) -> Vec<Scope> {
 
 enum EnvChoice {
     One(String, EnvSource),
-    Several(Vec<String>),
+    /// Each with the index of the word that names it.
+    Several(Vec<(usize, String)>),
+}
+
+impl EnvChoice {
+    /// Of several environments, those named in the clause of an operation
+    /// word ("it works in test; now deploy to prod" → prod), if that narrows.
+    fn narrow(self, words: &[Word], at: &[usize]) -> EnvChoice {
+        let EnvChoice::Several(named) = self else { return self };
+        let clause = |i: usize| words[..i].iter().filter(|w| w.is_boundary()).count();
+        let mut near: Vec<(usize, String)> = named.iter().filter(|(i, _)| at.iter().any(|a| clause(*a) == clause(*i))).cloned().collect();
+        match near.len() {
+            1 => EnvChoice::One(near.remove(0).1, EnvSource::Detected),
+            n if n > 1 && n < named.len() => EnvChoice::Several(near),
+            _ => EnvChoice::Several(named),
+        }
+    }
 }
 
 fn detect_env(words: &[Word], scoped: &[Scope], ctx: &Context<'_>) -> Result<EnvChoice, Box<Routing>> {
     if let Some(env) = ctx.explicit_env {
         return Ok(EnvChoice::One(env.to_string(), EnvSource::Explicit));
     }
-    let mut named: Vec<String> = Vec::new();
-    for (i, scope) in scoped.iter().enumerate() {
-        if *scope == Scope::Negated {
-            continue;
-        }
-        let Some(env) = lexicon::env_word(words, i, ctx.envs) else { continue };
-        let resolved = match env {
-            lexicon::EnvWord::Configured(name) => name,
-            lexicon::EnvWord::Alias(canonical, literal) => match resolve_alias(canonical, ctx.envs) {
-                Some(name) => name,
-                None => return Err(Box::new(Routing::UnknownEnv { named: literal.to_string(), configured: ctx.envs.to_vec() })),
-            },
-            lexicon::EnvWord::Unconfigured(literal) => {
-                return Err(Box::new(Routing::UnknownEnv { named: literal.to_string(), configured: ctx.envs.to_vec() }));
-            }
-        };
-        if !named.contains(&resolved) {
-            named.push(resolved);
-        }
+    // Environments in main scope; failing those, environments a negation does
+    // not itself negate ("don't deploy to prod, just preview" keeps prod;
+    // "deploy, but not to prod" does not).
+    let mut named = envs_named(words, ctx, |i| scoped[i] != Scope::Negated)?;
+    if named.is_empty() {
+        named = envs_named(words, ctx, |i| scoped[i] == Scope::Negated && !lexicon::env_negated(words, i))?;
     }
     Ok(match named.len() {
         0 => EnvChoice::One(DEFAULT_ENV.to_string(), EnvSource::Default),
-        1 => EnvChoice::One(named.remove(0), EnvSource::Detected),
+        1 => EnvChoice::One(named.remove(0).1, EnvSource::Detected),
         _ => EnvChoice::Several(named),
     })
 }
 
-/// "dev" → test, "production" → prod, unless the configuration names the word itself.
-fn resolve_alias(canonical: &str, envs: &[String]) -> Option<String> {
-    let family: &[&str] = match canonical {
-        "test" => &["test", "dev", "development", "testing"],
-        _ => &["prod", "production", "live"],
-    };
-    family.iter().find(|f| envs.iter().any(|e| e == *f)).map(|f| f.to_string())
-}
-
-/// Proposes targets from the words in main scope; nouns only when no verb proposed one.
-fn propose(words: &[Word], scoped: &[Scope], out: &mut Vec<Target>) {
-    let objects = lexicon::Objects::collect(words, scoped);
-    for i in (0..words.len()).filter(|&i| scoped[i] == Scope::Main) {
-        match classify_word(words, i) {
-            lexicon::Role::Verb(v) => lexicon::verb_targets(v, &objects, out),
-            lexicon::Role::Generic(g) => lexicon::generic_targets(g, &objects, out),
-            lexicon::Role::Other => {}
+/// The environments named by the words that count, each with where it is named.
+fn envs_named(words: &[Word], ctx: &Context<'_>, counts: impl Fn(usize) -> bool) -> Result<Vec<(usize, String)>, Box<Routing>> {
+    let mut named: Vec<(usize, String)> = Vec::new();
+    for i in (0..words.len()).filter(|&i| counts(i)) {
+        let Some(env) = lexicon::env_word(words, i, ctx.envs) else { continue };
+        let resolved = match env {
+            lexicon::EnvWord::Configured(name) => vec![name],
+            lexicon::EnvWord::Alias(canonical, literal) => {
+                let found = resolve_alias(canonical, literal, ctx.envs);
+                if found.is_empty() {
+                    return Err(Box::new(Routing::UnknownEnv { named: literal.to_string(), configured: ctx.envs.to_vec() }));
+                }
+                found
+            }
+            lexicon::EnvWord::Unconfigured(literal) => {
+                return Err(Box::new(Routing::UnknownEnv { named: literal.to_string(), configured: ctx.envs.to_vec() }));
+            }
+        };
+        for name in resolved {
+            if !named.iter().any(|(_, n)| *n == name) {
+                named.push((i, name));
+            }
         }
     }
-    if out.is_empty() {
-        lexicon::noun_targets(&objects, out);
+    Ok(named)
+}
+
+/// "dev" → test, "production" → prod, "stage" → staging, unless the
+/// configuration names the word itself: first the word's own short form
+/// ("development" → dev), then its family in order, then configured names
+/// that extend one ("prod" → prod-eu and prod-us, to choose from).
+fn resolve_alias(canonical: &str, literal: &str, envs: &[String]) -> Vec<String> {
+    let family: &[&str] = match canonical {
+        "test" => &["test", "dev", "development", "testing"],
+        "staging" => &["staging", "stage", "stg", "preprod", "pre-prod"],
+        _ => &["prod", "production", "live", "prd"],
+    };
+    let short = match literal {
+        "development" | "develop" => "dev",
+        "production" => "prod",
+        "testing" => "test",
+        "stage" | "stg" => "staging",
+        other => other,
+    };
+    if let Some(e) = envs.iter().find(|e| *e == short) {
+        return vec![e.clone()];
+    }
+    if let Some(f) = family.iter().find(|f| envs.iter().any(|e| e == *f)) {
+        return vec![f.to_string()];
+    }
+    envs.iter().filter(|e| family.iter().any(|f| e.strip_prefix(f).is_some_and(|rest| rest.starts_with(['-', '_'])))).cloned().collect()
+}
+
+/// What the words propose.
+#[derive(Default)]
+struct Proposals {
+    targets: Vec<Target>,
+    /// Where the words that proposed them are.
+    at: Vec<usize>,
+    /// "fix" with nothing saying how (no restart, scale or rollback).
+    fix_unspecified: bool,
+}
+
+/// Proposes targets from the words in main scope; nouns only when no verb
+/// proposed one. Inside a question ("what happens if I deploy?", "should I
+/// roll back?") a mutating operation becomes its read-only counterpart.
+fn propose(words: &[Word], scoped: &[Scope], out: &mut Proposals) {
+    let objects = lexicon::Objects::collect(words, scoped);
+    let questions = lexicon::question_clauses(words);
+    let mut fix = false;
+    let mut remedy_named = false;
+    let clause_of = |i: usize| words[..i].iter().filter(|w| w.is_boundary()).count();
+    let verb_clauses: Vec<usize> =
+        (0..words.len()).filter(|&i| scoped[i] == Scope::Main && matches!(classify_word(words, i), lexicon::Role::Verb(_))).map(clause_of).collect();
+    for i in (0..words.len()).filter(|&i| scoped[i] == Scope::Main) {
+        let before = out.targets.len();
+        match classify_word(words, i) {
+            lexicon::Role::Verb(v) => {
+                fix |= v == lexicon::Verb::Fix;
+                remedy_named |= matches!(v, lexicon::Verb::Restart | lexicon::Verb::Scale | lexicon::Verb::Rollback);
+                lexicon::verb_targets(v, &objects, &mut out.targets);
+                if questions[i] {
+                    let read_only = match v {
+                        lexicon::Verb::Scale => Target::Ops(OpsOperation::AnalyzePerformance),
+                        _ => Target::Ops(OpsOperation::Investigate),
+                    };
+                    for t in &mut out.targets[before..] {
+                        *t = match *t {
+                            Target::Infra(InfraOperation::Deploy) => Target::Infra(InfraOperation::PreviewChanges),
+                            Target::Ops(OpsOperation::Remediate) => read_only,
+                            other => other,
+                        };
+                    }
+                }
+            }
+            lexicon::Role::Generic(_) if lexicon::INTERROGATIVES.contains(&words[i].text.as_str()) && verb_clauses.contains(&clause_of(i)) => {}
+            lexicon::Role::Generic(g) => lexicon::generic_targets(g, &objects, &mut out.targets),
+            lexicon::Role::Other => {}
+        }
+        if out.targets.len() > before {
+            out.at.push(i);
+        }
+    }
+    if out.targets.is_empty() {
+        lexicon::noun_targets(&objects, &mut out.targets);
+    }
+    // "fix it": a remediation whose kind nobody named is an investigation first.
+    let remediate = Target::Ops(OpsOperation::Remediate);
+    if fix && !remedy_named && out.targets.contains(&remediate) {
+        out.fix_unspecified = true;
+        for t in &mut out.targets {
+            if *t == remediate {
+                *t = Target::Ops(OpsOperation::Investigate);
+            }
+        }
     }
 }
 

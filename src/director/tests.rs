@@ -74,7 +74,7 @@ fn every_user_guide_phrase_routes() {
     check("monitor production", "ops check-health prod");
     check("show me the logs from Lambda", "ops query-logs test service=lambda");
     check("investigate errors in API service", "ops investigate test service=api");
-    check("fix the failing service", "ops remediate test");
+    investigates_first("fix the failing service", "test");
     check("restart the Lambda function", "ops remediate test service=lambda; action=restart");
     check("analyze costs for test environment", "ops audit test focus=cost");
     check("audit security posture", "ops audit test focus=security");
@@ -175,7 +175,6 @@ fn mixed_requests_ask_instead_of_guessing() {
     clarifies("check the logs and restart the lambda", &["query-logs test", "remediate test"]);
     clarifies("debug it", &["debug test", "investigate test"]);
     clarifies("design and deploy an S3 bucket", &["architect test", "deploy test"]);
-    clarifies("hello there", &["check-health test", "validate-config test", "show-resources test", "preview-changes test", "query-logs test"]);
     // The environment still counts when the operation is unclear.
     clarifies("what's running in prod?", &["check-health prod", "validate-config prod", "show-resources prod", "preview-changes prod", "query-logs prod"]);
 }
@@ -210,4 +209,186 @@ fn dont_contraction_and_quotes_tokenize() {
     let words = lexicon::tokenize("Don't deploy \"a b\" roll back");
     let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
     assert_eq!(texts, vec!["dont", "deploy", "a b", "rollback"]);
+}
+
+/// `FABER_ROUTE="request" cargo test --lib director::tests::explain -- --ignored --nocapture`
+#[test]
+#[ignore = "a tool for reading one routing"]
+fn explain() {
+    let request = std::env::var("FABER_ROUTE").unwrap_or_default();
+    let words = lexicon::tokenize(&request);
+    let scoped = scope(&words);
+    let questions = lexicon::question_clauses(&words);
+    for (i, w) in words.iter().enumerate() {
+        let role = match classify_word(&words, i) {
+            lexicon::Role::Verb(v) => format!("verb {v:?}"),
+            lexicon::Role::Generic(g) => format!("generic {g:?}"),
+            lexicon::Role::Other => String::new(),
+        };
+        println!("{:>14} {:?} q={} {role}", w.text, scoped[i], questions[i]);
+    }
+    println!("{:?}", lexicon::Objects::collect(&words, &scoped));
+    println!("{:?}", route(&request, &Context { envs: &envs(), explicit_env: None }));
+}
+
+fn unsupported(request: &str) {
+    match route(request, &Context { envs: &envs(), explicit_env: None }) {
+        Routing::Unsupported { reason } => assert!(reason.contains("It can design infrastructure"), "{request:?}: {reason}"),
+        other => panic!("{request:?} should be unsupported, got {other:?}"),
+    }
+}
+
+fn investigates_first(request: &str, env: &str) {
+    match route(request, &Context { envs: &envs(), explicit_env: None }) {
+        Routing::InvestigateFirst { investigate, remedies } => {
+            assert_eq!((investigate.target.operation(), investigate.env.as_str()), ("investigate", env), "{request:?}");
+            let offered: Vec<String> = remedies.choices.iter().map(|c| format!("{} {} {:?}", c.operation, c.env, c.intent.args.action)).collect();
+            assert_eq!(offered, [format!("remediate {env} Some(Restart)"), format!("remediate {env} Some(Rollback)"), format!("remediate {env} Some(Scale)")]);
+        }
+        other => panic!("{request:?} should investigate first, got {other:?}"),
+    }
+}
+
+fn with_envs(request: &str, envs: &[&str], expected: &str) {
+    let envs: Vec<String> = envs.iter().map(|e| e.to_string()).collect();
+    let intent = routed(request, &envs);
+    assert_eq!(format!("{} {}", intent.target.operation(), intent.env), expected, "{request:?}");
+}
+
+#[test]
+fn the_words_people_use() {
+    // Synonyms and phrasal verbs.
+    check("spin up the infra in dev", "infra deploy test");
+    check("roll out to live", "infra deploy prod");
+    check("ship it to production", "infra deploy prod");
+    check("push the latest changes to prod", "infra deploy prod");
+    check("I need a DynamoDB table for sessions, design it", "infra architect test feature=it");
+    check("sketch a queue for order events", "infra architect test");
+    check("plan out the infrastructure for a webhook receiver", "infra architect test");
+    check("dig into the checkout errors in prod", "ops investigate prod");
+    check("what is causing the 500s on the orders api in production", "ops investigate prod service=orders-api");
+    check("what's wrong with the payments service in prod", "ops investigate prod service=payments");
+    check("find unencrypted S3 buckets in prod", "ops audit prod focus=security");
+    check("which resources are untagged in test", "ops audit test focus=compliance");
+    check("are any alarms firing in production", "ops check-health prod");
+    check("kick the payments-worker lambda in test", "ops remediate test service=payments-worker; action=restart");
+    check("dry run the prod deploy", "infra preview-changes prod");
+    check("run checkov over the config", "infra test test");
+    with_envs("how much is staging costing us", &["test", "staging", "prod"], "audit staging");
+    // Typos: one slip in words of 4+ letters, two in words of 8+.
+    check("deplyo to tset", "infra deploy test");
+    check("investgate erors in the payments service", "ops investigate test service=payments");
+    check("chek helth of prodcution", "ops check-health prod");
+    // The ending of a known word: the present asks, the past tells.
+    check("restarting the api lambda in prod", "ops remediate prod service=api-lambda; action=restart");
+}
+
+#[test]
+fn negation_keeps_what_it_does_not_negate() {
+    check("don't deploy to prod, just preview", "infra preview-changes prod");
+    check("restart nothing in production, just show the logs", "ops query-logs prod");
+    check("skip the tests and deploy to test", "infra deploy test skip_tests=true");
+    check("deploy to test, not prod", "infra deploy test");
+    check("not in prod: check the health", "ops check-health test");
+    check("don't touch prod - roll back the payments-worker in test", "ops remediate test service=payments-worker; action=rollback");
+}
+
+#[test]
+fn questions_never_mutate() {
+    check("what happens if I deploy to prod?", "infra preview-changes prod");
+    check("is it safe to deploy to production?", "infra preview-changes prod");
+    check("should I roll back the api lambda in prod?", "ops investigate prod service=api-lambda");
+    check("can we restart the orders api in prod?", "ops investigate prod service=orders-api");
+    check("how do I scale the workers in prod?", "ops analyze-performance prod service=workers");
+    // Asking the assistant to act is a request.
+    check("can you deploy to test?", "infra deploy test");
+    check("could you restart the api lambda", "ops remediate test service=api-lambda; action=restart");
+}
+
+#[test]
+fn outside_the_product_nothing_runs() {
+    for request in [
+        "write me a poem",
+        "write a haiku about terraform",
+        "hello there",
+        "what's the weather like",
+        "translate this error message into Spanish: 'connection refused'",
+        "calculate 17% of 2,340",
+        "order a pizza",
+        "fix my CSS",
+        "restart my laptop",
+        "tear down prod",
+        "destroy the test environment",
+        "delete the sessions table",
+    ] {
+        unsupported(request);
+    }
+    // A failed deployment stays ours even with few words.
+    check("deploy failed, help", "infra debug test");
+    check("the apply errored with 'AccessDenied: iam:PassRole'", "infra debug test error=AccessDenied: iam:PassRole");
+}
+
+#[test]
+fn environments_are_read_in_context() {
+    // The clause of the operation decides between environments.
+    check("it works in test; now deploy to prod", "infra deploy prod");
+    with_envs("deploy to stage", &["dev", "staging", "prod"], "deploy staging");
+    with_envs("check the development logs", &["dev", "test", "prod"], "query-logs dev");
+    match route("deploy to production", &Context { envs: &["test".into(), "prod-eu".into(), "prod-us".into()], explicit_env: None }) {
+        Routing::Clarify(c) => assert_eq!(c.choices.iter().map(|c| c.env.as_str()).collect::<Vec<_>>(), ["prod-eu", "prod-us"]),
+        other => panic!("two prod-like environments should ask, got {other:?}"),
+    }
+}
+
+/// On the tuning half of the evaluation set (the test half is for measuring
+/// only): no out-of-scope request runs, no question mutates, and no choice
+/// of a clarification mutates production unless the request named that
+/// action. `cargo bench --bench director` reports both halves.
+#[test]
+fn no_unrequested_mutation_on_the_tuning_half() {
+    let text = include_str!("../../tests/fixtures/director/requests.jsonl");
+    let mut checked = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        let request = case["request"].as_str().unwrap();
+        if !tuning_half(request) {
+            continue;
+        }
+        checked += 1;
+        let envs: Vec<String> = case["envs"].as_array().map_or_else(envs, |a| a.iter().map(|e| e.as_str().unwrap().to_string()).collect());
+        let ops: Vec<&str> = case["ops"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
+        let routing = route(request, &Context { envs: &envs, explicit_env: None });
+        let mutating = |i: &Intent| matches!(i.target.operation(), "deploy" | "remediate");
+        match &routing {
+            Routing::Routed(i) | Routing::InvestigateFirst { investigate: i, .. } => {
+                assert!(case["unsupported"] != true, "{request:?} is out of scope but routed to {}", i.target.operation());
+                assert!(!mutating(i) || ops.contains(&i.target.operation()), "{request:?} mutates with {}", i.target.operation());
+            }
+            Routing::Clarify(c) => {
+                let words = lexicon::tokenize(request);
+                for choice in c.choices.iter().filter(|c| mutating(&c.intent) && c.env.starts_with("prod")) {
+                    let named = (0..words.len()).any(|k| {
+                        let mut proposed = Vec::new();
+                        if let lexicon::Role::Verb(v) = classify_word(&words, k) {
+                            lexicon::verb_targets(v, &lexicon::Objects::default(), &mut proposed);
+                        }
+                        proposed.contains(&choice.intent.target)
+                    });
+                    assert!(named, "{request:?} offers {} on {} without asking for it", choice.operation, choice.env);
+                }
+            }
+            Routing::Unsupported { .. } | Routing::UnknownEnv { .. } => {}
+        }
+    }
+    assert!(checked > 100, "the tuning half has {checked} requests");
+}
+
+/// The bench's split: FNV-1a of the text, even → tuning half.
+fn tuning_half(request: &str) -> bool {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in request.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h.is_multiple_of(2)
 }

@@ -234,7 +234,9 @@ impl FaberServer {
     /// When the request is ambiguous the reply has status "clarify" with numbered choices and a clarification_id:
     /// show them to the user and call director again with request set to the chosen number and that clarification_id.
     /// Mutating operations never run directly: they return status "awaiting_confirmation" (see confirm).
-    /// Set route_only to classify without running.
+    /// Questions ("what happens if I deploy?") run the read-only counterpart; "fix …" investigates first and offers
+    /// the remediations as numbered choices; requests outside the product return status "unsupported" and run nothing.
+    /// Set route_only to classify without running (it stores nothing).
     #[tool(name = "director", input_schema = schema::<DirectorRequest>(), output_schema = output::<Directed>(), annotations(title = "Director (natural language)", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
     async fn director(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject, ct: CancellationToken) -> CallToolResult {
         with_progress(peer, meta, async { reply(guarded(ct, &self.shutdown, async { self.app.director(&parse::<DirectorRequest>(args)?).await }).await) }).await

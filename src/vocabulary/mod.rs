@@ -267,14 +267,16 @@ pub enum Status {
     Clarify,
     AwaitingConfirmation,
     Cancelled,
+    /// The request is outside what the product does; nothing ran.
+    Unsupported,
 }
 
 impl Status {
-    /// 0 success, 1 not executed (cancelled), 3 waiting for a human answer.
+    /// 0 success, 1 not executed (cancelled, or not something the product does), 3 waiting for a human answer.
     pub fn exit_code(self) -> i32 {
         match self {
             Status::Ok | Status::Routed => 0,
-            Status::Cancelled => 1,
+            Status::Cancelled | Status::Unsupported => 1,
             Status::Clarify | Status::AwaitingConfirmation => 3,
         }
     }
