@@ -52,7 +52,7 @@ fn half(message: &str) -> Half {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    if h % 2 == 0 { Half::Tuning } else { Half::Test }
+    if h.is_multiple_of(2) { Half::Tuning } else { Half::Test }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
