@@ -100,6 +100,9 @@ pub fn record(ws: &Workspace, env: &str, message: &str, caller: Option<&str>, se
     let diagnosis = debug::classify(message);
     let (occurrences, solutions, settled) = with_log(ws, |log| {
         let settled = if settle_deploy { debug::settle(log, env, Some(&diagnosis.signature_id), now) } else { Vec::new() };
+        if settle_deploy {
+            debug::record_failure(log, env, message, &diagnosis.signature_id, now);
+        }
         let issue = debug::record_occurrence(log, &diagnosis, now);
         let solutions: Vec<Ranked> = debug::ranked_solutions(issue)
             .into_iter()
@@ -142,6 +145,17 @@ fn proposal(env: &str, d: &Diagnosis, caller: Option<&str>) -> Option<FixProposa
         signature_id: d.signature_id.clone(),
         solution_id: solution.id.clone(),
     })
+}
+
+/// The message of the last failed deploy of `env`, for `debug` without
+/// `--error`; `None` when no deploy of `env` has failed since the learning
+/// log was started.
+pub fn last_failed_deploy(ws: &Workspace, env: &str) -> Result<Option<String>, Error> {
+    let path = ws.path(ISSUE_LOG)?;
+    if !path.is_file() {
+        return Ok(None);
+    }
+    with_log(ws, |log| debug::last_failure(log, env).map(|f| f.message.clone()))
 }
 
 /// Records a successful deploy of `env`: fixes waiting for it worked.

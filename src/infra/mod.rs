@@ -67,7 +67,7 @@ pub struct InfraRequest {
     #[arg(long)]
     #[serde(default)]
     pub auto_approve: bool,
-    /// debug: the error message to analyse.
+    /// debug: the error message to analyse (default: the error the last failed deploy of the environment ended with).
     #[arg(long)]
     #[serde(default)]
     pub error: Option<String>,
@@ -151,7 +151,14 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
             InfraReport::Deploy(deploy::start(ws, &config, &env, opts).await?)
         }
         InfraOperation::Debug => {
-            let message = req.error.as_deref().ok_or_else(|| Error::bad_input("error", "is required for debug: the error message to analyse", None))?;
+            // Without a message, the error the last failed deploy of this environment ended with.
+            let last_failed = match req.error {
+                Some(_) => None,
+                None => diagnose::last_failed_deploy(ws, &env)?,
+            };
+            let message = req.error.as_deref().or(last_failed.as_deref()).ok_or_else(|| {
+                Error::bad_input("error", format!("is required for debug: no failed deploy of {env} is recorded, so give the error message to analyse"), None)
+            })?;
             let diagnosis = debug::classify(message);
             // The deploy principal, when the message does not name one and a fix needs it.
             let needs_caller = diagnosis.suggested_solutions.iter().any(|s| s.permission_fix.as_ref().is_some_and(|f| f.principal.is_none()));

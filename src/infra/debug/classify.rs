@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Category;
-use super::extract::{Extracted, extract, is_access_denied_code};
-use super::fix::{PermissionFix, least_privilege};
+use super::extract::{Extracted, PolicyKind, clean, extract, flat_lower, is_access_denied_code};
+use super::fix::{PermissionFix, permission_fix};
 use super::learning::SolutionKind;
 use super::signature::{redact, signature, signature_id};
 
@@ -41,6 +41,11 @@ pub struct Diagnosis {
     pub explanation: String,
     /// What to try, best first before the learning log has any evidence.
     pub suggested_solutions: Vec<SuggestedSolution>,
+    /// For a permission error without a statement to propose: why there is
+    /// none (the action is unknown, another policy denies it, the role that
+    /// lacks it is not the deploy principal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_fix_reason: Option<String>,
     /// The message with secrets redacted, cut at [`MAX_EXCERPT_CHARS`]: the
     /// only form of it that may be shown or stored.
     pub excerpt: String,
@@ -60,11 +65,18 @@ pub struct SuggestedSolution {
 
 /// Categorises `message` and says why.
 pub fn classify(message: &str) -> Diagnosis {
+    // Colour codes of a raw CI log and JSON escapes are not part of the message.
+    let cleaned = clean(message);
+    let message = cleaned.as_ref();
     let extracted = extract(message);
-    let lower = message.to_ascii_lowercase();
+    let lower = flat_lower(message);
     let verdict = decide(&lower, &extracted);
     let signature = signature(message);
-    let explanation = explain(&verdict, &extracted);
+    let no_fix_reason = match verdict.category {
+        Category::Permission => permission_fix(&extracted).err(),
+        _ => None,
+    };
+    let explanation = explain(&verdict, &extracted, no_fix_reason.as_deref());
     let suggested_solutions = solutions(&verdict, &lower, &extracted);
     let redacted = redact(message);
     let excerpt = match redacted.char_indices().nth(MAX_EXCERPT_CHARS) {
@@ -79,6 +91,7 @@ pub fn classify(message: &str) -> Diagnosis {
         signature,
         explanation,
         suggested_solutions,
+        no_fix_reason,
         excerpt,
         extracted,
     }
@@ -160,6 +173,16 @@ const STATE_PHRASES: &[&str] = &[
     "state data in s3 does not have the expected content",
     "checksum calculated for the state",
     "saved plan is stale",
+    "accessing remote state",
+    "loading the remote state",
+    "reloading remote state",
+    "read remote state",
+    "find remote state",
+    "no stored state was found",
+    "error downloading state",
+    "failed to lock",
+    "named states not supported",
+    "state migration",
 ];
 
 const PERMISSION_PHRASES: &[&str] = &[
@@ -187,6 +210,16 @@ const QUOTA_PHRASES: &[&str] = &[
     "adjustment to this limit",
     "too many requests",
     "you have attempted to create more",
+    "quota of",
+    "quota allows",
+    "your quota",
+    "exceed the limit",
+    "exceeds the limit",
+    "exceeded your maximum",
+    "exceeds the maximum number",
+    "maximum number allowed",
+    "limit increase",
+    "you may only have",
 ];
 
 /// Terraform's own configuration diagnostics: nothing else says these.
@@ -212,6 +245,7 @@ const TERRAFORM_CONFIG_PHRASES: &[&str] = &[
     "invalid for_each argument",
     "variables not allowed",
     "invalid provider configuration",
+    "no configuration files",
 ];
 
 const RESOURCE_PHRASES: &[&str] = &[
@@ -391,6 +425,16 @@ fn maximum_number_reached(lower: &str) -> bool {
     })
 }
 
+/// `Error refreshing state: AccessDenied: …`: Terraform 0.11 printed the
+/// backend's error right after the phrase, while a resource's error comes
+/// after `1 error(s) occurred:` and an address.
+fn state_refresh_failed(lower: &str) -> bool {
+    lower.match_indices("error refreshing state: ").any(|(at, p)| {
+        let next = &lower[at + p.len()..];
+        !next.starts_with(|c: char| c.is_ascii_digit()) && !next.starts_with("error") && !next.starts_with('*') && !next.trim_start().is_empty()
+    })
+}
+
 fn decide(lower: &str, x: &Extracted) -> Verdict {
     use Category::*;
     use Confidence::*;
@@ -415,8 +459,15 @@ fn decide(lower: &str, x: &Extracted) -> Verdict {
         let what = x.action.as_ref().filter(|_| x.access_denied).map(|a| format!(" {a}")).unwrap_or_default();
         return verdict(Permission, High, "permission-denial", format!("\"not authorized to perform\"{what}"));
     }
+    if x.access_denied && x.service_role.is_some() {
+        let role = x.service_role.as_deref().unwrap_or_default();
+        return verdict(Permission, High, "permission-service-role", format!("{role} is denied the call"));
+    }
     if let Some(p) = phrase(lower, STATE_PHRASES) {
         return verdict(State, High, "state-phrase", format!("\"{p}\""));
+    }
+    if state_refresh_failed(lower) {
+        return verdict(State, High, "state-phrase", "\"error refreshing state\" with the backend's own error".into());
     }
 
     // 2. AWS error codes, category by category.
@@ -481,13 +532,20 @@ fn decide(lower: &str, x: &Extracted) -> Verdict {
     verdict(Unknown, Low, "unknown", "no rule matched".into())
 }
 
-fn explain(v: &Verdict, x: &Extracted) -> String {
+fn explain(v: &Verdict, x: &Extracted, no_fix_reason: Option<&str>) -> String {
     let mut out = format!("{} Evidence: {}.", v.category.meaning(), v.evidence);
     if v.category == Category::Permission {
-        match (&x.action, &x.principal) {
+        let who = x.principal.as_deref().or(x.service_role.as_deref());
+        match (&x.action, who) {
             (Some(a), Some(p)) => out.push_str(&format!(" Missing action {a} for {p}.")),
             (Some(a), None) => out.push_str(&format!(" Action involved: {a}.")),
             _ => out.push_str(" The message does not name the action."),
+        }
+        if let Some(kind) = x.blocked_by {
+            out.push_str(&format!(" Denied by {}.", kind.describe()));
+        }
+        if let Some(why) = no_fix_reason {
+            out.push_str(&format!(" No fix is proposed: {why}"));
         }
     }
     if let Some(address) = &x.resource_address {
@@ -508,7 +566,7 @@ fn solutions(v: &Verdict, lower: &str, x: &Extracted) -> Vec<SuggestedSolution> 
     let mut out = Vec::new();
     match category {
         Category::Permission => {
-            if let Some(fix) = least_privilege(x) {
+            if let Ok(fix) = permission_fix(x) {
                 let action = x.action.as_deref().unwrap_or_default();
                 let resource = x.denied_resource.as_deref().unwrap_or("\"*\"");
                 let principal = fix.principal.clone().unwrap_or_else(|| "the deploy principal".into());
@@ -520,11 +578,55 @@ fn solutions(v: &Verdict, lower: &str, x: &Extracted) -> Vec<SuggestedSolution> 
                     ..solution("grant-least-privilege", IamPolicy, "")
                 });
             }
-            if x.explicit_deny {
-                out.push(solution(
+            let action = x.action.as_deref().unwrap_or("the call");
+            let resource = x.denied_resource.as_deref().unwrap_or("the resource");
+            match x.blocked_by {
+                Some(PolicyKind::ResourcePolicy) => out.push(solution(
+                    "edit-resource-policy",
+                    Manual,
+                    format!(
+                        "The policy on {resource} (bucket, key, repository or queue policy) does not allow {action} for this caller, or denies it: add the caller to that policy's Allow statement or narrow its Deny. For a call across accounts, the resource policy must allow it as well as the caller's own policy."
+                    ),
+                )),
+                Some(PolicyKind::ServiceControlPolicy | PolicyKind::ResourceControlPolicy) => out.push(solution(
+                    "ask-organization-admin",
+                    Manual,
+                    format!(
+                        "A policy of the AWS Organization ({}) denies {action} in this account; nothing in the account can lift it. Ask the organization's administrators for an exception, or change the configuration so it does not need {action} (for example another region or resource type the policy allows).",
+                        if x.blocked_by == Some(PolicyKind::ServiceControlPolicy) { "a service control policy" } else { "a resource control policy" }
+                    ),
+                )),
+                Some(PolicyKind::PermissionsBoundary) => out.push(solution(
+                    "check-permissions-boundary",
+                    Manual,
+                    format!(
+                        "The caller's permissions boundary does not allow {action}: the boundary must allow it too (ask whoever manages it). When the denied call creates a role or user, the account may require new roles to carry a boundary: set `permissions_boundary` on the resource."
+                    ),
+                )),
+                Some(PolicyKind::SessionPolicy) => out.push(solution(
+                    "widen-session-policy",
+                    Manual,
+                    format!("The session policy passed when the deploy role was assumed does not allow {action}: widen it where the session is created (the CI's assume-role step)."),
+                )),
+                Some(PolicyKind::VpcEndpointPolicy) => out.push(solution(
+                    "edit-endpoint-policy",
+                    Manual,
+                    format!("The policy of the VPC endpoint the call went through does not allow {action}: add it to that endpoint's policy."),
+                )),
+                Some(PolicyKind::ExplicitDeny) => out.push(solution(
                     "lift-explicit-deny",
                     Manual,
                     "An explicit deny (service control policy, permissions boundary or resource policy) blocks the call, and no Allow overrides it: ask the account's administrators to change that policy.",
+                )),
+                None => {}
+            }
+            if let (Some(role), None, Some(a)) = (&x.service_role, &x.principal, x.action.as_deref().filter(|_| x.blocked_by.is_none())) {
+                out.push(solution(
+                    "grant-service-role",
+                    ConfigChange,
+                    format!(
+                        "Grant {a} to {role} in the Terraform code: a statement in the role's policy (for a Lambda function in a VPC, the managed policy AWSLambdaVPCAccessExecutionRole; for an SQS trigger, AWSLambdaSQSQueueExecutionRole), and make the resource depend on that policy so the grant exists before AWS checks it; then deploy again."
+                    ),
                 ));
             }
             if lower.contains("encoded authorization failure message") {
@@ -633,6 +735,13 @@ fn solutions(v: &Verdict, lower: &str, x: &Extracted) -> Vec<SuggestedSolution> 
                 ));
             } else if lower.contains("saved plan is stale") {
                 out.push(solution("plan-again", Retry, "The state changed since the plan: preview again, then deploy the new plan."));
+            }
+            if x.access_denied || x.http_status == Some(403) || lower.contains("403 forbidden") {
+                out.push(solution(
+                    "check-backend-access",
+                    Manual,
+                    "The backend refused the deploy principal: it needs s3:ListBucket on the state bucket, s3:GetObject and s3:PutObject on the state key (kms:Decrypt and kms:GenerateDataKey when the bucket is encrypted with a KMS key) and dynamodb:GetItem, PutItem and DeleteItem on the lock table; also check the bucket name and region, which answer AccessDenied when they point at someone else's bucket.",
+                ));
             }
             out.push(solution(
                 "check-backend",

@@ -9,6 +9,8 @@
 //! Everything is best effort: a field is `None` or empty when the message does
 //! not say it, never a guess.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// The facts found in one error message.
@@ -41,6 +43,18 @@ pub struct Extracted {
     /// The denial is an explicit deny (service control policy, permissions
     /// boundary, resource policy): an Allow statement cannot lift it.
     pub explicit_deny: bool,
+    /// The kind of policy the denial names when it is not the caller's
+    /// identity policy (`… with an explicit deny in a service control
+    /// policy`, `… because no resource-based policy allows …`): a statement
+    /// in an identity policy cannot fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<PolicyKind>,
+    /// The role a service uses that lacks the permission, when the message
+    /// says so instead of naming the caller (`The provided execution role
+    /// does not have permissions to call …`): the deploy principal is not the
+    /// one to fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_role: Option<String>,
     /// The caller named in `User: <arn> is not authorized …`.
     pub principal: Option<String>,
     /// The resource named in `… on resource: <arn>`.
@@ -61,18 +75,132 @@ pub struct Extracted {
     pub target: Option<(String, String)>,
 }
 
+/// A policy other than the caller's identity policy that decided a denial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyKind {
+    /// A policy on the resource (bucket, key, repository, queue, …).
+    ResourcePolicy,
+    /// A service control policy of the AWS Organization.
+    ServiceControlPolicy,
+    /// A resource control policy of the AWS Organization.
+    ResourceControlPolicy,
+    /// The permissions boundary of the caller.
+    PermissionsBoundary,
+    /// The session policy passed when the role was assumed.
+    SessionPolicy,
+    /// The policy of the VPC endpoint the call went through.
+    VpcEndpointPolicy,
+    /// An explicit deny whose policy the message does not name.
+    ExplicitDeny,
+}
+
+impl PolicyKind {
+    /// In words: `a service control policy`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PolicyKind::ResourcePolicy => "a resource-based policy (the bucket, key, repository or queue policy)",
+            PolicyKind::ServiceControlPolicy => "a service control policy of the AWS Organization",
+            PolicyKind::ResourceControlPolicy => "a resource control policy of the AWS Organization",
+            PolicyKind::PermissionsBoundary => "the caller's permissions boundary",
+            PolicyKind::SessionPolicy => "the session policy of the assumed role",
+            PolicyKind::VpcEndpointPolicy => "the VPC endpoint policy",
+            PolicyKind::ExplicitDeny => "an explicit deny in a policy the message does not name",
+        }
+    }
+}
+
+/// `message` as the rules read it: without terminal colour codes (`ESC[31m`,
+/// and the bare `[31m` a copy from a CI page leaves when it drops the ESC or
+/// shows it as `�`), and with the escapes of a message logged inside a JSON
+/// string undone (`\"`, `\n`, `\t`).
+pub fn clean(message: &str) -> Cow<'_, str> {
+    let json_escaped = message.contains("\\\"") || message.contains("\\n");
+    if !json_escaped && !message.contains(['\x1b', '\u{fffd}']) && !message.match_indices('[').any(|(at, _)| csi_len(&message[at..], false).is_some()) {
+        return Cow::Borrowed(message);
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(c) = rest.chars().next() {
+        let after = &rest[c.len_utf8()..];
+        match c {
+            '\x1b' | '\u{fffd}' => {
+                if let Some(n) = csi_len(after, c == '\x1b') {
+                    rest = &after[n..];
+                    continue;
+                }
+                if c == '\x1b' {
+                    rest = after;
+                    continue;
+                }
+            }
+            '[' => {
+                if let Some(n) = csi_len(rest, false) {
+                    rest = &rest[n..];
+                    continue;
+                }
+            }
+            '\\' if json_escaped => {
+                let unescaped = match after.as_bytes().first() {
+                    Some(b'"') => Some('"'),
+                    Some(b'n') => Some('\n'),
+                    Some(b't') => Some('\t'),
+                    Some(b'\\') => Some('\\'),
+                    _ => None,
+                };
+                if let Some(u) = unescaped {
+                    out.push(u);
+                    rest = &after[1..];
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push(c);
+        rest = after;
+    }
+    Cow::Owned(out)
+}
+
+/// The length of the control sequence at the start of `s`: `[31m`, `[0;1m`
+/// (select graphic rendition), or, after an ESC (`any_final`), any CSI
+/// sequence (`[2K`, `[1A`).
+fn csi_len(s: &str, any_final: bool) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.first() != Some(&b'[') {
+        return None;
+    }
+    let mut i = 1;
+    while i < b.len() && i <= 16 && (b[i].is_ascii_digit() || b[i] == b';') {
+        i += 1;
+    }
+    let last = *b.get(i)?;
+    let ok = if any_final { (0x40..=0x7e).contains(&last) } else { last == b'm' && i > 1 };
+    ok.then_some(i + 1)
+}
+
 /// Reads everything [`Extracted`] holds out of `message`.
 pub fn extract(message: &str) -> Extracted {
+    let message = clean(message);
+    let message = message.as_ref();
     let lower = message.to_ascii_lowercase();
+    // Phrases are looked for with line breaks and runs of spaces as one space:
+    // messages are wrapped and aligned (`not authorized\n│ to perform`).
+    let flat = flat_lower(message);
     let (aws_error_code, other_error_codes) = error_codes(message, &lower);
     let operation = operation(message, &lower);
+    let service_role = service_role(&flat);
     let denied_action = denied_action(message, &lower);
     let action = denied_action
         .clone()
         .or_else(|| operation.as_ref().and_then(|(service, op)| iam_prefix(service).map(|p| format!("{p}:{op}"))))
-        .or_else(|| after_phrase(message, &lower, "error calling ").and_then(|a| normalise_action(&a)));
+        .or_else(|| after_phrase(message, &lower, "error calling ").and_then(|a| normalise_action(&a)))
+        .or_else(|| provider_action(message));
     let service = operation.map(|(service, _)| service).or_else(|| action.as_ref().and_then(|a| a.split(':').next()).map(str::to_string));
-    let access_denied = lower.contains("not authorized to perform") || aws_error_code.iter().chain(&other_error_codes).any(|c| is_access_denied_code(c));
+    let named_denial = flat.contains("not authorized to perform")
+        || (service_role.is_some()
+            && ["does not have permission", "not able to access", "access has been denied", "not authorized"].iter().any(|p| flat.contains(p)));
+    let access_denied = named_denial || aws_error_code.iter().chain(&other_error_codes).any(|c| is_access_denied_code(c));
     let (resource_address, resource_type) = resource(message);
     Extracted {
         aws_error_code,
@@ -82,7 +210,9 @@ pub fn extract(message: &str) -> Extracted {
         action_denied: denied_action.is_some(),
         action,
         access_denied,
-        explicit_deny: lower.contains("explicit deny"),
+        explicit_deny: flat.contains("explicit deny"),
+        blocked_by: blocked_by(&flat),
+        service_role,
         principal: principal(message),
         denied_resource: denied_resource(message, &lower),
         resource_type,
@@ -92,6 +222,60 @@ pub fn extract(message: &str) -> Extracted {
         state_lock_id: lock_id(message),
         target: target(message),
     }
+}
+
+/// `text` lower-cased, every run of whitespace (line breaks, alignment, the
+/// `│` of Terraform's diagnostic frame at a line's start) as one space.
+pub(super) fn flat_lower(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        for word in strip_decorations(line).split_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&word.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The policy that decided a denial, when it is not the caller's identity
+/// policy: the wording AWS uses in `… with an explicit deny in a <policy>`
+/// and `… because no <policy> allows the x:Y action`.
+fn blocked_by(lower: &str) -> Option<PolicyKind> {
+    let kinds: [(&[&str], PolicyKind); 6] = [
+        (&["service control policy"], PolicyKind::ServiceControlPolicy),
+        (&["resource control policy"], PolicyKind::ResourceControlPolicy),
+        (&["permissions boundary", "permission boundary"], PolicyKind::PermissionsBoundary),
+        (&["session policy"], PolicyKind::SessionPolicy),
+        (&["vpc endpoint policy"], PolicyKind::VpcEndpointPolicy),
+        (&["resource-based policy", "resource based policy"], PolicyKind::ResourcePolicy),
+    ];
+    let denial = lower.contains("explicit deny") || lower.contains("no ") && lower.contains(" allows");
+    if !denial {
+        return None;
+    }
+    kinds
+        .iter()
+        .find(|(phrases, _)| phrases.iter().any(|p| lower.contains(&format!("explicit deny in a {p}")) || lower.contains(&format!("no {p} allows"))))
+        .map(|(_, kind)| *kind)
+        .or_else(|| lower.contains("explicit deny").then_some(PolicyKind::ExplicitDeny))
+}
+
+/// The service's role that lacks a permission, when the message blames it
+/// rather than the caller: a Lambda function's execution role (`The provided
+/// execution role does not have permissions to call …`, `Lambda was not able
+/// to access EC2's API using the Lambda Execution Role`), an ECS task role.
+fn service_role(lower: &str) -> Option<String> {
+    let role = ["function execution role", "execution role", "task role"].iter().find(|p| lower.contains(*p))?;
+    let whose = if lower.contains("lambda") || lower.contains("function") {
+        "the Lambda function's execution role"
+    } else if lower.contains("task") {
+        "the ECS task's role"
+    } else {
+        return Some(format!("the service's {role}"));
+    };
+    Some(whose.to_string())
 }
 
 /// `creating S3 Bucket (uploads)` → `("S3 Bucket", "uploads")`: the provider's
@@ -150,6 +334,26 @@ pub(super) fn is_iam_action(s: &str) -> bool {
 /// field labels.
 const NOT_CODES: &[&str] = &["RequestID", "RequestId", "StatusCode", "HostID", "HostId", "ErrorCode", "ErrorMessage", "StatusReason"];
 
+/// Where error bodies, headers and other SDKs put the code: `Error Code: X`
+/// (SDK for Java), `"__type":"X"` and `"code":"X"` (JSON bodies),
+/// `<Code>X</Code>` (XML bodies), `X-Amzn-Errortype: X` (headers, also as
+/// `x_amzn_errortype=X` in Terraform's logs), `An error occurred (X)`
+/// (botocore), `error='X'`. Matched in the lower-cased text.
+const CODE_LABELS: &[&str] = &[
+    "error code:",
+    "\"__type\":\"",
+    "\"__type\": \"",
+    "\"code\":\"",
+    "\"code\": \"",
+    "\"errortype\":\"",
+    "\"errortype\": \"",
+    "<code>",
+    "errortype:",
+    "errortype=",
+    "an error occurred (",
+    "error='",
+];
+
 /// The primary code and the others. A code is a word starting with an
 /// upper-case letter, in CamelCase or ending in `Exception` (dots allowed:
 /// `InvalidGroup.NotFound`), followed by `: ` and text that is not a number
@@ -182,13 +386,16 @@ fn error_codes(text: &str, lower: &str) -> (Option<String>, Vec<String>) {
         }
         i = j.max(i + 1);
     }
-    for (at, label) in lower.match_indices("error code:") {
-        let rest = &text[at + label.len()..];
-        let start = at + label.len() + (rest.len() - rest.trim_start().len());
-        let word: String = text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
-        let word = word.trim_end_matches('.');
-        if code_shaped(word) && !codes.iter().any(|(_, c)| c == word) {
-            codes.push((start, word.to_string()));
+    for label in CODE_LABELS {
+        for (at, l) in lower.match_indices(label) {
+            let rest = &text[at + l.len()..];
+            let start = at + l.len() + (rest.len() - rest.trim_start().len());
+            let raw: String = text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '#' | ':')).collect();
+            // `"__type":"com.amazon.coral.service#LimitExceededException"`, `…Exception:`.
+            let word = raw.rsplit('#').next().unwrap_or("").trim_end_matches([':', '.']);
+            if code_shaped(word) && !codes.iter().any(|(_, c)| c == word) {
+                codes.push((start, word.to_string()));
+            }
         }
     }
     codes.sort_by_key(|(at, _)| *at);
@@ -271,19 +478,322 @@ pub(super) fn iam_prefix(service: &str) -> Option<String> {
     Some(if known.is_empty() { key } else { known.to_string() })
 }
 
-/// The action named as denied: `not authorized to perform: x:Y`, or `… allows
-/// the x:Y action` / `… deny … the x:Y action`.
+/// The action named as denied: `not authorized to perform: x:Y`; `… allows
+/// the x:Y action` / `… deny … the x:Y action`; an action named beside the
+/// word permission (`You don't have the kms:TagResource permission`, `An
+/// additional permission "logs:TagResource" is required`); a service role's
+/// missing call (`does not have permissions to call ReceiveMessage on SQS`,
+/// `… have permission to CreateNetworkInterface. EC2 Error Code: …`); and
+/// tagging on create (`not authorized to perform CreateLogGroup with Tags
+/// (Service: CloudWatchLogs …`), which needs the service's `TagResource`.
 fn denied_action(text: &str, lower: &str) -> Option<String> {
     if let Some(a) = after_phrase(text, lower, "not authorized to perform: ").and_then(|a| normalise_action(&a)) {
         return Some(a);
     }
-    lower.match_indices(" action").find_map(|(at, _)| {
+    let named = lower.match_indices(" action").find_map(|(at, _)| {
         let before = text[..at].trim_end();
         let word = before.rsplit(|c: char| c.is_whitespace()).next()?;
         let lead = &lower[..at];
         let named = lead.ends_with(&format!("allows the {}", word.to_ascii_lowercase())) || lead.contains("deny");
         if named { normalise_action(word) } else { None }
+    });
+    named.or_else(|| beside_permission(text)).or_else(|| service_call(text, lower)).or_else(|| tagging_on_create(text, lower))
+}
+
+/// `the kms:TagResource permission`, `permission "logs:TagResource"`.
+fn beside_permission(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.iter().enumerate().find_map(|(i, w)| {
+        let action = normalise_action(w.trim_matches(|c: char| "\"'`,.;:()".contains(c)).trim_end_matches(['.', ',']))?;
+        let next = words.get(i + 1).is_some_and(|n| n.to_ascii_lowercase().starts_with("permission"));
+        let prev = i > 0 && words[i - 1].to_ascii_lowercase().starts_with("permission");
+        (next || prev).then_some(action)
     })
+}
+
+/// `permissions to call ReceiveMessage on SQS`, `permission to
+/// CreateNetworkInterface` with the service named elsewhere (`denied by
+/// EC2`, `EC2 Error Code:`).
+fn service_call(text: &str, lower: &str) -> Option<String> {
+    for phrase in ["permissions to call ", "permission to call ", "permissions to ", "permission to "] {
+        let Some(at) = lower.find(phrase) else { continue };
+        let rest = &text[at + phrase.len()..];
+        let op: String = rest.trim_start_matches(['*', '"']).chars().take_while(char::is_ascii_alphanumeric).collect();
+        if !op.starts_with(|c: char| c.is_ascii_uppercase()) || !op.chars().any(|c| c.is_ascii_lowercase()) {
+            continue;
+        }
+        let after = &rest[rest.find(&op).unwrap_or(0) + op.len()..];
+        let service = after
+            .trim_start_matches('*')
+            .strip_prefix(" on ")
+            .map(|s| s.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or(""))
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .or_else(|| {
+                let by = lower.find("denied by ").map(|i| &text[i + "denied by ".len()..]);
+                let code = lower.find(" error code:").map(|i| text[..i].rsplit(|c: char| c.is_whitespace()).next().unwrap_or(""));
+                by.map(|s| s.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("").to_string()).or(code.map(str::to_string))
+            })?;
+        let prefix = known_service(&service)?;
+        return Some(format!("{prefix}:{op}"));
+    }
+    None
+}
+
+/// `not authorized to perform CreateLogGroup with Tags (Service:
+/// CloudWatchLogs` → `logs:TagResource`: tagging a resource while creating
+/// it needs the tagging permission too.
+fn tagging_on_create(text: &str, lower: &str) -> Option<String> {
+    if !lower.contains("with tags") {
+        return None;
+    }
+    let at = lower.find("(service: ")? + "(service: ".len();
+    let service: String = text[at..].chars().take_while(char::is_ascii_alphanumeric).collect();
+    Some(format!("{}:TagResource", known_service(&service)?))
+}
+
+/// The IAM prefix of a service as messages name it (`SQS`, `EC2`,
+/// `CloudWatchLogs`, `AWSLambdaInternal`, `Amazon S3`), for the services a
+/// deployment commonly touches; `None` for a word that is not one.
+fn known_service(name: &str) -> Option<&'static str> {
+    let key: String = name.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    let key = key.strip_prefix("amazon").or_else(|| key.strip_prefix("aws")).unwrap_or(&key).trim_end_matches("internal").to_string();
+    Some(match key.as_str() {
+        "ec2" => "ec2",
+        "s3" => "s3",
+        "sqs" => "sqs",
+        "sns" => "sns",
+        "lambda" => "lambda",
+        "iam" => "iam",
+        "kms" => "kms",
+        "dynamodb" => "dynamodb",
+        "kinesis" => "kinesis",
+        "ecr" => "ecr",
+        "ecs" => "ecs",
+        "eks" => "eks",
+        "rds" => "rds",
+        "sts" => "sts",
+        "ssm" => "ssm",
+        "cloudwatchlogs" | "logs" => "logs",
+        "cloudwatch" => "cloudwatch",
+        "secretsmanager" => "secretsmanager",
+        "xray" => "xray",
+        "elasticfilesystem" | "efs" => "elasticfilesystem",
+        _ => return None,
+    })
+}
+
+/// The API call a provider message of the SDK v1 era names in words:
+/// `Error creating Lambda Function: …` → `lambda:CreateFunction`, `Error
+/// creating IAM Role app: …` → `iam:CreateRole`, `Error putting S3 ACL` →
+/// `s3:PutBucketAcl`, `Error launching source instance` → `ec2:RunInstances`.
+/// The service comes from the kind's first words, the operation from the
+/// verb and the rest of the kind (AWS names its calls that way); a name after
+/// the kind (mixed case, digits) ends it.
+fn provider_action(text: &str) -> Option<String> {
+    const VERBS: &[(&str, &str)] = &[
+        ("creating ", "Create"),
+        ("deleting ", "Delete"),
+        ("updating ", "Update"),
+        ("putting ", "Put"),
+        ("attaching ", "Attach"),
+        ("launching ", "Run"),
+        ("revoking ", "Revoke"),
+        ("authorizing ", "Authorize"),
+    ];
+    let lower = text.to_ascii_lowercase();
+    for (verb, op) in VERBS {
+        for (at, _) in lower.match_indices(verb) {
+            let lead = lower[..at].trim_end();
+            if !(lead.ends_with("error") || lead.ends_with("failed")) {
+                continue;
+            }
+            let words: Vec<&str> = text[at + verb.len()..]
+                .split(' ')
+                .take(6)
+                .map(|w| {
+                    let bare = w.trim_end_matches([':', ',', '.']);
+                    let ends = bare.len() != w.len();
+                    (is_kind_word(bare).then_some(bare), ends)
+                })
+                .scan(false, |done, (word, ends)| {
+                    if *done {
+                        return None;
+                    }
+                    *done = ends;
+                    word
+                })
+                .collect();
+            if let Some(action) = action_from_words(op, &words) {
+                return Some(action);
+            }
+        }
+    }
+    None
+}
+
+/// A word of a resource kind as the provider writes it: `function`,
+/// `Function`, `IAM`, `ELBv2`, `S3`; not a resource's name (`AmazonVPCFlowLogs`,
+/// `k8s-master`).
+fn is_kind_word(w: &str) -> bool {
+    let mut chars = w.chars();
+    let Some(first) = chars.next() else { return false };
+    let rest = chars.as_str();
+    first.is_ascii_alphabetic()
+        && w.chars().all(|c| c.is_ascii_alphanumeric())
+        && (rest.chars().all(|c| c.is_ascii_lowercase())
+            || (w.len() <= 5 && w.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+            || matches!(w, "ELBv2" | "DynamoDB" | "CloudWatch" | "CloudFront" | "ElastiCache"))
+}
+
+/// The last word of the kinds the provider names in lower case (`instance
+/// profile`, `launch configuration`): a word that is not one of these ends a
+/// lower-case kind as the resource's name.
+const KIND_NOUNS: &[&str] = &[
+    "profile",
+    "configuration",
+    "group",
+    "function",
+    "bucket",
+    "role",
+    "policy",
+    "table",
+    "queue",
+    "topic",
+    "key",
+    "repository",
+    "instance",
+    "cluster",
+    "rule",
+    "rules",
+    "stream",
+    "alias",
+    "user",
+    "secret",
+    "parameter",
+    "subnet",
+    "gateway",
+    "attachment",
+    "mapping",
+    "distribution",
+    "certificate",
+    "record",
+    "zone",
+    "volume",
+    "snapshot",
+    "layer",
+    "permission",
+    "version",
+    "listener",
+    "target",
+    "acl",
+    "code",
+    "address",
+    "interface",
+    "endpoint",
+    "template",
+];
+
+/// `("Create", ["Lambda", "Function"])` → `lambda:CreateFunction`.
+fn action_from_words(op: &str, words: &[&str]) -> Option<String> {
+    let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    let joined = lower.join(" ");
+    // Calls whose names do not follow the kind's words.
+    let irregular = [
+        ("Run", "source instance", "ec2:RunInstances"),
+        ("Create", "ec2 instance", "ec2:RunInstances"),
+        ("Delete", "ec2 instance", "ec2:TerminateInstances"),
+        ("Create", "eip", "ec2:AllocateAddress"),
+        ("Revoke", "default egress rule", "ec2:RevokeSecurityGroupEgress"),
+        ("Authorize", "security group ingress", "ec2:AuthorizeSecurityGroupIngress"),
+        ("Authorize", "security group egress", "ec2:AuthorizeSecurityGroupEgress"),
+    ];
+    if let Some((_, _, action)) = irregular.iter().find(|(o, kind, _)| *o == op && joined.starts_with(kind)) {
+        return Some((*action).to_string());
+    }
+    if matches!(op, "Run" | "Revoke" | "Authorize") {
+        return None;
+    }
+    // The service: its words, or a kind that implies it.
+    let services: [(&str, &str); 24] = [
+        ("cloudwatch logs", "logs"),
+        ("cloudwatch log", "logs"),
+        ("secrets manager", "secretsmanager"),
+        ("api gateway", "apigateway"),
+        ("route 53", "route53"),
+        ("auto scaling", "autoscaling"),
+        ("lambda", "lambda"),
+        ("s3", "s3"),
+        ("iam", "iam"),
+        ("ec2", "ec2"),
+        ("dynamodb", "dynamodb"),
+        ("sns", "sns"),
+        ("sqs", "sqs"),
+        ("kms", "kms"),
+        ("ecr", "ecr"),
+        ("ecs", "ecs"),
+        ("eks", "eks"),
+        ("rds", "rds"),
+        ("ssm", "ssm"),
+        ("kinesis", "kinesis"),
+        ("cloudfront", "cloudfront"),
+        ("elasticache", "elasticache"),
+        ("route53", "route53"),
+        ("acm", "acm"),
+    ];
+    let implied: [(&str, &str); 5] =
+        [("security group", "ec2"), ("launch configuration", "autoscaling"), ("vpc", "ec2"), ("subnet", "ec2"), ("internet gateway", "ec2")];
+    let (prefix, rest): (&str, &[String]) =
+        if let Some((name, prefix)) = services.iter().find(|(name, _)| joined == *name || joined.starts_with(&format!("{name} "))) {
+            let n = name.split(' ').count();
+            let rest = &lower[n..];
+            // `CloudWatch Log Group`, `Auto Scaling Group`: the service's words are also the kind's.
+            match *name {
+                "cloudwatch log" => (*prefix, &lower[1..]),
+                "auto scaling" => (*prefix, &lower[..]),
+                _ => (*prefix, rest),
+            }
+        } else if let Some((_, prefix)) = implied.iter().find(|(kind, _)| joined.starts_with(kind)) {
+            (*prefix, &lower[..])
+        } else {
+            return None;
+        };
+    // A name after the kind: a lower-case word after a capitalised kind
+    // (`IAM Role app`), or the last of several lower-case words, before the
+    // colon, that is not a kind's noun (`S3 bucket acme:`).
+    let capitalised = |w: &str| w.starts_with(|c: char| c.is_ascii_uppercase());
+    let nouns = &words[words.len() - rest.len()..];
+    let mut keep = nouns.iter().take_while(|w| !capitalised(w)).count();
+    if keep == 0 {
+        keep = nouns.iter().take_while(|w| capitalised(w)).count();
+    } else if keep == nouns.len() && keep >= 2 && !KIND_NOUNS.contains(&rest[keep - 1].as_str()) {
+        keep -= 1;
+    }
+    let rest = &rest[..keep];
+    if rest.is_empty() || rest.len() > 3 {
+        return None;
+    }
+    let mut noun: String = rest
+        .iter()
+        .map(|w| {
+            if prefix == "rds" && w == "db" {
+                return "DB".to_string();
+            }
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect();
+    let mut op = op.to_string();
+    if let Some(base) = noun.strip_suffix("Attachment") {
+        op = if op == "Delete" { "Detach".into() } else { "Attach".into() };
+        noun = base.to_string();
+    }
+    // S3 names bucket sub-resources `PutBucketAcl`, `PutBucketPolicy`.
+    if prefix == "s3" && !noun.starts_with("Bucket") && !noun.starts_with("Object") {
+        noun = format!("Bucket{noun}");
+    }
+    let action = format!("{prefix}:{op}{noun}");
+    is_iam_action(&action).then_some(action)
 }
 
 /// The token right after the first `phrase` (matched without case), cut at
@@ -295,15 +805,18 @@ fn after_phrase(text: &str, lower: &str, phrase: &str) -> Option<String> {
 }
 
 fn token_at(s: &str) -> &str {
-    let s = s.trim_start_matches([' ', '\t', '[']);
+    let s = s.trim_start_matches([' ', '\t', '[', '"', '\'']);
     let end = s.find(|c: char| c.is_whitespace() || ",;()[]\"'`".contains(c)).unwrap_or(s.len());
     s[..end].trim_end_matches(['.', ':'])
 }
 
-/// `User: <arn> is not authorized`.
+/// `User: <arn> is not authorized`. The ARN may carry a placeholder people
+/// put in for the account (`arn:aws:sts::[account-id]:assumed-role/…`).
 fn principal(text: &str) -> Option<String> {
     text.match_indices("User: ").find_map(|(at, l)| {
-        let arn = token_at(&text[at + l.len()..]);
+        let rest = &text[at + l.len()..];
+        let end = rest.find(|c: char| c.is_whitespace() || ",;\"'`".contains(c)).unwrap_or(rest.len());
+        let arn = rest[..end].trim_end_matches(['.', ':']);
         (arn.starts_with("arn:") && text[at + l.len() + arn.len()..].trim_start().starts_with("is not authorized")).then(|| arn.to_string())
     })
 }

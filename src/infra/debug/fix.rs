@@ -29,14 +29,47 @@ impl PermissionFix {
     }
 }
 
-/// The statement for a denied call whose action is known; `None` when access
-/// was not denied, the action is unknown, or the denial is an explicit deny
-/// (an Allow cannot lift it).
+/// The statement for a denied call whose action is known; `None` when no
+/// statement on an identity would fix it ([`why_no_fix`] says why).
 pub fn least_privilege(x: &Extracted) -> Option<PermissionFix> {
-    if !x.access_denied || x.explicit_deny {
-        return None;
+    permission_fix(x).ok()
+}
+
+/// Why [`least_privilege`] proposes nothing for `x`, in a sentence; `None`
+/// when it proposes a statement.
+pub fn why_no_fix(x: &Extracted) -> Option<String> {
+    permission_fix(x).err()
+}
+
+/// The statement, or why there is none: access was not denied, the action is
+/// unknown, a policy other than the caller's identity policy decided (an
+/// explicit deny, a resource policy, an SCP, a permissions boundary: an
+/// Allow in an identity policy cannot lift those), or the message blames a
+/// service's role it does not name (granting the deploy principal would not
+/// help).
+pub fn permission_fix(x: &Extracted) -> Result<PermissionFix, String> {
+    let action = x.action.as_deref().filter(|a| is_iam_action(a));
+    let what = action.unwrap_or("the call");
+    if let Some(kind) = x.blocked_by {
+        return Err(format!("{what} is denied by {}; an Allow statement in an identity policy cannot change that, so none is proposed.", kind.describe()));
     }
-    let action = x.action.as_deref().filter(|a| is_iam_action(a))?;
+    if x.explicit_deny {
+        return Err(format!("{what} is explicitly denied, and no Allow statement overrides an explicit deny, so none is proposed."));
+    }
+    let Some(action) = action else {
+        return Err(
+            "The message names no IAM action (nor an API call it comes from), so there is no statement to propose: find the denied action in CloudTrail or with TF_LOG=debug."
+                .into(),
+        );
+    };
+    if !x.access_denied {
+        return Err(format!("The message does not say that {action} was denied, so no statement is proposed."));
+    }
+    if let (Some(role), None) = (&x.service_role, &x.principal) {
+        return Err(format!(
+            "{role} lacks {action}, not the deploy principal, and the message does not name that role: add the statement to the role the resource is given (its `role` argument) rather than to the deploy principal."
+        ));
+    }
     let mut notes = Vec::new();
     if !x.action_denied {
         notes.push(format!(
@@ -50,13 +83,14 @@ pub fn least_privilege(x: &Extracted) -> Option<PermissionFix> {
         .filter(|(kind, _)| kind == "S3 Bucket")
         .filter(|_| action.starts_with("s3:") && action.contains("Bucket"))
         .map(|(_, name)| format!("arn:aws:s3:::{name}"));
-    let resource = match x.denied_resource.clone().or(bucket) {
-        Some(arn) => arn,
+    let resources = match x.denied_resource.clone().or(bucket) {
+        Some(arn) => statement_resources(&arn),
         None => {
             notes.push("The message names no resource, so Resource is \"*\": narrow it to the ARNs this deployment manages before approving.".into());
-            "*".into()
+            vec!["*".to_string()]
         }
     };
+    let resource = resources[0].clone();
     let name = action.split(':').nth(1).unwrap_or_default();
     if resource == "*" && (name.starts_with("Describe") || name.starts_with("List")) {
         notes.push(format!("{action} is a read-only listing call; such calls usually support only Resource \"*\"."));
@@ -75,9 +109,9 @@ pub fn least_privilege(x: &Extracted) -> Option<PermissionFix> {
         "Sid": sid(action),
         "Effect": "Allow",
         "Action": [action],
-        "Resource": [resource],
+        "Resource": resources,
     });
-    Some(PermissionFix { principal, statement, notes })
+    Ok(PermissionFix { principal, statement, notes })
 }
 
 /// The identity a policy can be attached to for `principal` (an assumed-role
@@ -103,6 +137,27 @@ pub fn attachable(principal: &str, notes: &mut Vec<String>) -> Option<String> {
             None
         }
     }
+}
+
+/// The `Resource` entries that match `arn` as IAM evaluates it. A CloudWatch
+/// Logs log group is matched in two forms: `…:log-group:NAME` (the calls
+/// that take the group's ARN, such as tagging) and `…:log-group:NAME:*` (the
+/// form IAM compares for the group's own calls and every stream in it); a
+/// denial names it `…:log-group:NAME:log-stream:`, which neither a bare
+/// group ARN nor the name alone would match.
+fn statement_resources(arn: &str) -> Vec<String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() == 6
+        && parts[2] == "logs"
+        && let Some(rest) = parts[5].strip_prefix("log-group:")
+    {
+        let name = rest.split(":log-stream").next().unwrap_or(rest).trim_end_matches(":*").trim_end_matches(':');
+        if !name.is_empty() && name != "*" {
+            let group = format!("{}:log-group:{name}", parts[..5].join(":"));
+            return vec![group.clone(), format!("{group}:*")];
+        }
+    }
+    vec![arn.to_string()]
 }
 
 /// `iam:PassRole` → `AllowIamPassRole` (a Sid is letters and digits only).

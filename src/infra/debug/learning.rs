@@ -36,7 +36,24 @@ pub struct IssueLog {
     /// Solutions applied whose outcome the next deploy of their environment decides.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub awaiting: Vec<Awaiting>,
+    /// The last failed deploy of each environment (at most one per
+    /// environment): what `debug` diagnoses when it is given no message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last_failures: Vec<LastFailure>,
 }
+
+/// The error a deploy of `env` failed with, the last time one failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LastFailure {
+    pub env: String,
+    pub at: DateTime<Utc>,
+    pub signature_id: String,
+    /// Terraform's diagnostics, secrets redacted, cut at [`MAX_FAILURE_CHARS`].
+    pub message: String,
+}
+
+/// A stored failure keeps at most this many characters of its message.
+pub const MAX_FAILURE_CHARS: usize = 20_000;
 
 /// A solution that was applied; the next deploy of `env` says whether it worked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -115,7 +132,7 @@ pub enum LearningError {
 impl IssueLog {
     /// An empty log of the current version.
     pub fn new() -> IssueLog {
-        IssueLog { version: ISSUE_LOG_VERSION, issues: Vec::new(), awaiting: Vec::new() }
+        IssueLog { version: ISSUE_LOG_VERSION, issues: Vec::new(), awaiting: Vec::new(), last_failures: Vec::new() }
     }
 
     pub fn issue(&self, signature_id: &str) -> Option<&Issue> {
@@ -131,6 +148,23 @@ impl Default for IssueLog {
     fn default() -> IssueLog {
         IssueLog::new()
     }
+}
+
+/// Remembers `message` (redacted) as the last failed deploy of `env`,
+/// replacing the one before.
+pub fn record_failure(log: &mut IssueLog, env: &str, message: &str, signature_id: &str, now: DateTime<Utc>) {
+    let redacted = redact(message);
+    let message = match redacted.char_indices().nth(MAX_FAILURE_CHARS) {
+        Some((at, _)) => redacted[..at].to_string(),
+        None => redacted,
+    };
+    log.last_failures.retain(|f| f.env != env);
+    log.last_failures.push(LastFailure { env: env.into(), at: now, signature_id: signature_id.into(), message });
+}
+
+/// The last failed deploy of `env`, if one was recorded.
+pub fn last_failure<'a>(log: &'a IssueLog, env: &str) -> Option<&'a LastFailure> {
+    log.last_failures.iter().find(|f| f.env == env)
 }
 
 /// Counts one occurrence of the diagnosed problem: creates its issue on first

@@ -7,19 +7,38 @@
 //! `deployments/issue-log.json`, applying a permission fix through the gate
 //! (with the `discover` profile) and retrying the deploy belong to the
 //! callers. `benches/debug_agreement.rs` measures agreement with the
-//! hand-labelled messages in `../shared/fixtures/terraform-errors.jsonl`;
+//! hand-labelled messages in `../shared/fixtures/terraform-errors.jsonl` and
+//! with `tests/fixtures/debug/messages.jsonl` (a tuning and a held-out test
+//! half, with the permission fix each message should get);
 //! `docs/debug-agreement.md` explains every borderline case.
 //!
 //! The parts:
-//! - [`extract`] (`extract.rs`): hand-written scanners pull the AWS error code,
+//! - [`clean`] (`extract.rs`): a message is read without the colour codes of
+//!   a raw CI log (`ESC[31m`, and the bare `[31m` a copied page leaves) and
+//!   with the escapes of a message logged inside a JSON string undone.
+//! - [`extract`] (`extract.rs`): hand-written scanners pull the AWS error code
+//!   (also from error bodies and headers: `"__type":"…"`, `"code":"…"`,
+//!   `<Code>…</Code>`, `X-Amzn-Errortype`, botocore's `An error occurred (…)`),
 //!   HTTP status, service and IAM action (`operation error S3: CreateBucket` →
 //!   `s3:CreateBucket`; a denied action in `not authorized to perform: x:Y`
-//!   wins), principal, denied resource, Terraform resource address and type,
-//!   ARNs, request id and state lock id.
+//!   wins; an action named beside "permission"; a service role's missing
+//!   call, `permissions to call ReceiveMessage on SQS` → `sqs:ReceiveMessage`;
+//!   the SDK v1 provider's words, `Error creating Lambda Function` →
+//!   `lambda:CreateFunction`, built from the kind's service and noun),
+//!   principal, denied resource, the policy that denied when it is not the
+//!   caller's identity policy ([`PolicyKind`]: resource policy, SCP,
+//!   permissions boundary, session policy, …), the service role the message
+//!   blames instead of the caller, Terraform resource address and type, ARNs,
+//!   request id and state lock id.
 //! - [`classify`] (`classify.rs`): the category, by the first rule that holds.
 //! - [`signature`] (`signature.rs`): the message with everything that varies
 //!   between occurrences masked, and [`signature_id`], a short hash of it.
-//! - [`least_privilege`] (`fix.rs`): the IAM statement a permission error asks for.
+//! - [`least_privilege`] (`fix.rs`): the IAM statement a permission error asks
+//!   for, on the principal the message names (else the deploy principal), with
+//!   resource ARNs in the forms IAM matches (a log group as `…:log-group:N`
+//!   and `…:log-group:N:*`); [`why_no_fix`] says why there is none: the action
+//!   is unknown, another policy denies it (an identity-policy Allow cannot
+//!   help), or a service's role the message does not name lacks it.
 //! - `learning.rs`: the learning log, and solutions ranked by the lower bound
 //!   of the 95% Wilson score interval of their success rate.
 //!
@@ -42,12 +61,21 @@
 //!    3. *permission*: the message says `not authorized to perform` (with or
 //!       without the action). AWS sometimes wraps it in a misleading code
 //!       (`ValidationError: You are not authorized to perform this operation`).
+//!       Likewise a service's role denied a call (`InvalidParameterValueException:
+//!       The provided execution role does not have permissions to call …`).
 //!    4. *state*: the Terraform state or its backend: the state lock, loading
 //!       or saving the state, listing workspaces, a resource already managed.
 //!       It outranks the codes that come with it (`ConditionalCheckFailed` on
 //!       the lock table, a bare `AccessDenied` on the state bucket): the
 //!       resolution is in the backend, and without a named action there is no
-//!       statement to propose.
+//!       statement to propose. Every wording of a denied state read is state:
+//!       `Error loading state: AccessDenied`, `error accessing remote state:
+//!       AccessDenied`, `Error refreshing state: AccessDenied` (when the code
+//!       follows the phrase; a resource's error during the refresh stays that
+//!       resource's), `error loading the remote state`, `Error downloading
+//!       state: 403 Forbidden`. The suggested solution lists what the backend
+//!       needs (bucket, key, lock table, KMS key) and that a wrong bucket name
+//!       or region also answers AccessDenied.
 //! 2. **AWS error codes** (confidence high), every code in the message, tried
 //!    category by category: permission (`AccessDenied`,
 //!    `UnauthorizedOperation`), quota (`*LimitExceeded`, `TooMany*`,
@@ -91,11 +119,11 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 pub use classify::{Confidence, Diagnosis, SuggestedSolution, classify};
-pub use extract::{Extracted, extract};
-pub use fix::{PermissionFix, attachable, least_privilege};
+pub use extract::{Extracted, PolicyKind, clean, extract};
+pub use fix::{PermissionFix, attachable, least_privilege, permission_fix, why_no_fix};
 pub use learning::{
-    Awaiting, ISSUE_LOG_VERSION, Issue, IssueLog, LearningError, MAX_EXAMPLES, RankedSolution, Solution, SolutionKind, add_solution, ranked_solutions,
-    record_occurrence, record_outcome, settle, wilson_lower_bound,
+    Awaiting, ISSUE_LOG_VERSION, Issue, IssueLog, LastFailure, LearningError, MAX_EXAMPLES, MAX_FAILURE_CHARS, RankedSolution, Solution, SolutionKind,
+    add_solution, last_failure, ranked_solutions, record_failure, record_occurrence, record_outcome, settle, wilson_lower_bound,
 };
 pub use signature::{redact, signature, signature_id};
 

@@ -26,7 +26,7 @@ fn permission_errors() {
     check(
         "Error: Error launching source instance: UnauthorizedOperation: You are not authorized to perform this operation. Encoded authorization failure message: aGVsbG8gd29ybGQ\n\tstatus code: 403, request id: 1a2b3c4d-0000-4000-8000-123456789abc",
         Category::Permission,
-        "",
+        "ec2:RunInstances",
     );
     check(
         "Error: creating Lambda Function (orders-api): AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/deployer/ci-42 is not authorized to perform: lambda:CreateFunction on resource: arn:aws:lambda:eu-west-1:111122223333:function:orders-api because no identity-based policy allows the lambda:CreateFunction action",
@@ -44,7 +44,11 @@ fn permission_errors() {
         "sns:CreateTopic",
     );
     // Auto Scaling wraps a denial in a validation code; the words win.
-    check("Error creating Auto Scaling Group: ValidationError: You are not authorized to perform this operation.", Category::Permission, "");
+    check(
+        "Error creating Auto Scaling Group: ValidationError: You are not authorized to perform this operation.",
+        Category::Permission,
+        "autoscaling:CreateAutoScalingGroup",
+    );
     check("Error: reading S3 Bucket policy (site): Forbidden: Forbidden\n\tstatus code: 403, request id: 0A1B2C3D4E5F6A7B", Category::Permission, "");
     check(
         "Error: creating DynamoDB Table (orders): operation error DynamoDB: CreateTable, https response error StatusCode: 400, RequestID: 5VQ8ABCDEF, api error AccessDeniedException: User: arn:aws:iam::111122223333:user/deployer is not authorized to perform: dynamodb:CreateTable on resource: arn:aws:dynamodb:us-east-1:111122223333:table/orders because no identity-based policy allows the dynamodb:CreateTable action",
@@ -380,7 +384,7 @@ fn explicit_deny_and_non_denials_get_no_statement() {
     let d = classify(
         "User: arn:aws:iam::111122223333:user/ci is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::b/k with an explicit deny in a permissions boundary",
     );
-    assert_eq!(d.suggested_solutions[0].id, "lift-explicit-deny");
+    assert_eq!(d.suggested_solutions[0].id, "check-permissions-boundary");
     // An expired token names sts:GetCallerIdentity, but nothing was denied.
     let expired = extract(
         "error calling sts:GetCallerIdentity: operation error STS: GetCallerIdentity, https response error StatusCode: 403, api error ExpiredToken: expired",
@@ -729,6 +733,7 @@ fn issue_log_field_names_are_stable() {
             }],
         }],
         awaiting: Vec::new(),
+        last_failures: Vec::new(),
     };
     let text = serde_json::to_string(&log).unwrap();
     assert_eq!(
@@ -807,4 +812,329 @@ fn odd_input_never_panics() {
         assert_eq!(d.signature_id.len(), 12);
     }
     assert_eq!(classify(&long).category, Category::Permission);
+}
+
+// Issue 14, the debugger: every case it lists, in messages composed in the
+// shapes AWS and Terraform print (none copied from an evaluation set).
+
+/// A proposed fix as (principal, actions, resources).
+type FixParts = (Option<String>, Vec<String>, Vec<String>);
+
+/// The permission fix a message gets, or the reason there is none.
+fn fix_of(message: &str) -> Result<FixParts, String> {
+    let d = classify(message);
+    match d.suggested_solutions.iter().find_map(|s| s.permission_fix.clone()) {
+        Some(f) => {
+            assert!(d.no_fix_reason.is_none(), "a fix and a reason for none: {message:?}");
+            let strings = |k: &str| f.statement[k].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>();
+            Ok((f.principal.clone(), strings("Action"), strings("Resource")))
+        }
+        None => Err(d.no_fix_reason.clone().unwrap_or_default()),
+    }
+}
+
+#[test]
+fn json_and_xml_error_bodies_name_the_code() {
+    check(r#"{"__type":"LimitExceededException","message":"You have already consumed your quota of 5 pipelines."}"#, Category::Quota, "");
+    check(r#"{"__type":"com.amazon.coral.service#ThrottlingException","message":"Rate exceeded"}"#, Category::Quota, "");
+    check(r#"{"message":"The specified log group does not exist.","code":"ResourceNotFoundException","statusCode":400}"#, Category::Resource, "");
+    check(r#"{"message":"User is not allowed","code":"AccessDeniedException","time":"2024-01-01T00:00:00Z"}"#, Category::Permission, "");
+    check("<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>", Category::Credentials, "");
+    check("<ErrorResponse><Error><Type>Sender</Type><Code>EntityAlreadyExists</Code></Error></ErrorResponse>", Category::Resource, "");
+    check("HTTP/1.1 400 Bad Request\nX-Amzn-Errortype: LimitExceededException:\nX-Amzn-Requestid: 00000000-aaaa", Category::Quota, "");
+    check("http.response.header.x_amzn_errortype=TooManyRequestsException rpc.method=CreateFunction", Category::Quota, "");
+    // A body logged inside a JSON string: its escapes are undone first.
+    check(r#"{"Cause":"{\"errorType\":\"ResourceConflictException\",\"errorMessage\":\"An update is in progress\"}"}"#, Category::Resource, "");
+    check(
+        "botocore.exceptions.ClientError: An error occurred (BucketAlreadyExists) when calling the CreateBucket operation: The requested bucket name is not available.",
+        Category::Resource,
+        "",
+    );
+    let x = extract(r#"{"__type":"com.amazonaws.kinesis#LimitExceededException"}"#);
+    assert_eq!(x.aws_error_code.as_deref(), Some("LimitExceededException"));
+}
+
+#[test]
+fn quota_wording_without_a_code() {
+    for message in [
+        "Error: creating Delivery Stream (clicks): you have already consumed your quota of 50 delivery streams",
+        "Error launching source instance: Your quota allows for 0 more running instance(s). You requested at least 2",
+        "This request would exceed the limit on the number of streams for the account 111122223333 in eu-west-1.",
+        "You have exceeded your maximum gp3 storage limit of 50 TiB in this region. Please contact AWS Support to request a service limit increase.",
+        "The requested resource exceeds the maximum number allowed.",
+        "Launch Configuration limit exceeded - You may only have 200 launch configurations",
+    ] {
+        check(message, Category::Quota, if message.starts_with("Error launching") { "ec2:RunInstances" } else { "" });
+    }
+}
+
+#[test]
+fn denials_by_other_policies_get_their_advice_and_no_identity_fix() {
+    let cases = [
+        (
+            "Error: reading S3 Bucket (logs): operation error S3: GetBucketPolicy, https response error StatusCode: 403, RequestID: 1, api error AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: s3:GetBucketPolicy on resource: \"arn:aws:s3:::logs\" with an explicit deny in a resource-based policy",
+            PolicyKind::ResourcePolicy,
+            "edit-resource-policy",
+        ),
+        (
+            "denied: User: arn:aws:sts::111122223333:assumed-role/ci/run-1 is not authorized to perform: ecr:PutImage on resource: arn:aws:ecr:eu-west-1:444455556666:repository/app because no resource-based policy allows the ecr:PutImage action",
+            PolicyKind::ResourcePolicy,
+            "edit-resource-policy",
+        ),
+        (
+            "Error: creating EC2 Instance: operation error EC2: RunInstances, https response error StatusCode: 403, api error UnauthorizedOperation: User: arn:aws:sts::111122223333:assumed-role/deploy/s is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-west-1:111122223333:instance/* with an explicit deny in a service control policy",
+            PolicyKind::ServiceControlPolicy,
+            "ask-organization-admin",
+        ),
+        (
+            "Error: creating IAM Role (app): operation error IAM: CreateRole, https response error StatusCode: 403, api error AccessDenied: User: arn:aws:sts::111122223333:assumed-role/deploy/s is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::111122223333:role/app because no permissions boundary allows the iam:CreateRole action",
+            PolicyKind::PermissionsBoundary,
+            "check-permissions-boundary",
+        ),
+        (
+            "AccessDenied: User: arn:aws:sts::111122223333:assumed-role/deploy/s is not authorized to perform: sqs:CreateQueue on resource: arn:aws:sqs:eu-west-1:111122223333:jobs with an explicit deny in a permissions boundary",
+            PolicyKind::PermissionsBoundary,
+            "check-permissions-boundary",
+        ),
+        (
+            "AccessDenied: User: arn:aws:sts::111122223333:assumed-role/deploy/s is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::b/k because no session policy allows the s3:PutObject action",
+            PolicyKind::SessionPolicy,
+            "widen-session-policy",
+        ),
+        (
+            "AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:eu-west-1:111122223333:key/k with an explicit deny",
+            PolicyKind::ExplicitDeny,
+            "lift-explicit-deny",
+        ),
+    ];
+    for (message, kind, solution) in cases {
+        let d = classify(message);
+        assert_eq!(d.category, Category::Permission, "{message}");
+        assert_eq!(d.extracted.blocked_by, Some(kind), "{message}");
+        let why = fix_of(message).expect_err(message);
+        assert!(why.contains(kind.describe()) || kind == PolicyKind::ExplicitDeny, "{why}");
+        assert!(d.suggested_solutions.iter().any(|s| s.id == solution), "{message}: {:?}", d.suggested_solutions);
+        assert!(d.suggested_solutions.iter().all(|s| s.kind != SolutionKind::IamPolicy), "{message}");
+        assert!(d.explanation.contains("No fix is proposed"), "{}", d.explanation);
+    }
+    // The identity policy's own "no … allows" is fixable.
+    let ok = "AccessDeniedException: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: sns:Publish on resource: arn:aws:sns:eu-west-1:111122223333:t because no identity-based policy allows the sns:Publish action";
+    assert_eq!(classify(ok).extracted.blocked_by, None);
+    assert!(fix_of(ok).is_ok());
+}
+
+#[test]
+fn cloudwatch_logs_arns_use_the_forms_iam_matches() {
+    // AWS names the group `…:log-group:NAME:log-stream:` in a denial; the statement
+    // needs the group's ARN and its `:*` form, which IAM matches for the group and its streams.
+    let group = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders";
+    for named in [format!("{group}:log-stream:"), format!("{group}:*"), group.to_string(), format!("{group}:log-stream:2024/01/01/abc")] {
+        let message = format!(
+            "Error: creating CloudWatch Logs Log Group (/aws/lambda/orders): operation error CloudWatch Logs: CreateLogGroup, https response error StatusCode: 400, RequestID: r, api error AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/deploy/ci is not authorized to perform: logs:CreateLogGroup on resource: {named} because no identity-based policy allows the logs:CreateLogGroup action"
+        );
+        let (principal, actions, resources) = fix_of(&message).unwrap();
+        assert_eq!(principal.as_deref(), Some("arn:aws:iam::111122223333:role/deploy"));
+        assert_eq!(actions, ["logs:CreateLogGroup"]);
+        assert_eq!(resources, [group.to_string(), format!("{group}:*")], "{named}");
+    }
+    // Other ARNs are kept as named.
+    let (_, _, resources) = fix_of("AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: sqs:SendMessage on resource: arn:aws:sqs:eu-west-1:111122223333:jobs").unwrap();
+    assert_eq!(resources, ["arn:aws:sqs:eu-west-1:111122223333:jobs"]);
+}
+
+#[test]
+fn the_fix_goes_to_the_principal_the_message_names() {
+    // The named caller, not the deploy principal, gets the statement.
+    let (principal, actions, _) = fix_of(
+        "operation error Bedrock: PutModelInvocationLoggingConfiguration, https response error StatusCode: 403, User: arn:aws:sts::111122223333:assumed-role/terraform-cloud/run-7 is not authorized to perform: iam:PassRole on resource: arn:aws:iam::111122223333:role/bedrock-logs because no identity-based policy allows the iam:PassRole action",
+    )
+    .unwrap();
+    assert_eq!(principal.as_deref(), Some("arn:aws:iam::111122223333:role/terraform-cloud"));
+    assert_eq!(actions, ["iam:PassRole"]);
+    // A function's execution role that lacks the call: never the deploy principal, and said why.
+    for message in [
+        "Error: creating Lambda Function (api): operation error Lambda: CreateFunction, https response error StatusCode: 400, RequestID: r, InvalidParameterValueException: The provided execution role does not have permissions to call CreateNetworkInterface on EC2",
+        "Error: creating Lambda Event Source Mapping (arn:aws:sqs:eu-west-1:111122223333:jobs): InvalidParameterValueException: The function execution role does not have permissions to call ReceiveMessage on SQS",
+        "* aws_lambda_function.api: Error creating Lambda function: AccessDeniedException: Your access has been denied by EC2, please make sure your function execution role have permission to CreateNetworkInterface. EC2 Error Code: UnauthorizedOperation.",
+    ] {
+        let d = classify(message);
+        assert_eq!(d.category, Category::Permission, "{message}: {}", d.rule);
+        assert!(d.extracted.service_role.is_some(), "{message}");
+        let why = fix_of(message).expect_err(message);
+        assert!(why.contains("execution role") && why.contains("not the deploy principal"), "{why}");
+        assert!(d.suggested_solutions.iter().any(|s| s.id == "grant-service-role"), "{message}");
+    }
+    assert_eq!(
+        classify("The provided execution role does not have permissions to call ReceiveMessage on SQS").extracted.action.as_deref(),
+        Some("sqs:ReceiveMessage")
+    );
+    assert_eq!(
+        classify("Your access has been denied by EC2, please make sure your function execution role have permission to CreateNetworkInterface. EC2 Error Code: UnauthorizedOperation.").extracted.action.as_deref(),
+        Some("ec2:CreateNetworkInterface")
+    );
+    // A trust policy that lets Lambda assume nothing is configuration, not a missing permission.
+    check("InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda.", Category::Configuration, "");
+}
+
+#[test]
+fn v1_messages_imply_the_action() {
+    let cases = [
+        ("* aws_lambda_function.api: Error creating Lambda Function: AccessDeniedException: Access Denied\n\tstatus code: 403", "lambda:CreateFunction"),
+        ("Error: error creating Lambda Function (orders): AccessDeniedException: \n\tstatus code: 403", "lambda:CreateFunction"),
+        ("* aws_iam_role.app: Error creating IAM Role AppRole: AccessDenied: Access Denied\n\tstatus code: 403", "iam:CreateRole"),
+        ("Error creating IAM instance profile web: AccessDenied: Access Denied", "iam:CreateInstanceProfile"),
+        ("* aws_iam_role.app: Error creating IAM Role app: AccessDenied: Access Denied", "iam:CreateRole"),
+        ("* aws_s3_bucket.b: Error creating S3 bucket acme: AccessDenied: Access Denied", "s3:CreateBucket"),
+        ("* aws_launch_configuration.web: Error creating launch configuration: AccessDenied: denied", "autoscaling:CreateLaunchConfiguration"),
+        ("* aws_s3_bucket.b: Error putting S3 ACL: AccessDenied: Access Denied\n\tstatus code: 403", "s3:PutBucketAcl"),
+        ("* aws_s3_bucket.b: Error creating S3 bucket: AccessDenied: Access Denied", "s3:CreateBucket"),
+        ("Error launching source instance: UnauthorizedOperation: You are not authorized to perform this operation.", "ec2:RunInstances"),
+        (
+            "* aws_security_group.web: Error creating Security Group: UnauthorizedOperation: You are not authorized to perform this operation.",
+            "ec2:CreateSecurityGroup",
+        ),
+        ("Error: error creating DynamoDB Table: AccessDeniedException: not allowed", "dynamodb:CreateTable"),
+        ("Error: Error creating CloudWatch Log Group: AccessDeniedException: denied", "logs:CreateLogGroup"),
+        ("Error: error creating RDS DB Instance (orders): AccessDenied: denied", "rds:CreateDBInstance"),
+        ("Error: error deleting SQS Queue (jobs): AccessDenied: denied", "sqs:DeleteQueue"),
+        ("Error: error creating IAM Role Policy Attachment: AccessDenied: denied", "iam:AttachRolePolicy"),
+        ("* aws_sg.x: Error revoking default egress rule for Security Group (sg-1): UnauthorizedOperation: denied", "ec2:RevokeSecurityGroupEgress"),
+    ];
+    for (message, action) in cases {
+        let d = classify(message);
+        assert_eq!(d.category, Category::Permission, "{message}");
+        assert_eq!(d.extracted.action.as_deref(), Some(action), "{message}");
+        assert!(!d.extracted.action_denied, "an implied action is not a named one: {message}");
+        let (_, actions, _) = fix_of(message).unwrap();
+        assert_eq!(actions, [action]);
+    }
+    // A name after the kind is not part of it; a kind we cannot place implies nothing.
+    assert_eq!(extract("Error creating IAM Role AmazonVPCFlowLogs: EntityAlreadyExists").action.as_deref(), Some("iam:CreateRole"));
+    assert_eq!(extract("Error creating Widget Factory: AccessDenied").action, None);
+    // SDK v2 names the call itself, which wins.
+    assert_eq!(
+        extract("creating Lambda Function (x): operation error Lambda: CreateFunction, https response error StatusCode: 403").action.as_deref(),
+        Some("lambda:CreateFunction")
+    );
+}
+
+#[test]
+fn colour_codes_of_raw_ci_logs_are_ignored() {
+    let plain = "Error: creating S3 Bucket (acme-uploads): operation error S3: CreateBucket, https response error StatusCode: 409, RequestID: R, HostID: H, api error BucketAlreadyExists: The requested bucket name is not available.";
+    let coloured = [
+        format!("\x1b[31m╷\x1b[0m\x1b[0m\n\x1b[31m│\x1b[0m \x1b[0m\x1b[1m\x1b[31mError: \x1b[0m\x1b[0m\x1b[1m{}\x1b[0m\n\x1b[31m╵\x1b[0m\x1b[0m", &plain[7..]),
+        format!("[31m│[0m [0m[1m[31mError: [0m[0m[1m{}[0m", &plain[7..]),
+        format!("\u{fffd}[0;31m{plain}\u{fffd}[0m\x1b[2K"),
+    ];
+    let want = classify(plain);
+    for message in &coloured {
+        let d = classify(message);
+        assert_eq!(d.category, want.category, "{message:?}");
+        assert_eq!(d.extracted.aws_error_code, want.extracted.aws_error_code);
+        assert_eq!(d.extracted.action, want.extracted.action);
+        assert_eq!(d.signature_id, want.signature_id, "{message:?}");
+        assert!(!d.excerpt.contains('\x1b') && !d.excerpt.contains("[0m"), "{}", d.excerpt);
+    }
+    assert_eq!(clean("no codes [here] and [0] m"), "no codes [here] and [0] m");
+    assert!(matches!(clean("plain"), std::borrow::Cow::Borrowed(_)));
+}
+
+#[test]
+fn remote_state_denials_are_state_in_every_wording() {
+    // The backend's bucket refused: the resolution is in the backend (bucket, key,
+    // region, the principal's access to them), and no action is named to grant.
+    for message in [
+        "Error: error accessing remote state: AccessDenied: Access Denied\n\tstatus code: 403, request id: 0A1B2C3D4E5F6A7B",
+        "Error loading state: AccessDenied: Access Denied\n\tstatus code: 403, request id: 0A1B2C3D4E5F6A7B, host id: abc",
+        "Error refreshing state: AccessDenied: Access Denied\n\tstatus code: 403, request id: 0A1B2C3D4E5F6A7B",
+        "data.terraform_remote_state.net: error loading the remote state: AccessDenied: Access Denied\n\tstatus code: 403",
+        "Error reloading remote state: AccessDenied: Access Denied",
+        "Error: Error downloading state: 403 Forbidden",
+    ] {
+        let d = classify(message);
+        assert_eq!(d.category, Category::State, "{message}: rule {}", d.rule);
+        assert!(d.suggested_solutions.iter().any(|s| s.id == "check-backend-access"), "{message}");
+    }
+    // A resource's error during refresh stays that resource's.
+    check(
+        "Error: Error refreshing state: 1 error(s) occurred:\n\n* aws_route53_record.www: Throttling: Rate exceeded\n\tstatus code: 400, request id: 1",
+        Category::Quota,
+        "",
+    );
+    // With the denied action named, the statement can be proposed: permission.
+    check(
+        "Error: error loading state: operation error S3: GetObject, https response error StatusCode: 403, api error AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::tfstate/prod/terraform.tfstate",
+        Category::Permission,
+        "s3:GetObject",
+    );
+}
+
+#[test]
+fn a_permission_error_without_a_fix_says_why() {
+    let cases = [
+        ("Error: AccessDenied: Access Denied\n\tstatus code: 403, request id: 0A1B2C3D", "names no IAM action"),
+        ("Error: you do not have permission to access the requested Route53 zone", "names no IAM action"),
+        (
+            "AccessDenied: User: arn:aws:iam::1:user/ci is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b/k with an explicit deny in a service control policy",
+            "service control policy",
+        ),
+        ("InvalidParameterValueException: The provided execution role does not have permissions to call ReceiveMessage on SQS", "execution role"),
+    ];
+    for (message, why) in cases {
+        let d = classify(message);
+        assert_eq!(d.category, Category::Permission, "{message}");
+        let reason = d.no_fix_reason.clone().unwrap_or_default();
+        assert!(reason.contains(why), "{message}: {reason:?}");
+        assert!(d.explanation.contains(&reason), "{}", d.explanation);
+        assert_eq!(why_no_fix(&d.extracted).as_deref(), Some(reason.as_str()));
+    }
+    // Other categories have no reason to give; a fix has none either.
+    assert_eq!(classify("ThrottlingException: Rate exceeded").no_fix_reason, None);
+    assert_eq!(
+        classify("AccessDenied: User: arn:aws:iam::1:user/ci is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b/k").no_fix_reason,
+        None
+    );
+}
+
+#[test]
+fn the_last_failed_deploy_is_kept_per_environment() {
+    let mut log = IssueLog::new();
+    assert!(last_failure(&log, "test").is_none());
+    record_failure(&mut log, "test", "Error: first AKIAIOSFODNN7EXAMPLE", "aaa", at(1));
+    record_failure(&mut log, "prod", "Error: in prod", "bbb", at(2));
+    record_failure(&mut log, "test", "Error: second", "ccc", at(3));
+    let test = last_failure(&log, "test").unwrap();
+    assert_eq!((test.message.as_str(), test.signature_id.as_str(), test.at), ("Error: second", "ccc", at(3)));
+    assert_eq!(last_failure(&log, "prod").unwrap().message, "Error: in prod");
+    assert_eq!(log.last_failures.len(), 2);
+    record_failure(&mut log, "dev", "key AKIAIOSFODNN7EXAMPLE", "d", at(4));
+    assert!(!last_failure(&log, "dev").unwrap().message.contains("AKIA"), "stored redacted");
+    let long = "x ".repeat(MAX_FAILURE_CHARS);
+    record_failure(&mut log, "dev", &long, "d", at(5));
+    assert_eq!(last_failure(&log, "dev").unwrap().message.chars().count(), MAX_FAILURE_CHARS);
+    let back: IssueLog = serde_json::from_str(&serde_json::to_string(&log).unwrap()).unwrap();
+    assert_eq!(back, log);
+}
+
+#[test]
+fn wrapped_and_aligned_messages_read_as_one_line() {
+    // Phrases broken by a line wrap, the diagnostic frame or aligned spaces still count.
+    let d = classify(
+        "│ api error AccessDenied: User: arn:aws:iam::111122223333:user/ci is not authorized\n│ to perform: s3:GetBucketPolicy on resource: \"arn:aws:s3:::logs\" with\n│ an explicit deny in a resource-based policy",
+    );
+    assert_eq!(d.extracted.blocked_by, Some(PolicyKind::ResourcePolicy));
+    assert_eq!(d.extracted.denied_resource.as_deref(), Some("arn:aws:s3:::logs"));
+    let d = classify("InvalidParameterValueException: The function execution\nrole does not have permissions to call ReceiveMessage on SQS");
+    assert_eq!((d.category, d.extracted.action.as_deref()), (Category::Permission, Some("sqs:ReceiveMessage")));
+    let d = classify(
+        "Resource handler returned message: \"User with accountId: 111122223333 is not authorized   to perform CreateLogGroup with Tags (Service: CloudWatchLogs, Status Code:   400, Request ID: 1)\"",
+    );
+    assert_eq!((d.category, d.extracted.action.as_deref()), (Category::Permission, Some("logs:TagResource")));
+    check("[31m│[0m [0m[1m[31mError: [0m[0m[1mNo configuration files[0m", Category::Configuration, "");
+    // A placeholder for the account in the caller's ARN.
+    let (principal, _, _) = fix_of(
+        "api error AccessDeniedException: User: arn:aws:sts::[account-id]:assumed-role/Admin/Session is not authorized to perform: kms:CreateKey on resource: * because no identity-based policy allows the kms:CreateKey action",
+    )
+    .unwrap();
+    assert_eq!(principal.as_deref(), Some("arn:aws:iam::[account-id]:role/Admin"));
 }
