@@ -5,7 +5,7 @@
 use crate::vocabulary::InfraOperation as I;
 use crate::vocabulary::{AuditFocus, OpsOperation as O, RemediationAction};
 
-use super::lexicon::{COMPLIANCE_WORDS, COST_WORDS, Role, SECURITY_WORDS, Verb, Word, classify_word};
+use super::lexicon::{COMPLIANCE_WORDS, COST_WORDS, Role, SECURITY_WORDS, Verb, Word, classify_word, exposure};
 use super::{IntentArgs, Scope, Target};
 
 /// Everything the request says, before choosing what the target uses.
@@ -22,15 +22,18 @@ pub(crate) fn args(request: &str, words: &[Word], scoped: &[Scope]) -> IntentArg
         Role::Verb(Verb::Rollback) => Some(RemediationAction::Rollback),
         _ => None,
     });
-    let focus = if has(COST_WORDS) {
-        Some(AuditFocus::Cost)
-    } else if has(SECURITY_WORDS) {
-        Some(AuditFocus::Security)
-    } else if has(COMPLIANCE_WORDS) {
-        Some(AuditFocus::Compliance)
-    } else {
-        None
-    };
+    // The focus most words point at; ties go to cost, then security.
+    let count = |names: &[&str]| words.iter().enumerate().filter(|(i, w)| main(*i) && !w.quoted && names.contains(&w.text.as_str())).count();
+    let votes = [
+        (count(COST_WORDS), AuditFocus::Cost),
+        (count(SECURITY_WORDS) + usize::from(exposure(words, scoped)), AuditFocus::Security),
+        (count(COMPLIANCE_WORDS), AuditFocus::Compliance),
+    ];
+    let focus = votes.iter().filter(|(n, _)| *n > 0).fold(None, |best: Option<(usize, AuditFocus)>, &(n, f)| match best {
+        Some((m, _)) if m >= n => best,
+        _ => Some((n, f)),
+    });
+    let focus = focus.map(|(_, f)| f);
     let filter = quoted.clone().or_else(|| {
         if has(&["error", "errors", "exception", "exceptions", "failure", "failures"]) {
             Some("ERROR".to_string())

@@ -162,6 +162,10 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
                 ("hold" | "holding" | "holds", "up") => Some("holdup"),
                 ("load", "balancer" | "balancers") => Some("loadbalancer"),
                 ("look" | "looks", "like") => Some("looklike"),
+                ("beef" | "ramp", "up") => Some("scale"),
+                // "when you get a sec": a moment, not security.
+                ("a", "sec" | "second" | "minute") => Some("amoment"),
+                ("security", "group" | "groups") => Some("securitygroup"),
                 _ => None,
             };
             if let (Some(joined), false, false) = (joined, prev.quoted, w.quoted) {
@@ -635,7 +639,6 @@ const FILLER: &[&str] = &[
     "stuff",
     "thing",
     "state",
-    "status",
     "need",
     "want",
     "help",
@@ -717,6 +720,7 @@ const FILLER: &[&str] = &[
     "thank",
     "currently",
     "there",
+    "amoment",
 ];
 
 /// Words that only a request about infrastructure or its operation uses.
@@ -811,6 +815,10 @@ pub(crate) fn in_scope(words: &[Word], envs: &[String]) -> bool {
     {
         return false;
     }
+    let ours = words.iter().enumerate().any(|(i, w)| !w.quoted && (OURS_ONLY.contains(&w.text.as_str()) || env_word(words, i, envs).is_some()));
+    if !ours && words.iter().any(|w| !w.quoted && OTHER_WORLDS.contains(&w.text.as_str())) {
+        return false;
+    }
     let mut verb = false;
     // A concern operations share with everyday life (health, cost, speed…).
     let mut concern = false;
@@ -859,16 +867,28 @@ pub(crate) fn in_scope(words: &[Word], envs: &[String]) -> bool {
     (concern && (verb || foreign < 2)) || (verb && foreign == 0)
 }
 
+/// "public buckets", "ports open to the world": exposure is a security question.
+pub(crate) fn exposure(words: &[Word], scoped: &[Scope]) -> bool {
+    let main_text = |set: &[&str]| words.iter().enumerate().any(|(i, w)| scoped[i] == Scope::Main && !w.quoted && set.contains(&w.text.as_str()));
+    main_text(EXPOSED) && main_text(EXPOSABLE)
+}
+
 /// Whether the word names something an operation looks at (health, logs,
 /// warnings, latency, what is deployed…), by the objects the classifier reads.
 fn about_operations(words: &[Word], i: usize) -> bool {
-    let o = Objects::collect(&words[i..=i], &[Scope::Main]);
+    // The word and the one before it, for the words that need it ("it is up").
+    let from = i.saturating_sub(1);
+    let mut scoped = vec![Scope::Negated; i + 1 - from];
+    scoped[i - from] = Scope::Main;
+    let o = Objects::collect(&words[from..=i], &scoped);
     o.health || o.logs || o.errors || o.warnings || o.resources || o.deployed || o.deploy_context || o.performance || o.infra || o.services
 }
 
 /// Whether a word in main scope asks to destroy something.
 pub(crate) fn asks_teardown(words: &[Word], scoped: &[Scope]) -> bool {
-    (0..words.len()).any(|i| scoped[i] == Scope::Main && matches!(classify_word(words, i), Role::Verb(Verb::Teardown)))
+    // "would a deploy destroy anything?" asks about a plan.
+    let questions = question_clauses(words);
+    (0..words.len()).any(|i| scoped[i] == Scope::Main && !questions[i] && matches!(classify_word(words, i), Role::Verb(Verb::Teardown)))
 }
 
 /// Marks the words of clauses that ask a question about an action rather
@@ -916,22 +936,25 @@ pub(crate) fn env_negated(words: &[Word], i: usize) -> bool {
         .is_some_and(|t| matches!(t, "not" | "no" | "never" | "except" | "excluding"))
 }
 
-/// A known word with an ending: `Some(Some(base))` for the present
-/// ("restarting", "checks" → the verb), `Some(None)` for the past
-/// ("validated", "deployed": what happened, not what to do), `None` otherwise.
+/// A known word with an ending: `Some(Some(base))` for the progressive
+/// ("restarting" → the verb), `Some(None)` for the past and the third person
+/// ("validated", "looks": what happened or is, not what to do), `None` otherwise.
 fn inflection(word: &str) -> Option<Option<&'static str>> {
     let known = |stem: &str| VOCABULARY.iter().copied().find(|v| *v == stem);
-    for ending in ["ing", "s", "es"] {
-        if let Some(stem) = word.strip_suffix(ending)
-            && let Some(base) = known(stem).or_else(|| known(&format!("{stem}e")))
-        {
-            return Some(Some(base));
-        }
+    if let Some(stem) = word.strip_suffix("ing")
+        && let Some(base) = known(stem).or_else(|| known(&format!("{stem}e")))
+    {
+        return Some(Some(base));
     }
-    for ending in ["ed", "d"] {
-        if word.strip_suffix(ending).is_some_and(|stem| known(stem).is_some()) {
-            return Some(None);
-        }
+    // "prod looks fine", "it restarts every hour": the third person tells, it does not ask.
+    if word.strip_suffix('s').is_some_and(|stem| known(stem).is_some()) {
+        return Some(None);
+    }
+    // "validated" is "validate" + "d"; "prodd" is a slip, not a past.
+    let past = word.strip_suffix("ed").is_some_and(|stem| known(stem).is_some())
+        || word.strip_suffix('d').is_some_and(|stem| stem.ends_with('e') && known(stem).is_some());
+    if past {
+        return Some(None);
     }
     None
 }
@@ -969,6 +992,11 @@ fn clause(words: &[Word], i: usize) -> &[Word] {
     &words[start..end]
 }
 
+/// Whether the word names an environment, configured or not.
+pub(crate) fn is_env_name(word: &str) -> bool {
+    matches!(word, "prod" | "production" | "live" | "test" | "testing" | "dev" | "development" | "staging" | "stage") || KNOWN_ENV_NAMES.contains(&word)
+}
+
 /// Words that point at something but carry no operation of their own.
 const DETERMINERS: &[&str] = &["the", "my", "our", "your", "this", "that", "these", "those", "a", "an", "all", "its", "their"];
 const PREPOSITIONS: &[&str] = &["to", "in", "on", "into", "for", "against", "from", "of", "at", "across", "with"];
@@ -998,6 +1026,10 @@ const ENV_FOLLOWERS: &[&str] = &[
     "cluster",
     "queue",
     "workloads",
+    "is",
+    "was",
+    "looks",
+    "seems",
 ];
 /// Environment names that are never ordinary words here; named but not configured → an error.
 const KNOWN_ENV_NAMES: &[&str] = &["staging", "qa", "uat", "preprod", "pre-prod", "sandbox", "demo", "integration"];
@@ -1059,6 +1091,99 @@ const LINTERS: &[&str] = &["tflint", "fmt", "linter", "linters"];
 /// Words after "deploy" that make it the failed event, not the verb ("deploy failed, help").
 const FAILURE_WORDS: &[&str] =
     &["failed", "fails", "failing", "errored", "errors", "error", "broke", "blew", "crashed", "died", "bombed", "timed", "hung", "stuck", "is", "was"];
+/// Other technology and other worlds: a request about them is not ours unless
+/// it also names AWS, Terraform or an environment ("write a python function
+/// that reverses a list", "roll back my git commit", "resize my droplet").
+const OTHER_WORLDS: &[&str] = &[
+    "python",
+    "javascript",
+    "typescript",
+    "java",
+    "golang",
+    "ruby",
+    "php",
+    "css",
+    "html",
+    "react",
+    "vue",
+    "angular",
+    "regex",
+    "algorithm",
+    "leetcode",
+    "git",
+    "github",
+    "commit",
+    "commits",
+    "rebase",
+    "merge",
+    "azure",
+    "gcp",
+    "digitalocean",
+    "droplet",
+    "heroku",
+    "vercel",
+    "netlify",
+    "excel",
+    "spreadsheet",
+    "slides",
+    "powerpoint",
+    "expense",
+    "expenses",
+    "receipt",
+    "essay",
+    "board",
+    "troops",
+    "recipe",
+    "pancake",
+    "pancakes",
+    "vacation",
+    "flight",
+    "hotel",
+    "weather",
+    "football",
+    "movie",
+    "laptop",
+    "phone",
+    "printer",
+    "wifi",
+    "router",
+];
+/// Words that only AWS, Terraform or this product use.
+const OURS_ONLY: &[&str] = &[
+    "aws",
+    "terraform",
+    "tf",
+    "hcl",
+    "lambda",
+    "lambdas",
+    "s3",
+    "dynamodb",
+    "sqs",
+    "sns",
+    "rds",
+    "ec2",
+    "ecs",
+    "eks",
+    "vpc",
+    "cloudfront",
+    "route53",
+    "kinesis",
+    "aurora",
+    "elasticache",
+    "cognito",
+    "kms",
+    "apigateway",
+    "cloudwatch",
+    "iam",
+    "alb",
+    "elb",
+    "loadbalancer",
+    "securitygroup",
+    "fargate",
+    "infra",
+    "infrastructure",
+];
+
 /// Tasks of another kind, when they lead the request.
 const FOREIGN_VERBS: &[&str] = &[
     "translate",
@@ -1133,6 +1258,9 @@ pub(crate) const COST_WORDS: &[&str] = &[
     "overspend",
     "overspending",
     "finops",
+    "burn",
+    "burning",
+    "burned",
 ];
 pub(crate) const SECURITY_WORDS: &[&str] = &[
     "security",
@@ -1154,6 +1282,8 @@ pub(crate) const SECURITY_WORDS: &[&str] = &[
     "cves",
     "hardening",
     "least-privilege",
+    "sec",
+    "secops",
 ];
 pub(crate) const COMPLIANCE_WORDS: &[&str] =
     &["compliance", "compliant", "noncompliant", "non-compliant", "tags", "tagging", "naming", "tagged", "untagged", "cis", "soc2", "hipaa", "pci", "gdpr"];
@@ -1241,6 +1371,7 @@ pub(crate) const SERVICE_NOUNS: &[&str] = &[
     "network",
     "nat",
     "apigateway",
+    "securitygroup",
 ];
 /// Words after which "up", "down" or "ok" asks about health ("is it up", "everything ok").
 const UP_AFTER: &[&str] =
@@ -1292,6 +1423,9 @@ pub(crate) enum Role {
 /// investigation, not a listing).
 pub(crate) const INTERROGATIVES: &[&str] = &["what", "whats", "which", "how", "is", "are", "where"];
 
+/// Words after "design" that make it a noun ("design review", "design doc").
+const DESIGN_NOUN_BEFORE: &[&str] = &["review", "doc", "docs", "document", "was", "is", "has", "from", "spec", "approved", "looks"];
+
 /// Words before "deploy" / "release" after which it is a noun ("roll back the deploy").
 const NOUN_MARKERS: &[&str] = &["the", "this", "that", "my", "our", "last", "latest", "previous", "recent", "failed", "bad", "a"];
 
@@ -1308,16 +1442,24 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
             let first = i == 0 || words[..i].iter().all(|p| p.is_boundary() || p.text == "please");
             // "…, design it": a verb at the start of a clause too.
             let after = i > 0 && (DESIGN_VERB_AFTER.contains(&words[i - 1].text.as_str()) || words[i - 1].is_boundary());
-            if first || after { Verb::Design } else { return Role::Other }
+            // "design review for X was signed off", "the design doc": the noun.
+            let noun = words.get(i + 1).is_some_and(|n| DESIGN_NOUN_BEFORE.contains(&n.text.as_str()));
+            if (first || after) && !noun { Verb::Design } else { return Role::Other }
         }
         "architect" | "architecture" if i == 0 => Verb::Design,
+        "planout" if words.get(i + 1).is_some_and(|n| n.text == "why") => Verb::Investigate,
         "architect" | "sketch" | "draft" | "planout" | "blueprint" => Verb::Design,
         // "put the changes live", "take it live"
         "put" | "make" | "take" | "bring" | "set" if clause(words, i).iter().skip_while(|w| w.start <= words[i].start).any(|w| w.text == "live") => {
             Verb::Deploy
         }
+        t if AMOUNT_VERBS.contains(&t) && scale_follows(words, i) => Verb::Scale,
+        // "get the new vpc up in sandbox"
+        "get" | "bring" if words[i + 1..].iter().take(5).any(|w| w.text == "up") && !words[i + 1..].iter().take(5).any(|w| w.text == "to") => Verb::Deploy,
         "create" | "build" | "setup" | "scaffold" | "make" | "add" => Verb::Create,
-        "generate" | "implement" | "write" | "codegen" => Verb::Generate,
+        // "update the design", "give the api lambda 1024 MB": a revision of the design.
+        "update" | "revise" | "amend" | "modify" | "extend" | "tweak" | "adjust" => Verb::Create,
+        "generate" | "implement" | "write" | "codegen" | "gen" | "produce" | "convert" | "turn" | "emit" | "render" => Verb::Generate,
         "validate" | "lint" | "verify" | "typecheck" => Verb::Validate,
         "test" | "tests" | "testing" => {
             if env_word(words, i, &[]).is_some() {
@@ -1331,9 +1473,8 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
         "deploy" | "apply" | "release" | "rollout" | "deployment" if deploy_noun(words, i) => return Role::Other,
         // "roll it back", "put the api back": a rollback; "roll it out": a deploy.
         "roll" | "put" | "move" | "switch" | "set" | "take" | "bring" if words[i + 1..].iter().take(4).any(|w| w.text == "back") => Verb::Rollback,
-        "roll" | "push" | "get" | "send" if words[i + 1..].iter().take(4).any(|w| w.text == "out") => Verb::Deploy,
+        "roll" | "push" | "get" | "send" if words[i + 1..].iter().take(6).any(|w| w.text == "out") => Verb::Deploy,
         "ping" | "probe" | "healthcheck" => Verb::Monitor,
-        t if AMOUNT_VERBS.contains(&t) && scale_follows(words, i) => Verb::Scale,
         t if SCANNERS.contains(&t) => Verb::Test,
         t if LINTERS.contains(&t) => Verb::Validate,
         "comeup" if words.get(i + 1).is_some_and(|w| w.text == "with") => Verb::Design,
@@ -1343,7 +1484,10 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
         "deploy" | "deploying" | "apply" | "ship" | "rollout" | "promote" | "provision" | "launch" | "release" | "push" | "redeploy" | "spinup" | "golive"
         | "publish" => Verb::Deploy,
         "monitor" | "monitoring" | "watch" | "observe" => Verb::Monitor,
-        "investigate" | "investigating" | "diagnose" | "troubleshoot" | "why" | "rootcause" | "diginto" | "triage" | "causing" | "cause" => Verb::Investigate,
+        "investigate" | "investigating" | "diagnose" | "troubleshoot" | "why" | "rootcause" | "diginto" | "triage" | "causing" | "cause" | "rca" => {
+            Verb::Investigate
+        }
+
         "debug" | "debugging" => Verb::Debug,
         "fix" | "remediate" | "repair" | "resolve" | "mitigate" => Verb::Fix,
         t if RESTART_WORDS.contains(&t) => Verb::Restart,
@@ -1392,6 +1536,14 @@ pub(crate) struct Objects {
     pub fix: bool,
     /// "the design", "user-auth.md".
     pub design: bool,
+    /// "a design", "a new design": one to write, not one to implement.
+    pub new_design: bool,
+    /// A deployment as an event: "the deploy", "the prod apply", "the deployment".
+    pub deploy_event: bool,
+    /// A quoted Terraform or AWS error ("Error: creating …", "AccessDenied").
+    pub terraform_error: bool,
+    /// "would", "if we deployed", "estimate": about what is not deployed yet.
+    pub hypothetical: bool,
     /// A quoted phrase, such as an error message.
     pub quoted: bool,
 }
@@ -1400,11 +1552,16 @@ impl Objects {
     pub fn collect(words: &[Word], scoped: &[Scope]) -> Objects {
         let mut o = Objects::default();
         for (i, w) in words.iter().enumerate() {
+            // A quoted error counts wherever it is told, unless negated ("it died after lunch with \"Error: …\"").
+            if w.quoted && scoped[i] == Scope::Temporal {
+                o.terraform_error |= ["Error", "error:", "denied", "Denied", "Exception", "InvalidParameter"].iter().any(|k| w.text.contains(k));
+            }
             if scoped[i] != Scope::Main {
                 continue;
             }
             if w.quoted {
                 o.quoted = true;
+                o.terraform_error |= ["Error", "error:", "denied", "Denied", "Exception", "InvalidParameter"].iter().any(|k| w.text.contains(k));
                 continue;
             }
             match w.text.as_str() {
@@ -1416,10 +1573,12 @@ impl Objects {
                 {
                     o.health = true
                 }
+                // "how the prod api is doing"
+                "doing" | "holding" if clause(words, i).iter().any(|w| w.text == "how") => o.health = true,
                 "logs" | "log" => o.logs = true,
                 "error" | "errors" | "exception" | "exceptions" | "failure" | "failures" | "failing" | "failed" | "fails" | "crash" | "crashes"
                 | "crashing" | "5xx" | "broken" | "timeouts" | "500s" | "500" | "502" | "502s" | "503" | "503s" | "504" | "504s" | "4xx" | "errored"
-                | "erroring" | "exploding" | "throwing" => o.errors = true,
+                | "erroring" | "exploding" | "throwing" | "died" | "dies" | "blew" | "broke" | "bombed" => o.errors = true,
                 "incident" | "incidents" | "outage" | "outages" | "rootcause" | "wrong" | "problem" | "problems" | "issue" | "issues" | "bug" | "bugs" => {
                     o.incident = true
                 }
@@ -1428,7 +1587,11 @@ impl Objects {
                 "deployed" | "provisioned" => o.deployed = true,
                 "deployment" | "deployments" | "terraform" | "tf" => o.deploy_context = true,
                 // "roll back the deploy", "the apply failed": the noun.
-                "deploy" | "release" | "rollout" | "apply" if deploy_noun(words, i) => o.deploy_context = true,
+                "deploy" | "release" | "rollout" | "apply" if deploy_noun(words, i) => {
+                    o.deploy_context = true;
+                    o.deploy_event = true;
+                }
+
                 _ => {}
             }
             match w.text.as_str() {
@@ -1452,17 +1615,26 @@ impl Objects {
                 "infrastructure" | "infra" | "stack" | "architecture" | "environment" | "env" => o.infra = true,
                 t if SERVICE_NOUNS.contains(&t) => o.services = true,
                 "remediation" | "fix" | "patch" => o.fix = true,
-                "design" | "designs" | "spec" | "blueprint" => o.design = true,
+                "design" | "designs" | "spec" | "blueprint" => {
+                    o.design = true;
+                    // "write that up as a design": a new one.
+                    o.new_design |= i > 0 && matches!(words[i - 1].text.as_str(), "a" | "new");
+                }
+                "deployment" | "deployments" | "pipeline" => o.deploy_event = true,
+                "would" | "if" | "estimate" | "estimated" | "projected" | "forecast" => o.hypothetical = true,
                 t if t.ends_with(".md") => o.design = true,
                 _ => {}
             }
         }
-        // "public buckets", "ports open to the world": exposure is a security question.
-        let main_text = |set: &[&str]| words.iter().enumerate().any(|(i, w)| scoped[i] == Scope::Main && !w.quoted && set.contains(&w.text.as_str()));
-        if main_text(EXPOSED) && main_text(EXPOSABLE) {
-            o.security = true;
-        }
+        o.security |= exposure(words, scoped);
         o
+    }
+
+    /// The code's security, compliance or cost, or the cost of what is not
+    /// deployed yet: what the pre-deployment tests answer, not an audit.
+    fn reviewed_before_deploy(&self) -> bool {
+        let code = self.code && !self.deployed;
+        (code && (self.security || self.compliance || self.cost)) || (self.cost && self.hypothetical)
     }
 
     /// Whether any object names a specific operation.
@@ -1491,6 +1663,7 @@ pub(crate) fn verb_targets(v: Verb, o: &Objects, out: &mut Vec<Target>) {
         // "create a report of costs"
         Verb::Create | Verb::Generate if o.cost && !o.code => Target::Ops(O::Audit),
         Verb::Create if o.services || o.infra || o.design => Target::Infra(I::Architect),
+        Verb::Generate if o.new_design && !o.code => Target::Infra(I::Architect),
         Verb::Generate if o.code || o.design || o.infra || o.services => Target::Infra(I::Engineer),
         // "write me a poem", "make a sandwich": nothing of ours to create.
         Verb::Create | Verb::Generate | Verb::Teardown => return,
@@ -1503,7 +1676,7 @@ pub(crate) fn verb_targets(v: Verb, o: &Objects, out: &mut Vec<Target>) {
         Verb::Monitor if o.performance => Target::Ops(O::AnalyzePerformance),
         Verb::Monitor if o.cost => Target::Ops(O::Audit),
         Verb::Monitor => Target::Ops(O::CheckHealth),
-        Verb::Investigate if o.deploy_context && !o.services => Target::Infra(I::Debug),
+        Verb::Investigate | Verb::Fix if (o.deploy_context || o.terraform_error) && !o.services => Target::Infra(I::Debug),
         Verb::Investigate if o.performance && !o.errors => Target::Ops(O::AnalyzePerformance),
         Verb::Investigate => Target::Ops(O::Investigate),
         // A quoted message is an error text for the deployment debugger.
@@ -1513,7 +1686,7 @@ pub(crate) fn verb_targets(v: Verb, o: &Objects, out: &mut Vec<Target>) {
             out.push(Target::Infra(I::Debug));
             Target::Ops(O::Investigate)
         }
-        Verb::Fix if (o.deploy_context || o.code) && !o.services => Target::Infra(I::Debug),
+        Verb::Fix if o.code && !o.services => Target::Infra(I::Debug),
         Verb::Fix | Verb::Restart | Verb::Scale | Verb::Rollback => Target::Ops(O::Remediate),
         Verb::Audit => Target::Ops(O::Audit),
         Verb::Tail => Target::Ops(O::QueryLogs),
@@ -1527,8 +1700,8 @@ fn check_infrastructure(out: &mut Vec<Target>) {
 }
 
 pub(crate) fn generic_targets(g: Generic, o: &Objects, out: &mut Vec<Target>) {
-    // "the deploy failed", "terraform apply errored": the deployment debugger.
-    if o.deploy_context && (o.errors || o.incident) && !o.services && !o.logs {
+    // "the deploy failed", "the apply died with \"Error: …\"": the deployment debugger.
+    if ((o.deploy_event && (o.errors || o.incident) && !o.logs && !o.services) || (o.terraform_error && (o.deploy_event || !o.services))) {
         out.push(Target::Infra(I::Debug));
         return;
     }
@@ -1549,13 +1722,16 @@ pub(crate) fn generic_targets(g: Generic, o: &Objects, out: &mut Vec<Target>) {
     if o.changes {
         out.push(Target::Infra(I::PreviewChanges));
     }
-    if (o.config || o.code) && g != Generic::Show {
+    if (o.config || o.code) && !matches!(g, Generic::Show | Generic::Want) && !o.reviewed_before_deploy() {
         out.push(Target::Infra(I::ValidateConfig));
     }
     if o.performance {
         out.push(Target::Ops(O::AnalyzePerformance));
     }
-    if o.cost || o.security || o.compliance {
+    if o.reviewed_before_deploy() {
+        // The code's security, compliance or cost, or what a deploy would cost: the pre-deployment tests.
+        out.push(Target::Infra(I::Test));
+    } else if o.cost || o.security || o.compliance {
         out.push(Target::Ops(O::Audit));
     }
     if o.specific() {

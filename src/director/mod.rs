@@ -205,6 +205,7 @@ fn scope(words: &[Word]) -> Vec<Scope> {
     let mut current = Scope::Main;
     // "skip the tests and deploy": a negated object ends where the next verb begins.
     let mut object_negation = false;
+    let mut temporal_from = 0;
     for (i, w) in words.iter().enumerate() {
         if w.is_boundary() {
             current = Scope::Main;
@@ -237,10 +238,14 @@ fn scope(words: &[Word]) -> Vec<Scope> {
             "before" | "after" | "prior" | "once" | "until" | "following" => {
                 if current == Scope::Main {
                     current = Scope::Temporal;
+                    temporal_from = i;
                 }
                 out[i] = current;
                 continue;
             }
+            // "after lunch and it died with …", "before anyone approves the PR i want to see …":
+            // a time clause ends where a new one begins.
+            "and" | "i" | "we" | "you" | "please" if current == Scope::Temporal && i >= temporal_from + 3 => current = Scope::Main,
             _ => {}
         }
         out[i] = current;
@@ -369,16 +374,22 @@ fn propose(words: &[Word], scoped: &[Scope], out: &mut Proposals) {
                 remedy_named |= matches!(v, lexicon::Verb::Restart | lexicon::Verb::Scale | lexicon::Verb::Rollback);
                 lexicon::verb_targets(v, &objects, &mut out.targets);
                 if questions[i] {
+                    // "would a deploy destroy anything?": what the plan would do.
+                    if v == lexicon::Verb::Teardown {
+                        out.targets.push(Target::Infra(InfraOperation::PreviewChanges));
+                    }
+                    // "should we roll back?": how it is doing and why, to decide.
                     let read_only = match v {
-                        lexicon::Verb::Scale => Target::Ops(OpsOperation::AnalyzePerformance),
-                        _ => Target::Ops(OpsOperation::Investigate),
+                        lexicon::Verb::Scale => [Target::Ops(OpsOperation::AnalyzePerformance), Target::Ops(OpsOperation::CheckHealth)],
+                        _ => [Target::Ops(OpsOperation::Investigate), Target::Ops(OpsOperation::CheckHealth)],
                     };
-                    for t in &mut out.targets[before..] {
-                        *t = match *t {
-                            Target::Infra(InfraOperation::Deploy) => Target::Infra(InfraOperation::PreviewChanges),
-                            Target::Ops(OpsOperation::Remediate) => read_only,
-                            other => other,
-                        };
+                    let asked: Vec<Target> = out.targets.drain(before..).collect();
+                    for t in asked {
+                        match t {
+                            Target::Infra(InfraOperation::Deploy) => out.targets.push(Target::Infra(InfraOperation::PreviewChanges)),
+                            Target::Ops(OpsOperation::Remediate) => out.targets.extend(read_only),
+                            other => out.targets.push(other),
+                        }
                     }
                 }
             }
@@ -388,6 +399,15 @@ fn propose(words: &[Word], scoped: &[Scope], out: &mut Proposals) {
         }
         if out.targets.len() > before {
             out.at.push(i);
+        }
+    }
+    // "don't deploy to prod, only to staging": the negated verb carries over
+    // to the clause that names where instead.
+    if out.targets.is_empty() && (0..words.len()).any(|i| scoped[i] == Scope::Main && lexicon::is_env_name(&words[i].text)) {
+        for i in (0..words.len()).filter(|&i| scoped[i] == Scope::Negated) {
+            if let lexicon::Role::Verb(v) = classify_word(words, i) {
+                lexicon::verb_targets(v, &objects, &mut out.targets);
+            }
         }
     }
     if out.targets.is_empty() {

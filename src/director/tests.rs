@@ -297,9 +297,13 @@ fn negation_keeps_what_it_does_not_negate() {
 fn questions_never_mutate() {
     check("what happens if I deploy to prod?", "infra preview-changes prod");
     check("is it safe to deploy to production?", "infra preview-changes prod");
-    check("should I roll back the api lambda in prod?", "ops investigate prod service=api-lambda");
-    check("can we restart the orders api in prod?", "ops investigate prod service=orders-api");
-    check("how do I scale the workers in prod?", "ops analyze-performance prod service=workers");
+    // A question about a remediation offers what to look at first, never the remediation.
+    clarifies("should I roll back the api lambda in prod?", &["investigate prod", "check-health prod"]);
+    clarifies("can we restart the orders api in prod?", &["investigate prod", "check-health prod"]);
+    clarifies("how do I scale the workers in prod?", &["analyze-performance prod", "check-health prod"]);
+    check("would a deploy to prod destroy anything?", "infra preview-changes prod");
+    // What something not yet deployed would cost is the pre-deployment estimate.
+    check("what would it cost per month if we deployed this to prod?", "infra test prod");
     // Asking the assistant to act is a request.
     check("can you deploy to test?", "infra deploy test");
     check("could you restart the api lambda", "ops remediate test service=api-lambda; action=restart");
