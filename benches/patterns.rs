@@ -87,7 +87,9 @@ fn main() {
         Ok(_) => fail(&format!("no <name>/<name>_2k.log_structured.csv under {}; set LOGHUB_DIR to the Loghub-2k samples", loghub.display())),
         Err(e) => fail(&format!("cannot read the Loghub-2k samples under {}: {e}; set LOGHUB_DIR to their directory", loghub.display())),
     };
-    datasets.extend(load_all(&synthetic, Source::Synthetic).unwrap_or_else(|e| fail(&format!("cannot read the synthetic logs under {}: {e}", synthetic.display()))));
+    datasets.extend(
+        load_all(&synthetic, Source::Synthetic).unwrap_or_else(|e| fail(&format!("cannot read the synthetic logs under {}: {e}", synthetic.display()))),
+    );
     // Tuning half first, then the test half; each by source.
     datasets.sort_by_key(|d| (d.half() == "test", d.source == Source::Synthetic));
     if tsv {
@@ -191,11 +193,8 @@ fn print_details(d: &Dataset, o: &Outcome) {
         *by_truth.entry(t).or_default().entry(p).or_default() += 1;
         *by_predicted.entry(p).or_default().entry(t).or_default() += 1;
     }
-    let mut wrong: Vec<(&str, usize)> = by_truth
-        .iter()
-        .filter(|(_, ps)| ps.len() > 1 || ps.keys().any(|p| by_predicted[p].len() > 1))
-        .map(|(t, ps)| (*t, ps.values().sum()))
-        .collect();
+    let mut wrong: Vec<(&str, usize)> =
+        by_truth.iter().filter(|(_, ps)| ps.len() > 1 || ps.keys().any(|p| by_predicted[p].len() > 1)).map(|(t, ps)| (*t, ps.values().sum())).collect();
     if wrong.is_empty() {
         return;
     }
