@@ -218,7 +218,10 @@ impl Miner {
     pub fn add_bytes(&mut self, line: &[u8]) -> TemplateId {
         // A character cut at the limit is dropped by `add`'s own cut.
         let line = &line[..line.len().min(MAX_LINE_BYTES + 3)];
-        self.add(&String::from_utf8_lossy(line))
+        match std::str::from_utf8(line) {
+            Ok(text) => self.add(text),
+            Err(_) => self.add(&String::from_utf8_lossy(line)),
+        }
     }
 
     /// The templates by descending count, and `ids` (returned by
@@ -271,7 +274,7 @@ pub fn mine_reader(mut input: impl std::io::BufRead, config: MinerConfig, ids: L
             break;
         }
         let mut used = 0;
-        while let Some(n) = chunk[used..].iter().position(|&b| b == b'\n') {
+        while let Some(n) = find_newline(&chunk[used..]) {
             let line = &chunk[used..used + n];
             if pending.is_empty() {
                 add(&mut miner, line);
@@ -304,6 +307,24 @@ impl Mined {
         }
         out
     }
+}
+
+/// The position of the first `\n`, eight bytes at a time.
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ (ONES * u64::from(b'\n'));
+        // A zero byte in `x` is a newline in the word.
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    words.remainder().iter().position(|&b| b == b'\n').map(|p| offset + p)
 }
 
 /// Text for a terminal: control characters (a template keeps those of its
@@ -907,7 +928,7 @@ const GLUED_KEY: u64 = 1 << 62;
 /// `key=value`); no UTF-8 text holds this byte.
 const GLUED: u8 = 0xff;
 
-const RECENT_BITS: u32 = 12;
+const RECENT_BITS: u32 = 16;
 
 impl RawKey {
     #[inline]
@@ -998,6 +1019,9 @@ impl Interner {
     /// Most tokens of a log are words that masking cannot change: those are
     /// interned as they are.
     fn token_uncached(&mut self, raw: &[u8], glued: bool, scratch: &mut Vec<u8>) -> u32 {
+        if !glued && is_plain_number(raw) {
+            return self.intern(WILDCARD.as_bytes(), false);
+        }
         let shape = Shape::of(raw);
         if !glued && !shape.maskable() {
             return self.intern(raw, true);
@@ -1102,6 +1126,33 @@ impl Interner {
         let (a, b) = (self.info(a), self.info(b));
         a.name && b.name && a.digitless != b.digitless
     }
+}
+
+/// Digits, with up to three single dots between them (`42`, `3.14`,
+/// `10.0.0.1`): a number or an address, which masks to `<*>` whole. Checked
+/// first because it is the commonest token that the cache of recent tokens
+/// misses.
+fn is_plain_number(t: &[u8]) -> bool {
+    let (Some(first), Some(last)) = (t.first(), t.last()) else { return false };
+    if !first.is_ascii_digit() || !last.is_ascii_digit() {
+        return false;
+    }
+    let mut dots = 0;
+    let mut previous_dot = false;
+    for &b in t {
+        if b == b'.' {
+            if previous_dot {
+                return false;
+            }
+            dots += 1;
+            previous_dot = true;
+        } else if b.is_ascii_digit() {
+            previous_dot = false;
+        } else {
+            return false;
+        }
+    }
+    dots <= 3
 }
 
 /// Calls `f` with each token of a message before masking, and whether the
