@@ -5,8 +5,9 @@
 //! local file.
 //!
 //! A message goes through four steps:
-//! 1. **Tokens**: it is split on whitespace, and after the `=` of
-//!    `key=value` (shown as written: `uid=<*>`).
+//! 1. **Tokens**: it is split on whitespace, after the `=` of `key=value`
+//!    (shown as written: `uid=<*>`), and in JSON written without spaces after
+//!    each key's `":` and before the next key.
 //! 2. **Masking** ([`mask`]), by hand-written scanners rather than regular
 //!    expressions: variable parts recognised by their shape alone become `<*>`:
 //!    numbers (signed, decimal, with a unit such as `12ms` or `3.5KB`),
@@ -15,7 +16,7 @@
 //!    colon-separated groups (MAC addresses, clock times), month and weekday
 //!    names, absolute paths, URLs (after the scheme) and email addresses. A
 //!    digit run glued to letters (`wl0`, `Type1`) is kept: it is usually part
-//!    of a name.
+//!    of a name. Terminal colour codes (`ESC[31m`) are kept as they are.
 //! 3. **Clustering**, after Drain (He et al., ICWS 2017): the message is routed
 //!    through a tree by its token count and its first token if that is a
 //!    plain word (anything else takes the wildcard branch); among the clusters
@@ -25,10 +26,17 @@
 //!    that puts a different *name* where it has one: `HTTPS` against `SOCKS5`,
 //!    `'Active'` against `'Inactive'` (a name is a word without a mask, and
 //!    without `.`, `/`, `\`, `@` or `:` inside; `node7` and `node12` are one
-//!    name). Such messages are different events more often than not. Once
+//!    name; a quoted value is not a name unless it names an event). Such
+//!    messages are different events more often than not. Once
 //!    [`MinerConfig::name_variants`] clusters differ only by a name at one
-//!    position, that position is a variable (user names, resource names) and
-//!    they become one template.
+//!    position (where one of them has a wildcard they do not differ), that
+//!    position is a variable (user names, resource names) and they become one
+//!    template, unless the names name the event (`names_event`: `Started`,
+//!    `refused`, `true`, `HEALTHY`, `NodeNotReady`) or no word would be left
+//!    (one-word messages are grouped by their text). A cluster that differs
+//!    from another only where one of the two has a wildcard joins it
+//!    (`user=root` beside `user=<*>`), if a name meets a wildcard that stands
+//!    for names.
 //! 4. **Grouping across lengths**: clusters that are the same once value
 //!    tokens (only `<*>` and punctuation, and a unit right after one) are
 //!    dropped and repeats collapsed are one template, so `0 bytes sent` and
@@ -39,10 +47,15 @@
 //! template may later be merged into an older one; [`Miner::resolve`] follows
 //! such merges. The work per message is bounded: messages are cut at
 //! [`MAX_LINE_BYTES`] and a leaf compares at most [`MAX_SCAN`] clusters.
+//! [`mine_reader`] mines a stream line by line, so memory follows the number
+//! of templates (and distinct tokens), not the size of the input.
 //!
-//! Pure: no I/O; reading files and printing happen in the callers.
+//! Pure: no I/O of its own; [`mine_reader`] reads the reader it is given,
+//! opening files and printing happen in the callers.
 //! `benches/patterns.rs` measures grouping accuracy on the Loghub-2k samples
-//! and throughput; `scripts/bench-patterns` compares with the Python drain3.
+//! and our synthetic logs, each split into a tuning and a test half, and
+//! throughput; `scripts/bench-patterns` compares with the Python drain3
+//! (docs/patterns.md).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
