@@ -134,7 +134,11 @@ async fn dispatch(cli: Cli, app: App) -> i32 {
         Command::Ops(req) => rendered(crate::mcp::isolated(crate::ops::run(app.workspace(), req)).await),
         Command::Confirm { operation_id, response } => rendered(crate::mcp::isolated(app.confirm(operation_id, response)).await),
         Command::Config(req) => rendered(crate::mcp::isolated(app.config_action(req)).await),
-        Command::Patterns { file } => rendered(crate::ops::mine_file(file)),
+        Command::Patterns { file } => {
+            // Each line's template is listed only in the JSON, where it is read.
+            let ids = if cli.json { crate::ops::patterns::LineIds::Listed } else { crate::ops::patterns::LineIds::Omitted };
+            rendered(crate::ops::mine_file(file, ids))
+        }
         Command::Scan { path, format, fail_on, tfvars, no_external } => {
             let result = match configured_suppressions(&app) {
                 Ok(scan) => crate::scan::run_scan(path, &RunOptions { tfvars: tfvars.clone(), external: !no_external, scan }).await,

@@ -253,8 +253,7 @@ pub async fn run(
     errors.sort_by_key(|(_, e)| e.at);
 
     // Templates of the error messages.
-    let text: String = errors.iter().map(|(_, e)| e.message.replace(['\n', '\r'], " ")).collect::<Vec<_>>().join("\n");
-    let mined = patterns::mine(&text, patterns::MinerConfig::standard());
+    let mined = patterns::mine_all(errors.iter().map(|(_, e)| e.message.replace(['\n', '\r'], " ")), patterns::MinerConfig::standard());
     let mut pats: Vec<Pattern> = mined
         .templates
         .iter()

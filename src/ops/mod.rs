@@ -117,12 +117,15 @@ fn accepted() -> String {
 }
 
 /// `faber-cloud patterns <file>`: mines the templates of a local file, one
-/// message per line (bytes that are not UTF-8 are replaced). Reads the file;
-/// the mining itself is `patterns::mine`. The body lists the templates by
-/// descending count, with 1-based line numbers, and each line's template id.
-pub fn mine_file(path: &Path) -> Result<MinedFile, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::bad_input("file", format!("cannot read {}: {e}", path.display()), None))?;
-    let mined = patterns::mine(&String::from_utf8_lossy(&bytes), patterns::MinerConfig::standard());
+/// message per line (bytes that are not UTF-8 are replaced). Opens the file;
+/// `patterns::mine_reader` reads and mines it as a stream. The body lists the
+/// templates by descending count, with 1-based line numbers, and with
+/// `LineIds::Listed` each line's template id (the only part that grows with
+/// the file).
+pub fn mine_file(path: &Path, ids: patterns::LineIds) -> Result<MinedFile, Error> {
+    let unreadable = |e: std::io::Error| Error::bad_input("file", format!("cannot read {}: {e}", path.display()), None);
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mined = patterns::mine_reader(std::io::BufReader::with_capacity(1 << 16, file), patterns::MinerConfig::standard(), ids).map_err(unreadable)?;
     let templates = mined
         .templates
         .iter()
@@ -135,7 +138,7 @@ pub fn mine_file(path: &Path) -> Result<MinedFile, Error> {
             example: t.example.clone(),
         })
         .collect();
-    let lines: Vec<u32> = mined.lines.iter().map(|id| id.0).collect();
+    let lines = (ids == patterns::LineIds::Listed).then(|| mined.lines.iter().map(|id| id.0).collect());
     Ok(MinedFile { summary: mined.summary(), templates, lines })
 }
 
@@ -145,7 +148,9 @@ pub struct MinedFile {
     #[serde(skip)]
     summary: String,
     pub templates: Vec<MinedTemplate>,
-    pub lines: Vec<u32>,
+    /// Each line's template id, when asked for (`--json`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<u32>>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]

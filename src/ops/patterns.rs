@@ -5,8 +5,9 @@
 //! local file.
 //!
 //! A message goes through four steps:
-//! 1. **Tokens**: it is split on whitespace, and after the `=` of
-//!    `key=value` (shown as written: `uid=<*>`).
+//! 1. **Tokens**: it is split on whitespace, after the `=` of `key=value`
+//!    (shown as written: `uid=<*>`), and in JSON written without spaces after
+//!    each key's `":` and before the next key.
 //! 2. **Masking** ([`mask`]), by hand-written scanners rather than regular
 //!    expressions: variable parts recognised by their shape alone become `<*>`:
 //!    numbers (signed, decimal, with a unit such as `12ms` or `3.5KB`),
@@ -15,7 +16,7 @@
 //!    colon-separated groups (MAC addresses, clock times), month and weekday
 //!    names, absolute paths, URLs (after the scheme) and email addresses. A
 //!    digit run glued to letters (`wl0`, `Type1`) is kept: it is usually part
-//!    of a name.
+//!    of a name. Terminal colour codes (`ESC[31m`) are kept as they are.
 //! 3. **Clustering**, after Drain (He et al., ICWS 2017): the message is routed
 //!    through a tree by its token count and its first token if that is a
 //!    plain word (anything else takes the wildcard branch); among the clusters
@@ -25,10 +26,17 @@
 //!    that puts a different *name* where it has one: `HTTPS` against `SOCKS5`,
 //!    `'Active'` against `'Inactive'` (a name is a word without a mask, and
 //!    without `.`, `/`, `\`, `@` or `:` inside; `node7` and `node12` are one
-//!    name). Such messages are different events more often than not. Once
+//!    name; a quoted value is not a name unless it names an event). Such
+//!    messages are different events more often than not. Once
 //!    [`MinerConfig::name_variants`] clusters differ only by a name at one
-//!    position, that position is a variable (user names, resource names) and
-//!    they become one template.
+//!    position (where one of them has a wildcard they do not differ), that
+//!    position is a variable (user names, resource names) and they become one
+//!    template, unless the names name the event (`names_event`: `Started`,
+//!    `refused`, `true`, `HEALTHY`, `NodeNotReady`) or no word would be left
+//!    (one-word messages are grouped by their text). A cluster that differs
+//!    from another only where one of the two has a wildcard joins it
+//!    (`user=root` beside `user=<*>`), if a name meets a wildcard that stands
+//!    for names.
 //! 4. **Grouping across lengths**: clusters that are the same once value
 //!    tokens (only `<*>` and punctuation, and a unit right after one) are
 //!    dropped and repeats collapsed are one template, so `0 bytes sent` and
@@ -39,10 +47,15 @@
 //! template may later be merged into an older one; [`Miner::resolve`] follows
 //! such merges. The work per message is bounded: messages are cut at
 //! [`MAX_LINE_BYTES`] and a leaf compares at most [`MAX_SCAN`] clusters.
+//! [`mine_reader`] mines a stream line by line, so memory follows the number
+//! of templates (and distinct tokens), not the size of the input.
 //!
-//! Pure: no I/O; reading files and printing happen in the callers.
+//! Pure: no I/O of its own; [`mine_reader`] reads the reader it is given,
+//! opening files and printing happen in the callers.
 //! `benches/patterns.rs` measures grouping accuracy on the Loghub-2k samples
-//! and throughput; `scripts/bench-patterns` compares with the Python drain3.
+//! and our synthetic logs, each split into a tuning and a test half, and
+//! throughput; `scripts/bench-patterns` compares with the Python drain3
+//! (docs/patterns.md).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -125,11 +138,21 @@ pub struct Miner {
 }
 
 /// All messages of a text mined at once: the templates by descending count,
-/// and each message's template.
+/// and each message's template (unless [`LineIds::Omitted`]).
 #[derive(Debug, Clone)]
 pub struct Mined {
+    /// How many messages were mined.
+    pub messages: usize,
     pub templates: Vec<Template>,
     pub lines: Vec<TemplateId>,
+}
+
+/// Whether [`mine_reader`] lists each line's template: 4 bytes a line, the
+/// only part of its memory that grows with the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineIds {
+    Listed,
+    Omitted,
 }
 
 impl Miner {
@@ -161,7 +184,7 @@ impl Miner {
                 let c = self.tree.nodes[leaf as usize].clusters[position];
                 self.absorb(c, &tokens);
                 self.clusters[c as usize].count += 1;
-                self.tree.promote(leaf, position, &self.clusters);
+                self.tree.promote(leaf, position, c, &self.clusters);
                 c
             }
             None => {
@@ -202,16 +225,88 @@ impl Miner {
     pub fn messages(&self) -> usize {
         self.seen
     }
+
+    /// [`Miner::add`] for bytes: those that are not UTF-8 are replaced. Only
+    /// the first [`MAX_LINE_BYTES`] are read.
+    pub fn add_bytes(&mut self, line: &[u8]) -> TemplateId {
+        // A character cut at the limit is dropped by `add`'s own cut.
+        let line = &line[..line.len().min(MAX_LINE_BYTES + 3)];
+        match std::str::from_utf8(line) {
+            Ok(text) => self.add(text),
+            Err(_) => self.add(&String::from_utf8_lossy(line)),
+        }
+    }
+
+    /// The templates by descending count, and `ids` (returned by
+    /// [`Miner::add`]) resolved.
+    pub fn finish(self, ids: Vec<TemplateId>) -> Mined {
+        let lines = ids.into_iter().map(|id| self.resolve(id)).collect();
+        let mut templates: Vec<Template> = self.templates().cloned().collect();
+        templates.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
+        Mined { messages: self.seen, templates, lines }
+    }
 }
 
 /// Mines every line of `text` (one message per line) with `config`.
 pub fn mine(text: &str, config: MinerConfig) -> Mined {
+    mine_all(text.lines(), config)
+}
+
+/// Mines each message in turn with `config`.
+pub fn mine_all<S: AsRef<str>>(messages: impl IntoIterator<Item = S>, config: MinerConfig) -> Mined {
     let mut miner = Miner::new(config);
-    let ids: Vec<TemplateId> = text.lines().map(|line| miner.add(line)).collect();
-    let lines = ids.into_iter().map(|id| miner.resolve(id)).collect();
-    let mut templates: Vec<Template> = miner.templates().cloned().collect();
-    templates.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
-    Mined { templates, lines }
+    let ids: Vec<TemplateId> = messages.into_iter().map(|m| miner.add(m.as_ref())).collect();
+    miner.finish(ids)
+}
+
+/// Mines every line read from `input` (one message per line, `\n` or
+/// `\r\n`; bytes that are not UTF-8 are replaced) as it is read, so memory
+/// follows the number of templates, not the size of the input: a line is
+/// never held beyond its first [`MAX_LINE_BYTES`], and with
+/// [`LineIds::Omitted`] nothing is kept per line. It reads what it is given
+/// and opens nothing.
+pub fn mine_reader(mut input: impl std::io::BufRead, config: MinerConfig, ids: LineIds) -> std::io::Result<Mined> {
+    let mut miner = Miner::new(config);
+    let mut listed = Vec::new();
+    // The start of a line that spans reads.
+    let mut pending: Vec<u8> = Vec::new();
+    let mut add = |miner: &mut Miner, line: &[u8]| {
+        let id = miner.add_bytes(line.strip_suffix(b"\r").unwrap_or(line));
+        if ids == LineIds::Listed {
+            listed.push(id);
+        }
+    };
+    let keep = MAX_LINE_BYTES + 3;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let mut used = 0;
+        while let Some(n) = find_newline(&chunk[used..]) {
+            let line = &chunk[used..used + n];
+            if pending.is_empty() {
+                add(&mut miner, line);
+            } else {
+                pending.extend_from_slice(&line[..line.len().min(keep.saturating_sub(pending.len()))]);
+                add(&mut miner, &pending);
+                pending.clear();
+            }
+            used += n + 1;
+        }
+        let rest = &chunk[used..];
+        pending.extend_from_slice(&rest[..rest.len().min(keep.saturating_sub(pending.len()))]);
+        let read = chunk.len();
+        input.consume(read);
+    }
+    if !pending.is_empty() {
+        add(&mut miner, &pending);
+    }
+    Ok(miner.finish(listed))
 }
 
 impl Mined {
@@ -219,12 +314,39 @@ impl Mined {
     /// by descending count.
     pub fn summary(&self) -> String {
         let width = self.templates.first().map_or(1, |t| t.count.to_string().len());
-        let mut out = format!("{} messages, {} templates", self.lines.len(), self.templates.len());
+        let mut out = format!("{} messages, {} templates", self.messages, self.templates.len());
         for t in &self.templates {
-            out.push_str(&format!("\n{:>width$}  #{:<4} {}", t.count, t.id.to_string(), t.text));
+            out.push_str(&format!("\n{:>width$}  #{:<4} {}", t.count, t.id.to_string(), escape_controls(&t.text)));
         }
         out
     }
+}
+
+/// The position of the first `\n`, eight bytes at a time.
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ (ONES * u64::from(b'\n'));
+        // A zero byte in `x` is a newline in the word.
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    words.remainder().iter().position(|&b| b == b'\n').map(|p| offset + p)
+}
+
+/// Text for a terminal: control characters (a template keeps those of its
+/// messages: colour codes, bells) written as `\u{1b}`.
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 /// The message as the miner sees it: variable parts replaced by `<*>`,
@@ -280,6 +402,12 @@ struct Cluster {
     tokens: Vec<u32>,
     wildcards: usize,
     group: u32,
+    /// The tree leaf that lists it (while it is listed).
+    leaf: u32,
+    /// Bit `p` (for the first 64 positions): the wildcard at `p` stands for
+    /// names, having come from [`Miner::merge_name_variants`]; other
+    /// wildcards stand for values that are not names.
+    named: u64,
     /// Messages it took, which orders the clusters of its leaf.
     count: u64,
 }
@@ -338,21 +466,83 @@ impl Miner {
                 changed = true;
             }
         }
-        if changed {
+        if changed && !self.merge_name_variants(c, self.clusters[c as usize].leaf) {
+            self.merge_covered(c);
             self.regroup(c);
+        }
+    }
+
+    /// After a cluster gained wildcards: the clusters of its leaf that differ
+    /// from it only where one of the two has a wildcard are one template
+    /// whose value one of them masks and the other does not (`user=root`
+    /// beside `user=<*>`). They join it, it takes their wildcards, and they
+    /// leave the leaf, so that their messages come to it from now on. Both
+    /// must still share enough tokens that are not wildcards, one of them a
+    /// word, and a name meets only a wildcard that stands for names: a
+    /// wildcard over dotted identifiers (`rpc.statd`) does not take `cupsd`.
+    fn merge_covered(&mut self, c: u32) {
+        let leaf = self.clusters[c as usize].leaf;
+        let len = self.clusters[c as usize].tokens.len();
+        let needed = ((self.config.similarity * len as f64).ceil() as usize).max(1);
+        loop {
+            let tokens = &self.clusters[c as usize].tokens;
+            let covered = self.tree.nodes[leaf as usize].clusters.iter().take(MAX_SCAN).position(|&o| {
+                let other = &self.clusters[o as usize];
+                if o == c || other.tokens.len() != len {
+                    return false;
+                }
+                let named = |cluster: &Cluster, k: usize| k < 64 && cluster.named & (1 << k) != 0;
+                let mine = &self.clusters[c as usize];
+                let (mut same, mut word) = (0, false);
+                for (k, (&a, &b)) in tokens.iter().zip(&other.tokens).enumerate() {
+                    if a == b && a != WILD {
+                        same += 1;
+                        word |= !self.tokens.info(a).value;
+                    } else if a == b {
+                    } else if a == WILD && b != WILD {
+                        if self.tokens.info(b).name && !named(mine, k) {
+                            return false;
+                        }
+                    } else if b == WILD && a != WILD {
+                        if self.tokens.info(a).name && !named(other, k) {
+                            return false;
+                        }
+                    } else {
+                        return false;
+                    }
+                }
+                same >= needed && word
+            });
+            let Some(position) = covered else { return };
+            let o = self.tree.nodes[leaf as usize].clusters.remove(position);
+            let (theirs, count, named) = (self.clusters[o as usize].tokens.clone(), self.clusters[o as usize].count, self.clusters[o as usize].named);
+            let mine = &mut self.clusters[c as usize];
+            mine.named |= named;
+            for (a, &b) in mine.tokens.iter_mut().zip(&theirs) {
+                if *a != b && *a != WILD {
+                    *a = WILD;
+                    mine.wildcards += 1;
+                }
+            }
+            mine.count += count;
+            let (g, h) = (self.find(self.clusters[c as usize].group), self.find(self.clusters[o as usize].group));
+            if g != h {
+                self.union(g, h);
+            }
         }
     }
 
     fn new_cluster(&mut self, tokens: &[u32], index: usize, line: &str) -> u32 {
         let c = self.clusters.len() as u32;
         let g = self.groups.len() as u32;
-        self.clusters.push(Cluster { tokens: tokens.to_vec(), wildcards: 0, group: g, count: 0 });
+        self.clusters.push(Cluster { tokens: tokens.to_vec(), wildcards: 0, group: g, leaf: 0, named: 0, count: 0 });
         self.groups.push(Group {
             parent: g,
             clusters: vec![c],
             template: Template { id: TemplateId(g), text: String::new(), count: 0, first_index: index, last_index: index, example: line.to_string() },
         });
         let leaf = self.tree.insert(tokens, &self.tokens, self.config.prefix_tokens, self.config.max_children);
+        self.clusters[c as usize].leaf = leaf;
         let list = &mut self.tree.nodes[leaf as usize].clusters;
         if list.len() < MAX_SCAN {
             list.push(c);
@@ -367,18 +557,23 @@ impl Miner {
     }
 
     /// When enough clusters of a leaf differ from a new one only by a name at
-    /// the same position, that position becomes a wildcard in the oldest of
-    /// them and they all become one template.
-    fn merge_name_variants(&mut self, c: u32, leaf: u32) {
+    /// the same position (positions where one of them has a wildcard do not
+    /// count), that position becomes a wildcard in the oldest of them and
+    /// they all become one template. Names of events ([`names_event`]) never
+    /// count, and a template keeps at least one word.
+    /// Tried when a cluster is made and when it gains a wildcard (which can
+    /// make it differ from others at one place only); true when it merged.
+    fn merge_name_variants(&mut self, c: u32, leaf: u32) -> bool {
         let tokens = &self.clusters[c as usize].tokens;
         let mut variants: Vec<(usize, Vec<u32>)> = Vec::new();
         for &other in self.tree.nodes[leaf as usize].clusters.iter().take(MAX_SCAN) {
             if other == c {
                 continue;
             }
-            let mut differ = tokens.iter().zip(&self.clusters[other as usize].tokens).enumerate().filter(|(_, (a, b))| a != b);
+            // Where one of the two has a wildcard, they do not differ.
+            let mut differ = tokens.iter().zip(&self.clusters[other as usize].tokens).enumerate().filter(|(_, (a, b))| a != b && **a != WILD && **b != WILD);
             let (Some((p, (&a, &b))), None) = (differ.next(), differ.next()) else { continue };
-            if a == WILD || b == WILD || !self.tokens.conflict(a, b) {
+            if !self.tokens.conflict(a, b) || self.tokens.info(a).event || self.tokens.info(b).event {
                 continue;
             }
             match variants.iter_mut().find(|(q, _)| *q == p) {
@@ -386,12 +581,20 @@ impl Miner {
                 None => variants.push((p, vec![other])),
             }
         }
-        let Some((p, mut list)) = variants.into_iter().find(|(_, list)| list.len() + 1 >= self.config.name_variants.max(2)) else { return };
+        let Some((p, mut list)) = variants.into_iter().find(|(_, list)| list.len() + 1 >= self.config.name_variants.max(2)) else { return false };
+        // A template keeps at least one word: one-word messages are grouped by their text.
+        let words = tokens.iter().enumerate().filter(|&(q, &t)| q != p && t != WILD && !self.tokens.info(t).value).count();
+        if words == 0 {
+            return false;
+        }
         list.push(c);
         let keep = list.iter().copied().min().expect("not empty");
         let cluster = &mut self.clusters[keep as usize];
         cluster.tokens[p] = WILD;
         cluster.wildcards += 1;
+        if p < 64 {
+            cluster.named |= 1 << p;
+        }
         let group = cluster.group;
         let mut g = self.find(group);
         for other in list {
@@ -400,7 +603,9 @@ impl Miner {
                 g = self.union(g, o);
             }
         }
+        self.merge_covered(keep);
         self.regroup(keep);
+        true
     }
 
     /// After a cluster changed: joins its group with any group of the same
@@ -535,7 +740,9 @@ impl Miner {
                 }
             });
             if !aligned || k < common.len() {
-                return self.join(&self.clusters[general as usize].tokens);
+                // No common shape: the text of the cluster with the most wildcards.
+                let widest = clusters.iter().max_by_key(|&&c| (self.clusters[c as usize].wildcards, std::cmp::Reverse(c))).expect("a group has a cluster");
+                return self.join(&self.clusters[*widest as usize].tokens);
             }
             agree(&mut gaps[k], between);
         }
@@ -641,9 +848,11 @@ impl Tree {
     }
 
     /// Moves a cluster that now has more messages than the one before it in
-    /// its leaf one place forward: leaves stay roughly busiest first.
-    fn promote(&mut self, leaf: u32, position: usize, clusters: &[Cluster]) {
+    /// its leaf one place forward: leaves stay roughly busiest first. It was
+    /// at `position` unless a merge just changed the leaf.
+    fn promote(&mut self, leaf: u32, position: usize, c: u32, clusters: &[Cluster]) {
         let list = &mut self.nodes[leaf as usize].clusters;
+        let position = if list.get(position) == Some(&c) { position } else { list.iter().position(|&x| x == c).unwrap_or(0) };
         if position > 0 && clusters[list[position] as usize].count > clusters[list[position - 1] as usize].count {
             list.swap(position, position - 1);
         }
@@ -684,6 +893,9 @@ struct TokenInfo {
     digitless: u64,
     /// A raw token equal to this text masks to itself.
     unmasked: bool,
+    /// A name that names what happened (see [`names_event`]): never made a
+    /// variable because several of them appear at one place.
+    event: bool,
 }
 
 /// Token text → a dense id. Id 0 is [`WILD`], which no text maps to.
@@ -729,7 +941,7 @@ const GLUED_KEY: u64 = 1 << 62;
 /// `key=value`); no UTF-8 text holds this byte.
 const GLUED: u8 = 0xff;
 
-const RECENT_BITS: u32 = 12;
+const RECENT_BITS: u32 = 16;
 
 impl RawKey {
     #[inline]
@@ -792,7 +1004,7 @@ impl Recent {
 
 impl Interner {
     fn new() -> Interner {
-        let wild = TokenInfo { hash: 0, start: 0, len: 0, value: false, unit: false, name: false, route: false, digitless: 0, unmasked: false };
+        let wild = TokenInfo { hash: 0, start: 0, len: 0, value: false, unit: false, name: false, route: false, digitless: 0, unmasked: false, event: false };
         Interner { slots: vec![EMPTY; 1024], shift: 64 - 10, arena: Vec::new(), infos: vec![wild], recent: Recent::new() }
     }
 
@@ -820,6 +1032,9 @@ impl Interner {
     /// Most tokens of a log are words that masking cannot change: those are
     /// interned as they are.
     fn token_uncached(&mut self, raw: &[u8], glued: bool, scratch: &mut Vec<u8>) -> u32 {
+        if !glued && is_plain_number(raw) {
+            return self.intern(WILDCARD.as_bytes(), false);
+        }
         let shape = Shape::of(raw);
         if !glued && !shape.maskable() {
             return self.intern(raw, true);
@@ -867,6 +1082,7 @@ impl Interner {
             route: kind.name && !kind.digit,
             digitless,
             unmasked,
+            event: kind.name && kind.event,
         });
         self.slots[slot] = id;
         if self.infos.len() * 2 > self.slots.len() {
@@ -925,16 +1141,47 @@ impl Interner {
     }
 }
 
+/// Digits, with up to three single dots between them (`42`, `3.14`,
+/// `10.0.0.1`): a number or an address, which masks to `<*>` whole. Checked
+/// first because it is the commonest token that the cache of recent tokens
+/// misses.
+fn is_plain_number(t: &[u8]) -> bool {
+    let (Some(first), Some(last)) = (t.first(), t.last()) else { return false };
+    if !first.is_ascii_digit() || !last.is_ascii_digit() {
+        return false;
+    }
+    let mut dots = 0;
+    let mut previous_dot = false;
+    for &b in t {
+        if b == b'.' {
+            if previous_dot {
+                return false;
+            }
+            dots += 1;
+            previous_dot = true;
+        } else if b.is_ascii_digit() {
+            previous_dot = false;
+        } else {
+            return false;
+        }
+    }
+    dots <= 3
+}
+
 /// Calls `f` with each token of a message before masking, and whether the
 /// next one follows it without a space: the message is split on whitespace,
-/// and after the `=` of `key=value`.
+/// after the `=` of `key=value`, and in JSON written without spaces after
+/// the `":` of a key and after the `,` before the next key
+/// (`{"hit":false,"key":"a"}` is `{"hit":`, `false,`, `"key":`, `"a"}`).
 fn for_each_piece(line: &[u8], mut f: impl FnMut(&[u8], bool)) {
     let mut start = 0;
     let mut i = 0;
+    // The message has had a JSON key.
+    let mut json = false;
     while i < line.len() {
         let class = CLASSES[line[i] as usize];
         i += 1;
-        if class & (SPACE | EQUALS) == 0 {
+        if class & (SPACE | EQUALS | COLON | COMMA) == 0 {
             continue;
         }
         if class & SPACE != 0 {
@@ -942,6 +1189,14 @@ fn for_each_piece(line: &[u8], mut f: impl FnMut(&[u8], bool)) {
                 f(&line[start..i - 1], false);
             }
             start = i;
+        } else if class & (COLON | COMMA) != 0 {
+            let next = line.get(i).copied();
+            let split = if class & COLON != 0 { i - 1 > start && line[i - 2] == b'"' } else { json && next == Some(b'"') };
+            if split && next.is_some_and(|b| CLASSES[b as usize] & SPACE == 0) {
+                json = true;
+                f(&line[start..i], true);
+                start = i;
+            }
         } else if i - 1 > start
             && line[i - 2] != b'='
             && line.get(i).is_some_and(|&next| CLASSES[next as usize] & (SPACE | EQUALS) == 0)
@@ -969,6 +1224,8 @@ struct Kind {
     /// A unit once leading and trailing punctuation are removed.
     unit: bool,
     digit: bool,
+    /// A word that names what happened (see [`names_event`]).
+    event: bool,
 }
 
 impl Kind {
@@ -991,14 +1248,125 @@ impl Kind {
             i += 1;
         }
         let core = &token[core_start..core_end];
+        let event = !masked && !digit && !separated && names_event(core);
+        // A quoted value (`'user_id'`, `"cart",`) is data, not a name, unless it names an event (`'Active'`).
+        let quoted = core_start > 0 && matches!(token[core_start - 1], b'"' | b'\'') && token.get(core_end) == Some(&token[core_start - 1]);
         Kind {
             value: masked && !word_outside_mask,
-            name: !masked && letter && !separated,
+            name: !masked && letter && !separated && (!quoted || event),
             unit: core.len() <= 7 && UNITS.iter().any(|u| u.as_bytes() == core),
             digit,
+            event,
         }
     }
 }
+
+/// Whether a word names what happened rather than what it happened to: a
+/// verb's past participle or gerund (`Started`, `refused`, `timed-out`,
+/// `Draining`), a state, outcome or flag value from [`EVENT_WORDS`]
+/// (`reset`, `deny`, `true`), a constant in capitals (`HEALTHY`, `SIGTERM`)
+/// or in camel case (`NodeNotReady`, `BackOff`). Several such words at one
+/// place are different events, never a variable; user and resource names
+/// (`root`, `alice`, `orders`, `istio-proxy`) have none of these shapes.
+/// `word` has no digits; a word of parts joined by `-` or `_` names an
+/// event when one part does.
+fn names_event(word: &[u8]) -> bool {
+    if word.len() < 2 || word.len() > 40 || !word.is_ascii() {
+        return false;
+    }
+    let letters = || word.iter().filter(|b| b.is_ascii_alphabetic());
+    if letters().count() >= 2 && letters().all(u8::is_ascii_uppercase) {
+        return true;
+    }
+    // An upper-case letter right after a lower-case one: camel case.
+    if word[0].is_ascii_uppercase() && word.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase()) {
+        return true;
+    }
+    let parts = word.split(|&b| b == b'-' || b == b'_').count();
+    word.split(|&b| b == b'-' || b == b'_').enumerate().any(|(k, part)| {
+        let mut lower = [0u8; 40];
+        let lower = &mut lower[..part.len()];
+        lower.copy_from_slice(part);
+        lower.make_ascii_lowercase();
+        let lower = &*lower;
+        // `-ing` only at the end: `billing-worker` is a name, `auto-scaling` an event.
+        (lower.len() >= 5 && lower.ends_with(b"ed")) || (k + 1 == parts && lower.len() >= 6 && lower.ends_with(b"ing")) || EVENT_WORDS.contains(&lower)
+    })
+}
+
+/// States, outcomes and flag values that do not end in `-ed` or `-ing`.
+const EVENT_WORDS: &[&[u8]] = &[
+    b"true",
+    b"false",
+    b"yes",
+    b"no",
+    b"on",
+    b"off",
+    b"none",
+    b"null",
+    b"nil",
+    b"ok",
+    b"success",
+    b"successful",
+    b"fail",
+    b"failure",
+    b"error",
+    b"fatal",
+    b"timeout",
+    b"reset",
+    b"deny",
+    b"allow",
+    b"accept",
+    b"reject",
+    b"drop",
+    b"open",
+    b"close",
+    b"up",
+    b"down",
+    b"ready",
+    b"active",
+    b"inactive",
+    b"idle",
+    b"busy",
+    b"healthy",
+    b"unhealthy",
+    b"online",
+    b"offline",
+    b"alive",
+    b"dead",
+    b"available",
+    b"unavailable",
+    b"valid",
+    b"invalid",
+    b"hit",
+    b"miss",
+    b"full",
+    b"empty",
+    b"start",
+    b"stop",
+    b"pause",
+    b"resume",
+    b"restart",
+    b"begin",
+    b"end",
+    b"done",
+    b"complete",
+    b"shutdown",
+    b"shutoff",
+    b"lost",
+    b"found",
+    b"granted",
+    b"locked",
+    b"unlocked",
+    b"enable",
+    b"disable",
+    b"connect",
+    b"disconnect",
+    b"exit",
+    b"abort",
+    b"panic",
+    b"crash",
+];
 
 /// Units that may follow a number, glued (`12ms`) or as the next token (`12 ms`).
 const UNITS: &[&str] = &[
@@ -1091,6 +1459,13 @@ fn mask_shaped(token: &[u8], shape: Shape, out: &mut Vec<u8>) {
     let mut i = 0;
     while i < token.len() {
         let b = token[i];
+        if b == 0x1b && token.get(i + 1) == Some(&b'[') {
+            // A terminal colour code (`ESC[31m`) is kept as it is.
+            let end = token[i + 2..].iter().position(|b| (0x40..=0x7e).contains(b)).map_or(token.len(), |p| i + 3 + p);
+            out.extend_from_slice(&token[i..end]);
+            i = end;
+            continue;
+        }
         let starts_word = i == 0 || !is_word_byte(token[i - 1]);
         if starts_word && let Some(found) = variable_at(token, i, shape) {
             out.extend_from_slice(&token[i..found.keep]);
@@ -1148,6 +1523,7 @@ const BACKSLASH: u16 = 32;
 const DASH: u16 = 64;
 const UPPER: u16 = 128;
 const EQUALS: u16 = 256;
+const COMMA: u16 = 512;
 
 static CLASSES: [u16; 256] = {
     let mut table = [0u16; 256];
@@ -1159,6 +1535,7 @@ static CLASSES: [u16; 256] = {
             b'A'..=b'Z' => UPPER,
             b':' => COLON,
             b'=' => EQUALS,
+            b',' => COMMA,
             b'@' => AT,
             b'/' => SLASH,
             b'\\' => BACKSLASH,
@@ -1654,6 +2031,161 @@ mod tests {
             let got = texts(lines);
             assert_eq!(got, *expected, "mining {lines:?}");
         }
+    }
+
+    /// The cases of issue 14: each case is messages, then the template each
+    /// one ends up in.
+    #[test]
+    fn keeps_events_apart_and_values_together() {
+        let vm = |state: &str, id: &str| format!("[instance: {id}] VM {state} (Lifecycle Event)");
+        let ids = ["6ba7b810-9dad-11d1-80b4-00c04fd430c8", "550e8400-e29b-41d4-a716-446655440000", "123e4567-e89b-12d3-a456-426614174000"];
+        let lifecycle: Vec<String> =
+            ["Started", "Stopped", "Paused", "Resumed", "Started", "Paused"].iter().zip(ids.iter().cycle()).map(|(s, id)| vm(s, id)).collect();
+        let lifecycle: Vec<&str> = lifecycle.iter().map(String::as_str).collect();
+        let cases: &[(&[&str], &[&str])] = &[
+            // One-word messages are grouped by their text.
+            (&["OOMKilled", "Timeout", "Segfault", "Deadlock", "BackOff", "Timeout"], &["OOMKilled", "Timeout", "Segfault", "Deadlock", "BackOff", "Timeout"]),
+            (&["Throttled", "Retrying", "Shutdown", "panic:", "Throttled"], &["Throttled", "Retrying", "Shutdown", "panic:", "Throttled"]),
+            // ...and so are messages whose only word is the event.
+            (&["12 OOMKilled", "13 Timeout", "14 Segfault", "15 OOMKilled"], &["<*> OOMKilled", "<*> Timeout", "<*> Segfault", "<*> OOMKilled"]),
+            // States: each is an event, however many appear.
+            (
+                &lifecycle,
+                &[
+                    "[instance: <*>] VM Started (Lifecycle Event)",
+                    "[instance: <*>] VM Stopped (Lifecycle Event)",
+                    "[instance: <*>] VM Paused (Lifecycle Event)",
+                    "[instance: <*>] VM Resumed (Lifecycle Event)",
+                    "[instance: <*>] VM Started (Lifecycle Event)",
+                    "[instance: <*>] VM Paused (Lifecycle Event)",
+                ],
+            ),
+            (
+                &[
+                    "Connection refused: 10.0.0.1:80",
+                    "Connection reset: 10.0.0.2:80",
+                    "Connection timed-out: 10.0.0.3:80",
+                    "Connection closed: 10.0.0.4:80",
+                    "Connection refused: 10.0.0.9:443",
+                ],
+                &["Connection refused: <*>", "Connection reset: <*>", "Connection timed-out: <*>", "Connection closed: <*>", "Connection refused: <*>"],
+            ),
+            // Outcomes and reasons in key=value form, and constants in capitals or camel case.
+            (
+                &["probe res=success", "probe res=failed", "probe res=denied", "probe res=timeout", "probe res=success"],
+                &["probe res=success", "probe res=failed", "probe res=denied", "probe res=timeout", "probe res=success"],
+            ),
+            (
+                &["health is HEALTHY", "health is UNHEALTHY", "health is DEGRADED", "health is UNKNOWN"],
+                &["health is HEALTHY", "health is UNHEALTHY", "health is DEGRADED", "health is UNKNOWN"],
+            ),
+            (
+                &[
+                    "Node 10.0.0.1 status is now: NodeReady",
+                    "Node 10.0.0.2 status is now: NodeNotReady",
+                    "Node 10.0.0.3 status is now: NodeHasDiskPressure",
+                    "Node 10.0.0.4 status is now: NodeReady",
+                ],
+                &[
+                    "Node <*> status is now: NodeReady",
+                    "Node <*> status is now: NodeNotReady",
+                    "Node <*> status is now: NodeHasDiskPressure",
+                    "Node <*> status is now: NodeReady",
+                ],
+            ),
+            // Boolean flags stay apart, written as key=value, key: value or JSON.
+            (
+                &["cache enabled=true", "cache enabled=false", "cache enabled=true", "cache enabled=false"],
+                &["cache enabled=true", "cache enabled=false", "cache enabled=true", "cache enabled=false"],
+            ),
+            (&["Sampled: true id 1", "Sampled: false id 2", "Sampled: true id 3"], &["Sampled: true id <*>", "Sampled: false id <*>", "Sampled: true id <*>"]),
+            (
+                &[
+                    r#"{"event":"evict","key":"sess:5f3a9c01","hit":false}"#,
+                    r#"{"event":"evict","key":"cart:77aa0b12","hit":true}"#,
+                    r#"{"event":"evict","key":"user:9c9d0e1f","hit":false}"#,
+                ],
+                // (A wildcard is shown with a space after it, even where its values were glued to the next token.)
+                &[
+                    r#"{"event":"evict","key":<*> "hit":false}"#,
+                    r#"{"event":"evict","key":"cart:<*>","hit":true}"#,
+                    r#"{"event":"evict","key":<*> "hit":false}"#,
+                ],
+            ),
+            // User and resource names, and quoted values, are variables: root among them.
+            (
+                &[
+                    "login user=root from 10.0.0.1",
+                    "login user=root from 10.0.0.2",
+                    "login user=alice from 10.0.0.3",
+                    "login user=bob from 10.0.0.4",
+                    "login user=carol from 10.0.0.5",
+                ],
+                &["login user=<*> from <*>"; 5],
+            ),
+            (&["KeyError: 'user_id'", "KeyError: 'order'", "KeyError: 'sku'"], &["KeyError: <*>"; 3]),
+            (&["pool primary exhausted", "pool replica exhausted", "pool cache exhausted", "pool analytics exhausted"], &["pool <*> exhausted"; 4]),
+        ];
+        for (lines, expected) in cases {
+            let got = texts(lines);
+            assert_eq!(got, *expected, "mining {lines:?}");
+        }
+    }
+
+    /// Templates that differ only where one of them has a wildcard become
+    /// one: `user=root` from messages that also differ in their host beside
+    /// `user=<*>` found later.
+    #[test]
+    fn a_template_covered_by_another_joins_it() {
+        let lines = [
+            "auth failure; rhost=a.example.com user=root",
+            "auth failure; rhost=b.example.org user=root",
+            "auth failure; rhost=10.0.0.1 user=alice",
+            "auth failure; rhost=10.0.0.2 user=bob",
+            "auth failure; rhost=10.0.0.3 user=carol",
+            "auth failure; rhost=10.0.0.4 user=root",
+        ];
+        let mut miner = Miner::new(MinerConfig::standard());
+        let ids: Vec<TemplateId> = lines.iter().map(|l| miner.add(l)).collect();
+        let first = miner.resolve(ids[0]);
+        assert!(ids.iter().all(|&id| miner.resolve(id) == first), "{:?}", miner.templates().map(|t| &t.text).collect::<Vec<_>>());
+        assert_eq!(miner.template(first).expect("exists").text, "auth failure; rhost=<*> user=<*>");
+        assert_eq!(miner.templates().count(), 1);
+    }
+
+    #[test]
+    fn summary_escapes_control_characters() {
+        let mined = mine("\u{1b}[31mERROR\u{1b}[0m disk 1 full\nbell\u{7} here\n", MinerConfig::standard());
+        let summary = mined.summary();
+        assert!(!summary.chars().any(|c| c.is_control() && c != '\n'), "{summary:?}");
+        assert!(summary.contains("\\u{1b}[31mERROR\\u{1b}[0m disk <*> full"), "{summary}");
+        assert!(summary.contains("bell\\u{7} here"), "{summary}");
+        assert_eq!(escape_controls("plain"), "plain");
+    }
+
+    /// Reading a stream gives what mining the whole text gives, whatever the
+    /// reads' sizes: CRLF, a last line without a newline, a line longer than
+    /// the limit, bytes that are not UTF-8.
+    #[test]
+    fn mining_a_stream_equals_mining_the_text() {
+        let long = format!("long {} tail", "x".repeat(MAX_LINE_BYTES * 2));
+        let mut bytes = b"disk 1 full\r\nuser login ok\ndisk 2 full\n\n".to_vec();
+        bytes.extend_from_slice(long.as_bytes());
+        bytes.extend_from_slice(b"\nbad \xff\xfe byte 7\ndisk 3 full");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let whole = mine(&text, MinerConfig::standard());
+        for capacity in [1, 2, 7, 64, 1 << 16] {
+            let reader = std::io::BufReader::with_capacity(capacity, &bytes[..]);
+            let streamed = mine_reader(reader, MinerConfig::standard(), LineIds::Listed).expect("reads");
+            assert_eq!(streamed.messages, whole.messages, "capacity {capacity}");
+            assert_eq!(streamed.lines, whole.lines, "capacity {capacity}");
+            assert_eq!(streamed.templates, whole.templates, "capacity {capacity}");
+            assert_eq!(streamed.summary(), whole.summary());
+        }
+        let omitted = mine_reader(&bytes[..], MinerConfig::standard(), LineIds::Omitted).expect("reads");
+        assert!(omitted.lines.is_empty());
+        assert_eq!((omitted.messages, omitted.templates), (whole.messages, whole.templates.clone()));
+        assert_eq!(whole.messages, 7);
     }
 
     #[test]

@@ -85,3 +85,45 @@ fn unreadable_file_is_bad_input() {
     let out = patterns(dir.path(), &["patterns", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The text output escapes control characters that messages carry (colour
+/// codes, bells); the JSON keeps them, escaped as JSON does.
+#[test]
+fn text_escapes_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("colour.log");
+    std::fs::write(&path, "\u{1b}[31mERROR\u{1b}[0m disk 1 full\r\n\u{1b}[31mERROR\u{1b}[0m disk 2 full\r\nbell\u{7} rang").unwrap();
+    let file = path.to_str().unwrap();
+    let out = patterns(dir.path(), &["patterns", file]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.chars().any(|c| c.is_control() && c != '\n'), "{stdout:?}");
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        ["3 messages, 2 templates", "2  #0    \\u{1b}[31mERROR\\u{1b}[0m disk <*> full", "1  #1    bell\\u{7} rang"]
+    );
+
+    let out = patterns(dir.path(), &["--json", "patterns", file]);
+    let body: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(body["templates"][0]["template"], "\u{1b}[31mERROR\u{1b}[0m disk <*> full");
+    assert_eq!(body["lines"], serde_json::json!([0, 0, 1]));
+}
+
+/// The text output lists no line ids: mining a file holds its templates, not its lines.
+#[test]
+fn text_output_reads_a_large_file_as_a_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log");
+    let mut text = String::new();
+    for i in 0..200_000 {
+        text.push_str(&format!("request {i} took {}ms\nworker w{} OOMKilled\n", i % 977, i % 7));
+    }
+    std::fs::write(&path, text).unwrap();
+    let out = patterns(dir.path(), &["patterns", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        ["400000 messages, 2 templates", "200000  #0    request <*> took <*>", "200000  #1    worker <*> OOMKilled"]
+    );
+}
