@@ -109,6 +109,7 @@ fn main() {
     let mut cases = load("requests.jsonl", |request| half(request));
     // The second set, written later by another hand, was measured once as a whole before any tuning on it, then joined the tuning half.
     cases.extend(load("requests-2.jsonl", |_| "tune"));
+    cases.extend(load("requests-3.jsonl", |_| "tune"));
     let default_envs = vec!["prod".to_string(), "test".to_string()];
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut misses: Vec<String> = Vec::new();

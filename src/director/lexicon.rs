@@ -1701,7 +1701,7 @@ fn check_infrastructure(out: &mut Vec<Target>) {
 
 pub(crate) fn generic_targets(g: Generic, o: &Objects, out: &mut Vec<Target>) {
     // "the deploy failed", "the apply died with \"Error: …\"": the deployment debugger.
-    if ((o.deploy_event && (o.errors || o.incident) && !o.logs && !o.services) || (o.terraform_error && (o.deploy_event || !o.services))) {
+    if (o.deploy_event && (o.errors || o.incident) && !o.logs && !o.services) || (o.terraform_error && (o.deploy_event || !o.services)) {
         out.push(Target::Infra(I::Debug));
         return;
     }
