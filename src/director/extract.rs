@@ -23,7 +23,15 @@ pub(crate) fn args(request: &str, words: &[Word], scoped: &[Scope]) -> IntentArg
         _ => None,
     });
     // The focus most words point at; ties go to cost, then security.
-    let count = |names: &[&str]| words.iter().enumerate().filter(|(i, w)| main(*i) && !w.quoted && names.contains(&w.text.as_str())).count();
+    // The focus named as such ("a compliance pass") counts twice.
+    let count = |names: &[&str]| {
+        words
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| main(*i) && !w.quoted && names.contains(&w.text.as_str()))
+            .map(|(_, w)| if matches!(w.text.as_str(), "cost" | "costs" | "security" | "compliance") { 2 } else { 1 })
+            .sum::<usize>()
+    };
     let votes = [
         (count(COST_WORDS), AuditFocus::Cost),
         (count(SECURITY_WORDS) + usize::from(exposure(words, scoped)), AuditFocus::Security),
@@ -77,6 +85,12 @@ pub(crate) fn args_for(target: Target, all: &IntentArgs) -> IntentArgs {
         Target::Ops(O::Audit) => IntentArgs { focus: a.focus, ..none },
     }
 }
+
+/// Parts of hyphenated words that are not names ("on-call", "root-cause", "pre-deploy", "three-day").
+const COMMON_PARTS: &[&str] = &[
+    "on", "call", "root", "cause", "pre", "post", "re", "non", "self", "well", "all", "full", "up", "off", "in", "out", "day", "days", "time", "killed",
+    "wise", "one", "two", "three", "four", "five", "least", "cross", "follow", "hands", "end", "high", "low", "multi", "real",
+];
 
 /// Nouns that end a service name ("API Lambda", "payments service").
 const HEADS: &[&str] = &["lambda", "service", "function", "api", "queue", "table", "database", "db", "cluster", "worker", "workers", "job", "jobs", "topic"];
@@ -167,7 +181,7 @@ fn is_name_word(w: &Word) -> bool {
 fn service(words: &[Word], scoped: &[Scope]) -> Option<String> {
     // A hyphenated name such as "api-lambda" is taken as written.
     for (i, w) in words.iter().enumerate() {
-        if scoped[i] != Scope::Negated && is_name_word(w) && w.text.contains('-') && !w.text.starts_with("pre-") && !w.text.starts_with("post-") {
+        if scoped[i] != Scope::Negated && is_name_word(w) && w.text.contains('-') && !w.text.split('-').any(|part| COMMON_PARTS.contains(&part)) {
             return Some(w.text.clone());
         }
     }

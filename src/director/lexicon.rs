@@ -66,7 +66,11 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
                 }
             }
             let end = if j < chars.len() { chars[j].0 } else { request.len() };
-            let raw = request[pos..end].to_lowercase().replace('’', "'");
+            let mut raw = request[pos..end].to_lowercase().replace('’', "'");
+            // "security-wise", "cost-wise": the noun.
+            if let Some(noun) = raw.strip_suffix("-wise") {
+                raw = noun.to_string();
+            }
             if let Some(base) = raw.strip_suffix("n't") {
                 let base = match base {
                     "wo" => "will",
@@ -163,6 +167,11 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
                 ("load", "balancer" | "balancers") => Some("loadbalancer"),
                 ("look" | "looks", "like") => Some("looklike"),
                 ("beef" | "ramp", "up") => Some("scale"),
+                ("sort" | "suss", "out") => Some("diginto"),
+                ("make", "sense") => Some("diginto"),
+                ("rather", "than") => Some("ratherthan"),
+                ("instead", "of") => Some("ratherthan"),
+                ("walk", "through") => Some("walkthrough"),
                 // "when you get a sec": a moment, not security.
                 ("a", "sec" | "second" | "minute") => Some("amoment"),
                 ("security", "group" | "groups") => Some("securitygroup"),
@@ -721,6 +730,13 @@ const FILLER: &[&str] = &[
     "currently",
     "there",
     "amoment",
+    "run",
+    "execute",
+    "trigger",
+    "itself",
+    "themselves",
+    "ourselves",
+    "yourself",
 ];
 
 /// Words that only a request about infrastructure or its operation uses.
@@ -801,6 +817,15 @@ const DOMAIN: &[&str] = &[
     "hotfix",
     "release",
     "releases",
+    "variable",
+    "variables",
+    "output",
+    "outputs",
+    "provider",
+    "providers",
+    "tfvars",
+    "backend",
+    "statefile",
 ];
 
 /// Whether the request is about infrastructure at all: it names a part of a
@@ -815,11 +840,15 @@ pub(crate) fn in_scope(words: &[Word], envs: &[String]) -> bool {
     {
         return false;
     }
+    if words.iter().any(|w| !w.quoted && FOREIGN_OBJECTS.contains(&w.text.as_str())) {
+        return false;
+    }
     let ours = words.iter().enumerate().any(|(i, w)| !w.quoted && (OURS_ONLY.contains(&w.text.as_str()) || env_word(words, i, envs).is_some()));
     if !ours && words.iter().any(|w| !w.quoted && OTHER_WORLDS.contains(&w.text.as_str())) {
         return false;
     }
     let mut verb = false;
+    let mut named = false;
     // A concern operations share with everyday life (health, cost, speed…).
     let mut concern = false;
     let mut foreign = 0;
@@ -845,9 +874,13 @@ pub(crate) fn in_scope(words: &[Word], envs: &[String]) -> bool {
             || COMPLIANCE_WORDS.contains(&t)
             || env_word(words, i, envs).is_some()
             || (matches!(t, "deploy" | "deploys" | "apply" | "release" | "rollout") && deploy_noun(words, i))
-            || (t.contains('-') && t.len() > 3)
         {
             return true;
+        }
+        // "payments-worker": a name, neither ours nor foreign by itself.
+        if t.contains('-') {
+            named = true;
+            continue;
         }
         concern |= COST_WORDS.contains(&t) || about_operations(words, i);
         match classify_word(words, i) {
@@ -864,7 +897,8 @@ pub(crate) fn in_scope(words: &[Word], envs: &[String]) -> bool {
     }
     // "logs of checkout" is ours; "the health of my sourdough starter" is not:
     // a shared concern counts unless two words of another world surround it.
-    (concern && (verb || foreign < 2)) || (verb && foreign == 0)
+    // An operation verb on a named thing ("restart the order-processor, or will it recover?") tolerates a few words of its own.
+    (concern && (verb || foreign < 2)) || (verb && foreign <= if named { 2 } else { 0 })
 }
 
 /// "public buckets", "ports open to the world": exposure is a security question.
@@ -921,6 +955,20 @@ pub(crate) fn question_clauses(words: &[Word]) -> Vec<bool> {
         }
         start = end + 1;
     }
+    // "If I apply it now, is it going to recreate the load balancer?": a
+    // question sentence is a question in all its clauses.
+    let mut sentence = 0;
+    for j in 0..=words.len() {
+        let ends = j == words.len() || matches!(words[j].text.as_str(), "." | "!" | "?");
+        if !ends {
+            continue;
+        }
+        let asked = j < words.len() && words[j].text == "?";
+        if asked && out[sentence..j].iter().any(|q| *q) {
+            out[sentence..j].iter_mut().for_each(|q| *q = true);
+        }
+        sentence = j + 1;
+    }
     out
 }
 
@@ -943,6 +991,15 @@ fn inflection(word: &str) -> Option<Option<&'static str>> {
     let known = |stem: &str| VOCABULARY.iter().copied().find(|v| *v == stem);
     if let Some(stem) = word.strip_suffix("ing")
         && let Some(base) = known(stem).or_else(|| known(&format!("{stem}e")))
+        && !is_env_name(base)
+    {
+        return Some(Some(base));
+    }
+    // "regenerate", "rerun the scan": the verb again. ("recreate" is what a plan does.)
+    if let Some(stem) = word.strip_prefix("re")
+        && stem.len() >= 4
+        && stem != "create"
+        && let Some(base) = known(stem)
     {
         return Some(Some(base));
     }
@@ -970,6 +1027,7 @@ fn deploy_noun(words: &[Word], i: usize) -> bool {
     // "the deploy", "the prod deploy"
     let after_marker = i > 0
         && (NOUN_MARKERS.contains(&words[i - 1].text.as_str())
+            || matches!(words[i - 1].text.as_str(), "terraform" | "tf")
             || (i > 1
                 && NOUN_MARKERS.contains(&words[i - 2].text.as_str())
                 && matches!(words[i - 1].text.as_str(), "prod" | "production" | "test" | "staging" | "dev" | "live")));
@@ -1072,13 +1130,14 @@ pub(crate) fn env_word<'a>(words: &'a [Word], i: usize, envs: &[String]) -> Opti
         "staging" | "preprod" | "pre-prod" => Some(if configured { EnvWord::Configured(text.into()) } else { EnvWord::Alias("staging", text) }),
         "stage" | "stg" if env_position(words, i) => Some(if configured { EnvWord::Configured(text.into()) } else { EnvWord::Alias("staging", text) }),
         _ if configured => Some(EnvWord::Configured(text.into())),
-        _ if KNOWN_ENV_NAMES.contains(&text) => Some(EnvWord::Unconfigured(text)),
+        // "QA says", "the integration suite": a name of an environment only where an environment goes.
+        _ if KNOWN_ENV_NAMES.contains(&text) && env_position(words, i) => Some(EnvWord::Unconfigured(text)),
         _ => None,
     }
 }
 
 /// Words shared by the classifier and the argument extractor, kept in one place.
-pub(crate) const RESTART_WORDS: &[&str] = &["restart", "reboot", "bounce", "recycle", "kick", "kickstart", "cycle", "restarts"];
+pub(crate) const RESTART_WORDS: &[&str] = &["restart", "reboot", "bounce", "recycle", "kick", "kickstart", "cycle"];
 pub(crate) const SCALE_WORDS: &[&str] = &["scale", "resize", "autoscale"];
 pub(crate) const ROLLBACK_WORDS: &[&str] = &["rollback", "revert", "downgrade", "undo"];
 /// Words that change an amount; a scale when a capacity or a target number follows ("bump it to 10", "raise the concurrency").
@@ -1147,6 +1206,16 @@ const OTHER_WORLDS: &[&str] = &[
     "printer",
     "wifi",
     "router",
+    "pagerduty",
+    "opsgenie",
+    "jira",
+    "confluence",
+    "slack",
+    "kyoto",
+    "april",
+    "guests",
+    "living",
+    "room",
 ];
 /// Words that only AWS, Terraform or this product use.
 const OURS_ONLY: &[&str] = &[
@@ -1187,8 +1256,6 @@ const OURS_ONLY: &[&str] = &[
 /// Tasks of another kind, when they lead the request.
 const FOREIGN_VERBS: &[&str] = &[
     "translate",
-    "summarize",
-    "summarise",
     "book",
     "order",
     "schedule",
@@ -1207,6 +1274,9 @@ const FOREIGN_VERBS: &[&str] = &[
     "spellcheck",
     "reply",
     "respond",
+    "quiz",
+    "teach",
+    "tutor",
 ];
 /// What a person may ask us to write that is not infrastructure.
 pub(crate) const FOREIGN_OBJECTS: &[&str] = &[
@@ -1237,6 +1307,34 @@ pub(crate) const FOREIGN_OBJECTS: &[&str] = &[
     "wedding",
     "invitation",
     "birthday",
+    "résumé",
+    "cv",
+    "itinerary",
+    "remodel",
+    "sofa",
+    "couch",
+    "furniture",
+    "quiz",
+    "exam",
+    "certification",
+    "course",
+    "tutorial",
+    "learning",
+    "tax",
+    "taxes",
+    "deductions",
+    "gke",
+    "aks",
+    "pulumi",
+    "bicep",
+    "cloudformation",
+    "ansible",
+    "puppet",
+    "azure",
+    "gcp",
+    "google",
+    "digitalocean",
+    "heroku",
 ];
 pub(crate) const COST_WORDS: &[&str] = &[
     "cost",
@@ -1427,7 +1525,7 @@ pub(crate) const INTERROGATIVES: &[&str] = &["what", "whats", "which", "how", "i
 const DESIGN_NOUN_BEFORE: &[&str] = &["review", "doc", "docs", "document", "was", "is", "has", "from", "spec", "approved", "looks"];
 
 /// Words before "deploy" / "release" after which it is a noun ("roll back the deploy").
-const NOUN_MARKERS: &[&str] = &["the", "this", "that", "my", "our", "last", "latest", "previous", "recent", "failed", "bad", "a"];
+const NOUN_MARKERS: &[&str] = &["the", "this", "that", "my", "our", "last", "latest", "previous", "recent", "failed", "bad", "a", "next"];
 
 /// Words before "design" after which it is a verb ("help me design", "I want to design").
 const DESIGN_VERB_AFTER: &[&str] = &["to", "and", "please", "me", "us", "lets", "let", "can", "could", "you", "i", "we", "then", "help"];
@@ -1468,13 +1566,19 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
             Verb::Test
         }
         "scan" | "checks" | "preflight" | "pre-flight" | "pre-deploy" | "predeploy" => Verb::Test,
+        // "the deploy", "last release", "deploy failed", "terraform plan gives": a noun, not the verb.
+        "deploy" | "apply" | "release" | "rollout" | "deployment" | "plan" if deploy_noun(words, i) => return Role::Other,
         "preview" | "plan" | "diff" | "dryrun" => Verb::Preview,
         // "the deploy", "last release", "deploy failed": a noun, not the verb.
-        "deploy" | "apply" | "release" | "rollout" | "deployment" if deploy_noun(words, i) => return Role::Other,
         // "roll it back", "put the api back": a rollback; "roll it out": a deploy.
         "roll" | "put" | "move" | "switch" | "set" | "take" | "bring" if words[i + 1..].iter().take(4).any(|w| w.text == "back") => Verb::Rollback,
         "roll" | "push" | "get" | "send" if words[i + 1..].iter().take(6).any(|w| w.text == "out") => Verb::Deploy,
         "ping" | "probe" | "healthcheck" => Verb::Monitor,
+        // "get to the bottom of the timeouts"
+        "bottom" if i > 0 && words[i - 1].text == "the" && words.get(i + 1).is_some_and(|n| n.text == "of") => Verb::Investigate,
+        "root-cause" | "postmortem" => Verb::Investigate,
+        "walkthrough" | "summarize" | "summarise" | "recap" => return Role::Generic(Generic::Show),
+        "analysis" => return Role::Generic(Generic::Analyze),
         t if SCANNERS.contains(&t) => Verb::Test,
         t if LINTERS.contains(&t) => Verb::Validate,
         "comeup" if words.get(i + 1).is_some_and(|w| w.text == "with") => Verb::Design,
@@ -1578,7 +1682,8 @@ impl Objects {
                 "logs" | "log" => o.logs = true,
                 "error" | "errors" | "exception" | "exceptions" | "failure" | "failures" | "failing" | "failed" | "fails" | "crash" | "crashes"
                 | "crashing" | "5xx" | "broken" | "timeouts" | "500s" | "500" | "502" | "502s" | "503" | "503s" | "504" | "504s" | "4xx" | "errored"
-                | "erroring" | "exploding" | "throwing" | "died" | "dies" | "blew" | "broke" | "bombed" => o.errors = true,
+                | "erroring" | "exploding" | "throwing" | "died" | "dies" | "blew" | "broke" | "bombed" | "oom" | "oomkilled" | "oom-killed" | "killed"
+                | "crashloop" | "crashloopbackoff" | "panic" | "panics" | "segfault" => o.errors = true,
                 "incident" | "incidents" | "outage" | "outages" | "rootcause" | "wrong" | "problem" | "problems" | "issue" | "issues" | "bug" | "bugs" => {
                     o.incident = true
                 }
@@ -1587,7 +1692,7 @@ impl Objects {
                 "deployed" | "provisioned" => o.deployed = true,
                 "deployment" | "deployments" | "terraform" | "tf" => o.deploy_context = true,
                 // "roll back the deploy", "the apply failed": the noun.
-                "deploy" | "release" | "rollout" | "apply" if deploy_noun(words, i) => {
+                "deploy" | "release" | "rollout" | "apply" | "plan" if deploy_noun(words, i) => {
                     o.deploy_context = true;
                     o.deploy_event = true;
                 }
@@ -1608,7 +1713,10 @@ impl Objects {
                 }
                 "performance" | "latency" | "slow" | "load" | "traffic" | "holdup" | "slowness" | "duration" | "throughput" | "coldstarts" | "memory"
                 | "p99" | "p95" | "p90" | "p50" | "speed" | "throttles" | "throttling" | "throttled" | "sluggish" | "laggy" | "lag" | "bottleneck"
-                | "bottlenecks" | "cpu" | "utilization" | "latencies" | "perf" | "slowly" | "slower" => o.performance = true,
+                | "bottlenecks" | "cpu" | "utilization" | "latencies" | "perf" | "slowly" | "slower" | "concurrency" | "capacity" => o.performance = true,
+                "recreate" | "recreated" | "replace" | "replaced" | "replacement" | "destroyed" => o.changes = true,
+                // "what we have running in test"
+                "running" if clause(words, i).iter().any(|w| matches!(w.text.as_str(), "what" | "whats" | "have" | "which")) => o.deployed = true,
                 t if COST_WORDS.contains(&t) => o.cost = true,
                 t if SECURITY_WORDS.contains(&t) => o.security = true,
                 t if COMPLIANCE_WORDS.contains(&t) => o.compliance = true,
@@ -1676,7 +1784,7 @@ pub(crate) fn verb_targets(v: Verb, o: &Objects, out: &mut Vec<Target>) {
         Verb::Monitor if o.performance => Target::Ops(O::AnalyzePerformance),
         Verb::Monitor if o.cost => Target::Ops(O::Audit),
         Verb::Monitor => Target::Ops(O::CheckHealth),
-        Verb::Investigate | Verb::Fix if (o.deploy_context || o.terraform_error) && !o.services => Target::Infra(I::Debug),
+        Verb::Investigate | Verb::Fix if o.terraform_error || (o.deploy_context && !o.services) => Target::Infra(I::Debug),
         Verb::Investigate if o.performance && !o.errors => Target::Ops(O::AnalyzePerformance),
         Verb::Investigate => Target::Ops(O::Investigate),
         // A quoted message is an error text for the deployment debugger.
@@ -1722,7 +1830,10 @@ pub(crate) fn generic_targets(g: Generic, o: &Objects, out: &mut Vec<Target>) {
     if o.changes {
         out.push(Target::Infra(I::PreviewChanges));
     }
-    if (o.config || o.code) && !matches!(g, Generic::Show | Generic::Want) && !o.reviewed_before_deploy() {
+    // "the design doc … turning it into Terraform": code from a design.
+    if o.design && o.code && !o.changes && !o.new_design {
+        out.push(Target::Infra(I::Engineer));
+    } else if (o.config || o.code) && !matches!(g, Generic::Show | Generic::Want) && !o.reviewed_before_deploy() {
         out.push(Target::Infra(I::ValidateConfig));
     }
     if o.performance {

@@ -211,13 +211,18 @@ fn scope(words: &[Word]) -> Vec<Scope> {
             current = Scope::Main;
             continue;
         }
-        if object_negation && w.text == "and" && words.get(i + 1).is_some_and(|_| matches!(classify_word(words, i + 1), lexicon::Role::Verb(_))) {
+        if object_negation
+            && w.text == "and"
+            && words
+                .get(i + 1)
+                .is_some_and(|n| matches!(n.text.as_str(), "go" | "then" | "just") || matches!(classify_word(words, i + 1), lexicon::Role::Verb(_)))
+        {
             current = Scope::Main;
             object_negation = false;
             continue;
         }
         match w.text.as_str() {
-            "not" | "never" | "without" | "dont" | "no" | "skip" | "skipping" | "avoid" => {
+            "not" | "never" | "without" | "dont" | "no" | "skip" | "skipping" | "avoid" | "ratherthan" => {
                 object_negation = matches!(w.text.as_str(), "without" | "no" | "skip" | "skipping" | "avoid");
                 current = Scope::Negated;
                 out[i] = Scope::Negated;
@@ -386,6 +391,10 @@ fn propose(words: &[Word], scoped: &[Scope], out: &mut Proposals) {
                     let asked: Vec<Target> = out.targets.drain(before..).collect();
                     for t in asked {
                         match t {
+                            // "would deploying this open anything up security-wise?", "… add to the bill?": the pre-deployment tests.
+                            Target::Infra(InfraOperation::Deploy) if objects.security || objects.cost || objects.compliance => {
+                                out.targets.push(Target::Infra(InfraOperation::Test))
+                            }
                             Target::Infra(InfraOperation::Deploy) => out.targets.push(Target::Infra(InfraOperation::PreviewChanges)),
                             Target::Ops(OpsOperation::Remediate) => out.targets.extend(read_only),
                             other => out.targets.push(other),
@@ -403,7 +412,8 @@ fn propose(words: &[Word], scoped: &[Scope], out: &mut Proposals) {
     }
     // "don't deploy to prod, only to staging": the negated verb carries over
     // to the clause that names where instead.
-    if out.targets.is_empty() && (0..words.len()).any(|i| scoped[i] == Scope::Main && lexicon::is_env_name(&words[i].text)) {
+    let main_asks = (0..words.len()).any(|i| scoped[i] == Scope::Main && !matches!(classify_word(words, i), lexicon::Role::Other));
+    if out.targets.is_empty() && !main_asks && (0..words.len()).any(|i| scoped[i] == Scope::Main && lexicon::is_env_name(&words[i].text)) {
         for i in (0..words.len()).filter(|&i| scoped[i] == Scope::Negated) {
             if let lexicon::Role::Verb(v) = classify_word(words, i) {
                 lexicon::verb_targets(v, &objects, &mut out.targets);

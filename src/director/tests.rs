@@ -176,7 +176,7 @@ fn mixed_requests_ask_instead_of_guessing() {
     clarifies("debug it", &["debug test", "investigate test"]);
     clarifies("design and deploy an S3 bucket", &["architect test", "deploy test"]);
     // The environment still counts when the operation is unclear.
-    clarifies("what's running in prod?", &["check-health prod", "validate-config prod", "show-resources prod", "preview-changes prod", "query-logs prod"]);
+    check("what's running in prod?", "infra show-resources prod");
 }
 
 #[test]

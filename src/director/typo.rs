@@ -195,7 +195,15 @@ pub(crate) fn correct(word: &str, vocabulary: &[&'static str]) -> Option<&'stati
         }
         match best {
             Some((bd, _)) if d > bd => {}
-            Some((bd, b)) if d == bd => tied |= b != candidate,
+            // "tets": "test" and "tests" are one reading; the shorter stands.
+            Some((bd, b)) if d == bd => {
+                if candidate.starts_with(b) {
+                } else if b.starts_with(candidate) {
+                    best = Some((d, candidate));
+                } else {
+                    tied = true;
+                }
+            }
             _ => {
                 best = Some((d, candidate));
                 tied = false;
