@@ -106,7 +106,7 @@ fn judge(case: &Case, routing: &Routing) -> (bool, bool, bool, String) {
 
 fn main() {
     let show_test = std::env::args().any(|a| a == "--show-test-misses");
-    let mut cases = load("requests.jsonl", |request| half(request));
+    let mut cases = load("requests.jsonl", half);
     // The second set, written later by another hand, was measured once as a whole before any tuning on it, then joined the tuning half.
     cases.extend(load("requests-2.jsonl", |_| "tune"));
     cases.extend(load("requests-3.jsonl", |_| "tune"));
