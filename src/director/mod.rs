@@ -410,8 +410,12 @@ fn propose(words: &[Word], scoped: &[Scope], out: &mut Proposals) {
             out.at.push(i);
         }
     }
-    // "don't deploy to prod, only to staging": the negated verb carries over
-    // to the clause that names where instead.
+    if out.targets.is_empty() {
+        lexicon::noun_targets(&objects, &mut out.targets);
+    }
+    // "don't deploy to prod, only to staging": the negated verb carries over to
+    // the clause that names where instead, when that clause asks nothing else
+    // ("don't apply anything yet, just the plan for prod" asks for the plan).
     let main_asks = (0..words.len()).any(|i| scoped[i] == Scope::Main && !matches!(classify_word(words, i), lexicon::Role::Other));
     if out.targets.is_empty() && !main_asks && (0..words.len()).any(|i| scoped[i] == Scope::Main && lexicon::is_env_name(&words[i].text)) {
         for i in (0..words.len()).filter(|&i| scoped[i] == Scope::Negated) {
@@ -419,9 +423,6 @@ fn propose(words: &[Word], scoped: &[Scope], out: &mut Proposals) {
                 lexicon::verb_targets(v, &objects, &mut out.targets);
             }
         }
-    }
-    if out.targets.is_empty() {
-        lexicon::noun_targets(&objects, &mut out.targets);
     }
     // "fix it": a remediation whose kind nobody named is an investigation first.
     let remediate = Target::Ops(OpsOperation::Remediate);

@@ -290,6 +290,8 @@ fn negation_keeps_what_it_does_not_negate() {
     check("skip the tests and deploy to test", "infra deploy test skip_tests=true");
     check("deploy to test, not prod", "infra deploy test");
     check("not in prod: check the health", "ops check-health test");
+    with_envs("don't deploy to prod, only to staging this time", &["test", "staging", "prod"], "deploy staging");
+    check("don't apply anything yet, just the plan for prod", "infra preview-changes prod");
     check("don't touch prod - roll back the payments-worker in test", "ops remediate test service=payments-worker; action=rollback");
 }
 
