@@ -232,12 +232,17 @@ async def test_permission_failure_is_debugged_fixed_through_the_gate_and_learned
             # On demand, the same error text finds the same issue and its record.
             r = await client.call_tool("infra-manager", {"operation": "debug", "env": "test", "error": diagnosis["excerpt"]})
             assert r.structured_content["diagnosis"]["signature_id"] == diagnosis["signature_id"], text(r)
+            # Without a message, "debug the deployment error" takes the last failed deploy of the environment.
+            r = await client.call_tool("director", {"request": "debug the deployment error"})
+            assert not r.is_error, text(r)
+            assert r.structured_content["routed"]["operation"] == "debug", text(r)
+            assert r.structured_content["diagnosis"]["signature_id"] == diagnosis["signature_id"], text(r)
 
         log = json.loads((state_dir(project) / "deployments/issue-log.json").read_text())
         issue = next(i for i in log["issues"] if i["signature_id"] == diagnosis["signature_id"])
         solution = next(s for s in issue["solutions"] if s["id"] == "grant-least-privilege")
         assert (solution["attempts"], solution["successes"]) == (1, 1)
-        assert issue["occurrences"] == 2
+        assert issue["occurrences"] == 3
         trail = [json.loads(line) for line in (state_dir(project) / "audit-trail.jsonl").read_text().splitlines()]
         fixes = [e for e in trail if e["operation"] == "permission-fix" and e["outcome"] == "succeeded"]
         assert len(fixes) == 1 and fixes[0]["aws_caller"].endswith(":user/admin")
