@@ -919,9 +919,8 @@ fn about_operations(words: &[Word], i: usize) -> bool {
 }
 
 /// Whether a word in main scope asks to destroy something.
-pub(crate) fn asks_teardown(words: &[Word], scoped: &[Scope]) -> bool {
-    // "would a deploy destroy anything?" asks about a plan.
-    let questions = question_clauses(words);
+/// `questions` is [`question_clauses`]: "would a deploy destroy anything?" asks about a plan.
+pub(crate) fn asks_teardown(words: &[Word], scoped: &[Scope], questions: &[bool]) -> bool {
     (0..words.len()).any(|i| scoped[i] == Scope::Main && !questions[i] && matches!(classify_word(words, i), Role::Verb(Verb::Teardown)))
 }
 
@@ -1041,6 +1040,11 @@ fn deploy_noun(words: &[Word], i: usize) -> bool {
 fn scale_follows(words: &[Word], i: usize) -> bool {
     let next = &words[i + 1..words.len().min(i + 6)];
     next.iter().any(|w| CAPACITY.contains(&w.text.as_str())) || next.windows(2).any(|p| p[0].text == "to" && p[1].number().is_some())
+}
+
+/// Which clause of the request the word at `i` is in (0 for the first).
+pub(crate) fn clause_index(words: &[Word], i: usize) -> usize {
+    words[..i].iter().filter(|w| w.is_boundary()).count()
 }
 
 /// The words of the clause around `i`.
@@ -1865,5 +1869,57 @@ pub(crate) fn noun_targets(o: &Objects, out: &mut Vec<Target>) {
     generic_targets(Generic::Check, o, out);
     if !o.specific() && !o.infra && !o.services {
         out.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A slip is read as a vocabulary word, so every vocabulary word must be one
+    /// the lexicon acts on: in some short sentence it is a verb, an object, an
+    /// environment, or a word one of the rules looks for.
+    #[test]
+    fn every_vocabulary_word_is_recognised() {
+        let lists: &[&[&str]] = &[
+            ENV_FOLLOWERS,
+            KNOWN_ENV_NAMES,
+            CAPACITY,
+            FAILURE_WORDS,
+            AMOUNT_VERBS,
+            EXPOSABLE,
+            EXPOSED,
+            UP_AFTER,
+            NOUN_MARKERS,
+            DESIGN_NOUN_BEFORE,
+            DESIGN_VERB_AFTER,
+            SERVICE_NOUNS,
+            COST_WORDS,
+            SECURITY_WORDS,
+            COMPLIANCE_WORDS,
+            DOMAIN,
+            INTERROGATIVES,
+        ];
+        let nothing = format!("{:?}", Objects::default());
+        let stale: Vec<&str> = VOCABULARY
+            .iter()
+            .copied()
+            .filter(|word| {
+                let listed = lists.iter().any(|l| l.contains(word));
+                // Parts of phrasal verbs ("spin up", "dig into") are merged by the tokenizer.
+                let acted_on = ["{}", "{} it", "the {}", "to {}", "is it {}", "{} up", "{} down", "{} back", "dig {}"].iter().any(|form| {
+                    let text = form.replace("{}", word);
+                    let words = tokenize(&text);
+                    let merged = words.len() < text.split_whitespace().count();
+                    let at = words.iter().position(|w| w.text == *word);
+                    let scoped = vec![Scope::Main; words.len()];
+                    merged
+                        || at.is_some_and(|i| !matches!(classify_word(&words, i), Role::Other) || env_word(&words, i, &[]).is_some())
+                        || format!("{:?}", Objects::collect(&words, &scoped)) != nothing
+                });
+                !listed && !acted_on
+            })
+            .collect();
+        assert!(stale.is_empty(), "vocabulary words the lexicon no longer acts on: {stale:?}");
     }
 }

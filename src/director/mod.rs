@@ -92,7 +92,8 @@ pub fn route(request: &str, ctx: &Context<'_>) -> Routing {
     if !lexicon::in_scope(&words, ctx.envs) {
         return Routing::Unsupported { reason: format!("This is outside what faber-cloud does. It can {CAPABILITIES}.") };
     }
-    if lexicon::asks_teardown(&words, &scoped) {
+    let questions = lexicon::question_clauses(&words);
+    if lexicon::asks_teardown(&words, &scoped, &questions) {
         return Routing::Unsupported {
             reason: format!(
                 "Tearing down or deleting resources is not something faber-cloud does yet; run `terraform destroy` yourself, or change the design and deploy. It can {CAPABILITIES}."
@@ -106,7 +107,7 @@ pub fn route(request: &str, ctx: &Context<'_>) -> Routing {
     };
 
     let mut proposals = Proposals::default();
-    propose(&words, &scoped, &mut proposals);
+    propose(&words, &scoped, &questions, &mut proposals);
     let env = env.narrow(&words, &proposals.at);
     let mut distinct: Vec<Target> = Vec::new();
     for t in proposals.targets {
@@ -269,7 +270,7 @@ impl EnvChoice {
     /// word ("it works in test; now deploy to prod" → prod), if that narrows.
     fn narrow(self, words: &[Word], at: &[usize]) -> EnvChoice {
         let EnvChoice::Several(named) = self else { return self };
-        let clause = |i: usize| words[..i].iter().filter(|w| w.is_boundary()).count();
+        let clause = |i: usize| lexicon::clause_index(words, i);
         let mut near: Vec<(usize, String)> = named.iter().filter(|(i, _)| at.iter().any(|a| clause(*a) == clause(*i))).cloned().collect();
         match near.len() {
             1 => EnvChoice::One(near.remove(0).1, EnvSource::Detected),
@@ -363,12 +364,11 @@ struct Proposals {
 /// Proposes targets from the words in main scope; nouns only when no verb
 /// proposed one. Inside a question ("what happens if I deploy?", "should I
 /// roll back?") a mutating operation becomes its read-only counterpart.
-fn propose(words: &[Word], scoped: &[Scope], out: &mut Proposals) {
+fn propose(words: &[Word], scoped: &[Scope], questions: &[bool], out: &mut Proposals) {
     let objects = lexicon::Objects::collect(words, scoped);
-    let questions = lexicon::question_clauses(words);
     let mut fix = false;
     let mut remedy_named = false;
-    let clause_of = |i: usize| words[..i].iter().filter(|w| w.is_boundary()).count();
+    let clause_of = |i: usize| lexicon::clause_index(words, i);
     let verb_clauses: Vec<usize> =
         (0..words.len()).filter(|&i| scoped[i] == Scope::Main && matches!(classify_word(words, i), lexicon::Role::Verb(_))).map(clause_of).collect();
     for i in (0..words.len()).filter(|&i| scoped[i] == Scope::Main) {
