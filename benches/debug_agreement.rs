@@ -27,6 +27,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use faber_cloud::eval::in_tuning_half;
 use faber_cloud::infra::debug::{Category, Diagnosis, classify};
 use serde_json::Value;
 
@@ -43,16 +44,9 @@ struct Labelled {
     identity_fix: Option<bool>,
 }
 
-/// Which half of the labelled set a message belongs to: FNV-1a (64 bit) of
-/// its bytes, even → tuning, odd → test. Deterministic and independent of the
-/// file's order, so adding messages never moves the others.
+/// Which half of the labelled set a message belongs to ([`in_tuning_half`]).
 fn half(message: &str) -> Half {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in message.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    if h.is_multiple_of(2) { Half::Tuning } else { Half::Test }
+    if in_tuning_half(message) { Half::Tuning } else { Half::Test }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use faber_cloud::director::{Context, Routing, route};
+use faber_cloud::eval::in_tuning_half;
 use faber_cloud::vocabulary::{Intent, RemediationAction};
 use serde::Deserialize;
 
@@ -48,14 +49,9 @@ struct Tally {
     by_kind: BTreeMap<String, (usize, usize)>,
 }
 
-/// FNV-1a: the half a request belongs to depends on its text alone.
+/// The half a request of the first set belongs to ([`in_tuning_half`]).
 fn half(request: &str) -> &'static str {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in request.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    if h.is_multiple_of(2) { "tune" } else { "test" }
+    if in_tuning_half(request) { "tune" } else { "test" }
 }
 
 fn matches(case: &Case, intent: &Intent) -> bool {

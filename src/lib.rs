@@ -7,6 +7,7 @@ pub mod cloud;
 pub mod config;
 pub mod director;
 pub mod error;
+pub mod eval;
 pub mod gate;
 pub mod iac;
 pub mod infra;

@@ -357,7 +357,7 @@ fn no_unrequested_mutation_on_the_tuning_half() {
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let case: serde_json::Value = serde_json::from_str(line).unwrap();
         let request = case["request"].as_str().unwrap();
-        if !tuning_half(request) {
+        if !crate::eval::in_tuning_half(request) {
             continue;
         }
         checked += 1;
@@ -387,14 +387,4 @@ fn no_unrequested_mutation_on_the_tuning_half() {
         }
     }
     assert!(checked > 100, "the tuning half has {checked} requests");
-}
-
-/// The bench's split: FNV-1a of the text, even → tuning half.
-fn tuning_half(request: &str) -> bool {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in request.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h.is_multiple_of(2)
 }
