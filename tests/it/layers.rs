@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Bottom to top; inside a layer, the order in which modules may import each other.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("vocabulary", &["redact", "vocabulary", "progress"]),
+    ("vocabulary", &["redact", "vocabulary", "progress", "eval"]),
     ("workspace/config", &["workspace", "config"]),
     ("gate/scan/tf/cloud/iac", &["gate", "iac::runner", "iac::plan", "error", "cloud", "iac", "tf", "scan"]),
     ("director/infra/ops", &["director", "infra", "ops"]),
