@@ -90,6 +90,9 @@ pub struct BannerFacts {
     pub region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// Resources whose data the operation deletes, one line each (address, symbol, what is lost).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_loss: Vec<String>,
 }
 
 /// The text shown before answer `step` (1-based) of `steps`.
@@ -117,6 +120,17 @@ pub fn banner(facts: &BannerFacts, protected: bool, step: u8, steps: u8) -> Stri
             c.destroy,
             plural(c.destroy)
         ));
+    }
+    if !facts.data_loss.is_empty() {
+        out.push_str(&format!(
+            "\n⚠ DATA LOSS: {} resource{} holding data will be deleted or replaced:\n",
+            facts.data_loss.len(),
+            plural(facts.data_loss.len() as u32)
+        ));
+        for line in &facts.data_loss {
+            out.push_str(&format!("  - {line}\n"));
+        }
+        out.push_str("Answering yes deletes that data; it cannot be undone from here.\n");
     }
     if let Some(cost) = facts.cost_impact {
         let sign = if cost < 0.0 { "-" } else { "+" };
@@ -200,6 +214,7 @@ mod tests {
             account: Some("123456789012".into()),
             region: Some("us-east-1".into()),
             profile: Some("p-prod-deploy".into()),
+            data_loss: vec![],
         };
         let first = banner(&facts, true, 1, 2);
         for needle in [
@@ -220,7 +235,13 @@ mod tests {
         let second = banner(&facts, true, 2, 2);
         assert!(second.contains("FINAL CONFIRMATION: PRODUCTION"), "{second}");
         assert!(second.contains("2 of 2"));
-        let test = banner(&BannerFacts { env: "test".into(), ..facts }, false, 1, 1);
+        assert!(!first.contains("DATA LOSS"), "{first}");
+        let test = banner(&BannerFacts { env: "test".into(), ..facts.clone() }, false, 1, 1);
         assert!(!test.contains("PRODUCTION"), "{test}");
+        let lossy = BannerFacts { data_loss: vec!["aws_dynamodb_table.sessions (-): the table's items are deleted with it".into()], ..facts };
+        for step in [1, 2] {
+            let b = banner(&lossy, true, step, 2);
+            assert!(b.contains("⚠ DATA LOSS: 1 resource holding data") && b.contains("  - aws_dynamodb_table.sessions (-): the table's items"), "{b}");
+        }
     }
 }

@@ -95,6 +95,10 @@ pub struct ResourceChange {
     pub action: Action,
     pub symbol: &'static str,
     pub destructive: bool,
+    /// What is lost with it when it is deleted or replaced (a stateful resource: a bucket's objects, a table's
+    /// items…); `None` when nothing but configuration goes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<&'static str>,
     /// Terraform's reason (`replace_because_tainted`, `delete_because_no_resource_config`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -144,11 +148,20 @@ impl ChangeSummary {
         self.resources.iter().filter(|r| r.destructive)
     }
 
+    /// The deletions and replacements that lose data, one line each: `aws_s3_bucket.uploads (-): its objects`.
+    pub fn data_loss(&self) -> Vec<String> {
+        self.resources.iter().filter_map(|r| r.data_loss.map(|what| format!("{} ({}): {what}", r.address, r.symbol))).collect()
+    }
+
     /// Terraform-like text: one line per resource with its changed attributes, destructive ones marked.
     pub fn text(&self) -> String {
         let mut out = String::new();
         for r in &self.resources {
-            let warn = if r.destructive { "  ⚠ DESTRUCTIVE" } else { "" };
+            let warn = match (r.data_loss, r.destructive) {
+                (Some(what), _) => format!("  ⚠ DATA LOSS: {what}"),
+                (None, true) => "  ⚠ DESTRUCTIVE".to_string(),
+                (None, false) => String::new(),
+            };
             let reason = r.reason.as_deref().map(|x| format!(" ({x})")).unwrap_or_default();
             out.push_str(&format!("{:>3} {}{reason}{warn}\n", r.symbol, r.address));
             // A create's "known after apply" attributes say nothing a person needs here.
@@ -300,8 +313,47 @@ impl RawChange {
         // A create lists what it sets; keep it short: the set values are in the plan.
         let more_changes = total - changed.len();
         let reason = self.action_reason.or_else(|| (!replace_paths.is_empty()).then(|| format!("replace because of {}", replace_paths.join(", "))));
-        Ok(ResourceChange { address, kind: self.kind, action, symbol: action.symbol(), destructive: action.destructive(), reason, changed, more_changes })
+        let data_loss = if action.destructive() { lost_with(&self.kind) } else { None };
+        Ok(ResourceChange {
+            address,
+            data_loss,
+            kind: self.kind,
+            action,
+            symbol: action.symbol(),
+            destructive: action.destructive(),
+            reason,
+            changed,
+            more_changes,
+        })
     }
+}
+
+/// The resource types that hold data, and what goes with one when Terraform deletes or replaces it. A replaced
+/// bucket or table is a new, empty one: replacement loses the data as surely as deletion.
+pub const STATEFUL: &[(&str, &str)] = &[
+    ("aws_s3_bucket", "the bucket's objects are deleted with it"),
+    ("aws_dynamodb_table", "the table's items are deleted with it"),
+    ("aws_db_instance", "the database is deleted (a final snapshot only if configured)"),
+    ("aws_rds_cluster", "the cluster's databases are deleted (a final snapshot only if configured)"),
+    ("aws_rds_cluster_instance", "the cluster instance and its local storage are deleted"),
+    ("aws_docdb_cluster", "the cluster's documents are deleted"),
+    ("aws_neptune_cluster", "the graph is deleted"),
+    ("aws_redshift_cluster", "the warehouse is deleted (a final snapshot only if configured)"),
+    ("aws_elasticache_replication_group", "the cache's data is deleted"),
+    ("aws_sqs_queue", "messages waiting in the queue are deleted"),
+    ("aws_kinesis_stream", "records in the stream are deleted"),
+    ("aws_efs_file_system", "the file system's files are deleted"),
+    ("aws_ebs_volume", "the volume's data is deleted"),
+    ("aws_cloudwatch_log_group", "the log group's events are deleted"),
+    ("aws_kms_key", "the key is scheduled for deletion: data encrypted with it becomes unreadable"),
+    ("aws_secretsmanager_secret", "the secret's value is scheduled for deletion"),
+    ("aws_ecr_repository", "the repository's images are deleted"),
+    ("aws_backup_vault", "the recovery points in the vault are deleted"),
+];
+
+/// What is lost when a resource of this type is deleted or replaced.
+pub fn lost_with(kind: &str) -> Option<&'static str> {
+    STATEFUL.iter().find(|(k, _)| *k == kind).map(|(_, what)| *what)
 }
 
 fn path_string(parts: &[Value]) -> String {

@@ -33,7 +33,18 @@ pub struct PreviewReport {
 impl Report for PreviewReport {
     fn text(&self) -> String {
         let destructive = self.summary.destructive().count();
-        let warn = if destructive > 0 { format!("\n⚠ {destructive} destructive change(s): review them before deploying.") } else { String::new() };
+        let lost = self.summary.data_loss();
+        let warn = if !lost.is_empty() {
+            format!(
+                "\n⚠ DATA LOSS: {} resource(s) holding data would be deleted or replaced:\n  {}\nA deploy of this plan always waits for an explicit yes.",
+                lost.len(),
+                lost.join("\n  ")
+            )
+        } else if destructive > 0 {
+            format!("\n⚠ {destructive} destructive change(s): review them before deploying.")
+        } else {
+            String::new()
+        };
         format!(
             "Preview for {}: {}.\n{}\nCost impact: {}.{warn}\nSaved plan {} ({}).",
             self.env,
@@ -56,6 +67,9 @@ pub struct SavedPlan {
     pub add: usize,
     pub change: usize,
     pub destroy: usize,
+    /// The deletions and replacements that lose data (see [`plan::STATEFUL`]).
+    #[serde(default)]
+    pub data_loss: Vec<String>,
 }
 
 pub fn digest_file(path: &std::path::Path) -> Result<String, Error> {
@@ -89,6 +103,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewRe
         add: summary.add,
         change: summary.change,
         destroy: summary.destroy,
+        data_loss: summary.data_loss(),
     };
     ws.write_json(&ws.path(&format!("plans/{env}/latest.json"))?, &saved)?;
     Ok(PreviewReport { env: env.into(), created_at, plan_file, digest, summary, cost_impact })

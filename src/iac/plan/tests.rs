@@ -99,7 +99,7 @@ fn every_recorded_plan_summarises() {
 fn text_marks_destructive_changes() {
     let s = summary("plans/05-s3-create-update-delete-noop-drift.tf1.2.2.json");
     let text = s.text();
-    assert!(text.contains("DESTRUCTIVE"), "{text}");
+    assert!(text.contains("delete_bucket (delete_because_no_resource_config)  ⚠ DATA LOSS: the bucket's objects"), "{text}");
     assert!(text.ends_with("Plan: 1 to add, 1 to change, 1 to destroy."), "{text}");
 }
 
@@ -107,4 +107,33 @@ fn text_marks_destructive_changes() {
 fn not_a_plan() {
     assert!(summarize(b"hello").is_err());
     assert!(summarize(br#"{"format_version": "1.0", "values": {}}"#).unwrap_err().contains("not a plan"));
+}
+
+#[test]
+fn deleting_or_replacing_what_holds_data_is_data_loss() {
+    let change = |kind: &str, name: &str, actions: &[&str]| {
+        json!({"address": format!("{kind}.{name}"), "type": kind, "name": name,
+               "change": {"actions": actions, "before": {"id": "x"}, "after": null}})
+    };
+    let plan = json!({"format_version": "1.2", "resource_changes": [
+        change("aws_dynamodb_table", "sessions", &["delete"]),
+        change("aws_s3_bucket", "uploads", &["delete", "create"]),
+        change("aws_sqs_queue", "orders", &["create", "delete"]),
+        change("aws_lambda_function", "api", &["delete"]),
+        change("aws_s3_bucket", "logs", &["update"]),
+        change("aws_kms_key", "main", &["create"]),
+    ]});
+    let s = summarize(plan.to_string().as_bytes()).unwrap();
+    let lost = s.data_loss();
+    assert_eq!(lost.len(), 3, "{lost:?}");
+    assert!(lost[0].starts_with("aws_dynamodb_table.sessions (-): the table's items"), "{lost:?}");
+    assert!(lost[1].starts_with("aws_s3_bucket.uploads (-/+)"), "a replaced bucket is a new, empty one: {lost:?}");
+    assert!(lost[2].starts_with("aws_sqs_queue.orders (+/-)"), "{lost:?}");
+    let text = s.text();
+    assert!(text.contains("aws_dynamodb_table.sessions  ⚠ DATA LOSS"), "{text}");
+    assert!(text.contains("aws_lambda_function.api  ⚠ DESTRUCTIVE"), "a function holds no data: destructive only\n{text}");
+    assert!(!text.contains("aws_s3_bucket.logs  ⚠"), "an update loses nothing\n{text}");
+    for (kind, _) in STATEFUL {
+        assert!(kind.starts_with("aws_") && lost_with(kind).is_some());
+    }
 }
