@@ -75,7 +75,7 @@ fn matches(case: &Case, intent: &Intent) -> bool {
 }
 
 fn mutating(intent: &Intent) -> bool {
-    matches!(intent.target.operation(), "deploy" | "remediate")
+    matches!(intent.target.operation(), "deploy" | "remediate" | "destroy")
 }
 
 /// (right, routed although out of scope, routed to a mutation nobody asked for, what happened)

@@ -273,10 +273,11 @@ pub enum Confirmed {
     Deploy(infra::deploy::DeployReport),
     PermissionFix(infra::diagnose::FixApplied),
     Remediate(ops::remediate::RemediationDone),
+    Destroy(infra::destroy::DestroyReport),
     Selftest(SelftestDone),
 }
 
-crate::report_enum!(Confirmed { NextStep, Cancelled, Deploy, PermissionFix, Remediate, Selftest });
+crate::report_enum!(Confirmed { NextStep, Cancelled, Deploy, PermissionFix, Remediate, Destroy, Selftest });
 
 /// What `config` returns.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -580,6 +581,10 @@ impl App {
             ActionKind::Remediate => {
                 let plan = approval.action()?;
                 Confirmed::Remediate(ops::remediate::execute(ws, approval, plan).await?)
+            }
+            ActionKind::Destroy => {
+                let action = approval.action()?;
+                Confirmed::Destroy(infra::destroy::execute(ws, approval, action).await?)
             }
         })
     }

@@ -76,7 +76,7 @@ pub(crate) fn args_for(target: Target, all: &IntentArgs) -> IntentArgs {
         Target::Infra(I::Engineer) => IntentArgs { design: a.design, ..none },
         Target::Infra(I::Deploy) => IntentArgs { skip_tests: a.skip_tests, skip_preview: a.skip_preview, ..none },
         Target::Infra(I::Debug) => IntentArgs { error: a.error, ..none },
-        Target::Infra(I::ValidateConfig | I::Test | I::PreviewChanges | I::ShowResources) => none,
+        Target::Infra(I::ValidateConfig | I::Test | I::PreviewChanges | I::ShowResources | I::Destroy) => none,
         Target::Ops(O::CheckHealth) => IntentArgs { service: a.service, ..none },
         Target::Ops(O::QueryLogs) => IntentArgs { service: a.service, filter: a.filter, timeframe: a.timeframe, limit: a.limit, ..none },
         Target::Ops(O::Investigate) => IntentArgs { service: a.service, timeframe: a.timeframe, ..none },

@@ -918,6 +918,85 @@ fn about_operations(words: &[Word], i: usize) -> bool {
     o.health || o.logs || o.errors || o.warnings || o.resources || o.deployed || o.deploy_context || o.performance || o.infra || o.services
 }
 
+/// Words that name a whole environment as the object of a teardown ("tear down the stack", "destroy everything").
+const WHOLE_ENVIRONMENT: &[&str] =
+    &["environment", "environments", "env", "envs", "stack", "stacks", "infra", "infrastructure", "everything", "all", "deployment"];
+
+/// Whether the teardown in main scope is of a whole environment ("tear down prod", "destroy the test environment"),
+/// not of a part of one ("delete the sessions table", "clean up and delete the unused volumes"): after the first
+/// teardown verb, a word names the environment or all of it, and no word names a component or what one holds.
+pub(crate) fn teardown_of_environment(words: &[Word], scoped: &[Scope], envs: &[String]) -> bool {
+    let Some(verb) = (0..words.len()).find(|&i| scoped[i] == Scope::Main && matches!(classify_word(words, i), Role::Verb(Verb::Teardown))) else {
+        return false;
+    };
+    let object: Vec<usize> = (verb + 1..words.len()).filter(|&i| scoped[i] == Scope::Main).collect();
+    let names_part = object.iter().any(|&i| PARTS.contains(&words[i].text.as_str()));
+    let names_whole = object.iter().any(|&i| WHOLE_ENVIRONMENT.contains(&words[i].text.as_str()) || env_word(words, i, envs).is_some());
+    names_whole && !names_part
+}
+
+/// What one component of a stack, or what it holds, is called.
+const PARTS: &[&str] = &[
+    "table",
+    "tables",
+    "bucket",
+    "buckets",
+    "queue",
+    "queues",
+    "lambda",
+    "lambdas",
+    "function",
+    "functions",
+    "database",
+    "databases",
+    "db",
+    "topic",
+    "topics",
+    "role",
+    "roles",
+    "key",
+    "keys",
+    "cluster",
+    "clusters",
+    "alarm",
+    "alarms",
+    "api",
+    "gateway",
+    "vpc",
+    "vpcs",
+    "subnet",
+    "subnets",
+    "volume",
+    "volumes",
+    "instance",
+    "instances",
+    "cache",
+    "stream",
+    "streams",
+    "snapshot",
+    "snapshots",
+    "object",
+    "objects",
+    "file",
+    "files",
+    "logs",
+    "log",
+    "image",
+    "images",
+    "items",
+    "rows",
+    "records",
+    "data",
+    "secret",
+    "secrets",
+    "user",
+    "users",
+    "policy",
+    "policies",
+    "branch",
+    "branches",
+];
+
 /// Whether a word in main scope asks to destroy something.
 /// `questions` is [`question_clauses`]: "would a deploy destroy anything?" asks about a plan.
 pub(crate) fn asks_teardown(words: &[Word], scoped: &[Scope], questions: &[bool]) -> bool {

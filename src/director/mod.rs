@@ -93,10 +93,12 @@ pub fn route(request: &str, ctx: &Context<'_>) -> Routing {
         return Routing::Unsupported { reason: format!("This is outside what faber-cloud does. It can {CAPABILITIES}.") };
     }
     let questions = lexicon::question_clauses(&words);
-    if lexicon::asks_teardown(&words, &scoped, &questions) {
+    let teardown = lexicon::asks_teardown(&words, &scoped, &questions);
+    if teardown && !lexicon::teardown_of_environment(&words, &scoped, ctx.envs) {
         return Routing::Unsupported {
             reason: format!(
-                "Tearing down or deleting resources is not something faber-cloud does yet; run `terraform destroy` yourself, or change the design and deploy. It can {CAPABILITIES}."
+                "faber-cloud tears down whole environments (\"tear down the test environment\"); removing one component is not something it does yet: \
+                 remove it from the design and the Terraform code, then preview and deploy. It can {CAPABILITIES}."
             ),
         };
     }
@@ -105,6 +107,16 @@ pub fn route(request: &str, ctx: &Context<'_>) -> Routing {
         Ok(env) => env,
         Err(routing) => return *routing,
     };
+    if teardown {
+        let target = Target::Infra(InfraOperation::Destroy);
+        return match env {
+            EnvChoice::One(env, source) => Routing::Routed(intent(target, env, source, &IntentArgs::default())),
+            EnvChoice::Several(envs) => Routing::Clarify(Clarify {
+                question: "Your request names several environments. Which one should be torn down? (answer with its number)".into(),
+                choices: number(envs.into_iter().map(|(_, e)| intent(target, e, EnvSource::Detected, &IntentArgs::default())).collect()),
+            }),
+        };
+    }
 
     let mut proposals = Proposals::default();
     propose(&words, &scoped, &questions, &mut proposals);

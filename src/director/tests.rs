@@ -323,12 +323,21 @@ fn outside_the_product_nothing_runs() {
         "order a pizza",
         "fix my CSS",
         "restart my laptop",
-        "tear down prod",
-        "destroy the test environment",
         "delete the sessions table",
+        "remove the uploads bucket from prod",
+        "clean up unused resources",
+        "delete the old logs",
     ] {
         unsupported(request);
     }
+    // A whole environment is torn down through the gate (always confirmed).
+    check("tear down prod", "infra destroy prod");
+    check("destroy the test environment", "infra destroy test");
+    check("tear down the test environment", "infra destroy test");
+    check("nuke everything in test", "infra destroy test");
+    check("wipe the whole stack, we're done with it", "infra destroy test");
+    // A question about a teardown asks what it would do.
+    check("would a deploy to prod destroy anything?", "infra preview-changes prod");
     // A failed deployment stays ours even with few words.
     check("deploy failed, help", "infra debug test");
     check("the apply errored with 'AccessDenied: iam:PassRole'", "infra debug test error=AccessDenied: iam:PassRole");
@@ -364,7 +373,7 @@ fn no_unrequested_mutation_on_the_tuning_half() {
         let envs: Vec<String> = case["envs"].as_array().map_or_else(envs, |a| a.iter().map(|e| e.as_str().unwrap().to_string()).collect());
         let ops: Vec<&str> = case["ops"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
         let routing = route(request, &Context { envs: &envs, explicit_env: None });
-        let mutating = |i: &Intent| matches!(i.target.operation(), "deploy" | "remediate");
+        let mutating = |i: &Intent| matches!(i.target.operation(), "deploy" | "remediate" | "destroy");
         match &routing {
             Routing::Routed(i) | Routing::InvestigateFirst { investigate: i, .. } => {
                 assert!(case["unsupported"] != true, "{request:?} is out of scope but routed to {}", i.target.operation());

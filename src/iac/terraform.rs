@@ -60,8 +60,11 @@ impl Terraform {
     }
 
     /// `terraform plan -json -out=PLAN`; on failure, the error diagnostics of the stream.
-    pub async fn plan(&self, var_file: Option<&Path>, out: &Path) -> Result<(), Error> {
+    pub async fn plan(&self, var_file: Option<&Path>, out: &Path, mode: PlanMode) -> Result<(), Error> {
         let mut args = vec!["plan".to_string(), "-json".into(), "-input=false".into(), "-lock-timeout=60s".into(), format!("-out={}", out.display())];
+        if mode == PlanMode::Destroy {
+            args.push("-destroy".into());
+        }
         if let Some(file) = var_file {
             args.push(format!("-var-file={}", file.display()));
         }
@@ -112,6 +115,14 @@ impl Terraform {
         let p = plan.display().to_string();
         Ok(self.cmd(&["show", "-json", "-no-color", &p]).run().await.map_err(failed)?.stdout)
     }
+}
+
+/// What a plan is for: bringing the infrastructure to the configuration, or removing all of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanMode {
+    Apply,
+    /// `plan -destroy`: every resource of the state goes.
+    Destroy,
 }
 
 /// One Terraform operation per environment at a time (state, plan files, `.terraform`).

@@ -256,7 +256,8 @@ impl Report for TestsFailed {
     }
 }
 
-fn lock(ws: &Workspace, env: &str) -> Result<crate::workspace::FileLock, Error> {
+/// One deploy or teardown of an environment at a time.
+pub(crate) fn lock(ws: &Workspace, env: &str) -> Result<crate::workspace::FileLock, Error> {
     ws.try_lock(&format!("deploy-{env}"), &format!("deploy to {env}"))?.map_err(|holder| Error::Busy { what: format!("a deploy to {env}"), holder })
 }
 

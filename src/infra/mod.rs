@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod debug;
 pub mod deploy;
 pub mod design;
+pub mod destroy;
 pub mod diagnose;
 pub mod endpoints;
 pub mod engineer;
@@ -91,9 +92,10 @@ pub enum InfraReport {
     Deploy(deploy::Deployed),
     ShowResources(resources::ResourcesReport),
     Debug(diagnose::Debugged),
+    Destroy(destroy::Destroying),
 }
 
-crate::report_enum!(InfraReport { Architect, Engineer, ValidateConfig, Test, PostDeployment, PreviewChanges, Deploy, ShowResources, Debug });
+crate::report_enum!(InfraReport { Architect, Engineer, ValidateConfig, Test, PostDeployment, PreviewChanges, Deploy, ShowResources, Debug, Destroy });
 
 /// Runs one infrastructure operation.
 pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Error> {
@@ -150,6 +152,7 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
             let opts = deploy::Options { skip_tests: req.skip_tests, skip_preview: req.skip_preview, auto_approve: req.auto_approve };
             InfraReport::Deploy(deploy::start(ws, &config, &env, opts).await?)
         }
+        InfraOperation::Destroy => InfraReport::Destroy(destroy::start(ws, &config, &env).await?),
         InfraOperation::Debug => {
             // Without a message, the error the last failed deploy of this environment ended with.
             let last_failed = match req.error {

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::error::Error;
 use crate::iac::plan::{self, ChangeSummary};
-use crate::iac::terraform::{self, Terraform};
+use crate::iac::terraform::{self, PlanMode, Terraform};
 use crate::infra::{test::project_usage, validate};
 use crate::scan::cost::{self, CostImpact, PriceTable};
 use crate::tf;
@@ -87,7 +87,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewRe
     let now = Utc::now();
     let plan_file = ws.path(&format!("plans/{env}/{}.tfplan", now.format("%Y%m%dT%H%M%SZ")))?;
     std::fs::create_dir_all(plan_file.parent().expect("plans have a folder")).map_err(|e| WorkspaceError::io(&plan_file, e))?;
-    terraform.plan(var_file.as_deref(), &plan_file).await?;
+    terraform.plan(var_file.as_deref(), &plan_file, PlanMode::Apply).await?;
     let json = terraform.show_json(&plan_file).await?;
     let summary = plan::summarize(&json).map_err(|e| Error::Failed(format!("terraform show -json: {e}")))?;
     let after = tf::load_plan_text(&json, "plan").map_err(Error::Failed)?;

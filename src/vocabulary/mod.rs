@@ -39,10 +39,12 @@ pub enum InfraOperation {
     ShowResources,
     /// Categorise a deployment error and propose fixes.
     Debug,
+    /// Tear down an environment: plan -destroy, always confirmed, then the registry emptied.
+    Destroy,
 }
 
 impl InfraOperation {
-    pub const ALL: [InfraOperation; 8] = [
+    pub const ALL: [InfraOperation; 9] = [
         InfraOperation::Architect,
         InfraOperation::Engineer,
         InfraOperation::ValidateConfig,
@@ -51,6 +53,7 @@ impl InfraOperation {
         InfraOperation::Deploy,
         InfraOperation::ShowResources,
         InfraOperation::Debug,
+        InfraOperation::Destroy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,12 +66,13 @@ impl InfraOperation {
             InfraOperation::Deploy => "deploy",
             InfraOperation::ShowResources => "show-resources",
             InfraOperation::Debug => "debug",
+            InfraOperation::Destroy => "destroy",
         }
     }
 
     /// Whether the operation can change cloud resources (and so passes the gate).
     pub fn mutates(self) -> bool {
-        matches!(self, InfraOperation::Deploy | InfraOperation::Debug)
+        matches!(self, InfraOperation::Deploy | InfraOperation::Debug | InfraOperation::Destroy)
     }
 }
 
@@ -197,6 +201,7 @@ impl Target {
             Target::Infra(InfraOperation::Deploy) => "Deploy infrastructure",
             Target::Infra(InfraOperation::ShowResources) => "Show deployed resources",
             Target::Infra(InfraOperation::Debug) => "Debug a deployment error",
+            Target::Infra(InfraOperation::Destroy) => "Tear down an environment (destroy every resource)",
             Target::Ops(OpsOperation::CheckHealth) => "Check health of running services",
             Target::Ops(OpsOperation::QueryLogs) => "Query service logs",
             Target::Ops(OpsOperation::Investigate) => "Investigate errors in running services",
@@ -295,4 +300,6 @@ pub enum ActionKind {
     PermissionFix,
     /// Restart, scale or roll back a service.
     Remediate,
+    /// Apply a saved destroy plan: the teardown of an environment.
+    Destroy,
 }

@@ -1,0 +1,305 @@
+//! destroy (teardown): `terraform plan -destroy` of an environment → a banner
+//! listing every resource and, resource by resource, the data that goes with
+//! the stateful ones → always a person's "yes" (two for a protected
+//! environment; `auto_approve` never applies) → apply exactly that plan → the
+//! registry and DEPLOYED.md rewritten from what is left → the audit trail.
+//!
+//! [`start`] stops at the gate; `confirm` resumes with [`execute`]. It holds
+//! the deploy lock of the environment, so a teardown and a deploy of one
+//! environment never run at once.
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::{Caller, Cloud};
+use crate::config::Config;
+use crate::error::Error;
+use crate::gate::{Approval, BannerFacts, ChangeCounts, EnvPolicy, Gate, GateRequest, Gated, Pending, Requested, StoredAction};
+use crate::iac::plan;
+use crate::iac::terraform::{self, Applied, PlanMode, Terraform};
+use crate::infra::{deploy, preview, registry, resources, validate};
+use crate::progress;
+use crate::vocabulary::{ActionKind, Report};
+use crate::workspace::{AuditEntry, Outcome, Workspace, WorkspaceError};
+
+const STEPS: u32 = 4;
+/// Resources listed by name in the banner; the rest are counted.
+const LISTED: usize = 40;
+
+/// What an approval of a teardown runs; stored with the pending operation.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct DestroyAction {
+    pub env: String,
+    pub plan_file: PathBuf,
+    pub digest: String,
+    /// Every address the plan deletes.
+    pub resources: Vec<String>,
+    /// The deletions that lose data, one line each.
+    pub data_loss: Vec<String>,
+}
+
+impl Gated for DestroyAction {
+    const KIND: ActionKind = ActionKind::Destroy;
+}
+
+/// A teardown waiting at the gate, or an environment with nothing to tear down.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Destroying {
+    Pending(DestroyPending),
+    Nothing(NothingToDestroy),
+}
+
+crate::report_enum!(Destroying { Pending, Nothing });
+
+/// A teardown waiting for its "yes": the pending operation and what the plan deletes.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DestroyPending {
+    #[serde(flatten)]
+    pub pending: Pending,
+    pub destroy: DestroyPlan,
+}
+
+/// What a destroy plan deletes.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DestroyPlan {
+    pub plan_file: PathBuf,
+    pub resources: Vec<String>,
+    pub data_loss: Vec<String>,
+}
+
+impl Report for DestroyPending {
+    fn status(&self) -> crate::vocabulary::Status {
+        self.pending.status()
+    }
+    fn text(&self) -> String {
+        self.pending.text()
+    }
+}
+
+/// The state of the environment holds nothing: no plan, no gate.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NothingToDestroy {
+    pub env: String,
+}
+
+impl Report for NothingToDestroy {
+    fn text(&self) -> String {
+        format!("Nothing to tear down in {}: its Terraform state holds no resources.", self.env)
+    }
+}
+
+/// A finished teardown.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DestroyReport {
+    pub env: String,
+    pub applied: Applied,
+    pub caller: Caller,
+    /// Resources still in the state afterwards (none when the teardown is complete).
+    pub remaining: Vec<String>,
+    pub registry: PathBuf,
+    pub deployed_md: PathBuf,
+}
+
+impl Report for DestroyReport {
+    fn text(&self) -> String {
+        format!(
+            "Tore down {}: {} resource(s) destroyed, {} left in the state. Registry {} and {} updated.",
+            self.env,
+            self.applied.remove,
+            self.remaining.len(),
+            self.registry.display(),
+            self.deployed_md.display()
+        )
+    }
+}
+
+/// A teardown whose apply stopped part way: what failed and what is still there.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DestroyFailed {
+    pub env: String,
+    pub command: String,
+    pub error: String,
+    /// Destroyed before the failure.
+    pub destroyed: Vec<String>,
+    /// Still in the state (and in the registry).
+    pub remaining: Vec<String>,
+    /// What to do next, when the error is one we recognise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<String>,
+}
+
+impl Report for DestroyFailed {
+    fn text(&self) -> String {
+        let mut out = format!(
+            "Teardown of {} FAILED ({}): {}\n{} resource(s) destroyed, {} still there: {}.",
+            self.env,
+            self.command,
+            self.error,
+            self.destroyed.len(),
+            self.remaining.len(),
+            self.remaining.join(", ")
+        );
+        if let Some(next) = &self.next_step {
+            out.push_str(&format!("\nNext: {next}"));
+        }
+        out
+    }
+}
+
+fn audit(ws: &Workspace, env: &str, outcome: Outcome, caller: Option<&Caller>, detail: impl Into<String>, id: Option<&str>) -> Result<(), Error> {
+    let mut e = AuditEntry::new("destroy", env, outcome);
+    e.aws_caller = caller.map(|c| c.arn.clone());
+    e.detail = Some(detail.into());
+    e.operation_id = id.map(str::to_string);
+    Ok(ws.audit(&e)?)
+}
+
+/// Plans the teardown of `env` and puts it to the gate.
+pub async fn start(ws: &Workspace, config: &Config, env: &str) -> Result<Destroying, Error> {
+    let policy = EnvPolicy::of(config, env)?.always_confirm();
+    let _lock = deploy::lock(ws, env)?;
+    let cloud = Cloud::connect(config, env).await;
+    let caller = match cloud.checked_caller(config).await {
+        Ok(c) => c,
+        Err(e) => {
+            audit(ws, env, Outcome::Refused, None, e.to_string(), None)?;
+            return Err(e);
+        }
+    };
+    audit(
+        ws,
+        env,
+        Outcome::Requested,
+        Some(&caller),
+        format!("teardown requested (profile {})", cloud.target.profile().unwrap_or("default credentials")),
+        None,
+    )?;
+
+    progress::step(1, STEPS, "plan: terraform plan -destroy");
+    let dir = validate::directory(ws.project_dir(), config)?;
+    let (plan_file, summary) = {
+        let _tf = terraform::lock(ws, env)?;
+        let terraform = Terraform::for_env(config, &dir, env);
+        // The configuration is evaluated even for a destroy plan: the Lambda packages it names must exist.
+        crate::infra::package::package_all(ws, &dir)?;
+        terraform.init_env(env).await?;
+        let plan_file = ws.path(&format!("plans/{env}/{}-destroy.tfplan", Utc::now().format("%Y%m%dT%H%M%SZ")))?;
+        std::fs::create_dir_all(plan_file.parent().expect("plans have a folder")).map_err(|e| WorkspaceError::io(&plan_file, e))?;
+        terraform.plan(validate::var_file(&dir, config, env).as_deref(), &plan_file, PlanMode::Destroy).await?;
+        let json = terraform.show_json(&plan_file).await?;
+        (plan_file, plan::summarize(&json).map_err(|e| Error::Failed(format!("terraform show -json: {e}")))?)
+    };
+    let resources: Vec<String> = summary.resources.iter().filter(|r| r.action == plan::Action::Delete).map(|r| r.address.clone()).collect();
+    if resources.is_empty() {
+        audit(ws, env, Outcome::Succeeded, Some(&caller), "nothing to tear down: the state is empty", None)?;
+        return Ok(Destroying::Nothing(NothingToDestroy { env: env.into() }));
+    }
+
+    progress::step(2, STEPS, &format!("approval: {} resource(s) to destroy", resources.len()));
+    let data_loss = summary.data_loss();
+    let mut listed: Vec<String> = resources.iter().take(LISTED).map(|a| format!("  - {a}")).collect();
+    if resources.len() > LISTED {
+        listed.push(format!("  … and {} more", resources.len() - LISTED));
+    }
+    let facts = BannerFacts {
+        env: env.into(),
+        operation: "destroy".into(),
+        summary: format!("Destroy every resource of {env} ({}), with the saved plan {}:\n{}", resources.len(), plan_file.display(), listed.join("\n")),
+        changes: Some(ChangeCounts { add: 0, change: 0, destroy: resources.len() as u32 }),
+        cost_impact: None,
+        account: Some(caller.account.clone()),
+        region: Some(cloud.target.region.clone()),
+        profile: cloud.target.profile().map(str::to_string),
+        data_loss: data_loss.clone(),
+    };
+    let digest = preview::digest_file(&plan_file)?;
+    let action =
+        DestroyAction { env: env.into(), plan_file: plan_file.clone(), digest: digest.clone(), resources: resources.clone(), data_loss: data_loss.clone() };
+    drop(_lock);
+    let request = GateRequest { facts, digest, action: StoredAction::of(&action) };
+    match Gate::for_config(ws, config).request(policy, false, request, Utc::now())? {
+        Requested::Pending(op) => {
+            Ok(Destroying::Pending(DestroyPending { pending: Pending::from(&op), destroy: DestroyPlan { plan_file, resources, data_loss } }))
+        }
+        Requested::Approved(_) => unreachable!("a teardown always waits for a person: its policy is always_confirm"),
+    }
+}
+
+/// Applies the approved destroy plan and rewrites the registry from what is left.
+pub async fn execute(ws: &Workspace, approval: Approval, action: DestroyAction) -> Result<DestroyReport, Error> {
+    let config = Config::load(ws)?;
+    let env = action.env.clone();
+    let _lock = deploy::lock(ws, &env)?;
+    approval.check(&env, &preview::digest_file(&action.plan_file)?, Utc::now())?;
+    let cloud = Cloud::connect(&config, &env).await;
+    let caller = cloud.checked_caller(&config).await?;
+    audit(ws, &env, Outcome::Executed, Some(&caller), format!("destroying with {}", action.plan_file.display()), Some(approval.id()))?;
+
+    progress::step(3, STEPS, &format!("apply: destroying {} resource(s)", action.resources.len()));
+    let dir = validate::directory(ws.project_dir(), &config)?;
+    let (applied, state) = {
+        let _tf = terraform::lock(ws, &env)?;
+        let terraform = Terraform::for_env(&config, &dir, &env);
+        let applied = terraform.apply(&action.plan_file).await;
+        (applied, terraform.state().await?)
+    };
+
+    progress::step(4, STEPS, "registry: recording what is left");
+    let in_state = resources::state_resources(&state);
+    let remaining: Vec<String> = in_state.iter().map(|r| r.address.to_string()).collect();
+    let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let ctx = registry::Context {
+        project: &config.project.name,
+        env: &env,
+        account: Some(&caller.account),
+        region: config.region(),
+        caller: Some(&caller.arn),
+        now: &now,
+    };
+    let reg = registry::merge(registry::load(ws, &env)?.as_ref(), &in_state, &[], &ctx);
+    let (reg_path, md_path) = registry::save(ws, &reg)?;
+    match applied {
+        Ok(applied) => {
+            audit(ws, &env, Outcome::Succeeded, Some(&caller), format!("destroyed {}; {} left", applied.remove, remaining.len()), Some(approval.id()))?;
+            Ok(DestroyReport { env, applied, caller, remaining, registry: reg_path, deployed_md: md_path })
+        }
+        Err(failed) => {
+            let error = crate::redact::redact(&failed.diagnostics.join("\n"));
+            audit(ws, &env, Outcome::Failed, Some(&caller), format!("teardown failed: {error}"), Some(approval.id()))?;
+            let destroyed = action.resources.iter().filter(|a| !remaining.contains(a)).cloned().collect();
+            Err(Error::invalid(&DestroyFailed { env, command: failed.command.clone(), next_step: next_step(&error), error, destroyed, remaining }))
+        }
+    }
+}
+
+/// The way forward for the teardown failures people meet.
+fn next_step(error: &str) -> Option<String> {
+    if error.contains("BucketNotEmpty") {
+        return Some(
+            "a bucket still holds objects (generated buckets do not set force_destroy, so data is never deleted by accident): \
+             empty it (`aws s3 rm s3://BUCKET --recursive`, and its versions when versioning is on), then tear down again"
+                .into(),
+        );
+    }
+    if error.contains("prevent_destroy") {
+        return Some("a resource carries lifecycle.prevent_destroy: remove it from the Terraform code on purpose, then tear down again".into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn teardown_failures_people_meet_say_what_to_do() {
+        let bucket = "deleting S3 Bucket (shop-core-test-uploads): operation error S3: DeleteBucket, https response error StatusCode: 409, api error BucketNotEmpty: The bucket you tried to delete is not empty";
+        assert!(next_step(bucket).unwrap().contains("aws s3 rm"));
+        assert!(next_step("Error: Instance cannot be destroyed ... lifecycle.prevent_destroy set").unwrap().contains("prevent_destroy"));
+        assert_eq!(next_step("Error: timeout while waiting"), None);
+    }
+}

@@ -1,0 +1,122 @@
+"""The second day on a running stack, with the real terraform against moto and a
+real MCP client: a change that would replace a bucket is marked DATA LOSS and
+waits for a "yes" even with auto-approve ("no" keeps the bucket); a teardown
+through the director's words lists every resource with the data lost, stops
+part way on a bucket that still holds objects (saying what is left and what to
+do), and after the bucket is emptied removes everything: moto empty, registry
+empty, every step audited."""
+
+import json
+
+import pytest
+
+from conftest import connect, require_terraform, run_cli
+from test_deploy import ACCOUNT, boto, new_project, state_dir, text, tf_env
+
+pytestmark = pytest.mark.anyio
+
+
+def buckets(s3):
+    return {b["Name"] for b in s3.list_buckets()["Buckets"]}
+
+
+def over_http(s3, bucket, action):
+    """Runs `action` with the bucket's policy lifted and puts it back: the generated policy denies
+    requests without TLS, and moto answers on plain http."""
+    policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    s3.delete_bucket_policy(Bucket=bucket)
+    try:
+        action()
+    finally:
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+
+
+def empty_versioned(s3, bucket):
+    listed = s3.list_object_versions(Bucket=bucket)
+    for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []):
+        s3.delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
+
+
+async def test_data_loss_is_always_confirmed_and_teardown_removes_everything(project, moto):
+    require_terraform()
+    name = new_project(project, moto, account_id=ACCOUNT)
+    s3 = boto(moto, "s3")
+    s3.create_bucket(Bucket=f"{name}-terraform-state")
+    bucket = f"{name}-core-test-uploads"
+    main_tf = project / "infrastructure/terraform/main.tf"
+
+    async with connect(project, "auto", extra_env=tf_env()) as client:
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        assert not r.is_error and r.structured_content["status"] == "ok", text(r)
+        assert bucket in buckets(s3)
+        over_http(s3, bucket, lambda: s3.put_object(Bucket=bucket, Key="avatars/1.png", Body=b"\x89PNG"))
+
+        # A rename forces the bucket's replacement: a new, empty bucket. The preview says what is lost ...
+        original = main_tf.read_text()
+        main_tf.write_text(original.replace('-uploads"', '-user-uploads"', 1))
+        r = await client.call_tool("infra-manager", {"operation": "preview-changes", "env": "test"})
+        assert not r.is_error, text(r)
+        summary = r.structured_content["summary"]
+        lost = [c for c in summary["resources"] if c.get("data_loss")]
+        assert [c["address"] for c in lost] == ["aws_s3_bucket.uploads"], summary["resources"]
+        assert lost[0]["symbol"] == "-/+" and "objects" in lost[0]["data_loss"]
+        assert "DATA LOSS" in text(r)
+
+        # ... and the deploy waits for a person although the environment is unprotected and auto_approve is asked.
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        assert not r.is_error, text(r)
+        pending = r.structured_content
+        assert pending["status"] == "awaiting_confirmation" and pending["steps_required"] == 1, text(r)
+        assert "DATA LOSS" in pending["banner"] and "aws_s3_bucket.uploads (-/+)" in pending["banner"], pending["banner"]
+        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "no"})
+        assert r.structured_content["status"] == "cancelled", text(r)
+        assert s3.list_object_versions(Bucket=bucket)["Versions"][0]["Key"] == "avatars/1.png", "no keeps the bucket and its objects"
+        main_tf.write_text(original)
+
+        # Teardown in the person's words: a banner with every resource, the bucket's data loss, never auto-approved.
+        r = await client.call_tool("director", {"request": "tear down the test environment"})
+        assert not r.is_error, text(r)
+        pending = r.structured_content
+        assert pending["status"] == "awaiting_confirmation" and pending["operation"] == "destroy", text(r)
+        resources = pending["destroy"]["resources"]
+        assert len(resources) == 7 and "aws_s3_bucket.uploads" in resources, resources
+        banner = pending["banner"]
+        assert "- 7 resources destroyed" in banner and "DATA LOSS" in banner and "the bucket's objects" in banner, banner
+        assert ACCOUNT in banner
+
+        # The bucket still holds an object: the teardown stops part way and says what is left and what to do.
+        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
+        assert r.is_error, text(r)
+        failed = r.structured_content["error"]["details"] if "details" in r.structured_content["error"] else r.structured_content["error"]
+        body = json.dumps(failed)
+        assert "aws_s3_bucket.uploads" in body and "aws s3 rm" in body, body
+        assert bucket in buckets(s3)
+        registry = json.loads((state_dir(project) / "deployments/test/registry.json").read_text())
+        assert [e["address"] for e in registry["resources"]] == ["aws_s3_bucket.uploads"], "the registry lists what is left"
+
+        # Emptied, the teardown goes through: nothing left in moto, registry and DEPLOYED.md empty.
+        # (the policy was destroyed with the rest; the bucket is open to plain http now)
+        empty_versioned(s3, bucket)
+        r = await client.call_tool("infra-manager", {"operation": "destroy", "env": "test", "auto_approve": True})
+        pending = r.structured_content
+        assert pending["status"] == "awaiting_confirmation" and pending["destroy"]["resources"] == ["aws_s3_bucket.uploads"], text(r)
+        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
+        assert not r.is_error, text(r)
+        done = r.structured_content
+        assert done["remaining"] == [] and done["applied"]["remove"] == 1, done
+        assert bucket not in buckets(s3)
+        registry = json.loads((state_dir(project) / "deployments/test/registry.json").read_text())
+        assert registry["resource_count"] == 0 and registry["resources"] == []
+        assert "- Resources: 0" in (state_dir(project) / "deployments/test/DEPLOYED.md").read_text()
+
+        # A second teardown has nothing to do and asks nothing.
+        r = await client.call_tool("director", {"request": "destroy the test env"})
+        assert not r.is_error and r.structured_content["status"] == "ok" and "Nothing to tear down" in text(r), text(r)
+
+    trail = [json.loads(line) for line in (state_dir(project) / "audit-trail.jsonl").read_text().splitlines()]
+    destroys = {e["outcome"] for e in trail if e["operation"] == "destroy"}
+    assert destroys >= {"requested", "approved", "executed", "failed", "succeeded"}, destroys
+
+    # The CLI: an environment that was never deployed has nothing to tear down, and says so.
+    proc = run_cli(project, "infra", "destroy", "--env", "prod", env=tf_env(), check=False, timeout=300)
+    assert proc.returncode == 0 and "Nothing to tear down in prod" in proc.stdout, proc.stdout + proc.stderr
