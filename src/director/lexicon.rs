@@ -1087,7 +1087,7 @@ fn deploy_noun(words: &[Word], i: usize) -> bool {
     // "the deploy", "the prod deploy"
     let after_marker = i > 0
         && (NOUN_MARKERS.contains(&words[i - 1].text.as_str())
-            || matches!(words[i - 1].text.as_str(), "terraform" | "tf")
+            || (matches!(words[i - 1].text.as_str(), "terraform" | "tf") && !(i > 1 && matches!(words[i - 2].text.as_str(), "run" | "execute" | "do")))
             || (i > 1
                 && NOUN_MARKERS.contains(&words[i - 2].text.as_str())
                 && matches!(words[i - 1].text.as_str(), "prod" | "production" | "test" | "staging" | "dev" | "live")));
@@ -1284,9 +1284,19 @@ pub(crate) const SCALE_WORDS: &[&str] = &["scale", "resize", "autoscale"];
 pub(crate) const ROLLBACK_WORDS: &[&str] = &["rollback", "revert", "downgrade", "undo"];
 /// Words that change an amount; a scale when a capacity or a target number follows ("bump it to 10", "raise the concurrency").
 /// "more tasks", "fewer replicas": an amount word before a capacity asks for a scale as the verbs do.
-const AMOUNT_VERBS: &[&str] = &["bump", "increase", "raise", "reduce", "decrease", "lower", "double", "halve", "add", "more", "fewer", "extra"];
+const AMOUNT_VERBS: &[&str] = &[
+    "bump", "increase", "raise", "reduce", "decrease", "lower", "double", "halve", "add", "more", "fewer", "extra", "cut", "trim", "shrink", "grow", "expand",
+];
 const CAPACITY: &[&str] =
     &["tasks", "instances", "capacity", "concurrency", "replicas", "workers", "containers", "nodes", "count", "desired", "memory", "throughput"];
+/// What Terraform says it was doing when it failed ("Error creating …", "Error acquiring the state lock").
+const TF_ERROR_GERUNDS: &[&str] =
+    &["create", "creating", "updating", "update", "deleting", "reading", "modifying", "refreshing", "acquiring", "configuring", "waiting", "applying"];
+/// How AWS error codes end ("EntityAlreadyExists", "AccessDeniedException").
+const AWS_ERROR_ENDINGS: &[&str] = &["alreadyexists", "accessdenied", "notfound", "limitexceeded", "exception", "unauthorizedoperation"];
+/// Service nouns a word before them may name ("the reporting service").
+const NAMED_BY_MODIFIER: &[&str] =
+    &["service", "services", "lambda", "api", "function", "queue", "worker", "workers", "job", "jobs", "cluster", "table", "database", "db"];
 /// Words that name code or configuration ("whether the configuration is valid").
 const CODE_WORDS: &[&str] = &["config", "configuration", "configs", "terraform", "tf", "hcl", "syntax", "code", "module", "modules", "template", "templates"];
 /// Scanners people name for the pre-deployment tests, and linters for validation.
@@ -1477,6 +1487,13 @@ const FOREIGN_VERBS: &[&str] = &[
     "quiz",
     "teach",
     "tutor",
+    // Access and credentials are not an operation of ours.
+    "rotate",
+    "grant",
+    "revoke",
+    "invite",
+    "onboard",
+    "offboard",
 ];
 /// What a person may ask us to write that is not infrastructure.
 pub(crate) const FOREIGN_OBJECTS: &[&str] = &[
@@ -1543,6 +1560,16 @@ pub(crate) const FOREIGN_OBJECTS: &[&str] = &[
     "cdktf",
     "crossplane",
     "saltstack",
+    // Reading and a person's own machine.
+    "article",
+    "articles",
+    "podcast",
+    "mac",
+    "macbook",
+    "homebrew",
+    "zsh",
+    "dotfiles",
+    "linkedin",
 ];
 pub(crate) const COST_WORDS: &[&str] = &[
     "cost",
@@ -1734,7 +1761,34 @@ pub(crate) const INTERROGATIVES: &[&str] = &["what", "whats", "which", "how", "i
 const DESIGN_NOUN_BEFORE: &[&str] = &["review", "doc", "docs", "document", "was", "is", "has", "from", "spec", "approved", "looks"];
 
 /// Words before "deploy" / "release" after which it is a noun ("roll back the deploy").
-const NOUN_MARKERS: &[&str] = &["the", "this", "that", "my", "our", "last", "latest", "previous", "recent", "failed", "bad", "a", "next"];
+/// A time before it names the event too ("yesterday's deploy", "friday's release").
+const NOUN_MARKERS: &[&str] = &[
+    "the",
+    "this",
+    "that",
+    "my",
+    "our",
+    "last",
+    "latest",
+    "previous",
+    "recent",
+    "failed",
+    "bad",
+    "a",
+    "next",
+    "yesterday",
+    "today",
+    "tonight",
+    "morning",
+    "weekend",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 
 /// Words before "design" after which it is a verb ("help me design", "I want to design").
 const DESIGN_VERB_AFTER: &[&str] = &["to", "and", "please", "me", "us", "lets", "let", "can", "could", "you", "i", "we", "then", "help"];
@@ -1742,6 +1796,13 @@ const DESIGN_VERB_AFTER: &[&str] = &["to", "and", "please", "me", "us", "lets", 
 pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
     let w = &words[i];
     if w.quoted {
+        return Role::Other;
+    }
+    // "the reporting service", "our search api": a word between a determiner and a service names it.
+    if i > 0
+        && (DETERMINERS.contains(&words[i - 1].text.as_str()) || matches!(words[i - 1].text.as_str(), "for" | "of" | "on" | "from" | "with"))
+        && words.get(i + 1).is_some_and(|n| NAMED_BY_MODIFIER.contains(&n.text.as_str()))
+    {
         return Role::Other;
     }
     let verb = match w.text.as_str() {
@@ -1764,6 +1825,10 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
         t if AMOUNT_VERBS.contains(&t) && scale_follows(words, i) => Verb::Scale,
         // "get the new vpc up in sandbox"
         "get" | "bring" if words[i + 1..].iter().take(5).any(|w| w.text == "up") && !words[i + 1..].iter().take(5).any(|w| w.text == "to") => Verb::Deploy,
+        // "the old build", "the last build": the noun.
+        "build" if i > 0 && (NOUN_MARKERS.contains(&words[i - 1].text.as_str()) || matches!(words[i - 1].text.as_str(), "old" | "good" | "stable")) => {
+            return Role::Other;
+        }
         "create" | "build" | "setup" | "scaffold" | "make" | "add" => Verb::Create,
         // "update the design", "give the api lambda 1024 MB": a revision of the design.
         "update" | "revise" | "amend" | "modify" | "extend" | "tweak" | "adjust" => Verb::Create,
@@ -1881,6 +1946,13 @@ impl Objects {
             }
             if scoped[i] != Scope::Main {
                 continue;
+            }
+            // "Error creating IAM role: EntityAlreadyExists": the shape of a Terraform or AWS error, unquoted.
+            let t = w.text.as_str();
+            if (t == "error" && words.get(i + 1).is_some_and(|n| TF_ERROR_GERUNDS.contains(&n.text.as_str())))
+                || (t.len() > 12 && AWS_ERROR_ENDINGS.iter().any(|e| t.ends_with(e)))
+            {
+                o.terraform_error = true;
             }
             if w.quoted {
                 o.quoted = true;
@@ -2009,7 +2081,7 @@ pub(crate) fn verb_targets(v: Verb, o: &Objects, out: &mut Vec<Target>) {
         Verb::Investigate if o.performance && !o.errors => Target::Ops(O::AnalyzePerformance),
         Verb::Investigate => Target::Ops(O::Investigate),
         // A quoted message is an error text for the deployment debugger.
-        Verb::Debug if o.deploy_context || o.code || o.quoted => Target::Infra(I::Debug),
+        Verb::Debug if o.deploy_context || o.code || o.quoted || o.terraform_error => Target::Infra(I::Debug),
         Verb::Debug if o.services || o.errors || o.performance || o.logs => Target::Ops(O::Investigate),
         Verb::Debug => {
             out.push(Target::Infra(I::Debug));

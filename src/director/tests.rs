@@ -414,3 +414,41 @@ fn no_unrequested_mutation_on_the_tuning_half() {
     }
     assert!(checked > 800, "the tuning half has {checked} requests");
 }
+
+#[test]
+fn fourth_round_families() {
+    // A phrasal verb written with a hyphen.
+    check("dry-run the terraform against prod", "infra preview-changes prod");
+    // A failed apply is the debugger's, whatever it was creating.
+    check("the apply blew up saying the S3 bucket already exists, figure out why", "infra debug test");
+    // "work out what …" looks into something.
+    check("help me work out what's going on with the orders service in prod", "ops investigate prod service=orders");
+    // An amount before a capacity is a scale; a question about it reads.
+    check("we need more ECS tasks for the web tier in prod", "ops remediate prod action=scale");
+    clarifies("do we need more ECS tasks for the web tier in prod?", &["analyze-performance prod", "check-health prod"]);
+    // An everyday topic inside a request about the stack; an earlier version back.
+    check(
+        "the billing lambda computes the wrong tax since the release, we want the previous version back in prod",
+        "ops remediate prod service=billing-lambda; action=rollback",
+    );
+    // Validity of code; a purpose of work done is told, not asked.
+    check("I edited main.tf to add a bucket policy, tell me whether the configuration is valid", "infra validate-config test");
+    // A terse environment after what to do there.
+    check("health test", "ops check-health test");
+    // Deliberation, and whether an action is all right, ask about it.
+    clarifies("thinking about scaling prod up, thoughts?", &["analyze-performance prod", "check-health prod"]);
+    check("ok to redeploy prod?", "infra preview-changes prod");
+    for request in [
+        "draft the release notes for version 2.3",
+        "send a message to the on-call channel that prod is down",
+        "set up a Jira board for the infra team",
+        "fix the failing jest test in the frontend",
+        "write a Dockerfile for the Flask app",
+        "explain how Kubernetes pods differ from deployments",
+        "what is the difference between an ALB and an NLB",
+        "terminate the old ec2 instances in test",
+        "create a gcs bucket for backups",
+    ] {
+        unsupported(request);
+    }
+}
