@@ -106,8 +106,10 @@ fn main() {
     // The second set, written later by another hand, was measured once as a whole before any tuning on it, then joined the tuning half.
     cases.extend(load("requests-2.jsonl", |_| "tune"));
     cases.extend(load("requests-3.jsonl", |_| "tune"));
-    // Written after the rules were final, measured as a held-out set of its own; never tuned on.
-    cases.extend(load("requests-4.jsonl", |_| "held"));
+    // The fourth set was the held-out set of the third round (92.5% when it arrived); it joined the tuning half after.
+    cases.extend(load("requests-4.jsonl", |_| "tune"));
+    // Written blind before the fourth round, measured as a held-out set of its own; never tuned on.
+    cases.extend(load("requests-5.jsonl", |_| "held"));
     let default_envs = vec!["prod".to_string(), "test".to_string()];
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut misses: Vec<String> = Vec::new();

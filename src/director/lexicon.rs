@@ -116,6 +116,13 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
     let mut previous = String::new();
     for w in words.iter_mut().filter(|w| !w.quoted && !w.boundary) {
         let after = std::mem::replace(&mut previous, w.text.clone());
+        // "dry-run", "roll-back", "spin-up": a phrasal verb written with a hyphen is the phrasal verb.
+        if let Some((a, b)) = w.text.split_once('-')
+            && let Some(joined) = phrasal(a, b)
+        {
+            w.text = joined.to_string();
+            continue;
+        }
         if is_known(&w.text) {
             continue;
         }
@@ -138,45 +145,7 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
     let mut merged: Vec<Word> = Vec::with_capacity(words.len());
     for w in words {
         if let Some(prev) = merged.last_mut() {
-            let pair = (prev.text.as_str(), w.text.as_str());
-            let joined = match pair {
-                ("do" | "does" | "did", "not") => Some("dont"),
-                ("roll", "back") => Some("rollback"),
-                ("roll", "out") => Some("rollout"),
-                ("root", "cause") => Some("rootcause"),
-                ("cold", "start" | "starts") => Some("coldstarts"),
-                ("set", "up") => Some("setup"),
-                ("spin" | "bring" | "stand" | "fire", "up") => Some("spinup"),
-                ("tear" | "wind" | "take" | "shut", "down") => Some("teardown"),
-                ("plan" | "lay" | "map" | "think", "out" | "through") => Some("planout"),
-                ("dig" | "look" | "delve" | "drill", "into" | "in") => Some("diginto"),
-                ("figure", "out") => Some("diginto"),
-                ("dry", "run") => Some("dryrun"),
-                ("scale", "up" | "out" | "down" | "in") => Some("scale"),
-                ("go", "live") => Some("golive"),
-                ("make", "sure") => Some("ensure"),
-                ("keep", "an") => Some("keepan"),
-                ("keepan", "eye") => Some("monitor"),
-                ("what", "wrong") => Some("wrong"),
-                ("go" | "goes" | "went" | "going", "wrong") => Some("wrong"),
-                ("clean", "up") => Some("teardown"),
-                ("put" | "pull", "together") => Some("create"),
-                ("come", "up") => Some("comeup"),
-                ("work", "out") => Some("planout"),
-                ("hold" | "holding" | "holds", "up") => Some("holdup"),
-                ("load", "balancer" | "balancers") => Some("loadbalancer"),
-                ("look" | "looks", "like") => Some("looklike"),
-                ("beef" | "ramp", "up") => Some("scale"),
-                ("sort" | "suss", "out") => Some("diginto"),
-                ("make", "sense") => Some("diginto"),
-                ("rather", "than") => Some("ratherthan"),
-                ("instead", "of") => Some("ratherthan"),
-                ("walk", "through") => Some("walkthrough"),
-                // "when you get a sec": a moment, not security.
-                ("a", "sec" | "second" | "minute") => Some("amoment"),
-                ("security", "group" | "groups") => Some("securitygroup"),
-                _ => None,
-            };
+            let joined = phrasal(&prev.text, &w.text);
             if let (Some(joined), false, false) = (joined, prev.quoted, w.quoted) {
                 prev.text = joined.to_string();
                 prev.end = w.end;
@@ -186,6 +155,49 @@ pub(crate) fn tokenize(request: &str) -> Vec<Word> {
         merged.push(w);
     }
     merged
+}
+
+/// Two words that mean one: "do not" → "dont"; "roll back" → "rollback"; "root cause" → "rootcause";
+/// phrasal verbs become one word ("spin up" → "spinup", "dig into" → "diginto").
+fn phrasal(first: &str, second: &str) -> Option<&'static str> {
+    match (first, second) {
+        ("do" | "does" | "did", "not") => Some("dont"),
+        ("roll", "back") => Some("rollback"),
+        ("roll", "out") => Some("rollout"),
+        ("root", "cause") => Some("rootcause"),
+        ("cold", "start" | "starts") => Some("coldstarts"),
+        ("set", "up") => Some("setup"),
+        ("spin" | "bring" | "stand" | "fire", "up") => Some("spinup"),
+        ("tear" | "wind" | "take" | "shut", "down") => Some("teardown"),
+        ("plan" | "lay" | "map" | "think", "out" | "through") => Some("planout"),
+        ("dig" | "look" | "delve" | "drill", "into" | "in") => Some("diginto"),
+        ("figure", "out") => Some("diginto"),
+        ("dry", "run") => Some("dryrun"),
+        ("scale", "up" | "out" | "down" | "in") => Some("scale"),
+        ("go", "live") => Some("golive"),
+        ("make", "sure") => Some("ensure"),
+        ("keep", "an") => Some("keepan"),
+        ("keepan", "eye") => Some("monitor"),
+        ("what", "wrong") => Some("wrong"),
+        ("go" | "goes" | "went" | "going", "wrong") => Some("wrong"),
+        ("clean", "up") => Some("teardown"),
+        ("put" | "pull", "together") => Some("create"),
+        ("come", "up") => Some("comeup"),
+        ("work", "out") => Some("planout"),
+        ("hold" | "holding" | "holds", "up") => Some("holdup"),
+        ("load", "balancer" | "balancers") => Some("loadbalancer"),
+        ("look" | "looks", "like") => Some("looklike"),
+        ("beef" | "ramp", "up") => Some("scale"),
+        ("sort" | "suss", "out") => Some("diginto"),
+        ("make", "sense") => Some("diginto"),
+        ("rather", "than") => Some("ratherthan"),
+        ("instead", "of") => Some("ratherthan"),
+        ("walk", "through") => Some("walkthrough"),
+        // "when you get a sec": a moment, not security.
+        ("a", "sec" | "second" | "minute") => Some("amoment"),
+        ("security", "group" | "groups") => Some("securitygroup"),
+        _ => None,
+    }
 }
 
 /// Every word of four letters or more the lexicon acts on: what a slip is read as.
@@ -843,7 +855,19 @@ pub(crate) fn in_scope(words: &[Word], envs: &[String]) -> bool {
     if words.iter().any(|w| !w.quoted && FOREIGN_OBJECTS.contains(&w.text.as_str())) {
         return false;
     }
-    let ours = words.iter().enumerate().any(|(i, w)| !w.quoted && (OURS_ONLY.contains(&w.text.as_str()) || env_word(words, i, envs).is_some()));
+    if writes_prose(words) || asks_to_learn(words, envs) {
+        return false;
+    }
+    // "set up a Jira board for the infra team": "infra" there names people, not a stack.
+    let ours_only = words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| !w.quoted && OURS_ONLY.contains(&w.text.as_str()) && !words.get(i + 1).is_some_and(|n| PEOPLE.contains(&n.text.as_str())));
+    // "invoices come out with the wrong tax" from the billing lambda: an everyday topic inside a request about the stack.
+    if !ours_only && words.iter().any(|w| !w.quoted && EVERYDAY_TOPICS.contains(&w.text.as_str())) {
+        return false;
+    }
+    let ours = ours_only || (0..words.len()).any(|i| env_word(words, i, envs).is_some());
     if !ours && words.iter().any(|w| !w.quoted && OTHER_WORLDS.contains(&w.text.as_str())) {
         return false;
     }
@@ -899,6 +923,32 @@ pub(crate) fn in_scope(words: &[Word], envs: &[String]) -> bool {
     // a shared concern counts unless two words of another world surround it.
     // An operation verb on a named thing ("restart the order-processor, or will it recover?") tolerates a few words of its own.
     (concern && (verb || foreign < 2)) || (verb && foreign <= if named { 2 } else { 0 })
+}
+
+/// "write an email to the team about the deploy", "draft the release notes", "a slack message
+/// saying prod is down": a message for people, whatever it is about. The message is the object of
+/// the writing verb (within a few words, before any preposition).
+fn writes_prose(words: &[Word]) -> bool {
+    words.iter().enumerate().any(|(i, w)| {
+        !w.quoted
+            && WRITING_VERBS.contains(&w.text.as_str())
+            && words[i + 1..]
+                .iter()
+                .take(4)
+                .take_while(|n| !n.is_boundary() && !PREPOSITIONS.contains(&n.text.as_str()))
+                .any(|n| !n.quoted && MESSAGES.contains(&n.text.as_str()))
+    })
+}
+
+/// "explain how pods differ from deployments", "the difference between an ALB and an NLB": a lesson,
+/// not an operation, when no environment says it is about ours.
+fn asks_to_learn(words: &[Word], envs: &[String]) -> bool {
+    let text = |i: usize| words.get(i).map_or("", |w| w.text.as_str());
+    let lesson = (0..words.len()).any(|i| {
+        (matches!(text(i), "explain" | "teach") && (matches!(text(i + 1), "how" | "difference") || (text(i + 1) == "the" && text(i + 2) == "difference")))
+            || (text(i) == "difference" && text(i + 1) == "between")
+    });
+    lesson && !(0..words.len()).any(|i| env_word(words, i, envs).is_some()) && !words.iter().any(|w| w.quoted)
 }
 
 /// "public buckets", "ports open to the world": exposure is a security question.
@@ -1034,7 +1084,9 @@ pub(crate) fn question_clauses(words: &[Word]) -> Vec<bool> {
         start = end + 1;
     }
     // "If I apply it now, is it going to recreate the load balancer?": a
-    // question sentence is a question in all its clauses.
+    // question sentence is a question in all its clauses. "Thinking about
+    // scaling prod up, thoughts?", "ok to redeploy prod?": a sentence that
+    // deliberates, or asks whether an action is all right, asks about it.
     let mut sentence = 0;
     for j in 0..=words.len() {
         let ends = j == words.len() || matches!(words[j].text.as_str(), "." | "!" | "?");
@@ -1042,13 +1094,22 @@ pub(crate) fn question_clauses(words: &[Word]) -> Vec<bool> {
             continue;
         }
         let asked = j < words.len() && words[j].text == "?";
-        if asked && out[sentence..j].iter().any(|q| *q) {
+        let span = &words[sentence..j];
+        let deliberates = span.iter().any(|w| DELIBERATION.contains(&w.text.as_str()));
+        let all_right = asked && span.windows(2).any(|p| ALL_RIGHT.contains(&p[0].text.as_str()) && p[1].text == "to");
+        if (asked && out[sentence..j].iter().any(|q| *q)) || deliberates || all_right {
             out[sentence..j].iter_mut().for_each(|q| *q = true);
         }
         sentence = j + 1;
     }
     out
 }
+
+/// Words of a sentence that weighs an action instead of asking for it.
+const DELIBERATION: &[&str] =
+    &["thinking", "considering", "wondering", "debating", "contemplating", "thoughts", "opinion", "opinions", "advice", "advise", "worth", "tempted"];
+/// "ok to redeploy?", "safe to roll back?": whether an action is all right.
+const ALL_RIGHT: &[&str] = &["ok", "okay", "safe", "fine", "good", "wise", "risky", "alright", "smart", "sensible", "reasonable", "dangerous"];
 
 /// Whether the environment word at `i` is itself what a negation negates
 /// ("not prod", "not in production", "no prod"), rather than a verb before it
@@ -1105,20 +1166,70 @@ fn deploy_noun(words: &[Word], i: usize) -> bool {
     // "the deploy", "the prod deploy"
     let after_marker = i > 0
         && (NOUN_MARKERS.contains(&words[i - 1].text.as_str())
-            || matches!(words[i - 1].text.as_str(), "terraform" | "tf")
+            || (matches!(words[i - 1].text.as_str(), "terraform" | "tf") && !(i > 1 && matches!(words[i - 2].text.as_str(), "run" | "execute" | "do")))
             || (i > 1
                 && NOUN_MARKERS.contains(&words[i - 2].text.as_str())
                 && matches!(words[i - 1].text.as_str(), "prod" | "production" | "test" | "staging" | "dev" | "live")));
-    let before_failure = words.get(i + 1).is_some_and(|w| FAILURE_WORDS.contains(&w.text.as_str()) && w.text != "is" && w.text != "was")
+    after_marker || deploy_failed(words, i)
+}
+
+/// Whether the deploy (or apply, release) at `i` is what failed: "deploy failed", "the apply just blew up".
+fn deploy_failed(words: &[Word], i: usize) -> bool {
+    words.get(i + 1).is_some_and(|w| FAILURE_WORDS.contains(&w.text.as_str()) && w.text != "is" && w.text != "was")
         || (words.get(i + 1).is_some_and(|w| matches!(w.text.as_str(), "is" | "was" | "has" | "keeps" | "just"))
-            && words.get(i + 2).is_some_and(|w| FAILURE_WORDS.contains(&w.text.as_str())));
-    after_marker || before_failure
+            && words.get(i + 2).is_some_and(|w| FAILURE_WORDS.contains(&w.text.as_str())))
 }
 
 /// Whether a scale target follows an amount verb within a few words ("bump it to 10", "raise the concurrency").
 fn scale_follows(words: &[Word], i: usize) -> bool {
+    // "more ECS tasks": the amount modifies the capacity itself.
+    if matches!(words[i].text.as_str(), "more" | "fewer" | "extra") {
+        return words[i + 1..words.len().min(i + 4)].iter().any(|w| CAPACITY.contains(&w.text.as_str()));
+    }
     let next = &words[i + 1..words.len().min(i + 6)];
     next.iter().any(|w| CAPACITY.contains(&w.text.as_str())) || next.windows(2).any(|p| p[0].text == "to" && p[1].number().is_some())
+}
+
+/// "the previous version back", "back to the last good release": "back" with an earlier version as what comes back.
+fn version_back(words: &[Word], i: usize) -> bool {
+    const EARLIER: &[&str] = &["previous", "prior", "old", "older", "earlier", "last", "stable"];
+    const VERSIONS: &[&str] = &["version", "release", "build", "image", "deploy", "revision"];
+    let earlier_version = |span: &[Word]| {
+        span.iter().any(|w| EARLIER.contains(&w.text.as_str()) || (w.text.starts_with('v') && w.text[1..].starts_with(|c: char| c.is_ascii_digit())))
+            && span.iter().any(|w| VERSIONS.contains(&w.text.as_str()))
+    };
+    let before = i > 0 && VERSIONS.contains(&words[i - 1].text.as_str()) && earlier_version(&words[i.saturating_sub(4)..i]);
+    let after = words.get(i + 1).is_some_and(|n| n.text == "to") && earlier_version(&words[i + 1..words.len().min(i + 6)]);
+    before || after
+}
+
+/// "I edited main.tf to add a bucket policy": what a verb of work done was for, told, not asked.
+pub(crate) fn narrative_purpose(words: &[Word], i: usize) -> bool {
+    const DONE: &[&str] = &[
+        "edited",
+        "changed",
+        "modified",
+        "updated",
+        "tweaked",
+        "refactored",
+        "wrote",
+        "added",
+        "made",
+        "renamed",
+        "touched",
+        "merged",
+        "committed",
+        "rewrote",
+    ];
+    i > 1
+        && words[i - 1].text == "to"
+        && words[..i - 1]
+            .iter()
+            .rev()
+            .take_while(|w| !w.is_boundary())
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|p| DONE.contains(&p[0].text.as_str()) && matches!(p[1].text.as_str(), "i" | "we" | "they" | "he" | "she" | "you" | "just" | "already"))
 }
 
 /// Which clause of the request the word at `i` is in (0 for the first).
@@ -1172,6 +1283,31 @@ const ENV_FOLLOWERS: &[&str] = &[
     "looks",
     "seems",
 ];
+/// Words after which "test" ending a clause is the environment ("health test", "plan test").
+const ENV_PRECEDERS: &[&str] = &[
+    "health",
+    "status",
+    "logs",
+    "errors",
+    "costs",
+    "cost",
+    "resources",
+    "alerts",
+    "perf",
+    "performance",
+    "latency",
+    "uptime",
+    "deploy",
+    "preview",
+    "plan",
+    "diff",
+    "audit",
+    "monitor",
+    "restart",
+    "rollback",
+    "resources",
+    "inventory",
+];
 /// Environment names that are never ordinary words here; named but not configured → an error.
 const KNOWN_ENV_NAMES: &[&str] = &["staging", "qa", "uat", "preprod", "pre-prod", "sandbox", "demo", "integration"];
 
@@ -1191,7 +1327,9 @@ fn prev_content(words: &[Word], i: usize) -> Option<&str> {
 fn env_position(words: &[Word], i: usize) -> bool {
     let after_preposition = prev_content(words, i).is_some_and(|p| PREPOSITIONS.contains(&p) || COPULAS.contains(&p));
     let before_noun = words.get(i + 1).is_some_and(|n| ENV_FOLLOWERS.contains(&n.text.as_str()));
-    after_preposition || before_noun
+    // "health test", "logs test", "deploy test": terse, the environment ends the clause after what to do there.
+    let terse = i > 0 && words.get(i + 1).is_none_or(Word::is_boundary) && ENV_PRECEDERS.contains(&words[i - 1].text.as_str());
+    after_preposition || before_noun || terse
 }
 
 pub(crate) fn env_word<'a>(words: &'a [Word], i: usize, envs: &[String]) -> Option<EnvWord<'a>> {
@@ -1224,9 +1362,22 @@ pub(crate) const RESTART_WORDS: &[&str] = &["restart", "reboot", "bounce", "recy
 pub(crate) const SCALE_WORDS: &[&str] = &["scale", "resize", "autoscale"];
 pub(crate) const ROLLBACK_WORDS: &[&str] = &["rollback", "revert", "downgrade", "undo"];
 /// Words that change an amount; a scale when a capacity or a target number follows ("bump it to 10", "raise the concurrency").
-const AMOUNT_VERBS: &[&str] = &["bump", "increase", "raise", "reduce", "decrease", "lower", "double", "halve", "add"];
+/// "more tasks", "fewer replicas": an amount word before a capacity asks for a scale as the verbs do.
+const AMOUNT_VERBS: &[&str] = &[
+    "bump", "increase", "raise", "reduce", "decrease", "lower", "double", "halve", "add", "more", "fewer", "extra", "cut", "trim", "shrink", "grow", "expand",
+];
 const CAPACITY: &[&str] =
     &["tasks", "instances", "capacity", "concurrency", "replicas", "workers", "containers", "nodes", "count", "desired", "memory", "throughput"];
+/// What Terraform says it was doing when it failed ("Error creating …", "Error acquiring the state lock").
+const TF_ERROR_GERUNDS: &[&str] =
+    &["create", "creating", "updating", "update", "deleting", "reading", "modifying", "refreshing", "acquiring", "configuring", "waiting", "applying"];
+/// How AWS error codes end ("EntityAlreadyExists", "AccessDeniedException").
+const AWS_ERROR_ENDINGS: &[&str] = &["alreadyexists", "accessdenied", "notfound", "limitexceeded", "exception", "unauthorizedoperation"];
+/// Service nouns a word before them may name ("the reporting service").
+const NAMED_BY_MODIFIER: &[&str] =
+    &["service", "services", "lambda", "api", "function", "queue", "worker", "workers", "job", "jobs", "cluster", "table", "database", "db"];
+/// Words that name code or configuration ("whether the configuration is valid").
+const CODE_WORDS: &[&str] = &["config", "configuration", "configs", "terraform", "tf", "hcl", "syntax", "code", "module", "modules", "template", "templates"];
 /// Scanners people name for the pre-deployment tests, and linters for validation.
 const SCANNERS: &[&str] = &["checkov", "tfsec", "trivy", "terrascan", "kics", "snyk", "infracost", "scans", "scanners"];
 const LINTERS: &[&str] = &["tflint", "fmt", "linter", "linters"];
@@ -1299,7 +1450,62 @@ const OTHER_WORLDS: &[&str] = &[
     "guests",
     "living",
     "room",
+    // Application frameworks, test runners and container orchestrators other than ours.
+    "jest",
+    "mocha",
+    "pytest",
+    "junit",
+    "cypress",
+    "selenium",
+    "playwright",
+    "rspec",
+    "vitest",
+    "flask",
+    "django",
+    "rails",
+    "nodejs",
+    "node",
+    "express",
+    "spring",
+    "docker",
+    "kubernetes",
+    "k8s",
+    "kubectl",
+    "helm",
+    "minikube",
+    "sql",
+    "npm",
+    "webpack",
+    "eslint",
+    "cloudflare",
+    "chef",
 ];
+/// Verbs that write something for people to read.
+const WRITING_VERBS: &[&str] = &["write", "draft", "compose", "prepare", "send", "post"];
+/// What people write to each other.
+const MESSAGES: &[&str] = &[
+    "email",
+    "e-mail",
+    "emails",
+    "message",
+    "messages",
+    "note",
+    "notes",
+    "announcement",
+    "memo",
+    "changelog",
+    "newsletter",
+    "blog",
+    "reply",
+    "ticket",
+    "description",
+    "apology",
+];
+/// Words after which a word of ours names people ("the infra team", "the aws folks").
+const PEOPLE: &[&str] = &["team", "teams", "folks", "people", "guys", "org", "channel", "meeting", "standup", "lead", "manager", "chapter", "guild"];
+/// Everyday topics that mean another world unless the request names a part of the stack.
+const EVERYDAY_TOPICS: &[&str] =
+    &["tax", "taxes", "deductions", "garden", "kitchen", "wedding", "invitation", "birthday", "itinerary", "remodel", "sofa", "couch", "furniture"];
 /// Words that only AWS, Terraform or this product use.
 const OURS_ONLY: &[&str] = &[
     "aws",
@@ -1360,6 +1566,13 @@ const FOREIGN_VERBS: &[&str] = &[
     "quiz",
     "teach",
     "tutor",
+    // Access and credentials are not an operation of ours.
+    "rotate",
+    "grant",
+    "revoke",
+    "invite",
+    "onboard",
+    "offboard",
 ];
 /// What a person may ask us to write that is not infrastructure.
 pub(crate) const FOREIGN_OBJECTS: &[&str] = &[
@@ -1385,27 +1598,14 @@ pub(crate) const FOREIGN_OBJECTS: &[&str] = &[
     "flyer",
     "poster",
     "tattoo",
-    "garden",
-    "kitchen",
-    "wedding",
-    "invitation",
-    "birthday",
     "résumé",
     "cv",
-    "itinerary",
-    "remodel",
-    "sofa",
-    "couch",
-    "furniture",
     "quiz",
     "exam",
     "certification",
     "course",
     "tutorial",
     "learning",
-    "tax",
-    "taxes",
-    "deductions",
     "gke",
     "aks",
     "pulumi",
@@ -1418,6 +1618,37 @@ pub(crate) const FOREIGN_OBJECTS: &[&str] = &[
     "google",
     "digitalocean",
     "heroku",
+    // A person's editor and an application's container file are not infrastructure we manage.
+    "vim",
+    "neovim",
+    "nvim",
+    "emacs",
+    "vscode",
+    "intellij",
+    "jetbrains",
+    "dockerfile",
+    // Other clouds' services and other infrastructure-as-code tools.
+    "gcs",
+    "bigquery",
+    "firebase",
+    "linode",
+    "vultr",
+    "openstack",
+    "alibaba",
+    "cdk",
+    "cdktf",
+    "crossplane",
+    "saltstack",
+    // Reading and a person's own machine.
+    "article",
+    "articles",
+    "podcast",
+    "mac",
+    "macbook",
+    "homebrew",
+    "zsh",
+    "dotfiles",
+    "linkedin",
 ];
 pub(crate) const COST_WORDS: &[&str] = &[
     "cost",
@@ -1465,6 +1696,7 @@ pub(crate) const SECURITY_WORDS: &[&str] = &[
     "least-privilege",
     "sec",
     "secops",
+    "publicly",
 ];
 pub(crate) const COMPLIANCE_WORDS: &[&str] =
     &["compliance", "compliant", "noncompliant", "non-compliant", "tags", "tagging", "naming", "tagged", "untagged", "cis", "soc2", "hipaa", "pci", "gdpr"];
@@ -1608,7 +1840,34 @@ pub(crate) const INTERROGATIVES: &[&str] = &["what", "whats", "which", "how", "i
 const DESIGN_NOUN_BEFORE: &[&str] = &["review", "doc", "docs", "document", "was", "is", "has", "from", "spec", "approved", "looks"];
 
 /// Words before "deploy" / "release" after which it is a noun ("roll back the deploy").
-const NOUN_MARKERS: &[&str] = &["the", "this", "that", "my", "our", "last", "latest", "previous", "recent", "failed", "bad", "a", "next"];
+/// A time before it names the event too ("yesterday's deploy", "friday's release").
+const NOUN_MARKERS: &[&str] = &[
+    "the",
+    "this",
+    "that",
+    "my",
+    "our",
+    "last",
+    "latest",
+    "previous",
+    "recent",
+    "failed",
+    "bad",
+    "a",
+    "next",
+    "yesterday",
+    "today",
+    "tonight",
+    "morning",
+    "weekend",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 
 /// Words before "design" after which it is a verb ("help me design", "I want to design").
 const DESIGN_VERB_AFTER: &[&str] = &["to", "and", "please", "me", "us", "lets", "let", "can", "could", "you", "i", "we", "then", "help"];
@@ -1616,6 +1875,13 @@ const DESIGN_VERB_AFTER: &[&str] = &["to", "and", "please", "me", "us", "lets", 
 pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
     let w = &words[i];
     if w.quoted {
+        return Role::Other;
+    }
+    // "the reporting service", "our search api": a word between a determiner and a service names it.
+    if i > 0
+        && (DETERMINERS.contains(&words[i - 1].text.as_str()) || matches!(words[i - 1].text.as_str(), "for" | "of" | "on" | "from" | "with"))
+        && words.get(i + 1).is_some_and(|n| NAMED_BY_MODIFIER.contains(&n.text.as_str()))
+    {
         return Role::Other;
     }
     let verb = match w.text.as_str() {
@@ -1628,7 +1894,8 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
             if (first || after) && !noun { Verb::Design } else { return Role::Other }
         }
         "architect" | "architecture" if i == 0 => Verb::Design,
-        "planout" if words.get(i + 1).is_some_and(|n| n.text == "why") => Verb::Investigate,
+        // "work out what's going on", "figure out why": an investigation, not a plan.
+        "planout" if words.get(i + 1).is_some_and(|n| matches!(n.text.as_str(), "why" | "what" | "whats" | "where" | "who")) => Verb::Investigate,
         "architect" | "sketch" | "draft" | "planout" | "blueprint" => Verb::Design,
         // "put the changes live", "take it live"
         "put" | "make" | "take" | "bring" | "set" if clause(words, i).iter().skip_while(|w| w.start <= words[i].start).any(|w| w.text == "live") => {
@@ -1637,6 +1904,10 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
         t if AMOUNT_VERBS.contains(&t) && scale_follows(words, i) => Verb::Scale,
         // "get the new vpc up in sandbox"
         "get" | "bring" if words[i + 1..].iter().take(5).any(|w| w.text == "up") && !words[i + 1..].iter().take(5).any(|w| w.text == "to") => Verb::Deploy,
+        // "the old build", "the last build": the noun.
+        "build" if i > 0 && (NOUN_MARKERS.contains(&words[i - 1].text.as_str()) || matches!(words[i - 1].text.as_str(), "old" | "good" | "stable")) => {
+            return Role::Other;
+        }
         "create" | "build" | "setup" | "scaffold" | "make" | "add" => Verb::Create,
         // "update the design", "give the api lambda 1024 MB": a revision of the design.
         "update" | "revise" | "amend" | "modify" | "extend" | "tweak" | "adjust" => Verb::Create,
@@ -1675,6 +1946,12 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
             Verb::Investigate
         }
 
+        // "what caused the 503s": the cause is asked for, though the verb is past.
+        "caused" if i > 0 && matches!(words[i - 1].text.as_str(), "what" | "whats" | "who") => Verb::Investigate,
+        // "whether the configuration is valid": validity of code or configuration.
+        "valid" | "invalid" | "validity" if clause(words, i).iter().any(|w| CODE_WORDS.contains(&w.text.as_str())) => Verb::Validate,
+        // "the previous version back", "back to the last release": a rollback.
+        "back" if version_back(words, i) => Verb::Rollback,
         "debug" | "debugging" => Verb::Debug,
         "fix" | "remediate" | "repair" | "resolve" | "mitigate" => Verb::Fix,
         t if RESTART_WORDS.contains(&t) => Verb::Restart,
@@ -1682,7 +1959,8 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
         t if ROLLBACK_WORDS.contains(&t) => Verb::Rollback,
         "audit" | "auditing" => Verb::Audit,
         "tail" | "grep" | "stream" => Verb::Tail,
-        "teardown" | "destroy" | "decommission" | "delete" | "remove" | "nuke" | "wipe" | "drop" => Verb::Teardown,
+        "teardown" | "destroy" | "decommission" | "delete" | "remove" | "nuke" | "wipe" | "drop" | "terminate" | "purge" | "deprovision" | "dismantle"
+        | "erase" | "obliterate" => Verb::Teardown,
         "show" | "list" | "display" | "get" | "see" | "view" | "what" | "whats" | "which" | "give" | "tell" | "find" | "search" | "query" | "fetch"
         | "print" | "describe" | "pull" | "where" => {
             return Role::Generic(Generic::Show);
@@ -1691,7 +1969,7 @@ pub(crate) fn classify_word(words: &[Word], i: usize) -> Role {
 
         "check" | "inspect" | "review" | "look" | "examine" | "how" | "ensure" => return Role::Generic(Generic::Check),
         "analyze" | "analyse" | "assess" | "evaluate" | "measure" | "estimate" | "calculate" | "compare" | "optimize" | "optimise" | "report" | "breakdown"
-        | "profile" => {
+        | "profile" | "understand" => {
             return Role::Generic(Generic::Analyze);
         }
         "need" | "want" | "require" | "needs" => return Role::Generic(Generic::Want),
@@ -1727,6 +2005,8 @@ pub(crate) struct Objects {
     pub new_design: bool,
     /// A deployment as an event: "the deploy", "the prod apply", "the deployment".
     pub deploy_event: bool,
+    /// The deployment itself failed ("the apply blew up with …"): the debugger's, whatever it was creating.
+    pub deploy_failed: bool,
     /// A quoted Terraform or AWS error ("Error: creating …", "AccessDenied").
     pub terraform_error: bool,
     /// "would", "if we deployed", "estimate": about what is not deployed yet.
@@ -1745,6 +2025,13 @@ impl Objects {
             }
             if scoped[i] != Scope::Main {
                 continue;
+            }
+            // "Error creating IAM role: EntityAlreadyExists": the shape of a Terraform or AWS error, unquoted.
+            let t = w.text.as_str();
+            if (t == "error" && words.get(i + 1).is_some_and(|n| TF_ERROR_GERUNDS.contains(&n.text.as_str())))
+                || (t.len() > 12 && AWS_ERROR_ENDINGS.iter().any(|e| t.ends_with(e)))
+            {
+                o.terraform_error = true;
             }
             if w.quoted {
                 o.quoted = true;
@@ -1778,6 +2065,7 @@ impl Objects {
                 "deploy" | "release" | "rollout" | "apply" | "plan" if deploy_noun(words, i) => {
                     o.deploy_context = true;
                     o.deploy_event = true;
+                    o.deploy_failed |= deploy_failed(words, i);
                 }
 
                 _ => {}
@@ -1796,7 +2084,8 @@ impl Objects {
                 }
                 "performance" | "latency" | "slow" | "load" | "traffic" | "holdup" | "slowness" | "duration" | "throughput" | "coldstarts" | "memory"
                 | "p99" | "p95" | "p90" | "p50" | "speed" | "throttles" | "throttling" | "throttled" | "sluggish" | "laggy" | "lag" | "bottleneck"
-                | "bottlenecks" | "cpu" | "utilization" | "latencies" | "perf" | "slowly" | "slower" | "concurrency" | "capacity" => o.performance = true,
+                | "bottlenecks" | "cpu" | "utilization" | "latencies" | "perf" | "slowly" | "slower" | "concurrency" | "capacity" | "perform"
+                | "performing" | "performs" => o.performance = true,
                 "recreate" | "recreated" | "replace" | "replaced" | "replacement" | "destroyed" => o.changes = true,
                 // "what we have running in test"
                 "running" if clause(words, i).iter().any(|w| matches!(w.text.as_str(), "what" | "whats" | "have" | "which")) => o.deployed = true,
@@ -1867,11 +2156,11 @@ pub(crate) fn verb_targets(v: Verb, o: &Objects, out: &mut Vec<Target>) {
         Verb::Monitor if o.performance => Target::Ops(O::AnalyzePerformance),
         Verb::Monitor if o.cost => Target::Ops(O::Audit),
         Verb::Monitor => Target::Ops(O::CheckHealth),
-        Verb::Investigate | Verb::Fix if o.terraform_error || (o.deploy_context && !o.services) => Target::Infra(I::Debug),
+        Verb::Investigate | Verb::Fix if o.terraform_error || o.deploy_failed || (o.deploy_context && !o.services) => Target::Infra(I::Debug),
         Verb::Investigate if o.performance && !o.errors => Target::Ops(O::AnalyzePerformance),
         Verb::Investigate => Target::Ops(O::Investigate),
         // A quoted message is an error text for the deployment debugger.
-        Verb::Debug if o.deploy_context || o.code || o.quoted => Target::Infra(I::Debug),
+        Verb::Debug if o.deploy_context || o.code || o.quoted || o.terraform_error => Target::Infra(I::Debug),
         Verb::Debug if o.services || o.errors || o.performance || o.logs => Target::Ops(O::Investigate),
         Verb::Debug => {
             out.push(Target::Infra(I::Debug));
@@ -1892,7 +2181,10 @@ fn check_infrastructure(out: &mut Vec<Target>) {
 
 pub(crate) fn generic_targets(g: Generic, o: &Objects, out: &mut Vec<Target>) {
     // "the deploy failed", "the apply died with \"Error: …\"": the deployment debugger.
-    if (o.deploy_event && (o.errors || o.incident) && !o.logs && !o.services) || (o.terraform_error && (o.deploy_event || !o.services)) {
+    if (o.deploy_event && (o.errors || o.incident) && !o.logs && !o.services)
+        || (o.deploy_failed && !o.logs)
+        || (o.terraform_error && (o.deploy_event || !o.services))
+    {
         out.push(Target::Infra(I::Debug));
         return;
     }

@@ -386,6 +386,7 @@ fn propose(words: &[Word], scoped: &[Scope], questions: &[bool], out: &mut Propo
     for i in (0..words.len()).filter(|&i| scoped[i] == Scope::Main) {
         let before = out.targets.len();
         match classify_word(words, i) {
+            lexicon::Role::Verb(_) if lexicon::narrative_purpose(words, i) => {}
             lexicon::Role::Verb(v) => {
                 fix |= v == lexicon::Verb::Fix;
                 remedy_named |= matches!(v, lexicon::Verb::Restart | lexicon::Verb::Scale | lexicon::Verb::Rollback);
@@ -415,6 +416,8 @@ fn propose(words: &[Word], scoped: &[Scope], questions: &[bool], out: &mut Propo
                 }
             }
             lexicon::Role::Generic(_) if lexicon::INTERROGATIVES.contains(&words[i].text.as_str()) && verb_clauses.contains(&clause_of(i)) => {}
+            // "do we need more tasks", "I need you to restart it": a need says what to do only when no verb in its clause does.
+            lexicon::Role::Generic(lexicon::Generic::Want) if verb_clauses.contains(&clause_of(i)) => {}
             lexicon::Role::Generic(g) => lexicon::generic_targets(g, &objects, &mut out.targets),
             lexicon::Role::Other => {}
         }

@@ -231,6 +231,24 @@ fn explain() {
     println!("{:?}", route(&request, &Context { envs: &envs(), explicit_env: None }));
 }
 
+/// `FABER_PROBES=file cargo test --lib director::tests::probe -- --ignored --nocapture`:
+/// one line per request, one line of routing each.
+#[test]
+#[ignore = "a tool for reading many routings"]
+fn probe() {
+    let path = std::env::var("FABER_PROBES").unwrap_or_default();
+    for request in std::fs::read_to_string(path).unwrap_or_default().lines().filter(|l| !l.trim().is_empty()) {
+        let got = match route(request, &Context { envs: &envs(), explicit_env: None }) {
+            Routing::Routed(i) => format!("{} {} {:?} {:?}", i.target.operation(), i.env, i.args.action, i.args.focus),
+            Routing::Clarify(c) => format!("clarify [{}]", c.choices.iter().map(|c| format!("{} {}", c.operation, c.env)).collect::<Vec<_>>().join(", ")),
+            Routing::InvestigateFirst { investigate, .. } => format!("investigate-first {}", investigate.env),
+            Routing::Unsupported { .. } => "unsupported".into(),
+            Routing::UnknownEnv { named, .. } => format!("unknown env {named}"),
+        };
+        println!("{got:<45} <- {request}");
+    }
+}
+
 fn unsupported(request: &str) {
     match route(request, &Context { envs: &envs(), explicit_env: None }) {
         Routing::Unsupported { reason } => assert!(reason.contains("It can design infrastructure"), "{request:?}: {reason}"),
@@ -361,12 +379,20 @@ fn environments_are_read_in_context() {
 /// action. `cargo bench --bench director` reports both halves.
 #[test]
 fn no_unrequested_mutation_on_the_tuning_half() {
-    let text = include_str!("../../tests/fixtures/director/requests.jsonl");
+    // The first set's tuning half, and the later sets that joined it whole.
+    let sets = [
+        (include_str!("../../tests/fixtures/director/requests.jsonl"), true),
+        (include_str!("../../tests/fixtures/director/requests-2.jsonl"), false),
+        (include_str!("../../tests/fixtures/director/requests-3.jsonl"), false),
+        (include_str!("../../tests/fixtures/director/requests-4.jsonl"), false),
+    ];
     let mut checked = 0;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+    for line in sets.iter().flat_map(|(text, _)| text.lines().map(move |l| (l, text))).filter(|(l, _)| !l.trim().is_empty()) {
+        let (line, text) = line;
+        let split = sets.iter().any(|(t, split)| std::ptr::eq(*t, *text) && *split);
         let case: serde_json::Value = serde_json::from_str(line).unwrap();
         let request = case["request"].as_str().unwrap();
-        if !crate::eval::in_tuning_half(request) {
+        if split && !crate::eval::in_tuning_half(request) {
             continue;
         }
         checked += 1;
@@ -395,5 +421,43 @@ fn no_unrequested_mutation_on_the_tuning_half() {
             Routing::Unsupported { .. } | Routing::UnknownEnv { .. } => {}
         }
     }
-    assert!(checked > 100, "the tuning half has {checked} requests");
+    assert!(checked > 800, "the tuning half has {checked} requests");
+}
+
+#[test]
+fn fourth_round_families() {
+    // A phrasal verb written with a hyphen.
+    check("dry-run the terraform against prod", "infra preview-changes prod");
+    // A failed apply is the debugger's, whatever it was creating.
+    check("the apply blew up saying the S3 bucket already exists, figure out why", "infra debug test");
+    // "work out what …" looks into something.
+    check("help me work out what's going on with the orders service in prod", "ops investigate prod service=orders");
+    // An amount before a capacity is a scale; a question about it reads.
+    check("we need more ECS tasks for the web tier in prod", "ops remediate prod action=scale");
+    clarifies("do we need more ECS tasks for the web tier in prod?", &["analyze-performance prod", "check-health prod"]);
+    // An everyday topic inside a request about the stack; an earlier version back.
+    check(
+        "the billing lambda computes the wrong tax since the release, we want the previous version back in prod",
+        "ops remediate prod service=billing-lambda; action=rollback",
+    );
+    // Validity of code; a purpose of work done is told, not asked.
+    check("I edited main.tf to add a bucket policy, tell me whether the configuration is valid", "infra validate-config test");
+    // A terse environment after what to do there.
+    check("health test", "ops check-health test");
+    // Deliberation, and whether an action is all right, ask about it.
+    clarifies("thinking about scaling prod up, thoughts?", &["analyze-performance prod", "check-health prod"]);
+    check("ok to redeploy prod?", "infra preview-changes prod");
+    for request in [
+        "draft the release notes for version 2.3",
+        "send a message to the on-call channel that prod is down",
+        "set up a Jira board for the infra team",
+        "fix the failing jest test in the frontend",
+        "write a Dockerfile for the Flask app",
+        "explain how Kubernetes pods differ from deployments",
+        "what is the difference between an ALB and an NLB",
+        "terminate the old ec2 instances in test",
+        "create a gcs bucket for backups",
+    ] {
+        unsupported(request);
+    }
 }

@@ -11,6 +11,9 @@
 /// Ordinary English words that are one slip away from a vocabulary word;
 /// never corrected ("charge" is not "change", "lots" is not "logs").
 const ORDINARY: &[&str] = &[
+    "send",
+    "sends",
+    "sent",
     "charge",
     "charges",
     "chart",
