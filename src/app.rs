@@ -274,10 +274,11 @@ pub enum Confirmed {
     PermissionFix(infra::diagnose::FixApplied),
     Remediate(ops::remediate::RemediationDone),
     Destroy(infra::destroy::DestroyReport),
+    BackendCreated(infra::backend::BackendCreated),
     Selftest(SelftestDone),
 }
 
-crate::report_enum!(Confirmed { NextStep, Cancelled, Deploy, PermissionFix, Remediate, Destroy, Selftest });
+crate::report_enum!(Confirmed { NextStep, Cancelled, Deploy, PermissionFix, Remediate, Destroy, BackendCreated, Selftest });
 
 /// What `config` returns.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -316,11 +317,17 @@ pub struct ConfigValid {
     pub path: std::path::PathBuf,
     pub valid: bool,
     pub environments: Vec<String>,
+    /// What is not wrong in the file but will stop an operation (a state bucket that does not exist yet).
+    pub warnings: Vec<String>,
 }
 
 impl Report for ConfigValid {
     fn text(&self) -> String {
-        format!("{} is valid.", self.path.display())
+        let mut out = format!("{} is valid.", self.path.display());
+        for w in &self.warnings {
+            out.push_str(&format!("\nWarning: {w}"));
+        }
+        out
     }
 }
 
@@ -582,6 +589,10 @@ impl App {
                 let plan = approval.action()?;
                 Confirmed::Remediate(ops::remediate::execute(ws, approval, plan).await?)
             }
+            ActionKind::BootstrapBackend => {
+                let action = approval.action()?;
+                Confirmed::BackendCreated(infra::backend::execute(ws, approval, action).await?)
+            }
             ActionKind::Destroy => {
                 let action = approval.action()?;
                 Confirmed::Destroy(infra::destroy::execute(ws, approval, action).await?)
@@ -656,7 +667,8 @@ impl App {
             ConfigAction::Show => ConfigReport::Shown(ConfigShown { path, config: self.config()?, written: false }),
             ConfigAction::Validate => {
                 let config = self.config()?;
-                ConfigReport::Valid(ConfigValid { path, valid: true, environments: config.env_names() })
+                let warnings = infra::backend::warnings(&config).await;
+                ConfigReport::Valid(ConfigValid { path, valid: true, environments: config.env_names(), warnings })
             }
         })
     }

@@ -120,3 +120,43 @@ async def test_data_loss_is_always_confirmed_and_teardown_removes_everything(pro
     # The CLI: an environment that was never deployed has nothing to tear down, and says so.
     proc = run_cli(project, "infra", "destroy", "--env", "prod", env=tf_env(), check=False, timeout=300)
     assert proc.returncode == 0 and "Nothing to tear down in prod" in proc.stdout, proc.stdout + proc.stderr
+
+
+async def test_a_missing_state_bucket_is_offered_through_the_gate(project, moto):
+    require_terraform()
+    name = new_project(project, moto, account_id=ACCOUNT)
+    s3 = boto(moto, "s3")
+    state_bucket = f"{name}-terraform-state"
+    assert state_bucket not in buckets(s3)
+
+    proc = run_cli(project, "config", "validate", env=tf_env())
+    assert f"the state bucket {state_bucket} (prod) does not exist yet" in proc.stdout or f"the state bucket {state_bucket} (test)" in proc.stdout, proc.stdout
+
+    async with connect(project, "auto", extra_env=tf_env()) as client:
+        # The preview stops before terraform with the offer; "no" creates nothing.
+        r = await client.call_tool("director", {"request": "preview what will change in test"})
+        assert not r.is_error, text(r)
+        offer = r.structured_content
+        assert offer["status"] == "awaiting_confirmation" and offer["operation"] == "bootstrap-state-backend", text(r)
+        assert offer["bucket"] == state_bucket and "versioning" in offer["banner"] and "use_lockfile" in offer["banner"], offer
+        assert "preview-changes --env test again" in text(r)
+        r = await client.call_tool("confirm", {"operation_id": offer["operation_id"], "response": "no"})
+        assert r.structured_content["status"] == "cancelled"
+        assert state_bucket not in buckets(s3)
+
+        # "yes" creates it as a state bucket should be; then the preview runs.
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        offer = r.structured_content
+        assert offer["status"] == "awaiting_confirmation" and offer["then"] == "deploy --env test", "auto_approve does not create a bucket"
+        r = await client.call_tool("confirm", {"operation_id": offer["operation_id"], "response": "yes"})
+        assert not r.is_error, text(r)
+        assert r.structured_content["calls"][0] == "s3:CreateBucket", r.structured_content
+        assert s3.get_bucket_versioning(Bucket=state_bucket)["Status"] == "Enabled"
+        rules = s3.get_bucket_encryption(Bucket=state_bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+        assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        assert all(s3.get_public_access_block(Bucket=state_bucket)["PublicAccessBlockConfiguration"].values())
+        r = await client.call_tool("director", {"request": "preview what will change in test"})
+        assert not r.is_error and r.structured_content["summary"]["add"] == 7, text(r)
+
+    proc = run_cli(project, "config", "validate", env=tf_env())
+    assert "Warning" not in proc.stdout, proc.stdout

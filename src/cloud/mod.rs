@@ -10,6 +10,7 @@ pub mod iam;
 pub mod logs;
 pub mod metrics;
 pub mod runtime;
+pub mod state;
 pub mod verify;
 
 use std::time::Duration;

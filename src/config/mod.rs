@@ -559,6 +559,18 @@ impl Config {
         pattern::substitute(&self.resource_naming.pattern, &PatternValues { resource: Some(resource), ..self.pattern_values(env) })
     }
 
+    /// The S3 bucket and region of `env`'s Terraform state, when the backend is S3 and names a bucket.
+    pub fn state_bucket(&self, env: &str) -> Result<Option<(String, String)>, PatternError> {
+        let Some(backend) = self.handlers.iac.terraform.as_ref().map(|t| &t.backend).filter(|b| b.kind == "s3") else {
+            return Ok(None);
+        };
+        let Some(pattern) = backend.bucket.as_deref().filter(|b| !b.is_empty()) else {
+            return Ok(None);
+        };
+        let bucket = pattern::substitute(pattern, &self.pattern_values(env))?;
+        Ok(Some((bucket, backend.region.clone().unwrap_or_else(|| self.region().to_string()))))
+    }
+
     /// How long a pending operation waits for confirmation.
     pub fn confirmation_ttl(&self) -> chrono::Duration {
         let minutes = self.safety.as_ref().and_then(|s| s.confirmation_ttl_minutes).unwrap_or(15);

@@ -48,6 +48,7 @@ impl Gated for DestroyAction {
 /// A teardown waiting at the gate, or an environment with nothing to tear down.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
+#[allow(clippy::large_enum_variant, reason = "one value per request")]
 pub enum Destroying {
     Pending(DestroyPending),
     Nothing(NothingToDestroy),

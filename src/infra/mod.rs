@@ -6,6 +6,7 @@
 //! never pretend to have done anything.
 
 pub mod architect;
+pub mod backend;
 pub mod catalog;
 pub mod debug;
 pub mod deploy;
@@ -93,9 +94,23 @@ pub enum InfraReport {
     ShowResources(resources::ResourcesReport),
     Debug(diagnose::Debugged),
     Destroy(destroy::Destroying),
+    /// The operation did not start: its state bucket is missing, offered for creation.
+    BackendMissing(backend::BackendMissing),
 }
 
-crate::report_enum!(InfraReport { Architect, Engineer, ValidateConfig, Test, PostDeployment, PreviewChanges, Deploy, ShowResources, Debug, Destroy });
+crate::report_enum!(InfraReport {
+    Architect,
+    Engineer,
+    ValidateConfig,
+    Test,
+    PostDeployment,
+    PreviewChanges,
+    Deploy,
+    ShowResources,
+    Debug,
+    Destroy,
+    BackendMissing
+});
 
 /// Runs one infrastructure operation.
 pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Error> {
@@ -110,6 +125,12 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
     }
     if let Some(error) = &req.error {
         input::text("error", error, 20_000)?;
+    }
+    // The operations that run terraform against the state need its bucket.
+    if matches!(operation, InfraOperation::PreviewChanges | InfraOperation::Deploy | InfraOperation::Destroy)
+        && let Some(missing) = backend::check(ws, &config, &env, &format!("{} --env {env}", operation.as_str())).await?
+    {
+        return Ok(InfraReport::BackendMissing(missing));
     }
     Ok(match operation {
         InfraOperation::Architect => {

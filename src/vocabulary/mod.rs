@@ -302,4 +302,6 @@ pub enum ActionKind {
     Remediate,
     /// Apply a saved destroy plan: the teardown of an environment.
     Destroy,
+    /// Create the S3 bucket that holds Terraform's state.
+    BootstrapBackend,
 }
