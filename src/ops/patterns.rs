@@ -133,8 +133,17 @@ pub struct Miner {
     /// Messages added so far.
     seen: usize,
     /// Scratch buffers reused across messages.
+    pieces: Vec<Piece>,
     line_tokens: Vec<u32>,
     masked: Vec<u8>,
+}
+
+/// A raw token of the message being mined: `line[start..end]`, and its key
+/// in the cache of recent tokens.
+struct Piece {
+    start: u32,
+    end: u32,
+    key: RawKey,
 }
 
 /// All messages of a text mined at once: the templates by descending count,
@@ -165,6 +174,7 @@ impl Miner {
             groups: Vec::new(),
             skeletons: FxHashMap::default(),
             seen: 0,
+            pieces: Vec::new(),
             line_tokens: Vec::new(),
             masked: Vec::new(),
         }
@@ -176,9 +186,21 @@ impl Miner {
         let index = self.seen;
         self.seen += 1;
         let line = truncate(line, MAX_LINE_BYTES);
+        let bytes = line.as_bytes();
+        // The message is split before its tokens are looked up, so that the
+        // cache entries of all its tokens are fetched from memory together
+        // rather than one after the other.
+        let mut pieces = std::mem::take(&mut self.pieces);
+        pieces.clear();
+        for_each_piece(bytes, |start, end, glued| {
+            let key = RawKey::of(&bytes[start..end], glued);
+            self.tokens.recent.prefetch(key);
+            pieces.push(Piece { start: start as u32, end: end as u32, key });
+        });
         let mut tokens = std::mem::take(&mut self.line_tokens);
         tokens.clear();
-        for_each_piece(line.as_bytes(), |raw, glued| tokens.push(self.tokens.token(raw, glued, &mut self.masked)));
+        tokens.extend(pieces.iter().map(|p| self.tokens.token(&bytes[p.start as usize..p.end as usize], p.key, &mut self.masked)));
+        self.pieces = pieces;
         let cluster = match self.best_match(&tokens) {
             Some((leaf, position)) => {
                 let c = self.tree.nodes[leaf as usize].clusters[position];
@@ -268,14 +290,13 @@ pub fn mine_all<S: AsRef<str>>(messages: impl IntoIterator<Item = S>, config: Mi
 pub fn mine_reader(mut input: impl std::io::BufRead, config: MinerConfig, ids: LineIds) -> std::io::Result<Mined> {
     let mut miner = Miner::new(config);
     let mut listed = Vec::new();
-    // The start of a line that spans reads.
-    let mut pending: Vec<u8> = Vec::new();
-    let mut add = |miner: &mut Miner, line: &[u8]| {
-        let id = miner.add_bytes(line.strip_suffix(b"\r").unwrap_or(line));
+    let mut record = |id: TemplateId| {
         if ids == LineIds::Listed {
             listed.push(id);
         }
     };
+    // The start of a line that spans reads.
+    let mut pending: Vec<u8> = Vec::new();
     let keep = MAX_LINE_BYTES + 3;
     loop {
         let chunk = match input.fill_buf() {
@@ -287,26 +308,53 @@ pub fn mine_reader(mut input: impl std::io::BufRead, config: MinerConfig, ids: L
             break;
         }
         let mut used = 0;
-        while let Some(n) = find_newline(&chunk[used..]) {
-            let line = &chunk[used..used + n];
-            if pending.is_empty() {
-                add(&mut miner, line);
-            } else {
-                pending.extend_from_slice(&line[..line.len().min(keep.saturating_sub(pending.len()))]);
-                add(&mut miner, &pending);
+        if !pending.is_empty() {
+            let n = find_newline(chunk).unwrap_or(chunk.len());
+            pending.extend_from_slice(&chunk[..n.min(keep.saturating_sub(pending.len()))]);
+            if n < chunk.len() {
+                record(miner.add_bytes(strip_cr(&pending)));
                 pending.clear();
+                used = n + 1;
+            } else {
+                used = n;
             }
-            used += n + 1;
         }
-        let rest = &chunk[used..];
+        let complete = chunk[used..].iter().rposition(|&b| b == b'\n').map_or(used, |p| used + p + 1);
+        add_lines(&mut miner, &chunk[used..complete], &mut record);
+        let rest = &chunk[complete..];
         pending.extend_from_slice(&rest[..rest.len().min(keep.saturating_sub(pending.len()))]);
         let read = chunk.len();
         input.consume(read);
     }
     if !pending.is_empty() {
-        add(&mut miner, &pending);
+        record(miner.add_bytes(strip_cr(&pending)));
     }
     Ok(miner.finish(listed))
+}
+
+/// Mines complete lines, each ended by `\n`. They are checked for UTF-8 in
+/// one call, which costs much less than one call per line; only when that
+/// fails is each line checked (and mended) on its own.
+fn add_lines(miner: &mut Miner, lines: &[u8], mut record: impl FnMut(TemplateId)) {
+    match std::str::from_utf8(lines) {
+        Ok(mut text) => {
+            while let Some(n) = find_newline(text.as_bytes()) {
+                let line = &text[..n];
+                record(miner.add(line.strip_suffix('\r').unwrap_or(line)));
+                text = &text[n + 1..];
+            }
+        }
+        Err(_) => {
+            let Some(lines) = lines.strip_suffix(b"\n") else { return };
+            for line in lines.split(|&b| b == b'\n') {
+                record(miner.add_bytes(strip_cr(line)));
+            }
+        }
+    }
+}
+
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 impl Mined {
@@ -354,11 +402,12 @@ pub fn escape_controls(text: &str) -> String {
 pub fn mask(line: &str) -> String {
     let mut out = Vec::new();
     let mut space = false;
-    for_each_piece(truncate(line, MAX_LINE_BYTES).as_bytes(), |raw, glued| {
+    let bytes = truncate(line, MAX_LINE_BYTES).as_bytes();
+    for_each_piece(bytes, |start, end, glued| {
         if space {
             out.push(b' ');
         }
-        mask_token(raw, &mut out);
+        mask_token(&bytes[start..end], &mut out);
         space = !glued;
     });
     bytes_to_string(out)
@@ -944,9 +993,11 @@ const GLUED: u8 = 0xff;
 const RECENT_BITS: u32 = 16;
 
 impl RawKey {
+    /// The key of a raw token; `glued` when the next token follows it
+    /// without a space (`key=` of `key=value`).
     #[inline]
-    fn of(raw: &[u8]) -> RawKey {
-        let len = raw.len() as u64;
+    fn of(raw: &[u8], glued: bool) -> RawKey {
+        let len = raw.len() as u64 | if glued { GLUED_KEY } else { 0 };
         match raw.len() {
             0..8 => RawKey { lo: load_le(raw), hi: 0, len },
             8..=16 => {
@@ -959,6 +1010,10 @@ impl RawKey {
 
     fn long(self) -> bool {
         self.len & LONG != 0
+    }
+
+    fn glued(self) -> bool {
+        self.len & GLUED_KEY != 0
     }
 
     #[inline]
@@ -996,6 +1051,20 @@ impl Recent {
         (k == key).then_some(id)
     }
 
+    /// Starts loading a key's entry into the CPU's cache: the table is
+    /// larger than that cache, and a load that waits for memory stalls.
+    #[inline]
+    fn prefetch(&self, key: RawKey) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: SSE is part of every x86-64 CPU, and a prefetch reads nothing
+        // (here an entry of the table in any case).
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(self.entries[key.slot()..].as_ptr().cast());
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = key;
+    }
+
     #[inline]
     fn put(&mut self, key: RawKey, id: u32) {
         self.entries[key.slot()] = (key, id);
@@ -1008,19 +1077,14 @@ impl Interner {
         Interner { slots: vec![EMPTY; 1024], shift: 64 - 10, arena: Vec::new(), infos: vec![wild], recent: Recent::new() }
     }
 
-    /// The id of a raw token's masked form; `glued` when the next token
-    /// follows it without a space (`key=` of `key=value`).
-    fn token(&mut self, raw: &[u8], glued: bool, scratch: &mut Vec<u8>) -> u32 {
-        let mut key = RawKey::of(raw);
-        if glued {
-            key.len |= GLUED_KEY;
-        }
+    /// The id of a raw token's masked form; `key` is [`RawKey::of`] the token.
+    fn token(&mut self, raw: &[u8], key: RawKey, scratch: &mut Vec<u8>) -> u32 {
         if let Some(id) = self.recent.get(key)
             && (!key.long() || same_bytes(self.text(id), raw))
         {
             return id;
         }
-        let id = self.token_uncached(raw, glued, scratch);
+        let id = self.token_uncached(raw, key.glued(), scratch);
         // A long key does not hold the whole token: keep it only where the
         // token's text can confirm a hit.
         if !key.long() || self.infos[id as usize].unmasked && same_bytes(self.text(id), raw) {
@@ -1168,12 +1232,13 @@ fn is_plain_number(t: &[u8]) -> bool {
     dots <= 3
 }
 
-/// Calls `f` with each token of a message before masking, and whether the
-/// next one follows it without a space: the message is split on whitespace,
-/// after the `=` of `key=value`, and in JSON written without spaces after
-/// the `":` of a key and after the `,` before the next key
+/// Calls `f` with the start and end of each token of a message before
+/// masking, and whether the next one follows it without a space: the message
+/// is split on whitespace, after the `=` of `key=value`, and in JSON written
+/// without spaces after the `":` of a key and after the `,` before the next
+/// key
 /// (`{"hit":false,"key":"a"}` is `{"hit":`, `false,`, `"key":`, `"a"}`).
-fn for_each_piece(line: &[u8], mut f: impl FnMut(&[u8], bool)) {
+fn for_each_piece(line: &[u8], mut f: impl FnMut(usize, usize, bool)) {
     let mut start = 0;
     let mut i = 0;
     // The message has had a JSON key.
@@ -1186,7 +1251,7 @@ fn for_each_piece(line: &[u8], mut f: impl FnMut(&[u8], bool)) {
         }
         if class & SPACE != 0 {
             if i - 1 > start {
-                f(&line[start..i - 1], false);
+                f(start, i - 1, false);
             }
             start = i;
         } else if class & (COLON | COMMA) != 0 {
@@ -1194,7 +1259,7 @@ fn for_each_piece(line: &[u8], mut f: impl FnMut(&[u8], bool)) {
             let split = if class & COLON != 0 { i - 1 > start && line[i - 2] == b'"' } else { json && next == Some(b'"') };
             if split && next.is_some_and(|b| CLASSES[b as usize] & SPACE == 0) {
                 json = true;
-                f(&line[start..i], true);
+                f(start, i, true);
                 start = i;
             }
         } else if i - 1 > start
@@ -1204,12 +1269,12 @@ fn for_each_piece(line: &[u8], mut f: impl FnMut(&[u8], bool)) {
         {
             // `key=value`: split after the `=`, but not in `==`, `=x`, `x=`,
             // nor in a URL's query (`https://h/p?a=1`).
-            f(&line[start..i], true);
+            f(start, i, true);
             start = i;
         }
     }
     if start < line.len() {
-        f(&line[start..], false);
+        f(start, line.len(), false);
     }
 }
 
@@ -1503,8 +1568,32 @@ struct Shape {
 }
 
 impl Shape {
+    /// One pass over the token: the classes of its bytes, and of the bytes
+    /// that start a word.
     fn of(token: &[u8]) -> Shape {
-        Shape::from_bits(token, class_bits(token))
+        let (mut bits, mut word_starts, mut colons) = (0u16, 0u16, 0u32);
+        let mut in_word = false;
+        for &b in token {
+            let class = CLASSES[b as usize];
+            bits |= class;
+            if !in_word {
+                word_starts |= class;
+            }
+            in_word = class & WORD != 0;
+            colons += u32::from(class & COLON != 0);
+        }
+        let has = |bit: u16| bits & bit != 0;
+        Shape {
+            digit: has(DIGIT),
+            number: word_starts & DIGIT != 0,
+            // A colon that ends the token is punctuation (`ARPT:`), unless there is another.
+            colon: colons > 1 || (colons == 1 && token.last() != Some(&b':')),
+            at: has(AT),
+            slash: has(SLASH),
+            backslash: has(BACKSLASH),
+            dash: has(DASH),
+            capital: word_starts & UPPER != 0,
+        }
     }
 
     /// Whether masking can change the token at all.
@@ -1524,6 +1613,8 @@ const DASH: u16 = 64;
 const UPPER: u16 = 128;
 const EQUALS: u16 = 256;
 const COMMA: u16 = 512;
+/// A byte of a word (see [`is_word_byte`]), beside its other class.
+const WORD: u16 = 1024;
 
 static CLASSES: [u16; 256] = {
     let mut table = [0u16; 256];
@@ -1531,8 +1622,9 @@ static CLASSES: [u16; 256] = {
     while i < 256 {
         table[i] = match i as u8 {
             b' ' | b'\t' | b'\n' | b'\x0C' | b'\r' => SPACE,
-            b'0'..=b'9' => DIGIT,
-            b'A'..=b'Z' => UPPER,
+            b'0'..=b'9' => DIGIT | WORD,
+            b'A'..=b'Z' => UPPER | WORD,
+            b'a'..=b'z' | 0x80..=0xff => WORD,
             b':' => COLON,
             b'=' => EQUALS,
             b',' => COMMA,
@@ -1546,42 +1638,6 @@ static CLASSES: [u16; 256] = {
     }
     table
 };
-
-impl Shape {
-    /// The shape of a token whose byte classes, OR-ed together, are `bits`.
-    /// Only the flags that need a closer look cost a second pass.
-    fn from_bits(token: &[u8], bits: u16) -> Shape {
-        let has = |bit: u16| bits & bit != 0;
-        let at_word_start = |class: u16| {
-            let mut prev_word = false;
-            token.iter().any(|&b| {
-                let hit = !prev_word && CLASSES[b as usize] & class != 0;
-                prev_word = is_word_byte(b);
-                hit
-            })
-        };
-        let colon = has(COLON) && {
-            // A colon that ends the token is punctuation (`ARPT:`), unless there is another.
-            let colons = token.iter().filter(|&&b| b == b':').count();
-            colons > 1 || (colons == 1 && token.last() != Some(&b':'))
-        };
-        Shape {
-            digit: has(DIGIT),
-            number: has(DIGIT) && at_word_start(DIGIT),
-            colon,
-            at: has(AT),
-            slash: has(SLASH),
-            backslash: has(BACKSLASH),
-            dash: has(DASH),
-            capital: has(UPPER) && at_word_start(UPPER),
-        }
-    }
-}
-
-/// The OR of the byte classes of a token.
-fn class_bits(token: &[u8]) -> u16 {
-    token.iter().fold(0, |bits, &b| bits | CLASSES[b as usize])
-}
 
 /// A variable found at a position: `token[start..keep]` stays (a URL's
 /// scheme), `token[keep..end]` becomes `<*>`.
