@@ -160,3 +160,55 @@ async def test_a_missing_state_bucket_is_offered_through_the_gate(project, moto)
 
     proc = run_cli(project, "config", "validate", env=tf_env())
     assert "Warning" not in proc.stdout, proc.stdout
+
+
+WORKER_DESIGN = """# Worker
+
+A function that does the work.
+
+```json faber-design
+{"version": 1, "feature": "worker", "components": [{"type": "lambda_function", "name": "worker"}]}
+```
+"""
+
+
+async def test_generated_lambdas_roll_back_through_their_live_alias(project, moto):
+    require_terraform()
+    run_cli(project, "config", "init", "--endpoint-url", moto)
+    (state_dir(project) / "designs").mkdir(parents=True, exist_ok=True)
+    (state_dir(project) / "designs/worker.md").write_text(WORKER_DESIGN)
+    run_cli(project, "infra", "engineer", "--design", "worker.md")
+    name = json.loads((state_dir(project) / "devops.json").read_text())["project"]["name"]
+    s3, lam = boto(moto, "s3"), boto(moto, "lambda")
+    s3.create_bucket(Bucket=f"{name}-terraform-state")
+    function = f"{name}-core-test-worker"
+
+    async with connect(project, "auto", extra_env=tf_env()) as client:
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        assert not r.is_error and r.structured_content["status"] == "ok", text(r)
+        first = lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"]
+        assert first != "$LATEST", "the alias points at a published version"
+
+        # New code: a new version, and the alias follows it.
+        handler = next((project / "infrastructure/terraform/src/worker").iterdir())
+        handler.write_text(handler.read_text().replace('"ok": True', '"ok": True, "v": 2'))
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        assert not r.is_error and r.structured_content["status"] == "ok", text(r)
+        second = lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"]
+        assert int(second) > int(first), (first, second)
+
+        # Rollback in the person's words: the alias goes back to the previous version.
+        r = await client.call_tool("director", {"request": "roll back the worker lambda in test"})
+        assert not r.is_error, text(r)
+        pending = r.structured_content
+        assert pending["status"] == "awaiting_confirmation" and "remediate rollback" in pending["operation"], text(r)
+        assert f"from version {second} back to version {first}" in pending["banner"], pending["banner"]
+        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
+        assert not r.is_error, text(r)
+        assert lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"] == first
+
+        # Terraform sees it: the next preview moves the alias forward again.
+        r = await client.call_tool("infra-manager", {"operation": "preview-changes", "env": "test"})
+        assert not r.is_error, text(r)
+        changes = {c["address"]: c for c in r.structured_content["summary"]["resources"]}
+        assert list(changes) == ["aws_lambda_alias.worker"] and changes["aws_lambda_alias.worker"]["symbol"] == "~", changes

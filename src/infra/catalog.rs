@@ -331,6 +331,33 @@ pub fn generate(ctx: &GenContext<'_>) -> Result<Generated, Error> {
 }
 
 /// One CloudWatch alarm of a component.
+/// How a trigger names the Lambda it invokes: generated functions are invoked through their `live` alias (what
+/// a rollback moves), functions the design only references are invoked as they are.
+struct LambdaRef {
+    /// `aws_lambda_function.api` (or the existing address).
+    function: String,
+    /// `aws_lambda_alias.api`, for a generated function.
+    alias: Option<String>,
+}
+
+impl LambdaRef {
+    /// The ARN a trigger invokes: the alias's, else the function's.
+    fn arn(&self) -> Expression {
+        x(&format!("{}.arn", self.alias.as_ref().unwrap_or(&self.function)))
+    }
+    fn invoke_arn(&self) -> Expression {
+        x(&format!("{}.invoke_arn", self.alias.as_ref().unwrap_or(&self.function)))
+    }
+    /// `aws_lambda_permission` attributes: the function and, for an alias, its qualifier.
+    fn permission(&self, body: hcl::structure::BodyBuilder) -> hcl::structure::BodyBuilder {
+        let body = body.add_attribute(("function_name", x(&format!("{}.function_name", self.function))));
+        match &self.alias {
+            Some(alias) => body.add_attribute(("qualifier", x(&format!("{alias}.name")))),
+            None => body,
+        }
+    }
+}
+
 struct Alarm<'a> {
     suffix: &'a str,
     namespace: &'a str,
@@ -359,8 +386,8 @@ impl Gen<'_> {
         settings(self.i, self.c)
     }
 
-    /// The address prefix of another component: `aws_lambda_function.api`.
-    fn lambda_ref(&self, field: &str, name: &Option<String>) -> Result<String, Error> {
+    /// The Lambda another component invokes: a generated one through its `live` alias, an existing one directly.
+    fn lambda_ref(&self, field: &str, name: &Option<String>) -> Result<LambdaRef, Error> {
         let target = name.clone().or_else(|| self.ctx.spec.components.iter().find(|o| o.kind == ComponentKind::LambdaFunction).map(|o| o.name.clone()));
         let target = target.ok_or_else(|| {
             Error::bad_input(format!("design.components[{}].settings.{field}", self.i), "names no lambda_function, and the design has none", None)
@@ -368,7 +395,10 @@ impl Gen<'_> {
         let component = self.ctx.spec.component(&target).filter(|o| o.kind == ComponentKind::LambdaFunction).ok_or_else(|| {
             Error::bad_input(format!("design.components[{}].settings.{field}", self.i), format!("\"{target}\" is not a lambda_function of this design"), None)
         })?;
-        Ok(component.existing.clone().unwrap_or_else(|| format!("aws_lambda_function.{}", tf_name(&target))))
+        Ok(match &component.existing {
+            Some(address) => LambdaRef { function: address.clone(), alias: None },
+            None => LambdaRef { function: format!("aws_lambda_function.{}", tf_name(&target)), alias: Some(format!("aws_lambda_alias.{}", tf_name(&target))) },
+        })
     }
 
     /// The ARN expression of a kms_key component, checked.
@@ -543,8 +573,13 @@ impl Gen<'_> {
             "runtime" => s.runtime.as_str(),
             "handler" => s.handler.as_str(),
             "filename" => t(&format!("${{path.module}}/build/{}.zip", self.c.name)),
+            // The package's digest: new code is a change Terraform sees (and a new published version). Preview
+            // packages the code before planning; `try` lets `terraform validate` run before the first package.
+            "source_code_hash" => x(&format!("try(filebase64sha256(\"${{path.module}}/build/{}.zip\"), null)", self.c.name)),
             "memory_size" => s.memory_mb,
             "timeout" => s.timeout_seconds,
+            // Every change publishes a version; the `live` alias below points at the newest, and a rollback moves it back.
+            "publish" => true,
         };
         if let Some(n) = s.reserved_concurrency {
             function = function.add_attribute(("reserved_concurrent_executions", n));
@@ -556,6 +591,17 @@ impl Gen<'_> {
                 .add_block(nested("tracing_config", body! { "mode" => "Active" }.build()))
                 .add_attribute(("depends_on", x(&format!("[aws_cloudwatch_log_group.{id}, aws_iam_role_policy_attachment.{id}_logs]"))))
                 .build(),
+        ));
+        out.resources.push(resource(
+            "aws_lambda_alias",
+            id,
+            body! {
+                "name" => "live",
+                "description" => "What triggers invoke; remediate rollback points it at an earlier version",
+                "function_name" => x(&format!("aws_lambda_function.{id}.function_name")),
+                "function_version" => x(&format!("aws_lambda_function.{id}.version")),
+            }
+            .build(),
         ));
         if s.alarms {
             let dims = x(&format!("{{ FunctionName = aws_lambda_function.{id}.function_name }}"));
@@ -588,6 +634,7 @@ impl Gen<'_> {
         }
         self.output(out, "function_name", &format!("aws_lambda_function.{id}.function_name"), "Name of the Lambda function");
         self.output(out, "function_arn", &format!("aws_lambda_function.{id}.arn"), "ARN of the Lambda function");
+        self.output(out, "alias_arn", &format!("aws_lambda_alias.{id}.arn"), "ARN of the live alias (what triggers invoke)");
         Ok(())
     }
 
@@ -615,7 +662,7 @@ impl Gen<'_> {
             body! {
                 "api_id" => x(&format!("aws_apigatewayv2_api.{id}.id")),
                 "integration_type" => "AWS_PROXY",
-                "integration_uri" => x(&format!("{lambda}.invoke_arn")),
+                "integration_uri" => lambda.invoke_arn(),
                 "payload_format_version" => "2.0",
             }
             .build(),
@@ -657,14 +704,11 @@ impl Gen<'_> {
         out.resources.push(resource(
             "aws_lambda_permission",
             &format!("{id}_invoke"),
-            body! {
-                "statement_id" => "AllowHttpApiInvoke",
-                "action" => "lambda:InvokeFunction",
-                "function_name" => x(&format!("{lambda}.function_name")),
-                "principal" => "apigateway.amazonaws.com",
-                "source_arn" => t(&format!("${{aws_apigatewayv2_api.{id}.execution_arn}}/*/*")),
-            }
-            .build(),
+            lambda
+                .permission(body! { "statement_id" => "AllowHttpApiInvoke", "action" => "lambda:InvokeFunction" })
+                .add_attribute(("principal", "apigateway.amazonaws.com"))
+                .add_attribute(("source_arn", t(&format!("${{aws_apigatewayv2_api.{id}.execution_arn}}/*/*"))))
+                .build(),
         ));
         if s.alarms {
             let dims = x(&format!("{{ ApiId = aws_apigatewayv2_api.{id}.id }}"));
@@ -1005,19 +1049,16 @@ impl Gen<'_> {
         out.resources.push(resource(
             "aws_cloudwatch_event_target",
             id,
-            body! { "rule" => x(&format!("aws_cloudwatch_event_rule.{id}.name")), "arn" => x(&format!("{lambda}.arn")) }.build(),
+            body! { "rule" => x(&format!("aws_cloudwatch_event_rule.{id}.name")), "arn" => lambda.arn() }.build(),
         ));
         out.resources.push(resource(
             "aws_lambda_permission",
             &format!("{id}_invoke"),
-            body! {
-                "statement_id" => "AllowEventBridgeInvoke",
-                "action" => "lambda:InvokeFunction",
-                "function_name" => x(&format!("{lambda}.function_name")),
-                "principal" => "events.amazonaws.com",
-                "source_arn" => x(&format!("aws_cloudwatch_event_rule.{id}.arn")),
-            }
-            .build(),
+            lambda
+                .permission(body! { "statement_id" => "AllowEventBridgeInvoke", "action" => "lambda:InvokeFunction" })
+                .add_attribute(("principal", "events.amazonaws.com"))
+                .add_attribute(("source_arn", x(&format!("aws_cloudwatch_event_rule.{id}.arn"))))
+                .build(),
         ));
         self.output(out, "rule_arn", &format!("aws_cloudwatch_event_rule.{id}.arn"), "ARN of the schedule rule");
         Ok(())

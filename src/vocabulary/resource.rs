@@ -107,6 +107,7 @@ types! {
         Some(|i, r| Some(format!("https://{r}.console.aws.amazon.com/lambda/home?region={r}#/functions/{}", i.name.or(i.id)?))),
         Some(Check::LambdaFunction), Some(ServiceKind::Lambda), true },
     "aws_lambda_permission" => { "lambda", "Lambda permissions", "statement_id", [], None, None, None, false },
+    "aws_lambda_alias" => { "lambda", "Lambda aliases", "name", ["function_version"], None, None, None, false },
     "aws_iam_role" => { "iam", "IAM roles", "name", [], Some(|i, _| Some(format!("https://console.aws.amazon.com/iam/home#/roles/details/{}", i.name.or(i.id)?))), Some(Check::IamRole), None, false },
     "aws_iam_role_policy_attachment" => { "iam", "IAM role policy attachments", "role", [], None, None, None, false },
     "aws_iam_policy" => { "iam", "IAM policies", "name", [], Some(|i, _| { i.name.or(i.id)?; Some(format!("https://console.aws.amazon.com/iam/home#/policies/details/{}", urlencode(i.arn?))) }), None, None, false },
