@@ -136,10 +136,13 @@ def require_terraform():
 # xdist hands each worker two tests to begin with, so a short test follows each long one.
 LONGEST_FIRST = [
     "test_deploy_through_the_gate_against_moto",
+    "test_data_loss_is_always_confirmed_and_teardown_removes_everything",
     "test_permission_failure_is_debugged_fixed_through_the_gate_and_learned",
     "test_preview_changes_against_moto",
     "test_design_to_tested_terraform",
     "test_runtime_operations_on_moto",
+    "test_generated_lambdas_roll_back_through_their_live_alias",
+    "test_a_missing_state_bucket_is_offered_through_the_gate",
 ]
 
 

@@ -161,6 +161,22 @@ async def test_a_missing_state_bucket_is_offered_through_the_gate(project, moto)
     proc = run_cli(project, "config", "validate", env=tf_env())
     assert "Warning" not in proc.stdout, proc.stdout
 
+    # Another machine holds the state lock (Terraform's lock file beside the state, as that run wrote it):
+    # the reply names who and since when instead of terraform's raw error.
+    path = state_dir(project) / "devops.json"
+    config = json.loads(path.read_text())
+    config.setdefault("safety", {})["state_lock_wait_seconds"] = 2
+    path.write_text(json.dumps(config, indent=2))
+    lock = {"ID": "6d2b1c3e-0f5a-4b7e-9c1d-2e3f4a5b6c7d", "Operation": "OperationTypeApply", "Info": "", "Who": "alice@ci-runner-7",
+            "Version": "1.11.4", "Created": "2026-12-07T19:00:00.123456Z", "Path": f"{state_bucket}/core/test/terraform.tfstate"}
+    s3.put_object(Bucket=state_bucket, Key="core/test/terraform.tfstate.tflock", Body=json.dumps(lock).encode())
+    proc = run_cli(project, "--json", "infra", "preview-changes", "--env", "test", env=tf_env(), check=False, timeout=300)
+    error = json.loads(proc.stdout)["error"]
+    assert proc.returncode == 1 and error["kind"] == "busy", proc.stdout + proc.stderr
+    assert "alice@ci-runner-7" in error["message"] and "2026-12-07" in error["message"] and "force-unlock 6d2b1c3e" in error["message"], error
+    s3.delete_object(Bucket=state_bucket, Key="core/test/terraform.tfstate.tflock")
+    run_cli(project, "infra", "preview-changes", "--env", "test", env=tf_env(), timeout=300)
+
 
 WORKER_DESIGN = """# Worker
 

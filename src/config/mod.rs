@@ -151,6 +151,9 @@ pub struct Safety {
     /// How long a pending operation waits for its confirmation (default 15).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmation_ttl_minutes: Option<u32>,
+    /// How long terraform waits for a state lock another run holds before it gives up (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_lock_wait_seconds: Option<u32>,
 }
 
 impl Default for RequiredTags {
@@ -375,6 +378,9 @@ impl Config {
         {
             p.add("safety.confirmation_ttl_minutes", "must be between 1 and 1440");
         }
+        if self.safety.as_ref().and_then(|s| s.state_lock_wait_seconds).is_some_and(|w| w > 3600) {
+            p.add("safety.state_lock_wait_seconds", "must be between 0 and 3600");
+        }
         for (i, s) in self.scan.iter().flat_map(|s| s.suppress.iter()).enumerate() {
             if s.reason.trim().is_empty() {
                 p.add(format!("scan.suppress[{i}].reason"), "must say why the finding is acceptable");
@@ -569,6 +575,11 @@ impl Config {
         };
         let bucket = pattern::substitute(pattern, &self.pattern_values(env))?;
         Ok(Some((bucket, backend.region.clone().unwrap_or_else(|| self.region().to_string()))))
+    }
+
+    /// How long terraform waits for a state lock held by another run.
+    pub fn state_lock_wait(&self) -> u32 {
+        self.safety.as_ref().and_then(|s| s.state_lock_wait_seconds).unwrap_or(60)
     }
 
     /// How long a pending operation waits for confirmation.

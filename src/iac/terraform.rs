@@ -16,6 +16,8 @@ use crate::workspace::{FileLock, Workspace};
 pub struct Terraform {
     binary: String,
     dir: PathBuf,
+    /// `-lock-timeout=…`: how long to wait for a state lock another run holds.
+    lock_timeout: String,
     env: Vec<(&'static str, Option<String>)>,
 }
 
@@ -28,7 +30,7 @@ impl Terraform {
         if config.aws().is_some() {
             env.extend(auth::target(config, env_name).process_env());
         }
-        Terraform { binary, dir: dir.to_path_buf(), env }
+        Terraform { binary, dir: dir.to_path_buf(), env, lock_timeout: format!("-lock-timeout={}s", config.state_lock_wait()) }
     }
 
     fn cmd(&self, args: &[&str]) -> Cmd {
@@ -61,7 +63,7 @@ impl Terraform {
 
     /// `terraform plan -json -out=PLAN`; on failure, the error diagnostics of the stream.
     pub async fn plan(&self, var_file: Option<&Path>, out: &Path, mode: PlanMode) -> Result<(), Error> {
-        let mut args = vec!["plan".to_string(), "-json".into(), "-input=false".into(), "-lock-timeout=60s".into(), format!("-out={}", out.display())];
+        let mut args = vec!["plan".to_string(), "-json".into(), "-input=false".into(), self.lock_timeout.clone(), format!("-out={}", out.display())];
         if mode == PlanMode::Destroy {
             args.push("-destroy".into());
         }
@@ -74,6 +76,9 @@ impl Terraform {
         if output.status != 0 {
             let diagnostics = stream_errors(&output.stdout);
             let detail = if diagnostics.is_empty() { crate::iac::runner::trim_stderr(&output.stderr) } else { diagnostics.join("\n") };
+            if let Some(holder) = lock_holder(&detail) {
+                return Err(Error::Busy { what: "another terraform run on this state (perhaps on another machine)".into(), holder: Some(holder) });
+            }
             return Err(Error::Tool(RunError::Failed { command: cmd.display(), status: output.status, stderr: detail }));
         }
         Ok(())
@@ -83,7 +88,7 @@ impl Terraform {
     /// command and carries Terraform's error diagnostics (what the debugger classifies).
     pub async fn apply(&self, plan: &Path) -> Result<Applied, ApplyFailed> {
         let p = plan.display().to_string();
-        let cmd = self.cmd(&["apply", "-json", "-input=false", "-lock-timeout=60s", "-auto-approve", &p]);
+        let cmd = self.cmd(&["apply", "-json", "-input=false", &self.lock_timeout, "-auto-approve", &p]);
         let output = cmd.output().await.map_err(|e| ApplyFailed { command: cmd.display(), status: None, diagnostics: vec![e.to_string()] })?;
         let applied = applied_events(&output.stdout);
         if output.status != 0 {
@@ -115,6 +120,30 @@ impl Terraform {
         let p = plan.display().to_string();
         Ok(self.cmd(&["show", "-json", "-no-color", &p]).run().await.map_err(failed)?.stdout)
     }
+}
+
+/// Who holds a Terraform state lock, from the "Error acquiring the state lock" diagnostic and its Lock Info
+/// (written by the run that holds it, on whichever machine): who, since when, doing what, and how to free a lock
+/// a crashed run left behind.
+pub fn lock_holder(diagnostics: &str) -> Option<String> {
+    if !diagnostics.contains("Error acquiring the state lock") {
+        return None;
+    }
+    let field = |name: &str| diagnostics.lines().find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_string())).filter(|v| !v.is_empty());
+    let who = field("Who:").unwrap_or_else(|| "an unknown holder".into());
+    let mut out = format!("the state lock is held by {who}");
+    if let Some(created) = field("Created:") {
+        out.push_str(&format!(" since {created}"));
+    }
+    if let Some(operation) = field("Operation:") {
+        out.push_str(&format!(", running {}", operation.trim_start_matches("OperationType").to_lowercase()));
+    }
+    if let Some(id) = field("ID:") {
+        out.push_str(&format!(
+            "; if no terraform is running there any more, a crashed run left it: `terraform force-unlock {id}` in the Terraform folder frees it"
+        ));
+    }
+    Some(out)
 }
 
 /// What a plan is for: bringing the infrastructure to the configuration, or removing all of it.
@@ -290,5 +319,25 @@ not json
         let a = super::applied_events(stream);
         assert_eq!((a.add, a.change, a.remove), (1, 0, 0));
         assert_eq!(a.completed, ["aws_s3_bucket.a"]);
+    }
+
+    #[test]
+    fn a_held_state_lock_names_its_holder() {
+        let diag =
+            "Error acquiring the state lock: Error message: operation error S3: PutObject, https response error StatusCode: 412, api error PreconditionFailed
+Lock Info:
+  ID:        6d2b1c3e-0f5a-4b7e-9c1d-2e3f4a5b6c7d
+  Path:      shop-terraform-state/core/test/terraform.tfstate
+  Operation: OperationTypeApply
+  Who:       alice@ci-runner-7
+  Version:   1.11.4
+  Created:   2026-12-07 19:00:00.123456 +0000 UTC
+  Info:
+
+Terraform acquires a state lock to protect the state from being written by multiple users at the same time.";
+        let holder = super::lock_holder(diag).unwrap();
+        assert!(holder.starts_with("the state lock is held by alice@ci-runner-7 since 2026-12-07 19:00:00.123456 +0000 UTC, running apply"), "{holder}");
+        assert!(holder.contains("terraform force-unlock 6d2b1c3e-0f5a-4b7e-9c1d-2e3f4a5b6c7d"), "{holder}");
+        assert_eq!(super::lock_holder("Error: Invalid provider configuration"), None);
     }
 }

@@ -84,10 +84,11 @@ pub async fn check(ws: &Workspace, config: &Config, env: &str, then: &str) -> Re
         return Ok(None);
     };
     let cloud = Cloud::connect(config, env).await;
+    // Who we are first: a missing profile or another account is named before any S3 call.
+    let caller = cloud.checked_caller(config).await?;
     if state::bucket_exists(&cloud, &bucket).await? {
         return Ok(None);
     }
-    let caller = cloud.checked_caller(config).await?;
     let facts = BannerFacts {
         env: env.into(),
         operation: "bootstrap-state-backend".into(),

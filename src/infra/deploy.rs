@@ -436,6 +436,11 @@ pub async fn execute(ws: &Workspace, approval: Approval, mut action: DeployActio
     };
     let applied = match applied {
         Ok(a) => a,
+        // Another machine's run holds the state: nothing was applied, and there is nothing to debug.
+        Err(failed) if let Some(holder) = terraform::lock_holder(&failed.diagnostics.join("\n")) => {
+            audit(ws, &env, Outcome::Failed, Some(&caller), format!("not applied: {holder}"), Some(approval.digest()), Some(approval.id()))?;
+            return Err(Error::Busy { what: format!("another terraform run on the state of {env}"), holder: Some(holder) });
+        }
         Err(failed) => return Err(apply_failed(ws, &config, &caller, action, approval.id(), &failed).await?),
     };
     step(&mut action.steps, 4, "apply", StepStatus::Ok, format!("{} added, {} changed, {} destroyed", applied.add, applied.change, applied.remove));

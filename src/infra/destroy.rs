@@ -268,6 +268,10 @@ pub async fn execute(ws: &Workspace, approval: Approval, action: DestroyAction) 
             audit(ws, &env, Outcome::Succeeded, Some(&caller), format!("destroyed {}; {} left", applied.remove, remaining.len()), Some(approval.id()))?;
             Ok(DestroyReport { env, applied, caller, remaining, registry: reg_path, deployed_md: md_path })
         }
+        Err(failed) if let Some(holder) = terraform::lock_holder(&failed.diagnostics.join("\n")) => {
+            audit(ws, &env, Outcome::Failed, Some(&caller), format!("not applied: {holder}"), Some(approval.id()))?;
+            Err(Error::Busy { what: format!("another terraform run on the state of {env}"), holder: Some(holder) })
+        }
         Err(failed) => {
             let error = crate::redact::redact(&failed.diagnostics.join("\n"));
             audit(ws, &env, Outcome::Failed, Some(&caller), format!("teardown failed: {error}"), Some(approval.id()))?;
