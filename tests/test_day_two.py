@@ -228,3 +228,14 @@ async def test_generated_lambdas_roll_back_through_their_live_alias(project, mot
         assert not r.is_error, text(r)
         changes = {c["address"]: c for c in r.structured_content["summary"]["resources"]}
         assert list(changes) == ["aws_lambda_alias.worker"] and changes["aws_lambda_alias.worker"]["symbol"] == "~", changes
+        [reverts] = r.structured_content["reverts"]
+        assert reverts.startswith(f"undoes the rollback of worker made at ") and f"({second} → {first})" in reverts, reverts
+
+        # ... and a deploy that would undo it waits for a person, even with auto_approve, saying so.
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        pending = r.structured_content
+        assert pending["status"] == "awaiting_confirmation", text(r)
+        assert "undoes remediations made since the last deploy" in pending["banner"] and "rollback of worker" in pending["banner"], pending["banner"]
+        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
+        assert not r.is_error, text(r)
+        assert lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"] == second

@@ -93,6 +93,9 @@ pub struct BannerFacts {
     /// Resources whose data the operation deletes, one line each (address, symbol, what is lost).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data_loss: Vec<String>,
+    /// Remediations made since the last deploy that the operation undoes, one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reverts: Vec<String>,
 }
 
 /// The text shown before answer `step` (1-based) of `steps`.
@@ -131,6 +134,13 @@ pub fn banner(facts: &BannerFacts, protected: bool, step: u8, steps: u8) -> Stri
             out.push_str(&format!("  - {line}\n"));
         }
         out.push_str("Answering yes deletes that data; it cannot be undone from here.\n");
+    }
+    if !facts.reverts.is_empty() {
+        out.push_str("\n⚠ This deploy undoes remediations made since the last deploy:\n");
+        for line in &facts.reverts {
+            out.push_str(&format!("  - {line}\n"));
+        }
+        out.push_str("To keep one, answer no and make the Terraform code say the same first.\n");
     }
     if let Some(cost) = facts.cost_impact {
         let sign = if cost < 0.0 { "-" } else { "+" };
@@ -215,6 +225,7 @@ mod tests {
             region: Some("us-east-1".into()),
             profile: Some("p-prod-deploy".into()),
             data_loss: vec![],
+            reverts: vec![],
         };
         let first = banner(&facts, true, 1, 2);
         for needle in [

@@ -328,7 +328,7 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
     }
 
     // 2. Preview: a fresh saved plan, or the last one with skip_preview.
-    let (plan_file, digest, changes, cost, text, data_loss) = if opts.skip_preview {
+    let (plan_file, digest, changes, cost, text, data_loss, reverts) = if opts.skip_preview {
         let latest = ws.path(&format!("plans/{env}/latest.json"))?;
         let saved: preview::SavedPlan = std::fs::read_to_string(&latest).ok().and_then(|t| serde_json::from_str(&t).ok()).ok_or_else(|| {
             Error::bad_input(
@@ -339,7 +339,7 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         })?;
         let changes = ChangeCounts { add: saved.add as u32, change: saved.change as u32, destroy: saved.destroy as u32 };
         step(&mut steps, 2, "preview", StepStatus::Skipped, format!("using the saved plan from {} ({})", saved.created_at, counts(changes)));
-        (saved.plan_file, saved.digest, changes, None, String::new(), saved.data_loss)
+        (saved.plan_file, saved.digest, changes, None, String::new(), saved.data_loss, saved.reverts)
     } else {
         progress::step(2, STEPS, "preview: planning");
         let report = preview::run(ws, config, env).await?;
@@ -348,7 +348,8 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         step(&mut steps, 2, "preview", StepStatus::Ok, format!("{}; cost impact {}", s.counts(), report.cost_impact.summary()));
         let text = format!("{}\n{}", s.counts(), s.text());
         let data_loss = s.data_loss();
-        (report.plan_file, report.digest, changes, Some(report.cost_impact.after - report.cost_impact.before), text, data_loss)
+        let text = if report.reverts.is_empty() { text } else { format!("{text}\n⚠ This plan {}", report.reverts.join("\n⚠ This plan ")) };
+        (report.plan_file, report.digest, changes, Some(report.cost_impact.after - report.cost_impact.before), text, data_loss, report.reverts)
     };
 
     // Nothing to change: no approval needed; verify and document what is there.
@@ -371,13 +372,14 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         region: Some(cloud.target.region.clone()),
         profile: cloud.target.profile().map(str::to_string),
         data_loss: data_loss.clone(),
+        reverts,
     };
     let action = DeployAction { env: env.into(), plan_file, digest: digest.clone(), changes, steps };
     drop(_lock);
     let request = GateRequest { facts, digest, action: StoredAction::of(&action) };
-    // A plan that deletes data always waits for a person, whatever auto_approve says.
+    // A plan that deletes data, or undoes a remediation, always waits for a person, whatever auto_approve says.
     let (policy, auto_approve) = match EnvPolicy::of(config, env)? {
-        p if !data_loss.is_empty() => (p.always_confirm(), false),
+        p if !data_loss.is_empty() || !request.facts.reverts.is_empty() => (p.always_confirm(), false),
         p => (p, opts.auto_approve),
     };
     match Gate::for_config(ws, config).request(policy, auto_approve, request, Utc::now())? {

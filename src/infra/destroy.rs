@@ -216,6 +216,7 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str) -> Result<Destroy
         region: Some(cloud.target.region.clone()),
         profile: cloud.target.profile().map(str::to_string),
         data_loss: data_loss.clone(),
+        reverts: Vec::new(),
     };
     let digest = preview::digest_file(&plan_file)?;
     let action =

@@ -19,6 +19,7 @@ pub mod hclfmt;
 pub mod package;
 pub mod preview;
 pub mod registry;
+pub mod remembered;
 pub mod resources;
 pub mod test;
 pub mod validate;
@@ -126,7 +127,11 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
     if let Some(error) = &req.error {
         input::text("error", error, 20_000)?;
     }
-    // The operations that run terraform against the state need its bucket.
+    // The operations that run terraform against the state need its bucket. A deploy or teardown already
+    // running says so first (the operation takes the lock for itself when it starts).
+    if matches!(operation, InfraOperation::Deploy | InfraOperation::Destroy) {
+        drop(deploy::lock(ws, &env)?);
+    }
     if matches!(operation, InfraOperation::PreviewChanges | InfraOperation::Deploy | InfraOperation::Destroy)
         && let Some(missing) = backend::check(ws, &config, &env, &format!("{} --env {env}", operation.as_str())).await?
     {

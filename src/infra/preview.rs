@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::iac::plan::{self, ChangeSummary};
 use crate::iac::terraform::{self, PlanMode, Terraform};
-use crate::infra::{test::project_usage, validate};
+use crate::infra::{remembered, test::project_usage, validate};
 use crate::scan::cost::{self, CostImpact, PriceTable};
 use crate::tf;
 use crate::vocabulary::Report;
@@ -28,6 +28,8 @@ pub struct PreviewReport {
     pub digest: String,
     pub summary: ChangeSummary,
     pub cost_impact: CostImpact,
+    /// Remediations made since the last deploy that this plan undoes, one line each.
+    pub reverts: Vec<String>,
 }
 
 impl Report for PreviewReport {
@@ -44,6 +46,14 @@ impl Report for PreviewReport {
             format!("\n⚠ {destructive} destructive change(s): review them before deploying.")
         } else {
             String::new()
+        };
+        let warn = if self.reverts.is_empty() {
+            warn
+        } else {
+            format!(
+                "{warn}\n⚠ This plan {}\nTo keep a remediation, make the Terraform code say the same before deploying.",
+                self.reverts.join("\n⚠ This plan ")
+            )
         };
         format!(
             "Preview for {}: {}.\n{}\nCost impact: {}.{warn}\nSaved plan {} ({}).",
@@ -70,6 +80,9 @@ pub struct SavedPlan {
     /// The deletions and replacements that lose data (see [`plan::STATEFUL`]).
     #[serde(default)]
     pub data_loss: Vec<String>,
+    /// Remediations since the last deploy that the plan undoes.
+    #[serde(default)]
+    pub reverts: Vec<String>,
 }
 
 pub fn digest_file(path: &std::path::Path) -> Result<String, Error> {
@@ -94,6 +107,8 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewRe
     let before = tf::load_prior_text(&json, "prior state").map_err(Error::Failed)?;
     let cost_impact = cost::cost_impact(&before, &after, PriceTable::embedded(), &project_usage(ws)?, config.region());
     let digest = digest_file(&plan_file)?;
+    let last_deploy = crate::infra::registry::load(ws, env)?.map(|r| r.updated_at);
+    let reverts = remembered::reverted(&remembered::since_last_deploy(ws, env, last_deploy.as_deref())?, &summary);
     let created_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let saved = SavedPlan {
         env: env.into(),
@@ -104,7 +119,8 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewRe
         change: summary.change,
         destroy: summary.destroy,
         data_loss: summary.data_loss(),
+        reverts: reverts.clone(),
     };
     ws.write_json(&ws.path(&format!("plans/{env}/latest.json"))?, &saved)?;
-    Ok(PreviewReport { env: env.into(), created_at, plan_file, digest, summary, cost_impact })
+    Ok(PreviewReport { env: env.into(), created_at, plan_file, digest, summary, cost_impact, reverts })
 }
