@@ -50,7 +50,7 @@ pub fn reverted(remembered: &[Remembered], plan: &ChangeSummary) -> Vec<String> 
     let mut out = Vec::new();
     for r in remembered {
         let p = &r.plan;
-        let (kind, wanted): (&str, fn(&str, &Value, &RememberedPlan) -> bool) = match (p.resource_kind, p.action) {
+        let (kind, wanted): (&str, Undoes) = match (p.resource_kind, p.action) {
             (ServiceKind::Lambda, RemediationAction::Rollback) => ("aws_lambda_alias", |path, before, p| path == "function_version" && same(before, &p.to)),
             (ServiceKind::Lambda, RemediationAction::Scale) => {
                 ("aws_lambda_function", |path, before, p| path == "reserved_concurrent_executions" && same(before, &p.to))
@@ -88,12 +88,15 @@ pub fn reverted(remembered: &[Remembered], plan: &ChangeSummary) -> Vec<String> 
     out
 }
 
+/// Whether a changed attribute (path, value before the plan) undoes the remediation.
+type Undoes = fn(&str, &Value, &RememberedPlan) -> bool;
+
 /// A plan value equal to the remediation's value ("1" and 1 alike).
 fn same(before: &Value, to: &Option<String>) -> bool {
     let Some(to) = to else { return false };
     match before {
         Value::String(s) => s == to,
-        other => other.to_string() == *to,
+        other => serde_json::from_str::<Value>(to).is_ok_and(|v| v == *other),
     }
 }
 
