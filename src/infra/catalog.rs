@@ -4,7 +4,7 @@
 //! Emits `hcl` structures (the `hcl-rs` crate), never strings glued together;
 //! `engineer` formats and writes them. Pure: no I/O.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use hcl::expr::{Expression, TemplateExpr};
@@ -31,6 +31,8 @@ pub struct Generated {
     pub outputs: Vec<Block>,
     /// Provider endpoint keys of the AWS services used (for `endpoints {}`).
     pub services: BTreeSet<&'static str>,
+    /// Bucket address → the functions its new objects invoke (one `aws_s3_bucket_notification` per bucket).
+    notifications: BTreeMap<String, Vec<String>>,
 }
 
 // ----- expression helpers ---------------------------------------------------
@@ -125,6 +127,13 @@ struct Lambda {
     log_retention_days: u32,
     reserved_concurrency: Option<i32>,
     alarms: bool,
+    /// Components the function reads (a bucket's objects, a table's items, a queue's messages, a secret): its role
+    /// may read exactly those, and its environment names them.
+    reads: Vec<String>,
+    /// Components the function writes to (a bucket, a table, a queue, a topic).
+    writes: Vec<String>,
+    /// Components whose events invoke it: an s3_bucket (each new object) or an sqs_queue (each message).
+    triggered_by: Vec<String>,
 }
 impl Default for Lambda {
     fn default() -> Self {
@@ -136,6 +145,9 @@ impl Default for Lambda {
             log_retention_days: 30,
             reserved_concurrency: None,
             alarms: true,
+            reads: Vec::new(),
+            writes: Vec::new(),
+            triggered_by: Vec::new(),
         }
     }
 }
@@ -323,6 +335,20 @@ pub fn generate(ctx: &GenContext<'_>) -> Result<Generated, Error> {
             ComponentKind::KmsKey => g.kms(&mut out)?,
             ComponentKind::Secret => g.secret(&mut out)?,
         }
+    }
+    // One notification configuration per bucket (S3 keeps one), naming every function its new objects invoke.
+    for (bucket, functions) in std::mem::take(&mut out.notifications) {
+        let mut body = Body::builder().add_attribute(("bucket", x(&format!("{bucket}.id"))));
+        for f in &functions {
+            body = body.add_block(nested(
+                "lambda_function",
+                body! { "lambda_function_arn" => x(&format!("aws_lambda_alias.{f}.arn")), "events" => vec!["s3:ObjectCreated:*"] }.build(),
+            ));
+        }
+        let permissions: Vec<String> =
+            functions.iter().map(|f| format!("aws_lambda_permission.{f}_from_{}", tf_name(bucket.rsplit('.').next().unwrap_or(&bucket)))).collect();
+        body = body.add_attribute(("depends_on", x(&format!("[{}]", permissions.join(", ")))));
+        out.resources.push(resource("aws_s3_bucket_notification", &tf_name(bucket.rsplit('.').next().unwrap_or(&bucket)), body.build()));
     }
     // The endpoints follow from the types written, through the one resource table.
     let services: Vec<&'static str> = out.resources.iter().filter_map(|b| resource::lookup(b.labels().first()?.as_str())).map(|t| t.endpoint).collect();
@@ -561,6 +587,26 @@ impl Gen<'_> {
                 body! { "role" => x(&format!("aws_iam_role.{id}.name")), "policy_arn" => arn }.build(),
             ));
         }
+        let wiring = self.wiring(&s)?;
+        if !wiring.statements.is_empty() {
+            let statements: Vec<String> = wiring
+                .statements
+                .iter()
+                .map(|st| {
+                    format!("{{ Sid = \"{}\", Effect = \"Allow\", Action = [{}], Resource = [{}] }}", st.sid, quoted(&st.actions), st.resources.join(", "))
+                })
+                .collect();
+            out.resources.push(resource(
+                "aws_iam_role_policy",
+                &format!("{id}_access"),
+                body! {
+                    "name" => self.name("access"),
+                    "role" => x(&format!("aws_iam_role.{id}.id")),
+                    "policy" => x(&format!("jsonencode({{\n  Version   = \"2012-10-17\"\n  Statement = [\n    {}\n  ]\n}})", statements.join(",\n    "))),
+                }
+                .build(),
+            ));
+        }
         let function_name = aws_name(self.ctx.naming_pattern, &self.c.name);
         out.resources.push(resource(
             "aws_cloudwatch_log_group",
@@ -584,6 +630,10 @@ impl Gen<'_> {
         if let Some(n) = s.reserved_concurrency {
             function = function.add_attribute(("reserved_concurrent_executions", n));
         }
+        if !wiring.environment.is_empty() {
+            let variables: hcl::Object<hcl::ObjectKey, Expression> = wiring.environment.iter().map(|(k, v)| (hcl::ObjectKey::from(k.as_str()), x(v))).collect();
+            function = function.add_block(nested("environment", Body::builder().add_attribute(("variables", Expression::Object(variables))).build()));
+        }
         out.resources.push(resource(
             "aws_lambda_function",
             id,
@@ -603,6 +653,39 @@ impl Gen<'_> {
             }
             .build(),
         ));
+        for trigger in &wiring.triggers {
+            match trigger {
+                Trigger::Bucket { id: bucket, address } => {
+                    out.resources.push(resource(
+                        "aws_lambda_permission",
+                        &format!("{id}_from_{bucket}"),
+                        body! {
+                            "statement_id" => format!("AllowS3Invoke-{bucket}"),
+                            "action" => "lambda:InvokeFunction",
+                            "function_name" => x(&format!("aws_lambda_function.{id}.function_name")),
+                            "qualifier" => x(&format!("aws_lambda_alias.{id}.name")),
+                            "principal" => "s3.amazonaws.com",
+                            "source_arn" => x(&format!("{address}.arn")),
+                        }
+                        .build(),
+                    ));
+                    out.notifications.entry(address.clone()).or_default().push(id.clone());
+                }
+                Trigger::Queue { id: queue, address } => {
+                    out.resources.push(resource(
+                        "aws_lambda_event_source_mapping",
+                        &format!("{id}_from_{queue}"),
+                        body! {
+                            "event_source_arn" => x(&format!("{address}.arn")),
+                            "function_name" => x(&format!("aws_lambda_alias.{id}.arn")),
+                            "batch_size" => 10,
+                        }
+                        .add_attribute(("depends_on", x(&format!("[aws_iam_role_policy.{id}_access]"))))
+                        .build(),
+                    ));
+                }
+            }
+        }
         if s.alarms {
             let dims = x(&format!("{{ FunctionName = aws_lambda_function.{id}.function_name }}"));
             self.alarm(
@@ -1136,5 +1219,126 @@ mod tests {
         ] {
             assert!(out.services.contains(s), "endpoint {s} missing from {:?}", out.services);
         }
+    }
+}
+
+// ----- connections between components ---------------------------------------
+
+/// What a function's connections generate: the statements of its role's policy, its environment, its triggers.
+#[derive(Default)]
+struct Wiring {
+    statements: Vec<Statement>,
+    /// Variable name → expression (`ORDERS_TABLE` → `aws_dynamodb_table.orders.name`).
+    environment: BTreeMap<String, String>,
+    triggers: Vec<Trigger>,
+}
+
+struct Statement {
+    sid: String,
+    actions: Vec<&'static str>,
+    /// Expressions (`aws_dynamodb_table.orders.arn`, `"${aws_s3_bucket.uploads.arn}/*"`).
+    resources: Vec<String>,
+}
+
+enum Trigger {
+    Bucket { id: String, address: String },
+    Queue { id: String, address: String },
+}
+
+/// How a function uses a component.
+#[derive(Clone, Copy, PartialEq)]
+enum Use {
+    Read,
+    Write,
+    Trigger,
+}
+
+fn quoted(actions: &[&str]) -> String {
+    actions.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ")
+}
+
+/// `orders` → `Orders` (a statement id may hold only letters and digits).
+fn sid_part(name: &str) -> String {
+    name.split(['-', '_']).map(|w| w[..1].to_uppercase() + &w[1..]).collect()
+}
+
+impl Gen<'_> {
+    /// The policy statements, environment and triggers of a function's `reads`, `writes` and `triggered_by`.
+    fn wiring(&self, s: &Lambda) -> Result<Wiring, Error> {
+        let mut w = Wiring::default();
+        let uses = s
+            .reads
+            .iter()
+            .map(|n| ("reads", n, Use::Read))
+            .chain(s.writes.iter().map(|n| ("writes", n, Use::Write)))
+            .chain(s.triggered_by.iter().map(|n| ("triggered_by", n, Use::Trigger)));
+        for (field, name, how) in uses {
+            let at = format!("design.components[{}].settings.{field}", self.i);
+            let other = self.ctx.spec.component(name).ok_or_else(|| Error::bad_input(&at, format!("\"{name}\" is not a component of this design"), None))?;
+            let id = tf_name(&other.name);
+            let address = other.existing.clone().unwrap_or_else(|| format!("{}.{id}", other.kind.primary_type()));
+            let env = |suffix: &str| format!("{}_{suffix}", id.to_uppercase());
+            let arn = format!("{address}.arn");
+            let sid = |verb: &str| format!("{verb}{}", sid_part(&other.name));
+            let (actions, resources, variable): (Vec<&'static str>, Vec<String>, Option<(String, String)>) = match (other.kind, how) {
+                (ComponentKind::S3Bucket, Use::Read | Use::Trigger) => {
+                    (vec!["s3:GetObject"], vec![format!("\"${{{arn}}}/*\"")], Some((env("BUCKET"), format!("{address}.id"))))
+                }
+                (ComponentKind::S3Bucket, Use::Write) => {
+                    (vec!["s3:PutObject"], vec![format!("\"${{{arn}}}/*\"")], Some((env("BUCKET"), format!("{address}.id"))))
+                }
+                (ComponentKind::DynamodbTable, Use::Read) => {
+                    (vec!["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"], vec![arn.clone()], Some((env("TABLE"), format!("{address}.name"))))
+                }
+                (ComponentKind::DynamodbTable, Use::Write) => (
+                    vec!["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
+                    vec![arn.clone()],
+                    Some((env("TABLE"), format!("{address}.name"))),
+                ),
+                (ComponentKind::SqsQueue, Use::Read | Use::Trigger) => (
+                    vec!["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+                    vec![arn.clone()],
+                    Some((env("QUEUE_URL"), format!("{address}.url"))),
+                ),
+                (ComponentKind::SqsQueue, Use::Write) => (vec!["sqs:SendMessage"], vec![arn.clone()], Some((env("QUEUE_URL"), format!("{address}.url")))),
+                (ComponentKind::SnsTopic, Use::Write) => (vec!["sns:Publish"], vec![arn.clone()], Some((env("TOPIC_ARN"), arn.clone()))),
+                (ComponentKind::Secret, Use::Read) => (vec!["secretsmanager:GetSecretValue"], vec![arn.clone()], Some((env("SECRET_ARN"), arn.clone()))),
+                (kind, how) => {
+                    let accepted = match how {
+                        Use::Read => "s3_bucket, dynamodb_table, sqs_queue, secret",
+                        Use::Write => "s3_bucket, dynamodb_table, sqs_queue, sns_topic",
+                        Use::Trigger => "s3_bucket, sqs_queue",
+                    };
+                    return Err(Error::bad_input(
+                        &at,
+                        format!("\"{name}\" is a {}, which a function cannot use this way", kind.as_str()),
+                        Some(accepted.into()),
+                    ));
+                }
+            };
+            let verb = match how {
+                Use::Read => "Read",
+                Use::Write => "Write",
+                Use::Trigger => "Consume",
+            };
+            w.statements.push(Statement { sid: sid(verb), actions, resources });
+            // Data encrypted with a key of the design is readable and writable only with that key.
+            if let Some(key) = other.settings.get("kms_key").and_then(|k| k.as_str()).and_then(|k| self.ctx.spec.component(k)) {
+                let sid = format!("UseKey{}", sid_part(&key.name));
+                if !w.statements.iter().any(|st| st.sid == sid) {
+                    let address = key.existing.clone().unwrap_or_else(|| format!("aws_kms_key.{}", tf_name(&key.name)));
+                    w.statements.push(Statement { sid, actions: vec!["kms:Decrypt", "kms:GenerateDataKey"], resources: vec![format!("{address}.arn")] });
+                }
+            }
+            if let Some((k, v)) = variable {
+                w.environment.insert(k, v);
+            }
+            match (other.kind, how) {
+                (ComponentKind::S3Bucket, Use::Trigger) => w.triggers.push(Trigger::Bucket { id, address }),
+                (ComponentKind::SqsQueue, Use::Trigger) => w.triggers.push(Trigger::Queue { id, address }),
+                _ => {}
+            }
+        }
+        Ok(w)
     }
 }

@@ -121,14 +121,29 @@ fn multi_component_design(base: &Path) -> std::path::PathBuf {
             {"type": "cognito_user_pool", "name": "users", "settings": {"callback_urls": ["https://example.com/callback"]}},
             {"type": "static_site", "name": "web"},
             {"type": "schedule", "name": "nightly", "settings": {"lambda": "api", "expression": "cron(0 3 * * ? *)"}},
-            {"type": "secret", "name": "stripe", "settings": {"kms_key": "data"}}
+            {"type": "secret", "name": "stripe", "settings": {"kms_key": "data"}},
+            {"type": "lambda_function", "name": "worker", "settings": {
+                "reads": ["stripe"], "writes": ["items", "alerts", "uploads"], "triggered_by": ["uploads", "jobs"]}}
         ]})
         .to_string(),
     )
     .unwrap();
     let report = engineer::write(&ws, &config, "api-service", &spec, false).unwrap();
     let names: Vec<&str> = report.files.iter().map(|f| f.file.as_str()).collect();
-    assert_eq!(names, ["main.tf", "outputs.tf", "prod.s3.tfbackend", "prod.tfvars", "test.s3.tfbackend", "test.tfvars", "variables.tf", "src/api/index.py"]);
+    assert_eq!(
+        names,
+        [
+            "main.tf",
+            "outputs.tf",
+            "prod.s3.tfbackend",
+            "prod.tfvars",
+            "test.s3.tfbackend",
+            "test.tfvars",
+            "variables.tf",
+            "src/api/index.py",
+            "src/worker/index.py"
+        ]
+    );
     // The function's starter code is the user's from now on: a second run leaves it alone.
     let starter = report.directory.join("src/api/index.py");
     std::fs::write(&starter, "def handler(e, c):\n    return 'mine'\n").unwrap();
@@ -150,6 +165,24 @@ fn multi_component_design(base: &Path) -> std::path::PathBuf {
     // Every endpoint of the provider points at the local server, not only those of generated components.
     assert!(main.contains("ssm ") && main.contains("ec2 "), "main.tf misses endpoints");
     for needle in ["endpoints {", "skip_credentials_validation = true", "default_tags {", "ManagedBy", "backend \"s3\""] {
+        assert!(main.contains(needle), "main.tf lacks {needle}");
+    }
+    // The worker is wired: its triggers invoke the alias, its role may do exactly what it needs, its environment
+    // names what it uses.
+    for needle in [
+        "resource \"aws_s3_bucket_notification\" \"uploads\"",
+        "lambda_function_arn = aws_lambda_alias.worker.arn",
+        "resource \"aws_lambda_permission\" \"worker_from_uploads\"",
+        "resource \"aws_lambda_event_source_mapping\" \"worker_from_jobs\"",
+        "function_name    = aws_lambda_alias.worker.arn",
+        "\"dynamodb:PutItem\"",
+        "Resource = [aws_dynamodb_table.items.arn]",
+        "\"secretsmanager:GetSecretValue\"",
+        "\"kms:Decrypt\"",
+        "ITEMS_TABLE",
+        "JOBS_QUEUE_URL",
+        "ALERTS_TOPIC_ARN",
+    ] {
         assert!(main.contains(needle), "main.tf lacks {needle}");
     }
     report.directory
