@@ -323,7 +323,13 @@ pub fn choose(feature: &str, existing: &Existing) -> Result<Chosen, Error> {
                 settings.insert("expression".into(), json!(schedule_expression(&w)));
                 add(rule.kind, rule.name, settings, Some(rule), &mut components, &mut reasons);
             }
-            ComponentKind::LambdaFunction if components.iter().any(|c| c.kind == ComponentKind::LambdaFunction) => {}
+            // A function is already there (the API's handler, the job): a worker named as such is one more.
+            ComponentKind::LambdaFunction
+                if components.iter().any(|c| c.kind == ComponentKind::LambdaFunction) && !WORKER_WORDS.iter().any(|p| mentions(&w, p)) => {}
+            ComponentKind::DynamodbTable => {
+                let base = table_name(&w).unwrap_or_else(|| rule.name.to_string());
+                add(rule.kind, &base, settings, Some(rule), &mut components, &mut reasons);
+            }
             ComponentKind::S3Bucket => {
                 let base = ["backups", "images", "documents", "media", "attachments"].into_iter().find(|p| mentions(&w, p)).unwrap_or(rule.name);
                 add(rule.kind, base, settings, Some(rule), &mut components, &mut reasons);
@@ -333,8 +339,158 @@ pub fn choose(feature: &str, existing: &Existing) -> Result<Chosen, Error> {
             }
         }
     }
+    wire(&w, &mut components);
     let spec = DesignSpec { version: 1, feature: feature.trim().to_string(), components };
     Ok(Chosen { spec, reused, renamed, reasons })
+}
+
+/// The design `old` extended with what a new request chose. A new component that reuses a resource the design
+/// already generates (`existing` = its address) is that component: it is dropped and references to its name
+/// point at the design's own. Pure.
+pub fn revise(old: &DesignSpec, new: DesignSpec) -> DesignSpec {
+    let generated =
+        |address: &str| old.components.iter().find(|c| c.existing.is_none() && format!("{}.{}", c.kind.primary_type(), catalog::tf_name(&c.name)) == address);
+    let mut renames: Vec<(String, String)> = Vec::new();
+    let mut added = Vec::new();
+    for c in new.components {
+        match c.existing.as_deref().and_then(generated) {
+            Some(same) => renames.push((c.name.clone(), same.name.clone())),
+            None => added.push(c),
+        }
+    }
+    for c in &mut added {
+        for value in c.settings.values_mut() {
+            let rename = |v: &mut Value| {
+                if let Some((_, to)) = v.as_str().and_then(|s| renames.iter().find(|(from, _)| from == s)) {
+                    *v = Value::String(to.clone());
+                }
+            };
+            match value {
+                Value::Array(items) => items.iter_mut().for_each(rename),
+                v => rename(v),
+            }
+        }
+    }
+    let mut components = old.components.clone();
+    components.extend(added);
+    DesignSpec { version: old.version, feature: format!("{}; then: {}", old.feature, new.feature), components }
+}
+
+/// Words that ask for a function of its own beside an API's handler.
+const WORKER_WORDS: &[&str] = &["worker", "workers", "processor", "processing", "processes", "process"];
+/// Verbs that put data somewhere ("stores orders", "records it").
+const STORE_VERBS: &[&str] = &[
+    "store", "stores", "storing", "save", "saves", "record", "records", "keep", "keeps", "track", "tracks", "write", "writes", "persist", "persists", "put",
+    "puts", "log", "logs", "insert", "inserts",
+];
+/// Verbs that read data ("looks up", "queries").
+const READ_VERBS: &[&str] =
+    &["read", "reads", "look", "looks", "lookup", "query", "queries", "fetch", "fetches", "serve", "serves", "get", "gets", "list", "lists"];
+/// Verbs that react to each new object or message.
+const REACT_VERBS: &[&str] = &[
+    "process",
+    "processes",
+    "processing",
+    "handle",
+    "handles",
+    "resize",
+    "resizes",
+    "thumbnail",
+    "thumbnails",
+    "transform",
+    "transforms",
+    "convert",
+    "converts",
+    "scan",
+    "scans",
+    "consume",
+    "consumes",
+    "each",
+    "every",
+    "whenever",
+];
+/// Words after a verb that name nothing.
+const NOT_A_NAME: &[&str] = &[
+    "it", "them", "the", "a", "an", "each", "every", "all", "data", "this", "that", "these", "those", "in", "into", "to", "and", "with", "for", "of",
+    "dynamodb", "table", "new", "one", "some", "user", "users", "files", "file", "things", "stuff", "record", "records", "entry", "entries", "item", "items",
+    "nosql",
+];
+
+/// The table's name from the request: "a sessions table", "stores orders in DynamoDB".
+fn table_name(w: &[String]) -> Option<String> {
+    let usable = |s: &str| s.len() > 2 && s.chars().all(|c| c.is_ascii_lowercase()) && !NOT_A_NAME.contains(&s);
+    let before_table = w.windows(2).find(|p| p[1] == "table" && usable(&p[0])).map(|p| p[0].clone());
+    let table_for = || w.windows(3).find(|p| p[0] == "table" && p[1] == "for" && usable(&p[2])).map(|p| p[2].clone());
+    before_table.or_else(table_for).or_else(|| w.windows(2).find(|p| STORE_VERBS.contains(&p[0].as_str()) && usable(&p[1])).map(|p| p[1].clone()))
+}
+
+/// Connects the chosen components as the request describes: a function that reacts to each upload or message
+/// is triggered by the bucket or queue; a function that stores or reads data uses the table; an API's handler
+/// hands work to a worker through the queue. Pure.
+fn wire(w: &[String], components: &mut [Component]) {
+    let said = |words: &[&str]| words.iter().any(|p| mentions(w, p));
+    let named = |kind: ComponentKind, components: &[Component]| components.iter().filter(|c| c.kind == kind).map(|c| c.name.clone()).collect::<Vec<_>>();
+    let functions = named(ComponentKind::LambdaFunction, components);
+    let handler =
+        components.iter().find(|c| c.kind == ComponentKind::HttpApi).and_then(|api| api.settings.get("lambda").and_then(Value::as_str).map(str::to_string));
+    let job = components.iter().find(|c| c.kind == ComponentKind::Schedule).and_then(|s| s.settings.get("lambda").and_then(Value::as_str).map(str::to_string));
+    // The function that does the background work: one that is neither the API's handler nor the schedule's job.
+    let worker = functions.iter().find(|f| Some(*f) != handler.as_ref() && Some(*f) != job.as_ref()).cloned();
+    let (buckets, tables, queues, topics) = (
+        named(ComponentKind::S3Bucket, components),
+        named(ComponentKind::DynamodbTable, components),
+        named(ComponentKind::SqsQueue, components),
+        named(ComponentKind::SnsTopic, components),
+    );
+    let mut uses: Vec<(String, &'static str, String)> = Vec::new();
+    match (&worker, &handler) {
+        (Some(worker), Some(handler)) => {
+            for q in &queues {
+                uses.push((handler.clone(), "writes", q.clone()));
+                uses.push((worker.clone(), "triggered_by", q.clone()));
+            }
+        }
+        (Some(worker), None) => {
+            if said(REACT_VERBS) {
+                for b in &buckets {
+                    uses.push((worker.clone(), "triggered_by", b.clone()));
+                }
+                for q in &queues {
+                    uses.push((worker.clone(), "triggered_by", q.clone()));
+                }
+            }
+        }
+        _ => {}
+    }
+    // The data: the API's handler when there is one (it answers the requests), else the worker or the job.
+    if let Some(owner) = handler.clone().or_else(|| worker.clone()).or_else(|| job.clone()) {
+        let (stores, reads) = (said(STORE_VERBS), said(READ_VERBS));
+        for t in &tables {
+            if stores || !reads {
+                uses.push((owner.clone(), "writes", t.clone()));
+            }
+            if reads || (!stores && handler.is_some()) {
+                uses.push((owner.clone(), "reads", t.clone()));
+            }
+        }
+        if handler.is_some() {
+            for b in &buckets {
+                uses.push((owner.clone(), "writes", b.clone()));
+            }
+        }
+        for t in &topics {
+            uses.push((owner.clone(), "writes", t.clone()));
+        }
+    }
+    for (function, field, target) in uses {
+        let Some(c) = components.iter_mut().find(|c| c.name == function) else { continue };
+        let list = c.settings.entry(field).or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(items) = list
+            && !items.iter().any(|i| i.as_str() == Some(target.as_str()))
+        {
+            items.push(Value::String(target));
+        }
+    }
 }
 
 fn schedule_expression(w: &[String]) -> &'static str {
@@ -456,6 +612,13 @@ pub fn render(
         };
         doc.push_str(&format!("| {} | {} | {} |\n", c.name, c.kind.as_str(), why));
     }
+    let connections = catalog::connections(spec);
+    if !connections.is_empty() {
+        doc.push_str("\n## Connections\n\n| from | to | how | actions |\n|---|---|---|---|\n");
+        for c in connections {
+            doc.push_str(&format!("| {} | {} | {} | {} |\n", c.from, c.to, c.how, c.actions));
+        }
+    }
     doc.push_str("\n## Settings\n\n");
     for (i, c) in spec.components.iter().enumerate() {
         doc.push_str(&format!("### {} ({})\n\n", c.name, c.kind.as_str()));
@@ -527,21 +690,38 @@ Usage is assumed (a small workload; free tiers not applied) and prices are {} as
     Some((e.monthly_total, text))
 }
 
-/// Designs a feature and writes `designs/{slug}.md` (a new name if taken).
+/// Designs a feature. On a project that already has a design, the request revises it: the new components are
+/// added to it (a component that reuses one the design already has becomes that one) and nothing it had is
+/// dropped, so engineer regenerates everything and the plan only adds. Otherwise it writes `designs/{slug}.md`.
 pub fn run(ws: &Workspace, config: &Config, feature: &str, cost: impl Fn(&DesignSpec) -> Option<(f64, String)>) -> Result<ArchitectReport, Error> {
     let existing = Existing::review(ws, config);
-    let Chosen { spec, reused, renamed, reasons } = choose(feature, &existing)?;
+    let Chosen { spec, reused, renamed, mut reasons } = choose(feature, &existing)?;
+    let current = super::engineer::list_designs(ws).into_iter().next().and_then(|d| super::engineer::load_design(ws, &d).ok());
+    let (name, spec) = match current {
+        Some((name, old)) => {
+            let merged = revise(&old, spec);
+            for c in &old.components {
+                if let Some(rule) = RULES.iter().find(|r| r.kind == c.kind) {
+                    reasons.push((c.name.clone(), rule.requirement, rule.why));
+                }
+            }
+            (name.trim_end_matches(".md").to_string(), merged)
+        }
+        None => {
+            let base = slug(feature);
+            let mut name = base.clone();
+            let mut n = 2;
+            while ws.path(&format!("designs/{name}.md"))?.exists() {
+                name = format!("{base}-{n}");
+                n += 1;
+            }
+            (name, spec)
+        }
+    };
     let estimate = cost(&spec);
     let doc = render(&spec, &reasons, &existing, &reused, &renamed, estimate.as_ref().map(|(_, text)| text.as_str()))?;
     // Round-trip: what engineer will read must be what was written.
     DesignSpec::from_markdown(&doc)?;
-    let base = slug(feature);
-    let mut name = base.clone();
-    let mut n = 2;
-    while ws.path(&format!("designs/{name}.md"))?.exists() {
-        name = format!("{base}-{n}");
-        n += 1;
-    }
     let path = ws.path(&format!("designs/{name}.md"))?;
     ws.write_atomic(&path, doc.as_bytes())?;
     Ok(ArchitectReport {
@@ -571,7 +751,7 @@ mod tests {
         assert_eq!(kinds("user authentication"), [("cognito_user_pool", "users".into())]);
         assert_eq!(kinds("a nightly scheduled job"), [("lambda_function", "job".into()), ("schedule", "schedule".into())]);
         assert_eq!(kinds("static website"), [("static_site", "web".into())]);
-        assert_eq!(kinds("a DynamoDB table for sessions"), [("dynamodb_table", "items".into())]);
+        assert_eq!(kinds("a DynamoDB table for sessions"), [("dynamodb_table", "sessions".into())]);
         assert_eq!(kinds("a PostgreSQL database"), [("rds_postgres", "db".into())]);
         let all = kinds("API service with user uploads, user authentication, a postgres database, a queue and notifications, encrypted with KMS");
         let names: Vec<&str> = all.iter().map(|(k, _)| *k).collect();
@@ -592,6 +772,56 @@ mod tests {
         let chosen = choose("login for users", &existing).unwrap();
         assert_eq!(chosen.spec.components[0].existing.as_deref(), Some("aws_cognito_user_pool.main"));
         assert_eq!(chosen.reused.len(), 1);
+    }
+
+    fn wired(feature: &str) -> Vec<String> {
+        let spec = choose(feature, &Existing::default()).unwrap().spec;
+        let mut out: Vec<String> = spec.components.iter().map(|c| format!("{} {}", c.kind.as_str(), c.name)).collect();
+        out.extend(catalog::connections(&spec).into_iter().map(|c| format!("{} -> {}: {}", c.from, c.to, c.actions)));
+        out
+    }
+
+    #[test]
+    fn requests_describe_connections() {
+        assert_eq!(
+            wired("a Lambda that processes each upload and records it in a DynamoDB table"),
+            [
+                "s3_bucket uploads",
+                "dynamodb_table items",
+                "lambda_function worker",
+                "uploads -> worker: s3:GetObject",
+                "worker -> items: dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:BatchWriteItem",
+            ]
+        );
+        assert_eq!(
+            wired("an API that stores orders in DynamoDB and hands them to a worker through a queue"),
+            [
+                "lambda_function api-handler",
+                "http_api api",
+                "dynamodb_table orders",
+                "sqs_queue jobs",
+                "lambda_function worker",
+                "api-handler -> jobs: sqs:SendMessage",
+                "api-handler -> orders: dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:BatchWriteItem",
+                "jobs -> worker: sqs:ReceiveMessage, sqs:DeleteMessage, sqs:GetQueueAttributes, sqs:ChangeMessageVisibility",
+            ]
+        );
+        assert_eq!(wired("a DynamoDB table for sessions")[0], "dynamodb_table sessions");
+        assert_eq!(wired("a sessions table in DynamoDB")[0], "dynamodb_table sessions");
+    }
+
+    #[test]
+    fn a_revision_keeps_everything_and_reuses_what_the_design_generates() {
+        let old = choose("an S3 bucket for user uploads", &Existing::default()).unwrap().spec;
+        let mut existing = Existing::default();
+        existing.taken.insert("uploads".into());
+        existing.by_type.insert("aws_s3_bucket".into(), vec!["aws_s3_bucket.uploads".into()]);
+        let new = choose("a Lambda that processes each upload and records it in a DynamoDB table", &existing).unwrap().spec;
+        assert_eq!(new.component("uploads").unwrap().existing.as_deref(), Some("aws_s3_bucket.uploads"));
+        let revised = revise(&old, new);
+        let names: Vec<(&str, bool)> = revised.components.iter().map(|c| (c.name.as_str(), c.existing.is_some())).collect();
+        assert_eq!(names, [("uploads", false), ("items", false), ("worker", false)]);
+        assert_eq!(revised.component("worker").unwrap().settings["triggered_by"], json!(["uploads"]));
     }
 
     #[test]

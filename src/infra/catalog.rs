@@ -1245,6 +1245,71 @@ enum Trigger {
     Queue { id: String, address: String },
 }
 
+/// What a function may do with a component it uses, and the variable that names it.
+struct Grant {
+    actions: &'static [&'static str],
+    /// On the objects (`arn/*`) rather than the resource itself.
+    objects: bool,
+    /// The environment variable's suffix (`TABLE` → `ORDERS_TABLE`) and the attribute it holds.
+    variable: &'static str,
+    attribute: &'static str,
+}
+
+/// The one table of connections: kind × use → the least-privilege actions and the variable.
+fn grant(kind: ComponentKind, how: Use) -> Option<Grant> {
+    let g = |actions, objects, variable, attribute| Some(Grant { actions, objects, variable, attribute });
+    match (kind, how) {
+        (ComponentKind::S3Bucket, Use::Read | Use::Trigger) => g(&["s3:GetObject"], true, "BUCKET", "id"),
+        (ComponentKind::S3Bucket, Use::Write) => g(&["s3:PutObject"], true, "BUCKET", "id"),
+        (ComponentKind::DynamodbTable, Use::Read) => g(&["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"], false, "TABLE", "name"),
+        (ComponentKind::DynamodbTable, Use::Write) => {
+            g(&["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], false, "TABLE", "name")
+        }
+        (ComponentKind::SqsQueue, Use::Read | Use::Trigger) => {
+            g(&["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"], false, "QUEUE_URL", "url")
+        }
+        (ComponentKind::SqsQueue, Use::Write) => g(&["sqs:SendMessage"], false, "QUEUE_URL", "url"),
+        (ComponentKind::SnsTopic, Use::Write) => g(&["sns:Publish"], false, "TOPIC_ARN", "arn"),
+        (ComponentKind::Secret, Use::Read) => g(&["secretsmanager:GetSecretValue"], false, "SECRET_ARN", "arn"),
+        _ => None,
+    }
+}
+
+/// One connection of a design, as the design document's table shows it.
+pub struct Connection {
+    pub from: String,
+    pub to: String,
+    pub how: String,
+    pub actions: String,
+}
+
+/// Every connection a design's functions declare (`reads`, `writes`, `triggered_by`), in the document's words.
+pub fn connections(spec: &DesignSpec) -> Vec<Connection> {
+    let mut out = Vec::new();
+    for c in spec.components.iter().filter(|c| c.kind == ComponentKind::LambdaFunction) {
+        let list = |field: &str| -> Vec<String> {
+            c.settings.get(field).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+        };
+        for (field, how) in [("triggered_by", Use::Trigger), ("reads", Use::Read), ("writes", Use::Write)] {
+            for name in list(field) {
+                let Some(other) = spec.component(&name) else { continue };
+                let Some(g) = grant(other.kind, how) else { continue };
+                let variable = format!("{}_{}", tf_name(&name).to_uppercase(), g.variable);
+                let (from, to, how) = match (how, other.kind) {
+                    (Use::Trigger, ComponentKind::S3Bucket) => {
+                        (name.clone(), c.name.clone(), format!("each new object invokes the live alias (S3 notification); {variable}"))
+                    }
+                    (Use::Trigger, _) => (name.clone(), c.name.clone(), format!("each message invokes the live alias (event source mapping); {variable}")),
+                    (Use::Read, _) => (c.name.clone(), name.clone(), format!("reads; {variable}")),
+                    (Use::Write, _) => (c.name.clone(), name.clone(), format!("writes; {variable}")),
+                };
+                out.push(Connection { from, to, how, actions: g.actions.join(", ") });
+            }
+        }
+    }
+    out
+}
+
 /// How a function uses a component.
 #[derive(Clone, Copy, PartialEq)]
 enum Use {
@@ -1280,42 +1345,21 @@ impl Gen<'_> {
             let env = |suffix: &str| format!("{}_{suffix}", id.to_uppercase());
             let arn = format!("{address}.arn");
             let sid = |verb: &str| format!("{verb}{}", sid_part(&other.name));
-            let (actions, resources, variable): (Vec<&'static str>, Vec<String>, Option<(String, String)>) = match (other.kind, how) {
-                (ComponentKind::S3Bucket, Use::Read | Use::Trigger) => {
-                    (vec!["s3:GetObject"], vec![format!("\"${{{arn}}}/*\"")], Some((env("BUCKET"), format!("{address}.id"))))
-                }
-                (ComponentKind::S3Bucket, Use::Write) => {
-                    (vec!["s3:PutObject"], vec![format!("\"${{{arn}}}/*\"")], Some((env("BUCKET"), format!("{address}.id"))))
-                }
-                (ComponentKind::DynamodbTable, Use::Read) => {
-                    (vec!["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"], vec![arn.clone()], Some((env("TABLE"), format!("{address}.name"))))
-                }
-                (ComponentKind::DynamodbTable, Use::Write) => (
-                    vec!["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
-                    vec![arn.clone()],
-                    Some((env("TABLE"), format!("{address}.name"))),
-                ),
-                (ComponentKind::SqsQueue, Use::Read | Use::Trigger) => (
-                    vec!["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
-                    vec![arn.clone()],
-                    Some((env("QUEUE_URL"), format!("{address}.url"))),
-                ),
-                (ComponentKind::SqsQueue, Use::Write) => (vec!["sqs:SendMessage"], vec![arn.clone()], Some((env("QUEUE_URL"), format!("{address}.url")))),
-                (ComponentKind::SnsTopic, Use::Write) => (vec!["sns:Publish"], vec![arn.clone()], Some((env("TOPIC_ARN"), arn.clone()))),
-                (ComponentKind::Secret, Use::Read) => (vec!["secretsmanager:GetSecretValue"], vec![arn.clone()], Some((env("SECRET_ARN"), arn.clone()))),
-                (kind, how) => {
-                    let accepted = match how {
-                        Use::Read => "s3_bucket, dynamodb_table, sqs_queue, secret",
-                        Use::Write => "s3_bucket, dynamodb_table, sqs_queue, sns_topic",
-                        Use::Trigger => "s3_bucket, sqs_queue",
-                    };
-                    return Err(Error::bad_input(
-                        &at,
-                        format!("\"{name}\" is a {}, which a function cannot use this way", kind.as_str()),
-                        Some(accepted.into()),
-                    ));
-                }
+            let Some(grant) = grant(other.kind, how) else {
+                let accepted = match how {
+                    Use::Read => "s3_bucket, dynamodb_table, sqs_queue, secret",
+                    Use::Write => "s3_bucket, dynamodb_table, sqs_queue, sns_topic",
+                    Use::Trigger => "s3_bucket, sqs_queue",
+                };
+                return Err(Error::bad_input(
+                    &at,
+                    format!("\"{name}\" is a {}, which a function cannot use this way", other.kind.as_str()),
+                    Some(accepted.into()),
+                ));
             };
+            let resources = vec![if grant.objects { format!("\"${{{arn}}}/*\"") } else { arn.clone() }];
+            let variable = Some((env(grant.variable), format!("{address}.{}", grant.attribute)));
+            let actions = grant.actions.to_vec();
             let verb = match how {
                 Use::Read => "Read",
                 Use::Write => "Write",
