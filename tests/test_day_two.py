@@ -239,3 +239,52 @@ async def test_generated_lambdas_roll_back_through_their_live_alias(project, mot
         r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
         assert not r.is_error, text(r)
         assert lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"] == second
+
+
+async def test_a_second_request_extends_the_stack_with_its_parts_wired(project, moto):
+    require_terraform()
+    run_cli(project, "config", "init", "--endpoint-url", moto)
+    name = json.loads((state_dir(project) / "devops.json").read_text())["project"]["name"]
+    s3, lam, iam = boto(moto, "s3"), boto(moto, "lambda"), boto(moto, "iam")
+    s3.create_bucket(Bucket=f"{name}-terraform-state")
+    bucket, function, table = f"{name}-core-test-uploads", f"{name}-core-test-worker", f"{name}-core-test-items"
+
+    async with connect(project, "auto", extra_env=tf_env()) as client:
+        for request in ["design an S3 bucket for user uploads", "generate terraform code from the design"]:
+            r = await client.call_tool("director", {"request": request})
+            assert not r.is_error, text(r)
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        assert not r.is_error and r.structured_content["status"] == "ok", text(r)
+
+        # The second request revises the design: the bucket stays, the function and the table join, wired.
+        r = await client.call_tool("director", {"request": "add a Lambda that processes each upload and records it in a DynamoDB table"})
+        assert not r.is_error, text(r)
+        designs = list((state_dir(project) / "designs").glob("*.md"))
+        assert len(designs) == 1, designs
+        doc = designs[0].read_text()
+        assert "## Connections" in doc and "| uploads | worker |" in doc and "| worker | items |" in doc, doc
+        r = await client.call_tool("director", {"request": "generate terraform code from the design"})
+        assert not r.is_error, text(r)
+        r = await client.call_tool("infra-manager", {"operation": "preview-changes", "env": "test"})
+        assert not r.is_error, text(r)
+        summary = r.structured_content["summary"]
+        assert summary["destroy"] == 0 and summary["replace"] == 0 and summary["change"] == 0 and summary["add"] > 0, summary
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        assert not r.is_error and r.structured_content["status"] == "ok", text(r)
+
+    # What AWS says: the bucket notifies the alias, S3 may invoke it, the role may write that table only,
+    # and the function's environment names the table.
+    alias_arn = lam.get_alias(FunctionName=function, Name="live")["AliasArn"]
+    notified = s3.get_bucket_notification_configuration(Bucket=bucket)["LambdaFunctionConfigurations"]
+    assert [n["LambdaFunctionArn"] for n in notified] == [alias_arn], notified
+    policy = json.loads(lam.get_policy(FunctionName=function, Qualifier="live")["Policy"])
+    assert any(s["Principal"] == {"Service": "s3.amazonaws.com"} and s["Action"] == "lambda:InvokeFunction" for s in policy["Statement"]), policy
+    role = lam.get_function(FunctionName=function)["Configuration"]["Role"].rsplit("/", 1)[1]
+    [policy_name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    table_arn = boto(moto, "dynamodb").describe_table(TableName=table)["Table"]["TableArn"]
+    writes = [s for s in document["Statement"] if "dynamodb:PutItem" in s["Action"]]
+    assert len(writes) == 1 and writes[0]["Resource"] == [table_arn], document
+    variables = lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+    assert variables["ITEMS_TABLE"] == table and variables["UPLOADS_BUCKET"] == bucket, variables

@@ -270,7 +270,9 @@ fn scale_target(words: &[Word]) -> Option<u32> {
 /// The feature an architect request describes, in the user's own words:
 /// "design an S3 bucket for user uploads" → "S3 bucket for user uploads".
 fn feature(request: &str, words: &[Word]) -> Option<String> {
-    let verb = words.iter().position(|w| matches!(w.text.as_str(), "design" | "designing" | "architect" | "create" | "build" | "setup" | "scaffold"))?;
+    let verb = words.iter().position(|w| {
+        matches!(w.text.as_str(), "design" | "designing" | "architect" | "create" | "build" | "setup" | "scaffold" | "add" | "adding" | "extend")
+    })?;
     let mut k = verb + 1;
     let skip = |k: &mut usize, set: &[&str]| {
         while words.get(*k).is_some_and(|w| set.contains(&w.text.as_str())) {
