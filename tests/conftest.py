@@ -137,6 +137,7 @@ def require_terraform():
 LONGEST_FIRST = [
     "test_deploy_through_the_gate_against_moto",
     "test_data_loss_is_always_confirmed_and_teardown_removes_everything",
+    "test_a_second_request_extends_the_stack_with_its_parts_wired",
     "test_permission_failure_is_debugged_fixed_through_the_gate_and_learned",
     "test_preview_changes_against_moto",
     "test_design_to_tested_terraform",

@@ -450,14 +450,9 @@ fn wire(w: &[String], components: &mut [Component]) {
                 uses.push((worker.clone(), "triggered_by", q.clone()));
             }
         }
-        (Some(worker), None) => {
-            if said(REACT_VERBS) {
-                for b in &buckets {
-                    uses.push((worker.clone(), "triggered_by", b.clone()));
-                }
-                for q in &queues {
-                    uses.push((worker.clone(), "triggered_by", q.clone()));
-                }
+        (Some(worker), None) if said(REACT_VERBS) => {
+            for source in buckets.iter().chain(&queues) {
+                uses.push((worker.clone(), "triggered_by", source.clone()));
             }
         }
         _ => {}

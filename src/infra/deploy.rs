@@ -278,6 +278,28 @@ fn audit(
     Ok(ws.audit(&e)?)
 }
 
+/// Connects as the environment and checks who that is; audits the request under `operation`, or its refusal
+/// (a missing profile, another account) before anything ran.
+pub(crate) async fn requested(ws: &Workspace, config: &Config, env: &str, operation: &str) -> Result<(Cloud, Caller), Error> {
+    let cloud = Cloud::connect(config, env).await;
+    let record = |outcome, caller: Option<&Caller>, detail: String| {
+        let mut e = AuditEntry::new(operation, env, outcome);
+        e.aws_caller = caller.map(|c| c.arn.clone());
+        e.detail = Some(detail);
+        ws.audit(&e)
+    };
+    match cloud.checked_caller(config).await {
+        Ok(caller) => {
+            record(Outcome::Requested, Some(&caller), format!("{operation} requested (profile {})", cloud.target.profile().unwrap_or("default credentials")))?;
+            Ok((cloud, caller))
+        }
+        Err(e) => {
+            record(Outcome::Refused, None, e.to_string())?;
+            Err(e)
+        }
+    }
+}
+
 /// Steps 1–3: tests, preview, and the gate. Runs the rest at once when the gate approves.
 pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) -> Result<Deployed, Error> {
     let protected = config.is_protected(env);
@@ -292,23 +314,7 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         return Err(Error::bad_input("skip_preview", format!("is refused for the protected environment {env}: its deploys always show a fresh preview"), None));
     }
     let _lock = lock(ws, env)?;
-    let cloud = Cloud::connect(config, env).await;
-    let caller = match cloud.checked_caller(config).await {
-        Ok(c) => c,
-        Err(e) => {
-            audit(ws, env, Outcome::Refused, None, e.to_string(), None, None)?;
-            return Err(e);
-        }
-    };
-    audit(
-        ws,
-        env,
-        Outcome::Requested,
-        Some(&caller),
-        format!("deploy requested (profile {})", cloud.target.profile().unwrap_or("default credentials")),
-        None,
-        None,
-    )?;
+    let (cloud, caller) = requested(ws, config, env, "deploy").await?;
     let mut steps = Vec::new();
 
     // 1. Pre-deployment tests.

@@ -163,22 +163,7 @@ fn audit(ws: &Workspace, env: &str, outcome: Outcome, caller: Option<&Caller>, d
 pub async fn start(ws: &Workspace, config: &Config, env: &str) -> Result<Destroying, Error> {
     let policy = EnvPolicy::of(config, env)?.always_confirm();
     let _lock = deploy::lock(ws, env)?;
-    let cloud = Cloud::connect(config, env).await;
-    let caller = match cloud.checked_caller(config).await {
-        Ok(c) => c,
-        Err(e) => {
-            audit(ws, env, Outcome::Refused, None, e.to_string(), None)?;
-            return Err(e);
-        }
-    };
-    audit(
-        ws,
-        env,
-        Outcome::Requested,
-        Some(&caller),
-        format!("teardown requested (profile {})", cloud.target.profile().unwrap_or("default credentials")),
-        None,
-    )?;
+    let (cloud, caller) = deploy::requested(ws, config, env, "destroy").await?;
 
     progress::step(1, STEPS, "plan: terraform plan -destroy");
     let dir = validate::directory(ws.project_dir(), config)?;
