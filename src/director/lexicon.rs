@@ -985,6 +985,21 @@ pub(crate) fn teardown_of_environment(words: &[Word], scoped: &[Scope], envs: &[
     names_whole && !names_part
 }
 
+/// Components of a design that a request can take out of it ("remove the sessions table").
+const REMOVABLE: &[&str] = &["table", "bucket", "queue", "topic", "lambda", "function", "secret", "schedule"];
+/// Words that put a "table" inside a database engine: rows, not a component.
+const ENGINE_WORDS: &[&str] = &["postgres", "postgresql", "mysql", "sql", "database", "db", "rows", "schema", "tables", "buckets", "all"];
+
+/// Whether the teardown in main scope takes one component out of the design ("remove the sessions table",
+/// "delete the uploads bucket"): a revision of the design, which the next preview shows with its data loss.
+pub(crate) fn removes_component(words: &[Word], scoped: &[Scope]) -> bool {
+    let Some(verb) = (0..words.len()).find(|&i| scoped[i] == Scope::Main && matches!(classify_word(words, i), Role::Verb(Verb::Teardown))) else {
+        return false;
+    };
+    let object: Vec<&str> = (verb + 1..words.len()).filter(|&i| scoped[i] == Scope::Main).map(|i| words[i].text.as_str()).collect();
+    object.iter().any(|w| REMOVABLE.contains(w)) && !object.iter().any(|w| ENGINE_WORDS.contains(w) || PARTS.contains(w) && !REMOVABLE.contains(w))
+}
+
 /// What one component of a stack, or what it holds, is called.
 const PARTS: &[&str] = &[
     "table",

@@ -94,11 +94,12 @@ pub fn route(request: &str, ctx: &Context<'_>) -> Routing {
     }
     let questions = lexicon::question_clauses(&words);
     let teardown = lexicon::asks_teardown(&words, &scoped, &questions);
-    if teardown && !lexicon::teardown_of_environment(&words, &scoped, ctx.envs) {
+    let removes_component = teardown && lexicon::removes_component(&words, &scoped);
+    if teardown && !removes_component && !lexicon::teardown_of_environment(&words, &scoped, ctx.envs) {
         return Routing::Unsupported {
             reason: format!(
-                "faber-cloud tears down whole environments (\"tear down the test environment\"); removing one component is not something it does yet: \
-                 remove it from the design and the Terraform code, then preview and deploy. It can {CAPABILITIES}."
+                "faber-cloud tears down whole environments (\"tear down the test environment\") and takes components out of the design \
+                 (\"remove the sessions table\"); deleting data or resources it does not manage is not something it does. It can {CAPABILITIES}."
             ),
         };
     }
@@ -107,6 +108,16 @@ pub fn route(request: &str, ctx: &Context<'_>) -> Routing {
         Ok(env) => env,
         Err(routing) => return *routing,
     };
+    // Taking one component out is a revision of the design; its deploy shows the data loss and asks.
+    if removes_component {
+        let target = Target::Infra(InfraOperation::Architect);
+        let args = IntentArgs { feature: Some(request.trim().to_string()), ..IntentArgs::default() };
+        let (env, source) = match env {
+            EnvChoice::One(env, source) => (env, source),
+            EnvChoice::Several(mut envs) => (envs.remove(0).1, EnvSource::Detected),
+        };
+        return Routing::Routed(intent(target, env, source, &args));
+    }
     if teardown {
         let target = Target::Infra(InfraOperation::Destroy);
         return match env {

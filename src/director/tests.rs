@@ -341,13 +341,16 @@ fn outside_the_product_nothing_runs() {
         "order a pizza",
         "fix my CSS",
         "restart my laptop",
-        "delete the sessions table",
-        "remove the uploads bucket from prod",
         "clean up unused resources",
         "delete the old logs",
+        "drop the orders table in the prod postgres",
+        "delete all the buckets",
     ] {
         unsupported(request);
     }
+    // Taking one component out revises the design (the deploy shows the data loss and asks).
+    check("delete the sessions table", "infra architect test feature=delete the sessions table");
+    check("remove the uploads bucket from prod", "infra architect prod feature=remove the uploads bucket from prod");
     // A whole environment is torn down through the gate (always confirmed).
     check("tear down prod", "infra destroy prod");
     check("destroy the test environment", "infra destroy test");

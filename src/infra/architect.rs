@@ -344,6 +344,112 @@ pub fn choose(feature: &str, existing: &Existing) -> Result<Chosen, Error> {
     Ok(Chosen { spec, reused, renamed, reasons })
 }
 
+/// Verbs that take a component out of the design.
+const REMOVE_VERBS: &[&str] = &["remove", "delete", "drop", "decommission", "retire", "destroy"];
+
+/// A request that changes a component the design already has: removing it ("remove the sessions table"),
+/// its memory ("give the worker 1024 MB"), its versioning ("turn on versioning for the uploads bucket").
+/// `None` when the request asks for something new. Pure.
+pub fn change(feature: &str, old: &DesignSpec) -> Result<Option<DesignSpec>, Error> {
+    let w = words(feature);
+    // The component the request names: by its name, else by its kind when the design has one of that kind.
+    let kind_words: &[(&str, ComponentKind)] = &[
+        ("table", ComponentKind::DynamodbTable),
+        ("dynamodb", ComponentKind::DynamodbTable),
+        ("bucket", ComponentKind::S3Bucket),
+        ("queue", ComponentKind::SqsQueue),
+        ("topic", ComponentKind::SnsTopic),
+        ("lambda", ComponentKind::LambdaFunction),
+        ("function", ComponentKind::LambdaFunction),
+        ("secret", ComponentKind::Secret),
+        ("database", ComponentKind::RdsPostgres),
+        ("schedule", ComponentKind::Schedule),
+    ];
+    // A name is named when its words appear in a row ("api handler", "api-handler"); a name inside a longer named
+    // one ("api" in "api handler") is not.
+    let named = |c: &&Component| {
+        let parts: Vec<&str> = c.name.split('-').collect();
+        w.iter().any(|x| *x == c.name) || w.windows(parts.len()).any(|win| win.iter().zip(&parts).all(|(a, b)| a == b))
+    };
+    let candidates: Vec<&Component> = old.components.iter().filter(|c| c.existing.is_none()).filter(named).collect();
+    let by_name: Vec<&Component> =
+        candidates.iter().filter(|c| !candidates.iter().any(|o| o.name.len() > c.name.len() && o.name.split('-').any(|p| p == c.name))).copied().collect();
+    let target = match by_name.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => {
+            let kinds: BTreeSet<ComponentKind> = w.iter().filter_map(|x| kind_words.iter().find(|(k, _)| k == x).map(|(_, kind)| *kind)).collect();
+            let of_kind: Vec<&Component> = old.components.iter().filter(|c| c.existing.is_none() && kinds.contains(&c.kind)).collect();
+            match (of_kind.as_slice(), by_name.as_slice()) {
+                ([one], _) => Some((*one).clone()),
+                (_, many) if many.len() > 1 => {
+                    let names: Vec<&str> = many.iter().map(|c| c.name.as_str()).collect();
+                    return Err(Error::bad_input(
+                        "feature",
+                        format!("names more than one component of the design ({})", names.join(", ")),
+                        Some("name one".into()),
+                    ));
+                }
+                _ => None,
+            }
+        }
+    };
+    let Some(target) = target else { return Ok(None) };
+    let mut spec = old.clone();
+    let what;
+    if REMOVE_VERBS.iter().any(|v| w.iter().any(|x| x == v)) {
+        // Whatever uses it must stop first: a dangling reference would not generate.
+        let users: Vec<String> = spec
+            .components
+            .iter()
+            .filter(|c| {
+                c.name != target.name
+                    && c.settings
+                        .values()
+                        .any(|v| v.as_str() == Some(&target.name) || v.as_array().is_some_and(|a| a.iter().any(|i| i.as_str() == Some(&target.name))))
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        for c in &mut spec.components {
+            for field in ["reads", "writes", "triggered_by"] {
+                if let Some(Value::Array(items)) = c.settings.get_mut(field) {
+                    items.retain(|i| i.as_str() != Some(&target.name));
+                }
+            }
+        }
+        let still: Vec<&String> =
+            users.iter().filter(|u| spec.component(u).is_some_and(|c| c.settings.values().any(|v| v.as_str() == Some(&target.name)))).collect();
+        if !still.is_empty() {
+            return Err(Error::bad_input(
+                "feature",
+                format!("{} cannot be removed while {} uses it", target.name, still.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")),
+                Some("remove or change that component first".into()),
+            ));
+        }
+        spec.components.retain(|c| c.name != target.name);
+        what = format!("removed {} ({})", target.name, target.kind.as_str());
+    } else if let Some(mb) = w.windows(2).find_map(|p| match p[1].as_str() {
+        "mb" => p[0].parse::<u32>().ok(),
+        "gb" => p[0].parse::<u32>().ok().map(|g| g * 1024),
+        _ => None,
+    }) {
+        if target.kind != ComponentKind::LambdaFunction {
+            return Ok(None);
+        }
+        let c = spec.components.iter_mut().find(|c| c.name == target.name).expect("the target is in the design");
+        c.settings.insert("memory_mb".into(), json!(mb));
+        what = format!("{} memory_mb = {mb}", target.name);
+    } else if mentions(&w, "versioning") && target.kind == ComponentKind::S3Bucket {
+        let on = !["disable", "off", "without", "no", "stop"].iter().any(|x| mentions(&w, x));
+        let c = spec.components.iter_mut().find(|c| c.name == target.name).expect("the target is in the design");
+        c.settings.insert("versioning".into(), json!(on));
+        what = format!("{} versioning = {on}", target.name);
+    } else {
+        return Ok(None);
+    }
+    spec.feature = format!("{}; changed: {what}", old.feature);
+    Ok(Some(spec))
+}
+
 /// The design `old` extended with what a new request chose. A new component that reuses a resource the design
 /// already generates (`existing` = its address) is that component: it is dropped and references to its name
 /// point at the design's own. Pure.
@@ -690,19 +796,21 @@ Usage is assumed (a small workload; free tiers not applied) and prices are {} as
 /// dropped, so engineer regenerates everything and the plan only adds. Otherwise it writes `designs/{slug}.md`.
 pub fn run(ws: &Workspace, config: &Config, feature: &str, cost: impl Fn(&DesignSpec) -> Option<(f64, String)>) -> Result<ArchitectReport, Error> {
     let existing = Existing::review(ws, config);
-    let Chosen { spec, reused, renamed, mut reasons } = choose(feature, &existing)?;
     let current = super::engineer::list_designs(ws).into_iter().next().and_then(|d| super::engineer::load_design(ws, &d).ok());
-    let (name, spec) = match current {
+    let (name, spec, reused, renamed, mut reasons) = match current {
         Some((name, old)) => {
-            let merged = revise(&old, spec);
-            for c in &old.components {
-                if let Some(rule) = RULES.iter().find(|r| r.kind == c.kind) {
-                    reasons.push((c.name.clone(), rule.requirement, rule.why));
+            // A change to what the design has ("remove the sessions table", "give the worker 1024 MB"), or new parts.
+            let (spec, reused, renamed, reasons) = match change(feature, &old)? {
+                Some(spec) => (spec, Vec::new(), Vec::new(), Vec::new()),
+                None => {
+                    let Chosen { spec, reused, renamed, reasons } = choose(feature, &existing)?;
+                    (revise(&old, spec), reused, renamed, reasons)
                 }
-            }
-            (name.trim_end_matches(".md").to_string(), merged)
+            };
+            (name.trim_end_matches(".md").to_string(), spec, reused, renamed, reasons)
         }
         None => {
+            let Chosen { spec, reused, renamed, reasons } = choose(feature, &existing)?;
             let base = slug(feature);
             let mut name = base.clone();
             let mut n = 2;
@@ -710,9 +818,17 @@ pub fn run(ws: &Workspace, config: &Config, feature: &str, cost: impl Fn(&Design
                 name = format!("{base}-{n}");
                 n += 1;
             }
-            (name, spec)
+            (name, spec, reused, renamed, reasons)
         }
     };
+    // Components kept from the design say why they are there too.
+    for c in &spec.components {
+        if !reasons.iter().any(|(n, _, _)| *n == c.name)
+            && let Some(rule) = RULES.iter().find(|r| r.kind == c.kind)
+        {
+            reasons.push((c.name.clone(), rule.requirement, rule.why));
+        }
+    }
     let estimate = cost(&spec);
     let doc = render(&spec, &reasons, &existing, &reused, &renamed, estimate.as_ref().map(|(_, text)| text.as_str()))?;
     // Round-trip: what engineer will read must be what was written.
@@ -817,6 +933,25 @@ mod tests {
         let names: Vec<(&str, bool)> = revised.components.iter().map(|c| (c.name.as_str(), c.existing.is_some())).collect();
         assert_eq!(names, [("uploads", false), ("items", false), ("worker", false)]);
         assert_eq!(revised.component("worker").unwrap().settings["triggered_by"], json!(["uploads"]));
+    }
+
+    #[test]
+    fn change_requests_revise_what_the_design_has() {
+        let old = choose("an API that stores orders in DynamoDB and hands them to a worker through a queue", &Existing::default()).unwrap().spec;
+        let names = |s: &DesignSpec| s.components.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let removed = change("remove the orders table", &old).unwrap().unwrap();
+        assert_eq!(names(&removed), ["api-handler", "api", "jobs", "worker"]);
+        assert_eq!(removed.component("api-handler").unwrap().settings["writes"], json!(["jobs"]), "its uses go with it");
+        assert!(removed.feature.ends_with("; changed: removed orders (dynamodb_table)"), "{}", removed.feature);
+        let bigger = change("give the worker lambda 1024 MB", &old).unwrap().unwrap();
+        assert_eq!(bigger.component("worker").unwrap().settings["memory_mb"], json!(1024));
+        assert_eq!(change("the api handler needs 2 GB", &old).unwrap().unwrap().component("api-handler").unwrap().settings["memory_mb"], json!(2048));
+        let err = change("remove the api-handler function", &old).unwrap_err().to_string();
+        assert!(err.contains("api-handler cannot be removed while api uses it"), "{err}");
+        assert!(change("add a notifications topic", &old).unwrap().is_none(), "something new is not a change");
+        let site = choose("user uploads", &Existing::default()).unwrap().spec;
+        let off = change("turn off versioning on the uploads bucket", &site).unwrap().unwrap();
+        assert_eq!(off.component("uploads").unwrap().settings["versioning"], json!(false));
     }
 
     #[test]

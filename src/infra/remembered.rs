@@ -36,13 +36,14 @@ pub struct RememberedPlan {
     pub to: Option<String>,
 }
 
-/// The remediations of `env` that succeeded after `since` (the last deploy; all of them when `None`).
+/// The remediations of `env` that succeeded since `since` (the last deploy's time, to the second: one in the same
+/// second came after it; all of them when `None`).
 pub fn since_last_deploy(ws: &Workspace, env: &str, since: Option<&str>) -> Result<Vec<Remembered>, Error> {
     let path = ws.path(&format!("remediations/{env}/remediation-log.json"))?;
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(Vec::new()) };
     // An unreadable log is remediate's to report (it moves it aside); here it only means nothing to name.
     let logged: Vec<Remembered> = serde_json::from_str(&text).unwrap_or_default();
-    Ok(logged.into_iter().filter(|r| r.outcome == "succeeded" && since.is_none_or(|s| r.at.as_str() > s)).collect())
+    Ok(logged.into_iter().filter(|r| r.outcome == "succeeded" && since.is_none_or(|s| r.at.as_str() >= s)).collect())
 }
 
 /// One line per remembered remediation that the plan undoes, naming the change that undoes it.
