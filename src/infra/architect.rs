@@ -369,7 +369,7 @@ pub fn change(feature: &str, old: &DesignSpec) -> Result<Option<DesignSpec>, Err
     // one ("api" in "api handler") is not.
     let named = |c: &&Component| {
         let parts: Vec<&str> = c.name.split('-').collect();
-        w.iter().any(|x| *x == c.name) || w.windows(parts.len()).any(|win| win.iter().zip(&parts).all(|(a, b)| a == b))
+        w.contains(&c.name) || w.windows(parts.len()).any(|win| win.iter().zip(&parts).all(|(a, b)| a == b))
     };
     let candidates: Vec<&Component> = old.components.iter().filter(|c| c.existing.is_none()).filter(named).collect();
     let by_name: Vec<&Component> =
