@@ -288,3 +288,36 @@ async def test_a_second_request_extends_the_stack_with_its_parts_wired(project, 
     assert len(writes) == 1 and writes[0]["Resource"] == [table_arn], document
     variables = lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
     assert variables["ITEMS_TABLE"] == table and variables["UPLOADS_BUCKET"] == bucket, variables
+
+    async with connect(project, "auto", extra_env=tf_env()) as client:
+        # Taking the table out: a revision of the design. AWS refuses to delete a table under deletion protection,
+        # so its protection goes first (deployed without data loss), then the table.
+        r = await client.call_tool("director", {"request": "remove the DynamoDB table"})
+        assert not r.is_error and r.structured_content["routed"]["operation"] == "architect", text(r)
+        assert "the first of two steps" in r.structured_content["changed"], text(r)
+        r = await client.call_tool("director", {"request": "generate terraform code from the design"})
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        assert not r.is_error and r.structured_content["status"] == "ok", text(r)
+        r = await client.call_tool("director", {"request": "remove the DynamoDB table"})
+        assert r.structured_content["changed"] == "removed items (dynamodb_table)", text(r)
+        r = await client.call_tool("director", {"request": "generate terraform code from the design"})
+        assert not r.is_error, text(r)
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        pending = r.structured_content
+        assert pending["status"] == "awaiting_confirmation", text(r)
+        assert "DATA LOSS" in pending["banner"] and "aws_dynamodb_table.items (-): the table's items" in pending["banner"], pending["banner"]
+        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "no"})
+        assert r.structured_content["status"] == "cancelled"
+        assert boto(moto, "dynamodb").describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test"})
+        r = await client.call_tool("confirm", {"operation_id": r.structured_content["operation_id"], "response": "yes"})
+        assert not r.is_error, text(r)
+        assert table not in boto(moto, "dynamodb").list_tables()["TableNames"]
+        assert "ITEMS_TABLE" not in lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+
+        # And the whole environment goes: nothing of it left in moto, the registry empty.
+        r = await client.call_tool("director", {"request": "tear down the test environment"})
+        r = await client.call_tool("confirm", {"operation_id": r.structured_content["operation_id"], "response": "yes"})
+        assert not r.is_error and r.structured_content["remaining"] == [], text(r)
+        assert bucket not in buckets(s3) and function not in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+        assert json.loads((state_dir(project) / "deployments/test/registry.json").read_text())["resource_count"] == 0

@@ -140,6 +140,9 @@ pub struct ArchitectReport {
     pub renamed: Vec<String>,
     pub open_questions: Vec<String>,
     pub monthly_cost: Option<f64>,
+    /// What a change request changed in the design ("removed sessions (dynamodb_table)").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed: Option<String>,
 }
 
 /// One component of a design, as the report lists it.
@@ -156,8 +159,9 @@ impl Report for ArchitectReport {
     fn text(&self) -> String {
         let names: Vec<String> = self.components.iter().map(|c| format!("{} ({})", c.name, c.kind.as_str())).collect();
         let cost = self.monthly_cost.map(|c| format!(" Estimated ${c:.2}/month at default usage.")).unwrap_or_default();
+        let changed = self.changed.as_ref().map(|c| format!(" Changed: {c}.")).unwrap_or_default();
         let mut out = format!(
-            "Wrote designs/{} with {} component(s): {}.{cost} Review it (edit the design block if needed), then run engineer.",
+            "Wrote designs/{} with {} component(s): {}.{changed}{cost} Review it (edit the design block if needed), then run engineer.",
             self.design,
             names.len(),
             names.join(", ")
@@ -425,8 +429,18 @@ pub fn change(feature: &str, old: &DesignSpec) -> Result<Option<DesignSpec>, Err
                 Some("remove or change that component first".into()),
             ));
         }
-        spec.components.retain(|c| c.name != target.name);
-        what = format!("removed {} ({})", target.name, target.kind.as_str());
+        let protected = matches!(target.kind, ComponentKind::DynamodbTable | ComponentKind::RdsPostgres)
+            && target.settings.get("deletion_protection") != Some(&json!(false));
+        if protected {
+            // AWS refuses to delete it while deletion protection is on, and one apply cannot do both: the
+            // protection goes first, the component with the next request once that is deployed.
+            let c = spec.components.iter_mut().find(|c| c.name == target.name).expect("the target is in the design");
+            c.settings.insert("deletion_protection".into(), json!(false));
+            what = format!("{} deletion protection off, the first of two steps: deploy it, then ask again to remove {}", target.name, target.name);
+        } else {
+            spec.components.retain(|c| c.name != target.name);
+            what = format!("removed {} ({})", target.name, target.kind.as_str());
+        }
     } else if let Some(mb) = w.windows(2).find_map(|p| match p[1].as_str() {
         "mb" => p[0].parse::<u32>().ok(),
         "gb" => p[0].parse::<u32>().ok().map(|g| g * 1024),
@@ -797,11 +811,15 @@ Usage is assumed (a small workload; free tiers not applied) and prices are {} as
 pub fn run(ws: &Workspace, config: &Config, feature: &str, cost: impl Fn(&DesignSpec) -> Option<(f64, String)>) -> Result<ArchitectReport, Error> {
     let existing = Existing::review(ws, config);
     let current = super::engineer::list_designs(ws).into_iter().next().and_then(|d| super::engineer::load_design(ws, &d).ok());
+    let mut changed = None;
     let (name, spec, reused, renamed, mut reasons) = match current {
         Some((name, old)) => {
             // A change to what the design has ("remove the sessions table", "give the worker 1024 MB"), or new parts.
             let (spec, reused, renamed, reasons) = match change(feature, &old)? {
-                Some(spec) => (spec, Vec::new(), Vec::new(), Vec::new()),
+                Some(spec) => {
+                    changed = spec.feature.rsplit_once("; changed: ").map(|(_, what)| what.to_string());
+                    (spec, Vec::new(), Vec::new(), Vec::new())
+                }
                 None => {
                     let Chosen { spec, reused, renamed, reasons } = choose(feature, &existing)?;
                     (revise(&old, spec), reused, renamed, reasons)
@@ -843,6 +861,7 @@ pub fn run(ws: &Workspace, config: &Config, feature: &str, cost: impl Fn(&Design
         renamed,
         open_questions: questions(&spec),
         monthly_cost: estimate.map(|(total, _)| total),
+        changed,
     })
 }
 
@@ -939,7 +958,11 @@ mod tests {
     fn change_requests_revise_what_the_design_has() {
         let old = choose("an API that stores orders in DynamoDB and hands them to a worker through a queue", &Existing::default()).unwrap().spec;
         let names = |s: &DesignSpec| s.components.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
-        let removed = change("remove the orders table", &old).unwrap().unwrap();
+        // A protected table loses its protection first (AWS refuses to delete it otherwise), then goes.
+        let unprotected = change("remove the orders table", &old).unwrap().unwrap();
+        assert_eq!(unprotected.component("orders").unwrap().settings["deletion_protection"], json!(false));
+        assert!(unprotected.feature.contains("the first of two steps"), "{}", unprotected.feature);
+        let removed = change("remove the orders table", &unprotected).unwrap().unwrap();
         assert_eq!(names(&removed), ["api-handler", "api", "jobs", "worker"]);
         assert_eq!(removed.component("api-handler").unwrap().settings["writes"], json!(["jobs"]), "its uses go with it");
         assert!(removed.feature.ends_with("; changed: removed orders (dynamodb_table)"), "{}", removed.feature);

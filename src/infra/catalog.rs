@@ -174,10 +174,12 @@ struct Dynamo {
     hash_key: String,
     range_key: Option<String>,
     kms_key: Option<String>,
+    /// AWS refuses to delete the table while it is on: removing the table takes turning it off first.
+    deletion_protection: bool,
 }
 impl Default for Dynamo {
     fn default() -> Self {
-        Dynamo { hash_key: "pk".into(), range_key: Some("sk".into()), kms_key: None }
+        Dynamo { hash_key: "pk".into(), range_key: Some("sk".into()), kms_key: None, deletion_protection: true }
     }
 }
 
@@ -817,8 +819,7 @@ impl Gen<'_> {
         let s: Dynamo = self.settings()?;
         let kms = self.kms_arn("kms_key", &s.kms_key)?;
         let id = &self.id;
-        let mut table =
-            body! { "name" => self.name(""), "billing_mode" => "PAY_PER_REQUEST", "hash_key" => s.hash_key.as_str(), "deletion_protection_enabled" => true };
+        let mut table = body! { "name" => self.name(""), "billing_mode" => "PAY_PER_REQUEST", "hash_key" => s.hash_key.as_str(), "deletion_protection_enabled" => s.deletion_protection };
         if let Some(range) = &s.range_key {
             table = table.add_attribute(("range_key", range.as_str()));
         }
