@@ -985,6 +985,18 @@ pub(crate) fn teardown_of_environment(words: &[Word], scoped: &[Scope], envs: &[
     names_whole && !names_part
 }
 
+/// Whether the request sets a function's memory ("give the api lambda 1024 MB", "bump the worker to 2 GB"):
+/// a change of the design, not of the running function. A question about it is not.
+pub(crate) fn sets_memory(words: &[Word], questions: &[bool]) -> bool {
+    let amount = words.windows(2).any(|p| p[0].text.chars().all(|c| c.is_ascii_digit()) && matches!(p[1].text.as_str(), "mb" | "gb"))
+        || words
+            .iter()
+            .any(|w| w.text.len() > 2 && (w.text.ends_with("mb") || w.text.ends_with("gb")) && w.text[..w.text.len() - 2].chars().all(|c| c.is_ascii_digit()));
+    let function = words.iter().any(|w| matches!(w.text.as_str(), "lambda" | "function" | "handler" | "worker" | "memory"));
+    let verb = words.iter().any(|w| matches!(w.text.as_str(), "give" | "set" | "bump" | "raise" | "increase" | "lower" | "reduce" | "change" | "make"));
+    amount && function && verb && !questions.iter().any(|&q| q)
+}
+
 /// Components of a design that a request can take out of it ("remove the sessions table").
 const REMOVABLE: &[&str] = &["table", "bucket", "queue", "topic", "lambda", "function", "secret", "schedule"];
 /// Words that put a "table" inside a database engine: rows, not a component.

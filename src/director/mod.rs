@@ -94,7 +94,7 @@ pub fn route(request: &str, ctx: &Context<'_>) -> Routing {
     }
     let questions = lexicon::question_clauses(&words);
     let teardown = lexicon::asks_teardown(&words, &scoped, &questions);
-    let removes_component = teardown && lexicon::removes_component(&words, &scoped);
+    let removes_component = (teardown && lexicon::removes_component(&words, &scoped)) || lexicon::sets_memory(&words, &questions);
     if teardown && !removes_component && !lexicon::teardown_of_environment(&words, &scoped, ctx.envs) {
         return Routing::Unsupported {
             reason: format!(
@@ -108,7 +108,8 @@ pub fn route(request: &str, ctx: &Context<'_>) -> Routing {
         Ok(env) => env,
         Err(routing) => return *routing,
     };
-    // Taking one component out is a revision of the design; its deploy shows the data loss and asks.
+    // Taking one component out, or changing a function's memory, is a revision of the design; its deploy shows
+    // what changes (and any data loss) and asks.
     if removes_component {
         let target = Target::Infra(InfraOperation::Architect);
         let args = IntentArgs { feature: Some(request.trim().to_string()), ..IntentArgs::default() };

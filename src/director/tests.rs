@@ -351,6 +351,8 @@ fn outside_the_product_nothing_runs() {
     // Taking one component out revises the design (the deploy shows the data loss and asks).
     check("delete the sessions table", "infra architect test feature=delete the sessions table");
     check("remove the uploads bucket from prod", "infra architect prod feature=remove the uploads bucket from prod");
+    check("give the api lambda 1024 MB", "infra architect test feature=give the api lambda 1024 MB");
+    check("bump the worker to 2GB of memory", "infra architect test feature=bump the worker to 2GB of memory");
     // A whole environment is torn down through the gate (always confirmed).
     check("tear down prod", "infra destroy prod");
     check("destroy the test environment", "infra destroy test");

@@ -441,11 +441,7 @@ pub fn change(feature: &str, old: &DesignSpec) -> Result<Option<DesignSpec>, Err
             spec.components.retain(|c| c.name != target.name);
             what = format!("removed {} ({})", target.name, target.kind.as_str());
         }
-    } else if let Some(mb) = w.windows(2).find_map(|p| match p[1].as_str() {
-        "mb" => p[0].parse::<u32>().ok(),
-        "gb" => p[0].parse::<u32>().ok().map(|g| g * 1024),
-        _ => None,
-    }) {
+    } else if let Some(mb) = memory_mb(&w) {
         if target.kind != ComponentKind::LambdaFunction {
             return Ok(None);
         }
@@ -462,6 +458,21 @@ pub fn change(feature: &str, old: &DesignSpec) -> Result<Option<DesignSpec>, Err
     }
     spec.feature = format!("{}; changed: {what}", old.feature);
     Ok(Some(spec))
+}
+
+/// A memory size in the request, in MB: "1024 MB", "2 GB", "512mb".
+fn memory_mb(w: &[String]) -> Option<u32> {
+    let size = |n: &str, unit: &str| {
+        let n: u32 = n.parse().ok()?;
+        match unit {
+            "mb" => Some(n),
+            "gb" => Some(n * 1024),
+            _ => None,
+        }
+    };
+    w.windows(2)
+        .find_map(|p| size(&p[0], &p[1]))
+        .or_else(|| w.iter().find_map(|x| x.len().checked_sub(2).filter(|&cut| x.is_char_boundary(cut)).and_then(|cut| size(&x[..cut], &x[cut..]))))
 }
 
 /// The design `old` extended with what a new request chose. A new component that reuses a resource the design
@@ -969,6 +980,8 @@ mod tests {
         let bigger = change("give the worker lambda 1024 MB", &old).unwrap().unwrap();
         assert_eq!(bigger.component("worker").unwrap().settings["memory_mb"], json!(1024));
         assert_eq!(change("the api handler needs 2 GB", &old).unwrap().unwrap().component("api-handler").unwrap().settings["memory_mb"], json!(2048));
+        assert_eq!(change("bump the worker to 512mb", &old).unwrap().unwrap().component("worker").unwrap().settings["memory_mb"], json!(512));
+        assert!(change("remove the wörker table é", &old).is_ok(), "multibyte words never split");
         let err = change("remove the api-handler function", &old).unwrap_err().to_string();
         assert!(err.contains("api-handler cannot be removed while api uses it"), "{err}");
         assert!(change("add a notifications topic", &old).unwrap().is_none(), "something new is not a change");

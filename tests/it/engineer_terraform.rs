@@ -112,7 +112,7 @@ fn multi_component_design(base: &Path) -> std::path::PathBuf {
         &json!({"version": 1, "feature": "API service with user uploads and authentication", "components": [
             {"type": "kms_key", "name": "data"},
             {"type": "s3_bucket", "name": "uploads", "settings": {"kms_key": "data"}},
-            {"type": "lambda_function", "name": "api", "settings": {"memory_mb": 512}},
+            {"type": "lambda_function", "name": "api", "settings": {"memory_mb": 512, "reads": ["items", "uploads", "jobs"], "writes": ["jobs"]}},
             {"type": "http_api", "name": "api-gw", "settings": {"lambda": "api", "cors_origins": ["https://example.com"]}},
             {"type": "dynamodb_table", "name": "items", "settings": {"kms_key": "data"}},
             {"type": "rds_postgres", "name": "db"},
