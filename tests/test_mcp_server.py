@@ -107,7 +107,7 @@ async def test_director_refuses_what_it_does_not_do_and_keeps_no_stale_questions
     stored = lambda: sorted(store.glob("*.json")) if store.exists() else []
     async with connect(configured, mode) as client:
         # Out of scope: nothing runs, and the reply says what the product does.
-        for request in ["write me a poem", "delete the sessions table in prod"]:
+        for request in ["write me a poem", "drop the orders table in the prod postgres"]:
             r = await client.call_tool("director", {"request": request})
             assert not r.is_error, text(r)
             assert structured(r)["status"] == "unsupported" and "It can design infrastructure" in text(r), text(r)

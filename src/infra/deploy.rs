@@ -548,19 +548,8 @@ async fn finish(
     step(&mut action.steps, 7, "health", health_step, format!("{}: {}", health.status.as_str(), health.reasons.join("; ")));
 
     // 8–9. Registry and DEPLOYED.md.
-    let previous = registry::load(ws, &env)?;
-    let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let changed = applied.as_ref().map(|a| a.completed.clone()).unwrap_or_default();
-    let ctx = registry::Context {
-        project: &config.project.name,
-        env: &env,
-        account: Some(&caller.account),
-        region: config.region(),
-        caller: Some(&caller.arn),
-        now: &now,
-    };
-    let reg = registry::merge(previous.as_ref(), &in_state, &changed, &ctx);
-    let (reg_path, md_path) = registry::save(ws, &reg)?;
+    let (reg, reg_path, md_path) = registry::record(ws, config, &env, caller, &in_state, &changed)?;
     step(&mut action.steps, 8, "registry", StepStatus::Ok, format!("{} resource(s) in {}", reg.resource_count, reg_path.display()));
     step(&mut action.steps, 9, "DEPLOYED.md", StepStatus::Ok, md_path.display().to_string());
     audit(

@@ -238,17 +238,7 @@ pub async fn execute(ws: &Workspace, approval: Approval, action: DestroyAction) 
     progress::step(4, STEPS, "registry: recording what is left");
     let in_state = resources::state_resources(&state);
     let remaining: Vec<String> = in_state.iter().map(|r| r.address.to_string()).collect();
-    let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let ctx = registry::Context {
-        project: &config.project.name,
-        env: &env,
-        account: Some(&caller.account),
-        region: config.region(),
-        caller: Some(&caller.arn),
-        now: &now,
-    };
-    let reg = registry::merge(registry::load(ws, &env)?.as_ref(), &in_state, &[], &ctx);
-    let (reg_path, md_path) = registry::save(ws, &reg)?;
+    let (_, reg_path, md_path) = registry::record(ws, &config, &env, &caller, &in_state, &[])?;
     match applied {
         Ok(applied) => {
             audit(ws, &env, Outcome::Succeeded, Some(&caller), format!("destroyed {}; {} left", applied.remove, remaining.len()), Some(approval.id()))?;

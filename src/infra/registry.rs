@@ -2,7 +2,8 @@
 //! human-readable twin `DEPLOYED.md`: what is deployed, with IDs, ARNs,
 //! console links, tags, and when each resource was created and last changed.
 //!
-//! [`merge`] and [`render_markdown`] are pure; [`load`] and [`save`] do the I/O.
+//! [`merge`] and [`render_markdown`] are pure; [`load`], [`save`] and [`record`] (merge and save after an apply) do
+//! the I/O.
 
 use std::collections::BTreeMap;
 
@@ -169,6 +170,23 @@ pub fn load(ws: &Workspace, env: &str) -> Result<Option<Registry>, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::Failed(format!("{}: {e}", p.display()))),
     }
+}
+
+/// The registry of `env` after an apply (deploy or teardown) as `caller`: merged with the previous one from the
+/// resources left in the state, saved with DEPLOYED.md. Returns it and the two paths.
+pub fn record(
+    ws: &Workspace,
+    config: &crate::config::Config,
+    env: &str,
+    caller: &crate::cloud::Caller,
+    in_state: &[StateResource<'_>],
+    changed: &[String],
+) -> Result<(Registry, std::path::PathBuf, std::path::PathBuf), Error> {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let ctx = Context { project: &config.project.name, env, account: Some(&caller.account), region: config.region(), caller: Some(&caller.arn), now: &now };
+    let reg = merge(load(ws, env)?.as_ref(), in_state, changed, &ctx);
+    let (json, md) = save(ws, &reg)?;
+    Ok((reg, json, md))
 }
 
 /// Writes `registry.json` and `DEPLOYED.md`, each atomically; returns their paths.
