@@ -9,7 +9,7 @@ use chrono::Utc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::{Cloud, state};
+use crate::cloud::{Caller, Cloud, state};
 use crate::config::Config;
 use crate::error::Error;
 use crate::gate::{Approval, BannerFacts, EnvPolicy, Gate, GateRequest, Gated, Pending, Requested, StoredAction};
@@ -78,15 +78,13 @@ impl Report for BackendCreated {
 }
 
 /// `None` when the environment's state bucket exists (or the backend is not S3); otherwise the bootstrap waiting
-/// at the gate. `then` names the operation that asked.
-pub async fn check(ws: &Workspace, config: &Config, env: &str, then: &str) -> Result<Option<BackendMissing>, Error> {
+/// at the gate. `cloud` and `caller` are the environment's, already checked (so a missing profile or another
+/// account is named before any S3 call); `then` names the operation that asked.
+pub async fn check(ws: &Workspace, config: &Config, env: &str, cloud: &Cloud, caller: &Caller, then: &str) -> Result<Option<BackendMissing>, Error> {
     let Some((bucket, region)) = bucket_of(config, env)? else {
         return Ok(None);
     };
-    let cloud = Cloud::connect(config, env).await;
-    // Who we are first: a missing profile or another account is named before any S3 call.
-    let caller = cloud.checked_caller(config).await?;
-    if state::bucket_exists(&cloud, &bucket).await? {
+    if state::bucket_exists(cloud, &bucket).await? {
         return Ok(None);
     }
     let facts = BannerFacts {

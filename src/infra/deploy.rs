@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::gate::{Approval, BannerFacts, ChangeCounts, EnvPolicy, Gate, GateRequest, Gated, Pending, Requested, StoredAction};
 use crate::iac::terraform::{self, Applied, Terraform};
 use crate::infra::test::{Status, TestResult};
-use crate::infra::{diagnose, preview, registry, resources, test, validate};
+use crate::infra::{backend, diagnose, preview, registry, resources, test, validate};
 use crate::progress;
 use crate::vocabulary::{ActionKind, Phase, Reply, Report};
 use crate::workspace::{AuditEntry, Outcome, Workspace};
@@ -107,9 +107,11 @@ fn step_lines(steps: &[Step]) -> String {
 pub enum Deployed {
     Pending(DeployPending),
     Done(DeployReport),
+    /// The deploy did not start: its state bucket is missing, offered for creation.
+    BackendMissing(backend::BackendMissing),
 }
 
-crate::report_enum!(Deployed { Pending, Done });
+crate::report_enum!(Deployed { Pending, Done, BackendMissing });
 
 /// A deploy waiting at the gate: the pending operation and the steps so far.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -315,6 +317,9 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
     }
     let _lock = lock(ws, env)?;
     let (cloud, caller) = requested(ws, config, env, "deploy").await?;
+    if let Some(missing) = backend::check(ws, config, env, &cloud, &caller, &format!("deploy --env {env}")).await? {
+        return Ok(Deployed::BackendMissing(missing));
+    }
     let mut steps = Vec::new();
 
     // 1. Pre-deployment tests.

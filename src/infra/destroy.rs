@@ -20,10 +20,10 @@ use crate::error::Error;
 use crate::gate::{Approval, BannerFacts, ChangeCounts, EnvPolicy, Gate, GateRequest, Gated, Pending, Requested, StoredAction};
 use crate::iac::plan;
 use crate::iac::terraform::{self, Applied, PlanMode, Terraform};
-use crate::infra::{deploy, preview, registry, resources, validate};
+use crate::infra::{backend, deploy, preview, registry, resources, validate};
 use crate::progress;
 use crate::vocabulary::{ActionKind, Report};
-use crate::workspace::{AuditEntry, Outcome, Workspace, WorkspaceError};
+use crate::workspace::{AuditEntry, Outcome, Workspace};
 
 const STEPS: u32 = 4;
 /// Resources listed by name in the banner; the rest are counted.
@@ -52,9 +52,11 @@ impl Gated for DestroyAction {
 pub enum Destroying {
     Pending(DestroyPending),
     Nothing(NothingToDestroy),
+    /// The teardown did not start: its state bucket is missing, offered for creation.
+    BackendMissing(backend::BackendMissing),
 }
 
-crate::report_enum!(Destroying { Pending, Nothing });
+crate::report_enum!(Destroying { Pending, Nothing, BackendMissing });
 
 /// A teardown waiting for its "yes": the pending operation and what the plan deletes.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -164,20 +166,14 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str) -> Result<Destroy
     let policy = EnvPolicy::of(config, env)?.always_confirm();
     let _lock = deploy::lock(ws, env)?;
     let (cloud, caller) = deploy::requested(ws, config, env, "destroy").await?;
+    if let Some(missing) = backend::check(ws, config, env, &cloud, &caller, &format!("destroy --env {env}")).await? {
+        return Ok(Destroying::BackendMissing(missing));
+    }
 
     progress::step(1, STEPS, "plan: terraform plan -destroy");
-    let dir = validate::directory(ws.project_dir(), config)?;
-    let (plan_file, summary) = {
+    let (plan_file, _, summary) = {
         let _tf = terraform::lock(ws, env)?;
-        let terraform = Terraform::for_env(config, &dir, env);
-        // The configuration is evaluated even for a destroy plan: the Lambda packages it names must exist.
-        crate::infra::package::package_all(ws, &dir)?;
-        terraform.init_env(env).await?;
-        let plan_file = ws.path(&format!("plans/{env}/{}-destroy.tfplan", Utc::now().format("%Y%m%dT%H%M%SZ")))?;
-        std::fs::create_dir_all(plan_file.parent().expect("plans have a folder")).map_err(|e| WorkspaceError::io(&plan_file, e))?;
-        terraform.plan(validate::var_file(&dir, config, env).as_deref(), &plan_file, PlanMode::Destroy).await?;
-        let json = terraform.show_json(&plan_file).await?;
-        (plan_file, plan::summarize(&json).map_err(|e| Error::Failed(format!("terraform show -json: {e}")))?)
+        preview::save_plan(ws, config, env, PlanMode::Destroy, Utc::now()).await?
     };
     let resources: Vec<String> = summary.resources.iter().filter(|r| r.action == plan::Action::Delete).map(|r| r.address.clone()).collect();
     if resources.is_empty() {

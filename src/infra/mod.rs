@@ -95,7 +95,7 @@ pub enum InfraReport {
     ShowResources(resources::ResourcesReport),
     Debug(diagnose::Debugged),
     Destroy(destroy::Destroying),
-    /// The operation did not start: its state bucket is missing, offered for creation.
+    /// The preview did not start: its state bucket is missing, offered for creation.
     BackendMissing(backend::BackendMissing),
 }
 
@@ -127,15 +127,13 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
     if let Some(error) = &req.error {
         input::text("error", error, 20_000)?;
     }
-    // The operations that run terraform against the state need its bucket. A deploy or teardown already
-    // running says so first (the operation takes the lock for itself when it starts).
-    if matches!(operation, InfraOperation::Deploy | InfraOperation::Destroy) {
-        drop(deploy::lock(ws, &env)?);
-    }
-    if matches!(operation, InfraOperation::PreviewChanges | InfraOperation::Deploy | InfraOperation::Destroy)
-        && let Some(missing) = backend::check(ws, &config, &env, &format!("{} --env {env}", operation.as_str())).await?
-    {
-        return Ok(InfraReport::BackendMissing(missing));
+    // A preview needs the state's bucket (deploy and destroy check it themselves, under their lock).
+    if operation == InfraOperation::PreviewChanges {
+        let cloud = crate::cloud::Cloud::connect(&config, &env).await;
+        let caller = cloud.checked_caller(&config).await?;
+        if let Some(missing) = backend::check(ws, &config, &env, &cloud, &caller, &format!("preview-changes --env {env}")).await? {
+            return Ok(InfraReport::BackendMissing(missing));
+        }
     }
     Ok(match operation {
         InfraOperation::Architect => {

@@ -90,19 +90,33 @@ pub fn digest_file(path: &std::path::Path) -> Result<String, Error> {
     Ok(format!("sha256:{}", hex::encode(Sha256::digest(&bytes))))
 }
 
-pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewReport, Error> {
+/// Packages the Lambda code (the configuration names the packages, even for a destroy plan), initialises the
+/// environment's backend and saves a plan under `plans/{env}/`: the plan file, its `show -json` and its summary.
+/// The caller holds the environment's terraform lock.
+pub(crate) async fn save_plan(
+    ws: &Workspace,
+    config: &Config,
+    env: &str,
+    mode: PlanMode,
+    now: chrono::DateTime<Utc>,
+) -> Result<(PathBuf, Vec<u8>, ChangeSummary), Error> {
     let dir = validate::directory(ws.project_dir(), config)?;
-    let _lock = terraform::lock(ws, env)?;
-    let var_file = validate::var_file(&dir, config, env);
     let terraform = Terraform::for_env(config, &dir, env);
     crate::infra::package::package_all(ws, &dir)?;
     terraform.init_env(env).await?;
-    let now = Utc::now();
-    let plan_file = ws.path(&format!("plans/{env}/{}.tfplan", now.format("%Y%m%dT%H%M%SZ")))?;
+    let suffix = if mode == PlanMode::Destroy { "-destroy" } else { "" };
+    let plan_file = ws.path(&format!("plans/{env}/{}{suffix}.tfplan", now.format("%Y%m%dT%H%M%SZ")))?;
     std::fs::create_dir_all(plan_file.parent().expect("plans have a folder")).map_err(|e| WorkspaceError::io(&plan_file, e))?;
-    terraform.plan(var_file.as_deref(), &plan_file, PlanMode::Apply).await?;
+    terraform.plan(validate::var_file(&dir, config, env).as_deref(), &plan_file, mode).await?;
     let json = terraform.show_json(&plan_file).await?;
     let summary = plan::summarize(&json).map_err(|e| Error::Failed(format!("terraform show -json: {e}")))?;
+    Ok((plan_file, json, summary))
+}
+
+pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewReport, Error> {
+    let _lock = terraform::lock(ws, env)?;
+    let now = Utc::now();
+    let (plan_file, json, summary) = save_plan(ws, config, env, PlanMode::Apply, now).await?;
     let after = tf::load_plan_text(&json, "plan").map_err(Error::Failed)?;
     let before = tf::load_prior_text(&json, "prior state").map_err(Error::Failed)?;
     let cost_impact = cost::cost_impact(&before, &after, PriceTable::embedded(), &project_usage(ws)?, config.region());
