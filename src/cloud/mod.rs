@@ -6,9 +6,11 @@
 //! the AWS error code and message (redacted), and whether it is worth a retry.
 
 pub mod auth;
+pub mod cost;
 pub mod iam;
 pub mod logs;
 pub mod metrics;
+pub mod posture;
 pub mod runtime;
 pub mod state;
 pub mod verify;
@@ -174,6 +176,9 @@ impl Cloud {
     }
     pub fn ecs(&self) -> aws_sdk_ecs::Client {
         aws_sdk_ecs::Client::new(&self.sdk)
+    }
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk)
     }
     pub fn apigateway(&self) -> aws_sdk_apigatewayv2::Client {
         aws_sdk_apigatewayv2::Client::new(&self.sdk)

@@ -4,6 +4,7 @@
 //! As in `infra`, one closed enum and one dispatch; operations not built yet
 //! answer "not available yet".
 
+pub mod audit;
 pub mod catalog;
 pub mod health;
 pub mod investigate;
@@ -63,7 +64,7 @@ pub struct OpsRequest {
     #[arg(long)]
     #[serde(default)]
     pub target: Option<u32>,
-    /// audit: cost, security or compliance.
+    /// audit: cost, security, compliance, or all (the default).
     #[arg(long, value_enum)]
     #[serde(default)]
     pub focus: Option<AuditFocus>,
@@ -79,9 +80,10 @@ pub enum OpsReport {
     Investigate(investigate::IncidentReport),
     AnalyzePerformance(performance::PerformanceReport),
     Remediate(remediate::Remediated),
+    Audit(audit::AuditReport),
 }
 
-crate::report_enum!(OpsReport { CheckHealth, QueryLogs, Investigate, AnalyzePerformance, Remediate });
+crate::report_enum!(OpsReport { CheckHealth, QueryLogs, Investigate, AnalyzePerformance, Remediate, Audit });
 
 /// Runs one runtime operation.
 pub async fn run(ws: &Workspace, req: &OpsRequest) -> Result<OpsReport, Error> {
@@ -108,7 +110,7 @@ pub async fn run(ws: &Workspace, req: &OpsRequest) -> Result<OpsReport, Error> {
             let action = req.action.ok_or_else(|| Error::bad_input("action", "is required for remediate", Some("restart, scale, rollback".into())))?;
             OpsReport::Remediate(remediate::start(ws, &config, &env, service_name.as_ref(), action, req.target).await?)
         }
-        OpsOperation::Audit => return Err(Error::not_available("ops-manager", operation.as_str(), &env)),
+        OpsOperation::Audit => OpsReport::Audit(audit::run(ws, &config, &env, req.focus).await?),
     })
 }
 

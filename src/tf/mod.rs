@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-pub use plan::{decode_json, load_plan, load_plan_text, load_prior_text};
+pub use plan::{decode_json, load_plan, load_plan_text, load_prior_text, load_state_value};
 
 /// An attribute value, evaluated as far as statically possible.
 #[derive(Debug, Clone, PartialEq)]

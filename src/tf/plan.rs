@@ -71,6 +71,15 @@ pub fn load_prior_text(bytes: &[u8], name: &str) -> Result<Module, String> {
     Ok(module)
 }
 
+/// A state in `terraform show -json` form (`values.root_module`) as a [`Module`]: what is deployed.
+pub fn load_state_value(state: &serde_json::Value, name: &str) -> Module {
+    let mut module = Module { files: vec![name.to_string()], ..Module::default() };
+    if let Some(root) = state.pointer("/values/root_module") {
+        walk(root, name, &mut module);
+    }
+    module
+}
+
 fn walk(module_json: &serde_json::Value, file: &str, out: &mut Module) {
     for r in module_json.get("resources").and_then(|r| r.as_array()).into_iter().flatten() {
         let s = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();

@@ -142,6 +142,8 @@ pub enum AuditFocus {
     Cost,
     Security,
     Compliance,
+    /// All three.
+    All,
 }
 
 impl AuditFocus {
@@ -150,6 +152,7 @@ impl AuditFocus {
             AuditFocus::Cost => "cost",
             AuditFocus::Security => "security",
             AuditFocus::Compliance => "compliance",
+            AuditFocus::All => "all",
         }
     }
 }
