@@ -15,9 +15,6 @@ pub enum Error {
     /// An input field is missing or not accepted.
     #[error("{field}: {message}{}", accepted.as_ref().map(|a| format!(" (accepted: {a})")).unwrap_or_default())]
     BadInput { field: String, message: String, accepted: Option<String> },
-    /// The operation is part of the product but not built yet.
-    #[error("{manager} {operation} is not available yet in this version of faber-cloud; nothing was run for env {env}")]
-    NotAvailable { manager: String, operation: String, env: String },
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -85,10 +82,6 @@ impl Error {
         Error::Invalid { summary: report.text(), body: Box::new(serde_json::to_value(report).expect("reports serialise")) }
     }
 
-    pub fn not_available(manager: &str, operation: &str, env: &str) -> Error {
-        Error::NotAvailable { manager: manager.into(), operation: operation.into(), env: env.into() }
-    }
-
     /// CLI exit code: 1 operation failed, 2 bad input.
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -103,7 +96,6 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::BadInput { .. } => "bad_input",
-            Error::NotAvailable { .. } => "not_available",
             Error::Config(_) => "config",
             Error::Workspace(WorkspaceError::Busy { .. }) => "busy",
             Error::Workspace(_) => "workspace",

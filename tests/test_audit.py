@@ -91,7 +91,7 @@ async def test_security_and_compliance_audit_find_changes_behind_terraforms_back
         second = r.structured_content
         found = by_rule(audit_file(second["report_path"]))
         assert ("FC_S3_002", "aws_s3_bucket.uploads") in found, found
-        assert ("FC_S3_007", "aws_s3_bucket.uploads") in found, found
+        assert ("FC_S3_007", "aws_s3_bucket_policy.uploads") in found, found
         assert ("FC_NET_001", f"aws_security_group.live_{group}") in found, found
         assert any(rule in ("FC_IAM_001", "FC_IAM_002") and "break-glass" in res for rule, res in found), found
         assert ("FC_LOG_001", "aws_cloudwatch_log_group.worker") in found, found

@@ -238,22 +238,6 @@ async def test_bad_arguments_are_tool_errors(configured, mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_unbuilt_operations_say_so(configured, mode):
-    async with connect(configured, mode) as client:
-        for focus in ["cost", "security"]:
-            r = await client.call_tool("ops-manager", {"operation": "audit", "env": "test", "focus": focus})
-            assert r.is_error
-            assert structured(r)["error"]["kind"] == "not_available"
-            assert "audit is not available yet" in text(r)
-        r = await client.call_tool("director", {"request": "analyze costs for production"})
-        assert r.is_error and "not available yet" in text(r), text(r)
-    # Nothing pretended to work: no reports, no registry, no pending operations.
-    root = configured / ".fractary/plugins/faber-cloud"
-    for d in ["deployments", "test-reports", "monitoring", "pending"]:
-        assert not (root / d).exists(), d
-
-
-@pytest.mark.parametrize("mode", MODES)
 async def test_config_tool(project, mode):
     async with connect(project, mode) as client:
         r = await client.call_tool("config", {"action": "show"})

@@ -5,7 +5,8 @@
 use aws_sdk_costexplorer::types::{DateInterval, Dimension, Expression, Granularity, GroupDefinition, GroupDefinitionType, Metric, TagValues};
 use chrono::NaiveDate;
 
-use super::{Cloud, describe};
+use super::Cloud;
+use super::posture::describe;
 
 /// One period's spend: total and by group (service or resource), in `unit`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
@@ -32,8 +33,7 @@ pub struct Spend {
 const METRIC: &str = "UnblendedCost";
 
 fn filter(tags: &[(String, String)]) -> Option<Expression> {
-    let terms: Vec<Expression> =
-        tags.iter().map(|(k, v)| Expression::builder().tags(TagValues::builder().key(k).values(v).build()).build()).collect();
+    let terms: Vec<Expression> = tags.iter().map(|(k, v)| Expression::builder().tags(TagValues::builder().key(k).values(v).build()).build()).collect();
     match terms.len() {
         0 => None,
         1 => terms.into_iter().next(),

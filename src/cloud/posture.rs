@@ -11,14 +11,14 @@
 //! note in the reply, never the end of the audit.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures::stream::{self, StreamExt};
 
 use aws_sdk_sts::error::ProvideErrorMetadata;
 
-use super::{Cloud, describe, is_not_found};
+use super::{Cloud, is_not_found};
 
 /// What to read: the names and ARNs of the deployed state, by kind.
 #[derive(Debug, Default, Clone)]
@@ -195,6 +195,23 @@ impl Tally {
 }
 
 const PARALLEL: usize = 8;
+
+/// A call that failed, in one line: AWS's code and message, or that the answer could not be read
+/// (a backend that does not offer the call answers with something else).
+pub fn describe<E, R>(call: &str, e: &aws_sdk_sts::error::SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => format!("{call}: {code}: {message}"),
+        (Some(code), None) => format!("{call}: {code}"),
+        _ if matches!(e, aws_sdk_sts::error::SdkError::ServiceError(_) | aws_sdk_sts::error::SdkError::ResponseError(_)) => {
+            format!("{call}: the answer could not be read (the backend may not offer this call); left out")
+        }
+        _ => super::describe(call, e),
+    }
+}
 
 /// Reads the security-relevant live configuration of what `wanted` names.
 ///
@@ -528,7 +545,11 @@ async fn read_iam(cloud: &Cloud, t: &Tally) -> (BTreeMap<String, Role>, BTreeMap
                     name: name.to_string(),
                     arn: r.arn().unwrap_or_default().to_string(),
                     trust: r.assume_role_policy_document().map(document).unwrap_or_default(),
-                    inline: r.role_policy_list().iter().map(|p| (p.policy_name().unwrap_or_default().to_string(), document(p.policy_document().unwrap_or_default()))).collect(),
+                    inline: r
+                        .role_policy_list()
+                        .iter()
+                        .map(|p| (p.policy_name().unwrap_or_default().to_string(), document(p.policy_document().unwrap_or_default())))
+                        .collect(),
                     attached: r.attached_managed_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect(),
                 },
             );

@@ -1,9 +1,7 @@
 //! The infrastructure skills (architect → engineer → validate-config → test →
 //! preview-changes → deploy → show-resources → debug) and their request type.
 //!
-//! Each operation is a closed enum variant; [`run`] is the one dispatch. The
-//! skills land in later work; until then they answer "not available yet" and
-//! never pretend to have done anything.
+//! Each operation is a closed enum variant; [`run`] is the one dispatch.
 
 pub mod architect;
 pub mod backend;

@@ -1,8 +1,7 @@
 //! Runtime operations on AWS (check-health, query-logs, investigate,
 //! analyze-performance, remediate, audit) and their request type.
 //!
-//! As in `infra`, one closed enum and one dispatch; operations not built yet
-//! answer "not available yet".
+//! As in `infra`, one closed enum and one dispatch.
 
 pub mod audit;
 pub mod catalog;

@@ -105,15 +105,25 @@ pub struct AuditReport {
     pub counts: SeverityCounts,
     pub findings_total: usize,
     /// The most severe findings (new ones first); the report file has all.
+    #[schemars(with = "Vec<serde_json::Value>")]
     pub findings: Vec<AuditFinding>,
     /// Live configuration that differs from the Terraform state.
+    #[schemars(with = "Vec<serde_json::Value>")]
     pub drift: Vec<overlay::Drift>,
     /// Findings of the scanner on the deployed state, and how many the live audit also found.
     pub state_findings: usize,
+    #[schemars(with = "Option<serde_json::Value>")]
     pub agreement: Option<Agreement>,
+    /// Findings of the scanner on the state that AWS does not show now (not scored).
+    #[schemars(with = "Vec<serde_json::Value>")]
+    pub state_only: Vec<AuditFinding>,
+    /// The cost audit: months by service, drivers, forecast, estimate beside actual, savings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<serde_json::Value>")]
     pub cost: Option<spend::CostAudit>,
+    /// New, fixed and unchanged findings since the previous audit of the same focus.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<serde_json::Value>")]
     pub since_last: Option<Comparison>,
     pub notes: Vec<String>,
     pub aws_calls: u32,
@@ -160,6 +170,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, focus: Option<Audit
     let mut drift = Vec::new();
     let mut agreement = None;
     let mut state_count = 0;
+    let mut state_only = Vec::new();
     if resources.is_empty() {
         notes.push(format!("nothing is deployed in {env}: the Terraform state holds no resources (deploy first, then audit)"));
     }
@@ -178,7 +189,8 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, focus: Option<Audit
         let opts = scan::security::ScanOptions::default();
         let in_state = scan::security::scan(&state_module, &opts).findings;
         let in_live = scan::security::scan(&live_module, &opts).findings;
-        let mut merged = merge(&in_live, &in_state, &o.resources, &resources);
+        let (mut merged, apart) = merge(&in_live, &in_state, &o.resources, &resources);
+        state_only = apart;
         state_count = in_state.len();
         let live_keys: BTreeSet<(String, String)> = in_live.iter().map(|f| (f.rule_id.clone(), f.resource.clone())).collect();
         let state_keys: BTreeSet<(String, String)> = in_state.iter().map(|f| (f.rule_id.clone(), f.resource.clone())).collect();
@@ -245,6 +257,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, focus: Option<Audit
         drift,
         state_findings: state_count,
         agreement,
+        state_only,
         cost,
         since_last,
         notes,
@@ -322,12 +335,12 @@ fn from_scan(f: &Finding, source: &str, arn: Option<String>) -> AuditFinding {
     }
 }
 
-/// Live and state findings as one list: a finding both have once, marked `live+state`; one only the state has
-/// (fixed live, not in the code) marked `state`.
-fn merge(live: &[Finding], state: &[Finding], live_resources: &[Value], state_resources: &[Value]) -> Vec<AuditFinding> {
+/// Live and state findings as one list, a finding both have once (marked `live+state`); and apart, the findings
+/// only the state has (AWS differs now: fixed by hand, or the state is older than AWS), which are not scored.
+fn merge(live: &[Finding], state: &[Finding], live_resources: &[Value], state_resources: &[Value]) -> (Vec<AuditFinding>, Vec<AuditFinding>) {
     let in_state: BTreeSet<(&str, &str)> = state.iter().map(|f| (f.rule_id.as_str(), f.resource.as_str())).collect();
     let in_live: BTreeSet<(&str, &str)> = live.iter().map(|f| (f.rule_id.as_str(), f.resource.as_str())).collect();
-    let mut out: Vec<AuditFinding> = live
+    let out: Vec<AuditFinding> = live
         .iter()
         .map(|f| {
             let both = in_state.contains(&(f.rule_id.as_str(), f.resource.as_str()));
@@ -338,12 +351,16 @@ fn merge(live: &[Finding], state: &[Finding], live_resources: &[Value], state_re
             a
         })
         .collect();
-    for f in state.iter().filter(|f| !in_live.contains(&(f.rule_id.as_str(), f.resource.as_str()))) {
-        let mut a = from_scan(f, "state", arn_of(state_resources, &f.resource));
-        a.evidence = format!("{} (in the Terraform state; live AWS differs, so a deploy would bring it back)", a.evidence);
-        out.push(a);
-    }
-    out
+    let state_only = state
+        .iter()
+        .filter(|f| !in_live.contains(&(f.rule_id.as_str(), f.resource.as_str())))
+        .map(|f| {
+            let mut a = from_scan(f, "state", arn_of(state_resources, &f.resource));
+            a.evidence = format!("{} (in the Terraform state as of its last refresh; not so in AWS now)", a.evidence);
+            controls::classify(a)
+        })
+        .collect();
+    (out, state_only)
 }
 
 /// Account-wide checks: old access keys, CloudTrail.
@@ -485,20 +502,23 @@ fn compare(path: &Path, all: &mut [AuditFinding], focus: &[String]) -> Option<Co
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.to_string_lossy().ends_with("-audit.json") && p.as_path() != path).collect())
         .unwrap_or_default();
     earlier.sort();
-    let Some(previous) = earlier.last() else {
+    // The latest earlier audit that looked at everything this one looks at.
+    let covers = |doc: &Value| {
+        let had: Vec<&str> = doc.get("focus").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        focus.iter().all(|f| had.contains(&f.as_str()))
+    };
+    let found = earlier.iter().rev().find_map(|p| {
+        let doc: Value = std::fs::read(p).ok().and_then(|b| serde_json::from_slice(&b).ok())?;
+        covers(&doc).then_some((p, doc))
+    });
+    let Some((previous, doc)) = found else {
         for f in all.iter_mut() {
             f.change = "first".into();
         }
         return None;
     };
-    let doc: Value = std::fs::read(previous).ok().and_then(|b| serde_json::from_slice(&b).ok())?;
-    let before: Vec<AuditFinding> = doc
-        .get("findings")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|f| serde_json::from_value::<AuditFinding>(f.clone()).ok())
-        .collect();
+    let before: Vec<AuditFinding> =
+        doc.get("findings").and_then(Value::as_array).into_iter().flatten().filter_map(|f| serde_json::from_value::<AuditFinding>(f.clone()).ok()).collect();
     let before_keys: BTreeSet<String> = before.iter().map(AuditFinding::key).collect();
     let now_keys: BTreeSet<String> = all.iter().map(AuditFinding::key).collect();
     let (mut new, mut unchanged) = (0, 0);

@@ -101,12 +101,20 @@ pub fn overlay(state: &[Value], live: &Live, env_tags: &[(String, String)]) -> O
     if let Some(tags) = &live.tags {
         for r in out.iter_mut() {
             let Some(live_tags) = tags.get(s(r, "arn")) else { continue };
-            let before: BTreeMap<String, String> =
-                r.pointer("/values/tags_all").and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default();
+            let before: BTreeMap<String, String> = r
+                .pointer("/values/tags_all")
+                .and_then(Value::as_object)
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+                .unwrap_or_default();
             for key in before.keys().chain(live_tags.keys()).collect::<BTreeSet<_>>() {
                 let (a, b) = (before.get(key), live_tags.get(key));
                 if a != b {
-                    w.note(&address(r), &format!("tags.{key}"), a.cloned().unwrap_or_else(|| "(none)".into()), b.cloned().unwrap_or_else(|| "(removed)".into()));
+                    w.note(
+                        &address(r),
+                        &format!("tags.{key}"),
+                        a.cloned().unwrap_or_else(|| "(none)".into()),
+                        b.cloned().unwrap_or_else(|| "(removed)".into()),
+                    );
                 }
             }
             let map: Map<String, Value> = live_tags.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
@@ -149,7 +157,8 @@ pub fn overlay(state: &[Value], live: &Live, env_tags: &[(String, String)]) -> O
                 }
             }
             (Some(flags), None) => {
-                let values: Map<String, Value> = FLAGS.iter().zip(flags).map(|(f, v)| (f.to_string(), json!(v))).chain([("bucket".into(), json!(name))]).collect();
+                let values: Map<String, Value> =
+                    FLAGS.iter().zip(flags).map(|(f, v)| (f.to_string(), json!(v))).chain([("bucket".into(), json!(name))]).collect();
                 added.push(resource("aws_s3_bucket_public_access_block", name, Value::Object(values)));
             }
             (None, None) => {}
@@ -168,16 +177,24 @@ pub fn overlay(state: &[Value], live: &Live, env_tags: &[(String, String)]) -> O
             (None, None) => {}
         }
         if !b.group_grants.is_empty() {
-            let grants: Vec<Value> = b.group_grants.iter().map(|(uri, perm)| json!({"grantee": [{"type": "Group", "uri": uri}], "permission": perm})).collect();
             let shown_grants = b.group_grants.iter().map(|(u, p)| format!("{} {p}", u.rsplit('/').next().unwrap_or(u))).collect::<Vec<_>>().join(", ");
             w.note(&address(&out[bi]), "acl", "private", format!("grants to {shown_grants}"));
-            added.push(resource("aws_s3_bucket_acl", name, json!({"bucket": name, "access_control_policy": [{"grant": grants, "owner": []}]})));
+        }
+        // The bucket's own computed copies (refreshed at the last deploy, possibly stale): what AWS says now.
+        let grants: Vec<Value> = b.group_grants.iter().map(|(uri, perm)| json!({"type": "Group", "uri": uri, "id": "", "permissions": [perm]})).collect();
+        if let Some(values) = out[bi].get_mut("values").and_then(Value::as_object_mut) {
+            values.insert("policy".into(), json!(b.policy.clone().unwrap_or_default()));
+            values.insert("grant".into(), Value::Array(grants));
         }
         let sse = of(&out, "aws_s3_bucket_server_side_encryption_configuration", "bucket", name);
         match (&b.encryption, sse.first()) {
             (Some((algo, key)), Some(&i)) => {
                 let rule = json!([{"apply_server_side_encryption_by_default": [{"sse_algorithm": algo, "kms_master_key_id": key.clone().unwrap_or_default()}], "bucket_key_enabled": false}]);
-                let before = out[i].pointer("/values/rule/0/apply_server_side_encryption_by_default/0/sse_algorithm").and_then(Value::as_str).unwrap_or_default().to_string();
+                let before = out[i]
+                    .pointer("/values/rule/0/apply_server_side_encryption_by_default/0/sse_algorithm")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 if before != *algo {
                     w.note(&address(&out[i]), "sse_algorithm", before, algo.clone());
                 }
@@ -230,8 +247,11 @@ pub fn overlay(state: &[Value], live: &Live, env_tags: &[(String, String)]) -> O
             w.set(r, "timeout", json!(t));
         }
         // Environment: names compared, values never shown (they may be secrets).
-        let before: BTreeMap<String, Value> =
-            r.pointer("/values/environment/0/variables").and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+        let before: BTreeMap<String, Value> = r
+            .pointer("/values/environment/0/variables")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
         for key in before.keys().chain(f.environment.keys()).collect::<BTreeSet<_>>() {
             match (before.get(key).and_then(Value::as_str), f.environment.get(key)) {
                 (Some(a), Some(b)) if a == b => {}
@@ -279,7 +299,9 @@ pub fn overlay(state: &[Value], live: &Live, env_tags: &[(String, String)]) -> O
             }
             let principal = match st.get("Principal") {
                 Some(Value::String(p)) => p.clone(),
-                Some(p) => p.get("Service").or_else(|| p.get("AWS")).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default(),
+                Some(p) => {
+                    p.get("Service").or_else(|| p.get("AWS")).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default()
+                }
                 None => String::new(),
             };
             let cond = |op: &str, key: &str| st.pointer(&format!("/Condition/{op}/{key}")).and_then(Value::as_str).unwrap_or_default().to_string();
@@ -289,7 +311,12 @@ pub fn overlay(state: &[Value], live: &Live, env_tags: &[(String, String)]) -> O
                 "source_arn": cond("ArnLike", "AWS:SourceArn"), "source_account": cond("StringEquals", "AWS:SourceAccount"),
                 "principal_org_id": cond("StringEquals", "aws:PrincipalOrgID"),
             });
-            w.note(&format!("aws_lambda_function.{}", name), "permission", "(none)", format!("statement {sid} lets {principal} invoke it (added outside Terraform)"));
+            w.note(
+                &format!("aws_lambda_function.{}", name),
+                "permission",
+                "(none)",
+                format!("statement {sid} lets {principal} invoke it (added outside Terraform)"),
+            );
             added.push(resource("aws_lambda_permission", &format!("{name}_{sid}"), values));
         }
         if let Some(auth) = &f.url_auth {
@@ -304,19 +331,16 @@ pub fn overlay(state: &[Value], live: &Live, env_tags: &[(String, String)]) -> O
     }
 
     // Log groups.
-    for i in 0..out.len() {
-        if kind(&out[i]) != "aws_cloudwatch_log_group" {
-            continue;
-        }
-        let name = s(&out[i], "name").to_string();
+    for r in out.iter_mut().filter(|r| kind(r) == "aws_cloudwatch_log_group") {
+        let name = s(r, "name").to_string();
         match live.log_groups.get(&name) {
             Some(g) => {
-                w.set(&mut out[i], "retention_in_days", json!(g.retention_days.unwrap_or(0)));
-                w.set(&mut out[i], "kms_key_id", json!(g.kms_key_id.clone().unwrap_or_default()));
+                w.set(r, "retention_in_days", json!(g.retention_days.unwrap_or(0)));
+                w.set(r, "kms_key_id", json!(g.kms_key_id.clone().unwrap_or_default()));
             }
             None if live.log_groups_read => {
-                w.note(&address(&out[i]), "(resource)", "exists", "deleted outside Terraform");
-                gone.insert(address(&out[i]));
+                w.note(&address(r), "(resource)", "exists", "deleted outside Terraform");
+                gone.insert(address(r));
             }
             None => {}
         }
@@ -327,6 +351,14 @@ pub fn overlay(state: &[Value], live: &Live, env_tags: &[(String, String)]) -> O
         let Some(ri) = out.iter().position(|r| kind(r) == "aws_iam_role" && s(r, "name") == name) else { continue };
         w.set(&mut out[ri], "assume_role_policy", json!(role.trust));
         let inline = of(&out, "aws_iam_role_policy", "role", name);
+        // Inline policies the state records on the role itself (`inline_policy`) are known to Terraform.
+        let on_role: BTreeSet<String> = out[ri]
+            .pointer("/values/inline_policy")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).map(str::to_string))
+            .collect();
         for &i in &inline {
             let pname = s(&out[i], "name").to_string();
             match role.inline.iter().find(|(n, _)| *n == pname) {
@@ -337,10 +369,24 @@ pub fn overlay(state: &[Value], live: &Live, env_tags: &[(String, String)]) -> O
                 }
             }
         }
+        let mut kept_on_role = Vec::new();
         for (pname, doc) in &role.inline {
-            if !inline.iter().any(|&i| s(&out[i], "name") == pname) {
-                w.note(&address(&out[ri]), "inline_policy", "(none)", format!("inline policy {pname} added outside Terraform"));
-                added.push(resource("aws_iam_role_policy", &format!("{name}_{pname}"), json!({"role": name, "name": pname, "policy": doc})));
+            if inline.iter().any(|&i| s(&out[i], "name") == pname) {
+                continue;
+            }
+            if on_role.contains(pname) {
+                kept_on_role.push(json!({"name": pname, "policy": doc}));
+                continue;
+            }
+            w.note(&address(&out[ri]), "inline_policy", "(none)", format!("inline policy {pname} added outside Terraform"));
+            added.push(resource("aws_iam_role_policy", &format!("{name}_{pname}"), json!({"role": name, "name": pname, "policy": doc})));
+        }
+        // A name the role's state records but AWS no longer has is not called drift: a refresh records any
+        // inline policy, declared or not, so the state alone cannot say Terraform manages it.
+        if let Some(values) = out[ri].get_mut("values").and_then(Value::as_object_mut) {
+            values.insert("inline_policy".into(), Value::Array(kept_on_role));
+            if let Some(Value::Array(arns)) = values.get_mut("managed_policy_arns") {
+                arns.retain(|a| a.as_str().is_some_and(|a| role.attached.iter().any(|x| x == a)));
             }
         }
         let attached = of(&out, "aws_iam_role_policy_attachment", "role", name);
@@ -449,7 +495,8 @@ fn rules_of(r: &Value, direction: &str) -> BTreeSet<String> {
         .into_iter()
         .flatten()
         .map(|x| {
-            let strings = |k: &str| x.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+            let strings =
+                |k: &str| x.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
             rule_text(&Rule {
                 protocol: x.get("protocol").and_then(Value::as_str).unwrap_or("-1").to_string(),
                 from_port: x.get("from_port").and_then(Value::as_i64).map(|v| v as i32),
@@ -507,10 +554,19 @@ mod tests {
     fn live_changes_become_drift_and_live_resources() {
         let mut live = Live::default();
         live.buckets.insert("b1".into(), Bucket { exists: true, public_access_block: None, ..Bucket::default() });
-        live.log_groups.insert("/aws/lambda/api".into(), LogGroup { name: "/aws/lambda/api".into(), arn: None, retention_days: None, kms_key_id: None, stored_bytes: None });
+        live.log_groups.insert(
+            "/aws/lambda/api".into(),
+            LogGroup { name: "/aws/lambda/api".into(), arn: None, retention_days: None, kms_key_id: None, stored_bytes: None },
+        );
         live.roles.insert(
             "api-role".into(),
-            Role { name: "api-role".into(), arn: "arn".into(), trust: "{ \"Version\": \"2012-10-17\" }".into(), inline: vec![("admin".into(), "{\"Statement\":[]}".into())], attached: vec![] },
+            Role {
+                name: "api-role".into(),
+                arn: "arn".into(),
+                trust: "{ \"Version\": \"2012-10-17\" }".into(),
+                inline: vec![("admin".into(), "{\"Statement\":[]}".into())],
+                attached: vec![],
+            },
         );
         live.tags = Some([("arn:aws:s3:::b1".to_string(), [("Project".to_string(), "shop".to_string())].into())].into());
         let o = overlay(&state(), &live, &[]);
@@ -528,8 +584,7 @@ mod tests {
 
     #[test]
     fn an_arn_the_tagging_api_left_out_keeps_its_state_tags() {
-        let mut live = Live::default();
-        live.tags = Some(BTreeMap::new());
+        let live = Live { tags: Some(BTreeMap::new()), ..Live::default() };
         let o = overlay(&state(), &live, &[]);
         assert!(o.drift.is_empty(), "{:?}", o.drift);
     }

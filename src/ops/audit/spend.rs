@@ -143,7 +143,17 @@ pub fn analyse(months: &[Period], today: NaiveDate, estimated_monthly: f64) -> C
     // Drivers: the latest full month when there is one, else this month.
     let basis = previous.or(current);
     let mut top_drivers: Vec<Driver> = basis
-        .map(|m| m.groups.iter().filter(|g| g.1 > 0.0).map(|(s, a)| Driver { service: s.clone(), amount: cents(*a), share: if m.total > 0.0 { (a / m.total * 1000.0).round() / 1000.0 } else { 0.0 } }).collect())
+        .map(|m| {
+            m.groups
+                .iter()
+                .filter(|g| g.1 > 0.0)
+                .map(|(s, a)| Driver {
+                    service: s.clone(),
+                    amount: cents(*a),
+                    share: if m.total > 0.0 { (a / m.total * 1000.0).round() / 1000.0 } else { 0.0 },
+                })
+                .collect()
+        })
         .unwrap_or_default();
     top_drivers.sort_by(|a, b| b.amount.total_cmp(&a.amount));
     top_drivers.truncate(5);
@@ -174,7 +184,10 @@ pub fn analyse(months: &[Period], today: NaiveDate, estimated_monthly: f64) -> C
         last_month,
         change_vs_last_month,
         forecast_this_month: None,
-        months: months.iter().map(|m| Period { total: cents(m.total), groups: m.groups.iter().map(|(s, a)| (s.clone(), cents(*a))).collect(), ..m.clone() }).collect(),
+        months: months
+            .iter()
+            .map(|m| Period { total: cents(m.total), groups: m.groups.iter().map(|(s, a)| (s.clone(), cents(*a))).collect(), ..m.clone() })
+            .collect(),
         top_drivers,
         by_resource: None,
         estimated_monthly: cents(estimated_monthly),
@@ -216,7 +229,10 @@ pub fn opportunities(state: &[Value], live: &Live, now: DateTime<Utc>) -> Vec<Op
                     out.push(Opportunity {
                         resource: address,
                         what: "Add lifecycle rules to the bucket (expire old versions, move cold objects to Intelligent-Tiering or Glacier)".into(),
-                        evidence: format!("{} has no lifecycle rules, so every object and version is kept in Standard storage; the saving depends on its size (not read)", s(r, "bucket")),
+                        evidence: format!(
+                            "{} has no lifecycle rules, so every object and version is kept in Standard storage; the saving depends on its size (not read)",
+                            s(r, "bucket")
+                        ),
                         monthly_saving: None,
                     });
                 }
