@@ -67,6 +67,16 @@ async def test_security_and_compliance_audit_find_changes_behind_terraforms_back
         assert first["aws_calls"] > 0 and first["report_path"].endswith("-audit.json")
         assert "/logs/infrastructure/audits/test/" in first["report_path"]
 
+        # The audit reports its progress while it runs.
+        steps = []
+
+        async def progress(done, total, message):
+            steps.append(message)
+
+        r = await client.call_tool("ops-manager", {"operation": "audit", "env": "test", "focus": "compliance"}, progress_callback=progress)
+        assert not r.is_error, text(r)
+        assert any("live configuration" in m for m in steps) and any("previous audit" in m for m in steps), steps
+
         # Behind Terraform's back.
         s3.delete_public_access_block(Bucket=bucket)
         public = {"Version": "2012-10-17", "Statement": [{"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
@@ -172,4 +182,7 @@ async def test_cost_audit_reads_the_seeded_spend_to_the_cent(project, moto):
         assert cost["forecast_this_month"] is None and any("forecast" in n for n in cost["notes"]), cost["notes"]
         assert "Cost:" in text(r) and "Top drivers" in text(r), text(r)
         assert (project / "logs/infrastructure/audits/test").is_dir()
+        r = await client.call_tool("ops-manager", {"operation": "audit", "env": "test", "focus": "security"})
+        assert not r.is_error and r.structured_content["findings_total"] == 0, text(r)
+        assert "nothing is deployed in test" in text(r), text(r)
 

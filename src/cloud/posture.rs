@@ -782,3 +782,16 @@ async fn read_tags(cloud: &Cloud, arns: &[String], t: &Tally) -> Option<BTreeMap
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn credential_report_lists_active_keys_only() {
+        let csv = "user,arn,user_creation_time,password_enabled,access_key_1_active,access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated\n\
+                   <root_account>,arn:aws:iam::1:root,2020-01-01T00:00:00+00:00,not_supported,false,N/A,false,N/A\n\
+                   ci,arn:aws:iam::1:user/ci,2020-01-01T00:00:00+00:00,false,true,2026-01-02T03:04:05+00:00,false,N/A\n";
+        let keys = super::credential_report(csv);
+        assert_eq!(keys.len(), 1);
+        assert_eq!((keys[0].user.as_str(), keys[0].slot, keys[0].last_rotated.as_str()), ("ci", 1, "2026-01-02T03:04:05+00:00"));
+    }
+}

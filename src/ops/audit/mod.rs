@@ -159,11 +159,11 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, focus: Option<Audit
     let caller = cloud.checked_caller(config).await?;
     let mut calls = 1;
     progress::step(1, STEPS, &format!("reading the Terraform state of {env}"));
-    let state = deployed_state(ws, config, env).await?;
+    let mut notes = Vec::new();
+    let state = deployed_state(ws, config, env, &mut notes).await?;
     let resources: Vec<Value> = state.pointer("/values/root_module/resources").and_then(Value::as_array).cloned().unwrap_or_default();
     let resources: Vec<Value> = resources.into_iter().filter(|r| r.get("mode").and_then(Value::as_str) == Some("managed")).collect();
     let report_path = ws.project_dir().join(format!("logs/infrastructure/audits/{env}/{}-audit.json", now.format("%Y%m%dT%H%M%SZ")));
-    let mut notes = Vec::new();
     let env_tags = vec![("Project".to_string(), config.project.name.clone()), ("Environment".to_string(), env.to_string())];
 
     let mut all: Vec<AuditFinding> = Vec::new();
@@ -272,19 +272,28 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, focus: Option<Audit
     Ok(report)
 }
 
-/// The state Terraform holds for `env` (`terraform state pull`), or an empty one when there is no
-/// Terraform directory or nothing was ever deployed.
-async fn deployed_state(ws: &Workspace, config: &Config, env: &str) -> Result<Value, Error> {
+/// The state Terraform holds for `env` (`terraform state pull`), or nothing (`Value::Null`) when there is no
+/// Terraform directory, or nothing was deployed from here and the state cannot be read (no state bucket yet).
+/// A state deployed from another machine is read as well: its backend is in the configuration.
+async fn deployed_state(ws: &Workspace, config: &Config, env: &str, notes: &mut Vec<String>) -> Result<Value, Error> {
     let Ok(dir) = validate::directory(ws.project_dir(), config) else {
         return Ok(Value::Null);
     };
-    if registry::load(ws, env)?.is_none() && !dir.join(".terraform").exists() {
-        return Ok(Value::Null);
-    }
+    let deployed_here = registry::load(ws, env)?.is_some();
     let tf = Terraform::for_env(config, &dir, env);
     let _lock = terraform::lock(ws, env)?;
-    tf.init_env(env).await?;
-    tf.state().await
+    let read = async {
+        tf.init_env(env).await?;
+        tf.state().await
+    };
+    match read.await {
+        Ok(state) => Ok(state),
+        Err(e) if !deployed_here => {
+            notes.push(format!("no Terraform state could be read for {env} ({})", e.to_string().chars().take(200).collect::<String>()));
+            Ok(Value::Null)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn s<'a>(r: &'a Value, key: &str) -> &'a str {
@@ -584,5 +593,77 @@ impl Report for AuditReport {
         }
         out.push_str(&format!("\nReport: {}", self.report_path.display()));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::posture::{AccessKey, Live, Trail};
+
+    fn finding(id: &str, resource: &str, severity: Severity) -> AuditFinding {
+        controls::classify(AuditFinding {
+            id: id.into(),
+            focus: String::new(),
+            severity,
+            title: id.into(),
+            resource: resource.into(),
+            arn: None,
+            evidence: String::new(),
+            fix: String::new(),
+            controls: Vec::new(),
+            area: None,
+            source: "live".into(),
+            change: String::new(),
+        })
+    }
+
+    #[test]
+    fn old_access_keys_and_no_trail_are_account_findings() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T00:00:00Z").unwrap().with_timezone(&Utc);
+        let key =
+            |user: &str, rotated: &str| AccessKey { user: user.into(), user_arn: format!("arn:aws:iam::1:user/{user}"), slot: 1, last_rotated: rotated.into() };
+        let live = Live { access_keys: vec![key("old", "2026-08-01T00:00:00+00:00"), key("new", "2026-11-30T00:00:00+00:00")], ..Live::default() };
+        let found = account_findings(&live, now);
+        let ids: Vec<(&str, &str)> = found.iter().map(|f| (f.id.as_str(), f.resource.as_str())).collect();
+        assert_eq!(ids, [("FC_AUDIT_001", "iam user old"), ("FC_AUDIT_002", "account")]);
+        assert!(found[0].evidence.contains("128 days"), "{}", found[0].evidence);
+        let trail =
+            Trail { name: "t".into(), arn: None, multi_region: true, log_file_validation: true, kms_key_id: None, s3_bucket: None, logging: Some(true) };
+        let live = Live { trails: vec![trail], ..Live::default() };
+        assert!(account_findings(&live, now).is_empty());
+    }
+
+    #[test]
+    fn scores_are_per_resource_and_compliance_takes_areas() {
+        let all = vec![finding("FC_S3_002", "aws_s3_bucket.a", Severity::High), finding("FC_LOG_001", "aws_cloudwatch_log_group.g", Severity::Medium)];
+        assert!(controls::answers(&all[1], "compliance") && controls::answers(&all[1], "security"));
+        assert!(!controls::answers(&all[0], "compliance"));
+        // 4 resources: one lost 10, one lost 4: 100 - 14 / 4 (whole points).
+        assert_eq!(score(&all, "security", 4), 97);
+        assert_eq!(score(&all, "compliance", 4), 99);
+        assert_eq!(score(&[], "security", 0), 100);
+    }
+
+    #[test]
+    fn comparison_takes_the_last_audit_of_the_same_focus() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, focus: &[&str], findings: &[AuditFinding]| {
+            let doc = serde_json::json!({"focus": focus, "findings": findings});
+            std::fs::write(dir.path().join(name), serde_json::to_vec(&doc).unwrap()).unwrap();
+        };
+        write(
+            "20261201T000000Z-audit.json",
+            &["security"],
+            &[finding("FC_S3_002", "aws_s3_bucket.a", Severity::High), finding("FC_NET_001", "sg", Severity::High)],
+        );
+        write("20261202T000000Z-audit.json", &["compliance"], &[finding("FC_TAG_001", "aws_s3_bucket.a", Severity::Medium)]);
+        let mut now = vec![finding("FC_S3_002", "aws_s3_bucket.a", Severity::High), finding("FC_LOG_001", "g", Severity::Medium)];
+        let cmp = compare(&dir.path().join("20261203T000000Z-audit.json"), &mut now, &["security".to_string()]).unwrap();
+        assert_eq!(cmp.previous, "20261201T000000Z-audit.json");
+        assert_eq!((cmp.new, cmp.unchanged), (1, 1));
+        assert_eq!(cmp.fixed.len(), 1);
+        assert!(cmp.fixed[0].starts_with("FC_NET_001 sg"), "{:?}", cmp.fixed);
+        assert_eq!(now[1].change, "new");
     }
 }

@@ -335,11 +335,18 @@ impl CostAudit {
         }
         out.push_str(&format!("\nEstimate: {}.", self.estimate_vs_actual));
         for o in &self.opportunities {
-            let saving = o.monthly_saving.map_or("saving not measured".to_string(), |s| format!("saves ~{s:.2}/month"));
+            let saving = match o.monthly_saving {
+                None => "saving not measured".to_string(),
+                Some(s) if s < 0.01 => "saves under 0.01/month at the observed traffic".to_string(),
+                Some(s) => format!("saves ~{s:.2}/month"),
+            };
             out.push_str(&format!("\n- {}: {} ({saving}) — {}", o.resource, o.what, o.evidence));
         }
         if !self.opportunities.is_empty() {
             out.push_str(&format!("\nPotential saving: {:.2} {} a month (measured ones only).", self.potential_monthly_saving, self.currency));
+        }
+        for n in &self.notes {
+            out.push_str(&format!("\nCost note: {n}"));
         }
         out
     }
