@@ -183,8 +183,19 @@ pub fn overlay(state: &[Value], live: &Live, env_tags: &[(String, String)]) -> O
         // The bucket's own computed copies (refreshed at the last deploy, possibly stale): what AWS says now.
         let grants: Vec<Value> = b.group_grants.iter().map(|(uri, perm)| json!({"type": "Group", "uri": uri, "id": "", "permissions": [perm]})).collect();
         if let Some(values) = out[bi].get_mut("values").and_then(Value::as_object_mut) {
-            values.insert("policy".into(), json!(b.policy.clone().unwrap_or_default()));
-            values.insert("grant".into(), Value::Array(grants));
+            // No policy is spelled as the state spells it: "" where the state has the attribute, absent where not.
+            match &b.policy {
+                Some(p) => {
+                    values.insert("policy".into(), json!(p));
+                }
+                None if values.contains_key("policy") => {
+                    values.insert("policy".into(), json!(""));
+                }
+                None => {}
+            }
+            if !grants.is_empty() || values.contains_key("grant") {
+                values.insert("grant".into(), Value::Array(grants));
+            }
         }
         let sse = of(&out, "aws_s3_bucket_server_side_encryption_configuration", "bucket", name);
         match (&b.encryption, sse.first()) {
