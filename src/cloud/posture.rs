@@ -203,10 +203,8 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match (e.code(), e.message()) {
-        (Some(code), Some(message)) => format!("{call}: {code}: {message}"),
-        (Some(code), None) => format!("{call}: {code}"),
-        _ if matches!(e, aws_sdk_sts::error::SdkError::ServiceError(_) | aws_sdk_sts::error::SdkError::ResponseError(_)) => {
+    match e {
+        aws_sdk_sts::error::SdkError::ServiceError(_) | aws_sdk_sts::error::SdkError::ResponseError(_) if e.code().is_none() => {
             format!("{call}: the answer could not be read (the backend may not offer this call); left out")
         }
         _ => super::describe(call, e),
