@@ -6,11 +6,13 @@ fixes a second audit reports them fixed. The cost audit reads the spend seeded i
 cent, and says what the backend does not offer. An environment with nothing deployed says so."""
 
 import json
+import os
+import subprocess
 import urllib.request
 
 import pytest
 
-from conftest import connect, require_terraform, run_cli
+from conftest import binary, connect, require_terraform, run_cli
 from test_deploy import ACCOUNT, boto, state_dir, text, tf_env
 
 pytestmark = pytest.mark.anyio
@@ -66,6 +68,15 @@ async def test_security_and_compliance_audit_find_changes_behind_terraforms_back
         assert first["agreement"]["both"] > 0 and first["agreement"]["live_only"] == 0, first["agreement"]
         assert first["aws_calls"] > 0 and first["report_path"].endswith("-audit.json")
         assert "/logs/infrastructure/audits/test/" in first["report_path"]
+
+        # Two audits at once (an agent asking for cost and security together): both run; the second waits its turn.
+        both = [subprocess.Popen([binary(), "--project-dir", str(project), "--json", "ops", "audit", "--env", "test", "--focus", focus],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, **tf_env()))
+                for focus in ("security", "compliance")]
+        for proc in both:
+            out, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, out + err
+            assert json.loads(out)["resources"] == first["resources"]
 
         # The audit reports its progress while it runs.
         steps = []

@@ -137,50 +137,85 @@ pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
 
     // Per environment: variable values and backend settings.
     for env in config.environments.keys() {
-        let values = config.pattern_values(env);
-        let sub = |p: &str| pattern::substitute(p, &values).map_err(|e| Error::bad_input("handlers.iac.terraform", e.to_string(), None));
-        let var_file = sub(&tf.var_file_pattern)?;
-        if !crate::vocabulary::input::is_safe_file_name(&var_file) {
-            return Err(Error::bad_input(
-                "handlers.iac.terraform.var_file_pattern",
-                format!("gives \"{}\" for {env}, which is not a file name in the Terraform folder", var_file.escape_default()),
-                Some("a pattern such as {environment}.tfvars".into()),
-            ));
-        }
-        let mut tfvars = Body::builder().add_attribute(("environment", env.as_str())).add_attribute(("region", aws.region.as_str()));
-        if let RequiredTags::Names(names) = &config.tagging.required {
-            let map: hcl::Object<hcl::ObjectKey, Expression> =
-                names.iter().map(|n| (hcl::ObjectKey::from(n.as_str()), Expression::from("CHANGE-ME"))).collect();
-            tfvars = tfvars.add_attribute(("required_tags", Expression::Object(map)));
-        }
-        files.insert(var_file, format(&tfvars.build())?);
-        if tf.backend.kind == "s3" {
-            let bucket = sub(tf.backend.bucket.as_deref().unwrap_or(""))?;
-            let key = sub(tf.backend.key.as_deref().unwrap_or(""))?;
-            let key = if key.contains(env.as_str()) { key } else { format!("{env}/{key}") };
-            let mut backend = Body::builder()
-                .add_attribute(("bucket", bucket))
-                .add_attribute(("key", key))
-                .add_attribute(("region", tf.backend.region.clone().unwrap_or_else(|| aws.region.clone())))
-                .add_attribute(("encrypt", true))
-                // Terraform's own S3-native state lock (Terraform ≥ 1.10): no two applies share a state,
-                // whichever machine or process runs them.
-                .add_attribute(("use_lockfile", true));
-            if let Some(url) = &aws.endpoint_url {
-                backend = backend
-                    .add_attribute((
-                        "endpoints",
-                        Expression::Object(["s3", "sts", "iam"].into_iter().map(|k| (hcl::ObjectKey::from(k), Expression::from(url.as_str()))).collect()),
-                    ))
-                    .add_attribute(("use_path_style", true))
-                    .add_attribute(("skip_credentials_validation", true))
-                    .add_attribute(("skip_requesting_account_id", true))
-                    .add_attribute(("skip_metadata_api_check", true));
-            }
-            files.insert(format!("{env}.s3.tfbackend"), format(&backend.build())?);
-        }
+        files.extend(env_files(config, env)?);
     }
     Ok(Rendered { files, resources, services })
+}
+
+/// The files one environment needs beside the shared configuration: its variable values and, with an S3
+/// backend, its backend settings. Pure.
+pub fn env_files(config: &Config, env: &str) -> Result<Vec<(String, String)>, Error> {
+    let tf = config.handlers.iac.terraform.as_ref().ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
+    let aws = config.aws().ok_or_else(|| Error::bad_input("handlers.hosting.aws", "is not configured", None))?;
+    let mut files = Vec::new();
+    let values = config.pattern_values(env);
+    let sub = |p: &str| pattern::substitute(p, &values).map_err(|e| Error::bad_input("handlers.iac.terraform", e.to_string(), None));
+    let var_file = sub(&tf.var_file_pattern)?;
+    if !crate::vocabulary::input::is_safe_file_name(&var_file) {
+        return Err(Error::bad_input(
+            "handlers.iac.terraform.var_file_pattern",
+            format!("gives \"{}\" for {env}, which is not a file name in the Terraform folder", var_file.escape_default()),
+            Some("a pattern such as {environment}.tfvars".into()),
+        ));
+    }
+    let mut tfvars = Body::builder().add_attribute(("environment", env)).add_attribute(("region", aws.region.as_str()));
+    if let RequiredTags::Names(names) = &config.tagging.required {
+        let map: hcl::Object<hcl::ObjectKey, Expression> = names.iter().map(|n| (hcl::ObjectKey::from(n.as_str()), Expression::from("CHANGE-ME"))).collect();
+        tfvars = tfvars.add_attribute(("required_tags", Expression::Object(map)));
+    }
+    files.push((var_file, format(&tfvars.build())?));
+    if tf.backend.kind == "s3" {
+        let bucket = sub(tf.backend.bucket.as_deref().unwrap_or(""))?;
+        let key = sub(tf.backend.key.as_deref().unwrap_or(""))?;
+        let key = if key.contains(env) { key } else { format!("{env}/{key}") };
+        let mut backend = Body::builder()
+            .add_attribute(("bucket", bucket))
+            .add_attribute(("key", key))
+            .add_attribute(("region", tf.backend.region.clone().unwrap_or_else(|| aws.region.clone())))
+            .add_attribute(("encrypt", true))
+            // Terraform's own S3-native state lock (Terraform ≥ 1.10): no two applies share a state,
+            // whichever machine or process runs them.
+            .add_attribute(("use_lockfile", true));
+        if let Some(url) = &aws.endpoint_url {
+            backend = backend
+                .add_attribute((
+                    "endpoints",
+                    Expression::Object(["s3", "sts", "iam"].into_iter().map(|k| (hcl::ObjectKey::from(k), Expression::from(url.as_str()))).collect()),
+                ))
+                .add_attribute(("use_path_style", true))
+                .add_attribute(("skip_credentials_validation", true))
+                .add_attribute(("skip_requesting_account_id", true))
+                .add_attribute(("skip_metadata_api_check", true));
+        }
+        files.push((format!("{env}.s3.tfbackend"), format(&backend.build())?));
+    }
+    Ok(files)
+}
+
+/// The environment's files that are missing from a generated Terraform directory, written from devops.json
+/// (an environment added to the configuration after engineer ran). Existing files are never touched. Returns
+/// the names written; none when the directory was not generated by engineer.
+pub fn ensure_env_files(ws: &Workspace, config: &Config, env: &str) -> Result<Vec<String>, Error> {
+    let Some(dir) = terraform_dir(ws, config) else { return Ok(Vec::new()) };
+    let manifest_path = dir.join(MANIFEST);
+    if !manifest_path.is_file() {
+        return Ok(Vec::new());
+    }
+    let missing: Vec<(String, String)> = env_files(config, env)?.into_iter().filter(|(name, _)| !dir.join(name).exists()).collect();
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    for (name, content) in &missing {
+        ws.write_atomic(&dir.join(name), content.as_bytes())?;
+    }
+    ws.update_json(&manifest_path, |m: &mut Option<Manifest>| -> Result<(), Error> {
+        let m = m.get_or_insert_with(Manifest::default);
+        for (name, content) in &missing {
+            m.files.insert(name.clone(), sha(content));
+        }
+        Ok(())
+    })?;
+    Ok(missing.into_iter().map(|(name, _)| name).collect())
 }
 
 fn expr(source: &str) -> Expression {

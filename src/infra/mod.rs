@@ -88,11 +88,11 @@ pub enum InfraReport {
     ValidateConfig(validate::ValidateReport),
     Test(test::TestReport),
     PostDeployment(deploy::PostDeploymentReport),
-    PreviewChanges(preview::PreviewReport),
-    Deploy(deploy::Deployed),
+    PreviewChanges(Prepared<preview::PreviewReport>),
+    Deploy(Prepared<deploy::Deployed>),
     ShowResources(resources::ResourcesReport),
     Debug(diagnose::Debugged),
-    Destroy(destroy::Destroying),
+    Destroy(Prepared<destroy::Destroying>),
     /// The preview did not start: its state bucket is missing, offered for creation.
     BackendMissing(backend::BackendMissing),
 }
@@ -111,6 +111,28 @@ crate::report_enum!(InfraReport {
     BackendMissing
 });
 
+/// A report with the environment files written from devops.json before the operation ran.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Prepared<R> {
+    /// Files generated first because the environment was added to devops.json after engineer ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated: Vec<String>,
+    #[serde(flatten)]
+    pub report: R,
+}
+
+impl<R: Report> Report for Prepared<R> {
+    fn status(&self) -> crate::vocabulary::Status {
+        self.report.status()
+    }
+    fn text(&self) -> String {
+        if self.generated.is_empty() {
+            return self.report.text();
+        }
+        format!("Generated {} from devops.json first (the environment was added after engineer ran).\n{}", self.generated.join(" and "), self.report.text())
+    }
+}
+
 /// Runs one infrastructure operation.
 pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Error> {
     let operation = req.operation.ok_or_else(|| Error::bad_input("operation", "is required", Some(accepted())))?;
@@ -125,6 +147,11 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
     if let Some(error) = &req.error {
         input::text("error", error, 20_000)?;
     }
+    // An environment added to devops.json after engineer ran gets its var and backend files first.
+    let generated = match operation {
+        InfraOperation::PreviewChanges | InfraOperation::Deploy | InfraOperation::Destroy => engineer::ensure_env_files(ws, &config, &env)?,
+        _ => Vec::new(),
+    };
     // A preview needs the state's bucket (deploy and destroy check it themselves, under their lock).
     if operation == InfraOperation::PreviewChanges {
         let cloud = crate::cloud::Cloud::connect(&config, &env).await;
@@ -168,13 +195,15 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
                 InfraReport::Test(report)
             }
         },
-        InfraOperation::PreviewChanges => InfraReport::PreviewChanges(preview::run(ws, &config, &env).await?),
+        InfraOperation::PreviewChanges => {
+            InfraReport::PreviewChanges(Prepared { generated: generated.clone(), report: preview::run(ws, &config, &env).await? })
+        }
         InfraOperation::ShowResources => InfraReport::ShowResources(resources::run(ws, &config, &env).await?),
         InfraOperation::Deploy => {
             let opts = deploy::Options { skip_tests: req.skip_tests, skip_preview: req.skip_preview, auto_approve: req.auto_approve };
-            InfraReport::Deploy(deploy::start(ws, &config, &env, opts).await?)
+            InfraReport::Deploy(Prepared { generated: generated.clone(), report: deploy::start(ws, &config, &env, opts).await? })
         }
-        InfraOperation::Destroy => InfraReport::Destroy(destroy::start(ws, &config, &env).await?),
+        InfraOperation::Destroy => InfraReport::Destroy(Prepared { generated: generated.clone(), report: destroy::start(ws, &config, &env).await? }),
         InfraOperation::Debug => {
             // Without a message, the error the last failed deploy of this environment ended with.
             let last_failed = match req.error {

@@ -99,11 +99,39 @@ pub fn project_usage(ws: &Workspace) -> Result<Usage, Error> {
     if path.is_file() { Ok(Usage::load(&path, PriceTable::embedded())?) } else { Ok(Usage::default()) }
 }
 
+/// The files `env` needs in a directory engineer generated that are not there.
+fn missing_env_files(ws: &Workspace, config: &Config, env: &str) -> Result<Vec<String>, Error> {
+    let Some(dir) = crate::infra::engineer::terraform_dir(ws, config) else { return Ok(Vec::new()) };
+    if !dir.join(crate::infra::engineer::MANIFEST).is_file() {
+        return Ok(Vec::new());
+    }
+    Ok(crate::infra::engineer::env_files(config, env)?.into_iter().map(|(name, _)| name).filter(|name| !dir.join(name).exists()).collect())
+}
+
 /// Runs the pre-deployment tests for `env` and writes the report.
 pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &ScanOptions, how: validate::TerraformValidate) -> Result<TestReport, Error> {
     let dir = validate::directory(ws.project_dir(), config)?;
     let mut tests = Vec::new();
     let mut recommendations = Vec::new();
+
+    // 0. The environment's own files (a generated directory only): an environment added to devops.json after
+    // engineer ran has none yet, and terraform would fail on them later.
+    let missing = missing_env_files(ws, config, env)?;
+    if !missing.is_empty() {
+        recommendations.push(format!(
+            "{} for {env} missing from {}: a deploy or preview of {env} writes them from devops.json, or run engineer again.",
+            missing.join(" and "),
+            dir.display()
+        ));
+        tests.push(TestResult {
+            name: "environment",
+            status: Status::Fail,
+            duration_ms: 0,
+            summary: format!("missing {}", missing.join(", ")),
+            details: json!({"missing": missing}),
+        });
+        return finish(ws, config, env, dir, tests, recommendations, Counts::default(), 0.0);
+    }
 
     // 1. Validation (syntax + terraform validate).
     let started = Instant::now();

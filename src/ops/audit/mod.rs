@@ -41,6 +41,8 @@ use crate::workspace::Workspace;
 
 /// Findings shown in the reply (the file has all of them).
 const SHOWN: usize = 12;
+/// How long an audit waits for the environment's Terraform lock.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Access keys older than this are a finding (CIS 1.14).
 const KEY_MAX_AGE_DAYS: i64 = 90;
 
@@ -101,7 +103,9 @@ pub struct AuditReport {
     pub resources: usize,
     /// Per focus, 0–100: the mean over the audited resources of 100 less 25 per critical, 10 per high,
     /// 4 per medium and 1 per low finding (floored at 0); account-wide findings weigh on every resource.
+    #[schemars(with = "serde_json::Value")]
     pub scores: BTreeMap<String, u32>,
+    #[schemars(with = "serde_json::Value")]
     pub counts: SeverityCounts,
     pub findings_total: usize,
     /// The most severe findings (new ones first); the report file has all.
@@ -281,7 +285,7 @@ async fn deployed_state(ws: &Workspace, config: &Config, env: &str, notes: &mut 
     };
     let deployed_here = registry::load(ws, env)?.is_some();
     let tf = Terraform::for_env(config, &dir, env);
-    let _lock = terraform::lock(ws, env)?;
+    let _lock = wait_for_lock(ws, env).await?;
     let read = async {
         tf.init_env(env).await?;
         tf.state().await
@@ -293,6 +297,18 @@ async fn deployed_state(ws: &Workspace, config: &Config, env: &str, notes: &mut 
             Ok(Value::Null)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The environment's Terraform lock, waiting up to half a minute: another audit or a preview holds it for
+/// seconds; a deploy longer, and then the reply names it.
+async fn wait_for_lock(ws: &Workspace, env: &str) -> Result<crate::workspace::FileLock, Error> {
+    let started = Instant::now();
+    loop {
+        match terraform::lock(ws, env) {
+            Err(Error::Busy { .. }) if started.elapsed() < LOCK_WAIT => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+            other => return other,
+        }
     }
 }
 
