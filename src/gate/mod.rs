@@ -370,6 +370,17 @@ impl<'a> Gate<'a> {
         }
     }
 
+    /// Approves `req` for a CI run that named its environment in its approval flag (`--ci-approve ENV`): there is
+    /// no person to answer in CI, and the reviewers approved the run itself (a GitHub environment with required
+    /// reviewers). Audited as approved, with the run's identity. The caller checks that the flag names this
+    /// environment and that the plan loses no data.
+    pub fn approve_in_ci(&self, req: GateRequest, identity: &str, now: DateTime<Utc>) -> Result<Approval, GateError> {
+        self.sweep(now);
+        let id = uuid::Uuid::new_v4().to_string();
+        self.audit(&req.facts, Outcome::Approved, &id, &req.digest, Some(&format!("approved in CI by the approval flag: {identity}")))?;
+        Ok(Approval { id, env: req.facts.env, operation: req.facts.operation, digest: req.digest, expires_at: now + self.ttl, action: req.action })
+    }
+
     /// Records one answer to the step `id`. Exactly "yes" advances; anything
     /// else cancels. `policy_now` gives the environment's policy as configured
     /// now: a step more is asked when the environment became protected since.

@@ -30,11 +30,13 @@ use crate::workspace::{AuditEntry, Outcome, Workspace};
 pub const STEPS: u32 = 9;
 
 /// What deploy was asked to do.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     pub skip_tests: bool,
     pub skip_preview: bool,
     pub auto_approve: bool,
+    /// The CI run that approved this deploy with `--ci-approve ENV` (checked by the caller), by its identity.
+    pub ci_approval: Option<String>,
 }
 
 /// What an approval of a deploy runs; stored with the pending operation.
@@ -393,7 +395,18 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         p if !data_loss.is_empty() || !request.facts.reverts.is_empty() => (p.always_confirm(), false),
         p => (p, opts.auto_approve),
     };
-    match Gate::for_config(ws, config).request(policy, auto_approve, request, Utc::now())? {
+    let gate = Gate::for_config(ws, config);
+    // A CI run's approval covers the plan it shows, never one that loses data or undoes a remediation.
+    if let Some(identity) = &opts.ci_approval
+        && data_loss.is_empty()
+        && request.facts.reverts.is_empty()
+    {
+        let approval = gate.approve_in_ci(request, identity, Utc::now())?;
+        let mut action = action;
+        step(&mut action.steps, 3, "approval", StepStatus::Ok, format!("approved in CI: {identity}"));
+        return Ok(Deployed::Done(execute(ws, approval, action).await?));
+    }
+    match gate.request(policy, auto_approve, request, Utc::now())? {
         Requested::Approved(approval) => {
             let mut action = action;
             step(&mut action.steps, 3, "approval", StepStatus::Ok, "auto-approved (unprotected environment)");

@@ -68,6 +68,13 @@ pub struct InfraRequest {
     #[arg(long)]
     #[serde(default)]
     pub auto_approve: bool,
+    /// deploy, CLI in CI only (CI=true): the environment this run is approved for, e.g. --ci-approve prod. A
+    /// protected environment deploys without a person's "yes" only when it is named here; the approval is audited
+    /// with the CI run's identity. Never for a plan that loses data.
+    #[arg(long, value_name = "ENV")]
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub ci_approve: Option<String>,
     /// debug: the error message to analyse (default: the error the last failed deploy of the environment ended with).
     #[arg(long)]
     #[serde(default)]
@@ -110,6 +117,34 @@ crate::report_enum!(InfraReport {
     Destroy,
     BackendMissing
 });
+
+/// The CI run's identity, for `--ci-approve NAMED` on a deploy of `env`: only in CI (`CI` set to true or 1), and
+/// only naming this very environment.
+fn ci_approval(named: &str, env: &str) -> Result<String, Error> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if !var("CI").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1") {
+        return Err(Error::bad_input(
+            "ci-approve",
+            "works only in CI (CI=true), where no person can answer; here, confirm the pending operation instead (faber-cloud confirm <id> yes)",
+            None,
+        ));
+    }
+    if named != env {
+        return Err(Error::bad_input("ci-approve", format!("names {named}, but this deploy is for {env}"), Some(env.to_string())));
+    }
+    let identity = match (var("GITHUB_REPOSITORY"), var("GITHUB_RUN_ID")) {
+        (Some(repo), Some(run)) => format!(
+            "GitHub Actions run {run} of {repo}{}{}",
+            var("GITHUB_WORKFLOW").map(|w| format!(" (workflow {w})")).unwrap_or_default(),
+            var("GITHUB_ACTOR").map(|a| format!(", started by {a}")).unwrap_or_default()
+        ),
+        _ => ["CI_PIPELINE_ID", "BUILD_ID", "CIRCLE_WORKFLOW_ID", "BUILDKITE_BUILD_ID"]
+            .iter()
+            .find_map(|k| var(k).map(|v| format!("CI run {k}={v}")))
+            .unwrap_or_else(|| "a CI run that gave no run id".into()),
+    };
+    Ok(crate::redact::redact(&identity))
+}
 
 /// A report with the environment files written from devops.json before the operation ran.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -200,7 +235,8 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
         }
         InfraOperation::ShowResources => InfraReport::ShowResources(resources::run(ws, &config, &env).await?),
         InfraOperation::Deploy => {
-            let opts = deploy::Options { skip_tests: req.skip_tests, skip_preview: req.skip_preview, auto_approve: req.auto_approve };
+            let ci_approval = req.ci_approve.as_deref().map(|named| ci_approval(named, &env)).transpose()?;
+            let opts = deploy::Options { skip_tests: req.skip_tests, skip_preview: req.skip_preview, auto_approve: req.auto_approve, ci_approval };
             InfraReport::Deploy(Prepared { generated: generated.clone(), report: deploy::start(ws, &config, &env, opts).await? })
         }
         InfraOperation::Destroy => InfraReport::Destroy(Prepared { generated: generated.clone(), report: destroy::start(ws, &config, &env).await? }),
