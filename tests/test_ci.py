@@ -39,6 +39,9 @@ async def test_ci_deploys_test_and_prod_only_with_the_approval_flag(project, mot
     assert proc.returncode == 3, proc.stdout + proc.stderr
     pending = json.loads(proc.stdout)
     assert pending["status"] == "awaiting_confirmation" and pending["operation_id"], pending
+    # Promotion: the banner says this exact code went to test, when, and that test was not checked since.
+    banner = pending["banner"]
+    assert "This exact code" in banner and "was deployed to test at" in banner and "no health check of test since then" in banner, banner
     assert f"{name}-core-prod-uploads" not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
 
     # The flag is refused for another environment, and outside CI.
@@ -56,6 +59,14 @@ async def test_ci_deploys_test_and_prod_only_with_the_approval_flag(project, mot
     trail = [json.loads(line) for line in (state_dir(project) / "audit-trail.jsonl").read_text().splitlines()]
     approved = [e for e in trail if e["env"] == "prod" and e["outcome"] == "approved"]
     assert approved and "GitHub Actions run 4242 of acme/shop" in approved[-1]["detail"] and "octocat" in approved[-1]["detail"], approved
+
+    # Code that never went to test is allowed, and called out.
+    main_tf = project / "infrastructure/terraform/main.tf"
+    main_tf.write_text(main_tf.read_text().replace("force_destroy = false", 'force_destroy = false\n  tags          = { Team = "web" }', 1))
+    proc = run_cli(project, "--json", "infra", "deploy", "--env", "prod", env=ci, check=False, timeout=600)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    banner = json.loads(proc.stdout)["banner"]
+    assert "was never deployed to an unprotected environment first" in banner and "test runs" in banner, banner
 
     # An agent cannot use it: the MCP tool does not take the field.
     async with connect(project, "auto", extra_env=ci) as client:

@@ -96,6 +96,9 @@ pub struct BannerFacts {
     /// Remediations made since the last deploy that the operation undoes, one line each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reverts: Vec<String>,
+    /// A protected environment's deploy: whether this exact code ran in an unprotected environment first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<String>,
 }
 
 /// The text shown before answer `step` (1-based) of `steps`.
@@ -141,6 +144,9 @@ pub fn banner(facts: &BannerFacts, protected: bool, step: u8, steps: u8) -> Stri
             out.push_str(&format!("  - {line}\n"));
         }
         out.push_str("To keep one, answer no and make the Terraform code say the same first.\n");
+    }
+    if let Some(line) = &facts.promotion {
+        out.push_str(&format!("\n{line}\n"));
     }
     if let Some(cost) = facts.cost_impact {
         let sign = if cost < 0.0 { "-" } else { "+" };
@@ -226,6 +232,7 @@ mod tests {
             profile: Some("p-prod-deploy".into()),
             data_loss: vec![],
             reverts: vec![],
+            promotion: None,
         };
         let first = banner(&facts, true, 1, 2);
         for needle in [

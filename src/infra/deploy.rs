@@ -22,7 +22,7 @@ use crate::error::Error;
 use crate::gate::{Approval, BannerFacts, ChangeCounts, EnvPolicy, Gate, GateRequest, Gated, Pending, Requested, StoredAction};
 use crate::iac::terraform::{self, Applied, Terraform};
 use crate::infra::test::{Status, TestResult};
-use crate::infra::{backend, diagnose, preview, registry, resources, test, validate};
+use crate::infra::{backend, diagnose, preview, promotion, registry, resources, test, validate};
 use crate::progress;
 use crate::vocabulary::{ActionKind, Phase, Reply, Report};
 use crate::workspace::{AuditEntry, Outcome, Workspace};
@@ -48,6 +48,9 @@ pub struct DeployAction {
     pub changes: ChangeCounts,
     /// Steps 1–3 as they went, carried into the final report.
     pub steps: Vec<Step>,
+    /// The code going out ([`promotion::code_digest`]), recorded for the environment once applied.
+    #[serde(default)]
+    pub code_digest: String,
 }
 
 impl Gated for DeployAction {
@@ -365,16 +368,20 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         (report.plan_file, report.digest, changes, Some(report.cost_impact.after - report.cost_impact.before), text, data_loss, report.reverts)
     };
 
+    // The code going out (the packages were built by the preview).
+    let code_digest = promotion::code_digest(&validate::directory(ws.project_dir(), config)?)?;
+
     // Nothing to change: no approval needed; verify and document what is there.
     if changes.add + changes.change + changes.destroy == 0 {
         step(&mut steps, 3, "approval", StepStatus::Skipped, "the plan changes nothing");
         step(&mut steps, 4, "apply", StepStatus::Skipped, "nothing to apply");
         drop(_lock);
-        let action = DeployAction { env: env.into(), plan_file, digest, changes, steps };
+        let action = DeployAction { env: env.into(), plan_file, digest, changes, steps, code_digest: code_digest.clone() };
         return Ok(Deployed::Done(finish(ws, config, &cloud, &caller, action, None, None).await?));
     }
 
     // 3. The gate.
+    let promotion = promotion::note(ws, config, env, &code_digest);
     let facts = BannerFacts {
         env: env.into(),
         operation: "deploy".into(),
@@ -386,8 +393,9 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         profile: cloud.target.profile().map(str::to_string),
         data_loss: data_loss.clone(),
         reverts,
+        promotion,
     };
-    let action = DeployAction { env: env.into(), plan_file, digest: digest.clone(), changes, steps };
+    let action = DeployAction { env: env.into(), plan_file, digest: digest.clone(), changes, steps, code_digest };
     drop(_lock);
     let request = GateRequest { facts, digest, action: StoredAction::of(&action) };
     // A plan that deletes data, or undoes a remediation, always waits for a person, whatever auto_approve says.
@@ -568,6 +576,9 @@ async fn finish(
     // 8–9. Registry and DEPLOYED.md.
     let changed = applied.as_ref().map(|a| a.completed.clone()).unwrap_or_default();
     let (reg, reg_path, md_path) = registry::record(ws, config, &env, caller, &in_state, &changed)?;
+    if !action.code_digest.is_empty() {
+        promotion::record(ws, &env, &action.code_digest)?;
+    }
     step(&mut action.steps, 8, "registry", StepStatus::Ok, format!("{} resource(s) in {}", reg.resource_count, reg_path.display()));
     step(&mut action.steps, 9, "DEPLOYED.md", StepStatus::Ok, md_path.display().to_string());
     audit(

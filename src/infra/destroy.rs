@@ -198,6 +198,7 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str) -> Result<Destroy
         profile: cloud.target.profile().map(str::to_string),
         data_loss: data_loss.clone(),
         reverts: Vec::new(),
+        promotion: None,
     };
     let digest = preview::digest_file(&plan_file)?;
     let action =

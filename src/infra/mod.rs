@@ -16,6 +16,7 @@ pub mod engineer;
 pub mod hclfmt;
 pub mod package;
 pub mod preview;
+pub mod promotion;
 pub mod registry;
 pub mod remembered;
 pub mod resources;
