@@ -1356,7 +1356,10 @@ fn env_position(words: &[Word], i: usize) -> bool {
     let before_noun = words.get(i + 1).is_some_and(|n| ENV_FOLLOWERS.contains(&n.text.as_str()));
     // "health test", "logs test", "deploy test": terse, the environment ends the clause after what to do there.
     let terse = i > 0 && words.get(i + 1).is_none_or(Word::is_boundary) && ENV_PRECEDERS.contains(&words[i - 1].text.as_str());
-    after_preposition || before_noun || terse
+    // "promote test to prod": the environment something moves from, before "to" and the one it moves to.
+    let source = words.get(i + 1).is_some_and(|n| n.text == "to")
+        && words.get(i + 2).is_some_and(|n| matches!(n.text.as_str(), "prod" | "production" | "live" | "prd" | "staging" | "preprod" | "pre-prod"));
+    after_preposition || before_noun || terse || source
 }
 
 pub(crate) fn env_word<'a>(words: &'a [Word], i: usize, envs: &[String]) -> Option<EnvWord<'a>> {

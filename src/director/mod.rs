@@ -315,6 +315,15 @@ fn detect_env(words: &[Word], scoped: &[Scope], ctx: &Context<'_>) -> Result<Env
     if named.is_empty() {
         named = envs_named(words, ctx, |i| scoped[i] == Scope::Negated && !lexicon::env_negated(words, i))?;
     }
+    // "promote test to prod", "ship it from staging to production": the environment it moves from is not where
+    // the deploy goes.
+    let moves = words.iter().any(|w| matches!(w.text.as_str(), "promote" | "promoting" | "deploy" | "ship" | "push" | "move" | "release" | "roll"));
+    if moves && named.len() == 2 {
+        let into = |i: usize| words.get(i + 1).is_some_and(|w| w.text == "to") && named.iter().any(|(j, _)| *j == i + 2);
+        if let Some(pos) = named.iter().position(|(i, _)| into(*i)) {
+            named.remove(pos);
+        }
+    }
     Ok(match named.len() {
         0 => EnvChoice::One(DEFAULT_ENV.to_string(), EnvSource::Default),
         1 => EnvChoice::One(named.remove(0).1, EnvSource::Detected),

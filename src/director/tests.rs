@@ -57,6 +57,9 @@ fn every_user_guide_phrase_routes() {
     check("preview changes before deploying", "infra preview-changes test");
     check("deploy to test environment", "infra deploy test");
     check("deploy to production", "infra deploy prod");
+    // Promotion: the environment it moves from is not the target.
+    check("promote test to prod", "infra deploy prod");
+    check("ship it from test to production", "infra deploy prod");
     check("show me all deployed resources", "infra show-resources test");
     check("deploy my infrastructure to test", "infra deploy test");
     check("design infrastructure for user authentication", "infra architect test feature=user authentication");
