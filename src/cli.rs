@@ -130,6 +130,9 @@ async fn dispatch(cli: Cli, app: App) -> i32 {
             };
         }
         Command::Director(req) => rendered(crate::mcp::isolated(app.director(req)).await),
+        Command::Infra(req) if req.operation == Some(crate::infra::InfraOperation::Deploy) && req.env.as_deref().is_some_and(|e| e.contains(',')) => {
+            return deploy_in_order(cli.json, &app, req).await;
+        }
         Command::Infra(req) => rendered(crate::mcp::isolated(crate::infra::run(app.workspace(), req)).await),
         Command::Ops(req) => rendered(crate::mcp::isolated(crate::ops::run(app.workspace(), req)).await),
         Command::Confirm { operation_id, response } => rendered(crate::mcp::isolated(app.confirm(operation_id, response)).await),
@@ -205,6 +208,48 @@ fn print_scan(json: bool, format: ScanFormat, fail_on: Severity, result: Result<
         ScanFormat::Sarif => emit(&serde_json::to_string_pretty(&report.sarif()).expect("SARIF serialises")),
     }
     i32::from(report.fails(fail_on))
+}
+
+/// `infra deploy --env test,staging,prod`: each environment in the order given, stopping at the first that fails,
+/// is refused, or waits for a person (its exit code is the command's). `--ci-approve` applies to the environment it
+/// names only. With `--json`, one array of `{env, reply}` once all are done.
+async fn deploy_in_order(json: bool, app: &App, req: &crate::infra::InfraRequest) -> i32 {
+    let envs: Vec<String> = req.env.as_deref().unwrap_or_default().split(',').map(|e| e.trim().to_string()).collect();
+    if envs.iter().any(String::is_empty) || envs.iter().enumerate().any(|(i, e)| envs[..i].contains(e)) {
+        return print(json, Err(Error::bad_input("env", "a list of environments names each once, separated by commas", Some("e.g. test,staging,prod".into()))));
+    }
+    let mut replies = Vec::new();
+    let mut code = 0;
+    for env in &envs {
+        let one = crate::infra::InfraRequest { env: Some(env.clone()), ci_approve: req.ci_approve.clone().filter(|n| n == env), ..req.clone() };
+        if !json {
+            eprintln!("== deploy {env}");
+        }
+        let result = rendered(crate::mcp::isolated(crate::infra::run(app.workspace(), &one)).await);
+        code = match &result {
+            Ok(r) => r.exit_code(),
+            Err(e) => e.exit_code(),
+        };
+        if json {
+            let reply = match result {
+                Ok(r) => r.json,
+                Err(e) => serde_json::json!({"status": "error", "error": e.body()}),
+            };
+            replies.push(serde_json::json!({"env": env, "reply": reply}));
+        } else {
+            print(false, result);
+        }
+        if code != 0 {
+            if !json && env != envs.last().unwrap_or(env) {
+                eprintln!("stopped at {env}: the environments after it were not deployed");
+            }
+            break;
+        }
+    }
+    if json {
+        emit(&serde_json::to_string_pretty(&replies).expect("replies serialise"));
+    }
+    code
 }
 
 fn rendered<R: Report>(result: Result<R, Error>) -> Result<Rendered, Error> {

@@ -68,6 +68,14 @@ async def test_ci_deploys_test_and_prod_only_with_the_approval_flag(project, mot
     banner = json.loads(proc.stdout)["banner"]
     assert "was never deployed to an unprotected environment first" in banner and "test runs" in banner, banner
 
+    # In order: test takes the change, then prod stops for its approval, now saying test has this code.
+    proc = run_cli(project, "--json", "infra", "deploy", "--env", "test,prod", "--auto-approve", env=ci, check=False, timeout=900)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    replies = json.loads(proc.stdout)
+    assert [r["env"] for r in replies] == ["test", "prod"], replies
+    assert replies[0]["reply"]["status"] == "ok" and replies[1]["reply"]["status"] == "awaiting_confirmation", replies
+    assert "This exact code" in replies[1]["reply"]["banner"], replies[1]["reply"]["banner"]
+
     # An agent cannot use it: the MCP tool does not take the field.
     async with connect(project, "auto", extra_env=ci) as client:
         r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "prod", "ci_approve": "prod"})
