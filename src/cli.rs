@@ -133,6 +133,20 @@ async fn dispatch(cli: Cli, app: App) -> i32 {
         Command::Infra(req) if req.operation == Some(crate::infra::InfraOperation::Deploy) && req.env.as_deref().is_some_and(|e| e.contains(',')) => {
             return deploy_in_order(cli.json, &app, req).await;
         }
+        Command::Infra(req) if req.format == Some(crate::infra::PreviewFormat::Markdown) => {
+            if req.operation != Some(crate::infra::InfraOperation::PreviewChanges) {
+                return print(cli.json, Err(Error::bad_input("format", "markdown is for preview-changes", Some("text".into()))));
+            }
+            match crate::mcp::isolated(crate::infra::run(app.workspace(), req)).await {
+                Ok(crate::infra::InfraReport::PreviewChanges(p)) if !cli.json => {
+                    let generated =
+                        if p.generated.is_empty() { String::new() } else { format!("Generated {} from devops.json first.\n\n", p.generated.join(" and ")) };
+                    emit(&crate::redact::redact(&format!("{generated}{}", p.report.markdown())));
+                    return 0;
+                }
+                other => rendered(other),
+            }
+        }
         Command::Infra(req) => rendered(crate::mcp::isolated(crate::infra::run(app.workspace(), req)).await),
         Command::Ops(req) => rendered(crate::mcp::isolated(crate::ops::run(app.workspace(), req)).await),
         Command::Confirm { operation_id, response } => rendered(crate::mcp::isolated(app.confirm(operation_id, response)).await),

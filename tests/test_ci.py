@@ -27,8 +27,9 @@ async def test_ci_deploys_test_and_prod_only_with_the_approval_flag(project, mot
     proc = run_cli(project, "scan", str(project / "infrastructure/terraform"), "--format", "sarif", "--fail-on", "critical", env=ci, check=False, timeout=300)
     assert proc.returncode in (0, 1) and json.loads(proc.stdout)["version"] == "2.1.0", proc.stderr
     run_cli(project, "infra", "test", "--env", "test", env=ci, timeout=300)
-    proc = run_cli(project, "infra", "preview-changes", "--env", "test", env=ci, timeout=300)
-    assert "to add" in proc.stdout, proc.stdout
+    proc = run_cli(project, "infra", "preview-changes", "--env", "test", "--format", "markdown", env=ci, timeout=300)
+    assert proc.stdout.startswith("### Preview of `test`: +") and "| `+` | `aws_s3_bucket.uploads` |" in proc.stdout, proc.stdout
+    assert "Cost impact:" in proc.stdout, proc.stdout
 
     # On main: test deploys.
     run_cli(project, "infra", "deploy", "--env", "test", "--auto-approve", env=ci, timeout=600)

@@ -76,6 +76,11 @@ pub struct InfraRequest {
     #[serde(skip)]
     #[schemars(skip)]
     pub ci_approve: Option<String>,
+    /// preview-changes, CLI only: the text (default) or Markdown for a pull request comment.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub format: Option<PreviewFormat>,
     /// debug: the error message to analyse (default: the error the last failed deploy of the environment ended with).
     #[arg(long)]
     #[serde(default)]
@@ -118,6 +123,13 @@ crate::report_enum!(InfraReport {
     Destroy,
     BackendMissing
 });
+
+/// How the CLI prints a preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PreviewFormat {
+    Text,
+    Markdown,
+}
 
 /// The CI run's identity, for `--ci-approve NAMED` on a deploy of `env`: only in CI (`CI` set to true or 1), and
 /// only naming this very environment.

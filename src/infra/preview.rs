@@ -32,6 +32,52 @@ pub struct PreviewReport {
     pub reverts: Vec<String>,
 }
 
+impl PreviewReport {
+    /// The preview as Markdown, for a pull request comment: counts, a table of the changes (with what data
+    /// each loses), the cost impact, and what the plan undoes.
+    pub fn markdown(&self) -> String {
+        let s = &self.summary;
+        let cell = |t: &str| t.replace('|', "\\|").replace('\n', " ");
+        let mut out = format!("### Preview of `{}`: {}\n\n", self.env, s.counts());
+        if s.resources.is_empty() {
+            out.push_str("No changes: the infrastructure matches the configuration.\n");
+        } else {
+            out.push_str("| | resource | changes | data lost |\n|---|---|---|---|\n");
+            for r in &s.resources {
+                let mut attrs: Vec<String> =
+                    r.changed.iter().map(|a| format!("`{}`{}", cell(&a.path), if a.forces_replacement { " (forces replacement)" } else { "" })).collect();
+                if r.more_changes > 0 {
+                    attrs.push(format!("and {} more", r.more_changes));
+                }
+                out.push_str(&format!(
+                    "| `{}` | `{}` | {} | {} |\n",
+                    r.symbol,
+                    cell(&r.address),
+                    attrs.join(", "),
+                    r.data_loss.map(|d| format!("**{d}**")).unwrap_or_default()
+                ));
+            }
+        }
+        let lost = s.data_loss();
+        if !lost.is_empty() {
+            out.push_str(&format!(
+                "\n> [!WARNING]\n> {} resource(s) holding data would be deleted or replaced; a deploy of this plan waits for an explicit yes.\n",
+                lost.len()
+            ));
+        }
+        for r in &self.reverts {
+            out.push_str(&format!("\n> [!WARNING]\n> This plan {}\n", cell(r)));
+        }
+        out.push_str(&format!(
+            "\nCost impact: {}\n\nPlan `{}` (sha256 `{}`)\n",
+            self.cost_impact.summary(),
+            self.plan_file.display(),
+            &self.digest[..self.digest.len().min(12)]
+        ));
+        out
+    }
+}
+
 impl Report for PreviewReport {
     fn text(&self) -> String {
         let destructive = self.summary.destructive().count();
