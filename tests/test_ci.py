@@ -40,6 +40,7 @@ async def test_ci_deploys_test_and_prod_only_with_the_approval_flag(project, mot
     assert proc.returncode == 3, proc.stdout + proc.stderr
     pending = json.loads(proc.stdout)
     assert pending["status"] == "awaiting_confirmation" and pending["operation_id"], pending
+    stale_id = pending["operation_id"]
     # Promotion: the banner says this exact code went to test, when, and that test was not checked since.
     banner = pending["banner"]
     assert "This exact code" in banner and "was deployed to test at" in banner and "no health check of test since then" in banner, banner
@@ -60,6 +61,13 @@ async def test_ci_deploys_test_and_prod_only_with_the_approval_flag(project, mot
     trail = [json.loads(line) for line in (state_dir(project) / "audit-trail.jsonl").read_text().splitlines()]
     approved = [e for e in trail if e["env"] == "prod" and e["outcome"] == "approved"]
     assert approved and "GitHub Actions run 4242 of acme/shop" in approved[-1]["detail"] and "octocat" in approved[-1]["detail"], approved
+
+    # The prod approval asked before that deploy is answered now: its plan is stale, and nothing is applied.
+    proc = run_cli(project, "--json", "confirm", stale_id, "yes", check=False, timeout=300)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    proc = run_cli(project, "--json", "confirm", json.loads(proc.stdout)["operation_id"], "yes", env=ci, check=False, timeout=600)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "changed since this plan was made" in json.loads(proc.stdout)["error"]["message"], proc.stdout
 
     # Code that never went to test is allowed, and called out.
     main_tf = project / "infrastructure/terraform/main.tf"

@@ -475,6 +475,23 @@ pub async fn execute(ws: &Workspace, approval: Approval, mut action: DeployActio
             audit(ws, &env, Outcome::Failed, Some(&caller), format!("not applied: {holder}"), Some(approval.digest()), Some(approval.id()))?;
             return Err(Error::Busy { what: format!("another terraform run on the state of {env}"), holder: Some(holder) });
         }
+        // Another deploy applied since this plan was made (on this machine or another): nothing was applied, and
+        // what this change does now needs a new plan, not a debug.
+        Err(failed) if failed.diagnostics.iter().any(|d| d.contains("Saved plan is stale")) => {
+            audit(
+                ws,
+                &env,
+                Outcome::Failed,
+                Some(&caller),
+                "not applied: the state changed since this plan was made",
+                Some(approval.digest()),
+                Some(approval.id()),
+            )?;
+            return Err(Error::Failed(format!(
+                "nothing was applied: the state of {env} changed since this plan was made (another deploy applied first); \
+                 preview and deploy again to see what this change does now (faber-cloud infra deploy --env {env})"
+            )));
+        }
         Err(failed) => return Err(apply_failed(ws, &config, &caller, action, approval.id(), &failed).await?),
     };
     step(&mut action.steps, 4, "apply", StepStatus::Ok, format!("{} added, {} changed, {} destroyed", applied.add, applied.change, applied.remove));
