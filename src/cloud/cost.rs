@@ -144,6 +144,6 @@ pub async fn spend(cloud: &Cloud, tags: &[(String, String)], first_month: NaiveD
 
 pub fn first_of_next_month(d: NaiveDate) -> NaiveDate {
     use chrono::Datelike;
-    let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
-    NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(d)
+    let first = d.with_day(1).unwrap_or(d);
+    first.checked_add_months(chrono::Months::new(1)).unwrap_or(first)
 }

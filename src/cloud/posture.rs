@@ -29,9 +29,6 @@ pub struct Wanted {
     pub kms_keys: Vec<String>,
     /// Every ARN of the state, for their tags.
     pub arns: Vec<String>,
-    /// The environment's tags (`Project`, `Environment`): security groups carrying
-    /// them are read even when Terraform does not manage them.
-    pub tags: Vec<(String, String)>,
 }
 
 /// A bucket's settings; `None` where the bucket has none (or the read failed, said in the notes).

@@ -76,13 +76,23 @@ pub struct StateResource<'a> {
 
 /// Every managed resource of a state, child modules included.
 pub fn state_resources(state: &Value) -> Vec<StateResource<'_>> {
-    fn walk<'a>(m: &'a Value, out: &mut Vec<StateResource<'a>>) {
-        for r in m.get("resources").and_then(Value::as_array).into_iter().flatten() {
-            if r.get("mode").and_then(Value::as_str) != Some("managed") {
-                continue;
-            }
+    managed_entries(state)
+        .into_iter()
+        .map(|r| {
             let s = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("");
-            out.push(StateResource { address: s("address"), kind: s("type"), values: r.get("values").unwrap_or(&Value::Null) });
+            StateResource { address: s("address"), kind: s("type"), values: r.get("values").unwrap_or(&Value::Null) }
+        })
+        .collect()
+}
+
+/// The entries (`address`, `mode`, `type`, `name`, `values`, …) of every managed resource of a state in
+/// `terraform show -json` form, child modules included.
+pub fn managed_entries(state: &Value) -> Vec<&Value> {
+    fn walk<'a>(m: &'a Value, out: &mut Vec<&'a Value>) {
+        for r in m.get("resources").and_then(Value::as_array).into_iter().flatten() {
+            if r.get("mode").and_then(Value::as_str) == Some("managed") {
+                out.push(r);
+            }
         }
         for child in m.get("child_modules").and_then(Value::as_array).into_iter().flatten() {
             walk(child, out);

@@ -99,9 +99,8 @@ pub fn project_usage(ws: &Workspace) -> Result<Usage, Error> {
     if path.is_file() { Ok(Usage::load(&path, PriceTable::embedded())?) } else { Ok(Usage::default()) }
 }
 
-/// The files `env` needs in a directory engineer generated that are not there.
-fn missing_env_files(ws: &Workspace, config: &Config, env: &str) -> Result<Vec<String>, Error> {
-    let Some(dir) = crate::infra::engineer::terraform_dir(ws, config) else { return Ok(Vec::new()) };
+/// The files `env` needs in `dir`, when engineer generated it, that are not there.
+fn missing_env_files(dir: &std::path::Path, config: &Config, env: &str) -> Result<Vec<String>, Error> {
     if !dir.join(crate::infra::engineer::MANIFEST).is_file() {
         return Ok(Vec::new());
     }
@@ -116,7 +115,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, scan_options: &Scan
 
     // 0. The environment's own files (a generated directory only): an environment added to devops.json after
     // engineer ran has none yet, and terraform would fail on them later.
-    let missing = missing_env_files(ws, config, env)?;
+    let missing = missing_env_files(&dir, config, env)?;
     if !missing.is_empty() {
         recommendations.push(format!(
             "{} for {env} missing from {}: a deploy or preview of {env} writes them from devops.json, or run engineer again.",

@@ -38,6 +38,7 @@ use crate::progress;
 use crate::scan::{self, Finding, Severity, SeverityCounts};
 use crate::vocabulary::{AuditFocus, Report};
 use crate::workspace::Workspace;
+use overlay::{kind, s};
 
 /// Findings shown in the reply (the file has all of them).
 const SHOWN: usize = 12;
@@ -165,8 +166,8 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, focus: Option<Audit
     progress::step(1, STEPS, &format!("reading the Terraform state of {env}"));
     let mut notes = Vec::new();
     let state = deployed_state(ws, config, env, &mut notes).await?;
-    let resources: Vec<Value> = state.pointer("/values/root_module/resources").and_then(Value::as_array).cloned().unwrap_or_default();
-    let resources: Vec<Value> = resources.into_iter().filter(|r| r.get("mode").and_then(Value::as_str) == Some("managed")).collect();
+    // Every managed resource, child modules included.
+    let resources: Vec<Value> = crate::infra::resources::managed_entries(&state).into_iter().cloned().collect();
     let report_path = ws.project_dir().join(format!("logs/infrastructure/audits/{env}/{}-audit.json", now.format("%Y%m%dT%H%M%SZ")));
     let env_tags = vec![("Project".to_string(), config.project.name.clone()), ("Environment".to_string(), env.to_string())];
 
@@ -179,9 +180,10 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, focus: Option<Audit
         notes.push(format!("nothing is deployed in {env}: the Terraform state holds no resources (deploy first, then audit)"));
     }
     let mut live = posture::Live::default();
-    if !resources.is_empty() && (wants(AuditFocus::Security) || wants(AuditFocus::Compliance) || wants(AuditFocus::Cost)) {
+    // Every focus reads it: security and compliance judge it, cost looks for savings in it.
+    if !resources.is_empty() {
         progress::step(2, STEPS, &format!("reading the live configuration of {} resource(s)", resources.len()));
-        live = posture::read(&cloud, &wanted(&resources, &env_tags)).await;
+        live = posture::read(&cloud, &wanted(&resources)).await;
         calls += live.calls;
         notes.extend(live.notes.iter().cloned());
     }
@@ -312,15 +314,11 @@ async fn wait_for_lock(ws: &Workspace, env: &str) -> Result<crate::workspace::Fi
     }
 }
 
-fn s<'a>(r: &'a Value, key: &str) -> &'a str {
-    r.pointer(&format!("/values/{key}")).and_then(Value::as_str).unwrap_or_default()
-}
-
 /// What to read live: the names and ARNs in the state.
-fn wanted(resources: &[Value], tags: &[(String, String)]) -> Wanted {
-    let mut w = Wanted { tags: tags.to_vec(), ..Wanted::default() };
+fn wanted(resources: &[Value]) -> Wanted {
+    let mut w = Wanted::default();
     for r in resources {
-        match r.get("type").and_then(Value::as_str).unwrap_or_default() {
+        match kind(r) {
             "aws_s3_bucket" => w.buckets.push(s(r, "bucket").into()),
             "aws_lambda_function" => w.functions.push(s(r, "function_name").into()),
             "aws_dynamodb_table" => w.tables.push(s(r, "name").into()),

@@ -28,11 +28,13 @@ pub struct Overlaid {
     pub unmanaged: Vec<String>,
 }
 
-fn s<'a>(r: &'a Value, key: &str) -> &'a str {
+/// A string attribute of a state resource (`values.{key}`), "" when absent.
+pub(super) fn s<'a>(r: &'a Value, key: &str) -> &'a str {
     r.pointer(&format!("/values/{key}")).and_then(Value::as_str).unwrap_or_default()
 }
 
-fn kind(r: &Value) -> &str {
+/// A state resource's type.
+pub(super) fn kind(r: &Value) -> &str {
     r.get("type").and_then(Value::as_str).unwrap_or_default()
 }
 

@@ -74,8 +74,8 @@ fn cents(x: f64) -> f64 {
 }
 
 fn first_of_month_back(d: NaiveDate, back: u32) -> NaiveDate {
-    let months = d.year() * 12 + d.month0() as i32 - back as i32;
-    NaiveDate::from_ymd_opt(months.div_euclid(12), months.rem_euclid(12) as u32 + 1, 1).unwrap_or(d)
+    let first = d.with_day(1).unwrap_or(d);
+    first.checked_sub_months(chrono::Months::new(back)).unwrap_or(first)
 }
 
 pub async fn run(cloud: &Cloud, config: &Config, env: &str, state: &[Value], live: &mut Live, tags: &[(String, String)], now: DateTime<Utc>) -> CostAudit {
@@ -203,13 +203,13 @@ pub fn analyse(months: &[Period], today: NaiveDate, estimated_monthly: f64) -> C
 /// Savings visible in the configuration: log groups kept forever, buckets without lifecycle rules,
 /// unattached volumes, old snapshots, NAT gateways, provisioned table capacity. Pure.
 pub fn opportunities(state: &[Value], live: &Live, now: DateTime<Utc>) -> Vec<Opportunity> {
-    let s = |r: &Value, k: &str| r.pointer(&format!("/values/{k}")).and_then(Value::as_str).unwrap_or_default().to_string();
+    use super::overlay::{kind, s};
     let mut out = Vec::new();
     for r in state {
         let address = r.get("address").and_then(Value::as_str).unwrap_or_default().to_string();
-        match r.get("type").and_then(Value::as_str).unwrap_or_default() {
+        match kind(r) {
             "aws_cloudwatch_log_group" => {
-                if let Some(g) = live.log_groups.get(&s(r, "name"))
+                if let Some(g) = live.log_groups.get(s(r, "name"))
                     && g.retention_days.is_none()
                 {
                     let gb = g.stored_bytes.unwrap_or(0) as f64 / 1e9;
@@ -222,7 +222,7 @@ pub fn opportunities(state: &[Value], live: &Live, now: DateTime<Utc>) -> Vec<Op
                 }
             }
             "aws_s3_bucket" => {
-                if let Some(b) = live.buckets.get(&s(r, "bucket"))
+                if let Some(b) = live.buckets.get(s(r, "bucket"))
                     && b.exists
                     && b.lifecycle_rules == Some(0)
                 {
@@ -288,7 +288,7 @@ pub fn opportunities(state: &[Value], live: &Live, now: DateTime<Utc>) -> Vec<Op
 async fn lambda_memory(cloud: &Cloud, state: &[Value], now: DateTime<Utc>) -> (Vec<Opportunity>, u32, Vec<String>) {
     let (mut out, mut calls, mut notes) = (Vec::new(), 0, Vec::new());
     let start = now - chrono::Duration::days(7);
-    for r in state.iter().filter(|r| r.get("type").and_then(Value::as_str) == Some("aws_lambda_function")) {
+    for r in state.iter().filter(|r| super::overlay::kind(r) == "aws_lambda_function") {
         let name = r.pointer("/values/function_name").and_then(Value::as_str).unwrap_or_default();
         let group = format!("/aws/lambda/{name}");
         match crate::cloud::logs::filter_all(cloud, &group, "REPORT", start, now, 2000, &mut calls).await {
@@ -384,6 +384,14 @@ mod tests {
         assert!((d - 1.54).abs() < 0.006, "{d}");
         assert!(p > 14.0 && p < 15.0, "{p}");
         assert!(a.estimate_vs_actual.contains("44.85"), "{}", a.estimate_vs_actual);
+    }
+
+    #[test]
+    fn months_cross_the_year() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(first_of_month_back(d(2026, 1, 15), 3), d(2025, 10, 1));
+        assert_eq!(first_of_month_back(d(2026, 3, 31), 0), d(2026, 3, 1));
+        assert_eq!(cost::first_of_next_month(d(2026, 12, 7)), d(2027, 1, 1));
     }
 
     #[test]
