@@ -441,6 +441,30 @@ pub fn change(feature: &str, old: &DesignSpec) -> Result<Option<DesignSpec>, Err
             spec.components.retain(|c| c.name != target.name);
             what = format!("removed {} ({})", target.name, target.kind.as_str());
         }
+    } else if target.kind == ComponentKind::SqsQueue
+        && ["dlq", "dead-letter", "dead letter", "dead letters", "deadletter", "redrive"].iter().any(|p| mentions(&w, p))
+    {
+        // Every generated queue has its dead-letter queue: the request can only say after how many receives.
+        let current = target.settings.get("max_receive_count").and_then(Value::as_u64).unwrap_or(5);
+        let tries = w.windows(2).find_map(|p| {
+            ["tries", "attempts", "receives", "retries", "failures", "times", "deliveries"].contains(&p[1].as_str()).then(|| p[0].parse::<u64>().ok()).flatten()
+        });
+        match tries {
+            Some(n) if (1..=1000).contains(&n) && n != current => {
+                let c = spec.components.iter_mut().find(|c| c.name == target.name).expect("the target is in the design");
+                c.settings.insert("max_receive_count".into(), json!(n));
+                what = format!("{} moves a message to its dead-letter queue after {n} receives (was {current})", target.name);
+            }
+            Some(n) if !(1..=1000).contains(&n) => {
+                return Err(Error::bad_input("feature", format!("{n} receives before the dead-letter queue is out of range"), Some("1 to 1000".into())));
+            }
+            _ => {
+                what = format!(
+                    "nothing: {} already has a dead-letter queue ({}-dlq, after {current} receives); say \"after 3 tries\" to change when messages move there",
+                    target.name, target.name
+                );
+            }
+        }
     } else if let Some(mb) = memory_mb(&w) {
         if target.kind != ComponentKind::LambdaFunction {
             return Ok(None);
@@ -986,6 +1010,18 @@ mod tests {
         assert!(err.contains("api-handler cannot be removed while api uses it"), "{err}");
         assert!(change("add a notifications topic", &old).unwrap().is_none(), "something new is not a change");
         let site = choose("user uploads", &Existing::default()).unwrap().spec;
+        let queue = DesignSpec::parse(
+            &json!({"version": 1, "feature": "jobs", "components": [
+            {"type": "sqs_queue", "name": "orders"}, {"type": "lambda_function", "name": "worker", "settings": {"triggered_by": ["orders"]}}]})
+            .to_string(),
+        )
+        .unwrap();
+        let same = change("add a dead-letter queue to the orders queue", &queue).unwrap().unwrap();
+        assert_eq!(same.components, queue.components, "every generated queue has one already");
+        assert!(same.feature.contains("orders already has a dead-letter queue"), "{}", same.feature);
+        let dlq = change("add a DLQ to the orders queue after 3 tries", &queue).unwrap().unwrap();
+        assert_eq!(dlq.component("orders").unwrap().settings["max_receive_count"], json!(3));
+        assert!(change("add a dead letter queue for the queue after 0 attempts", &queue).is_err());
         let off = change("turn off versioning on the uploads bucket", &site).unwrap().unwrap();
         assert_eq!(off.component("uploads").unwrap().settings["versioning"], json!(false));
     }

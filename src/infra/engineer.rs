@@ -43,6 +43,9 @@ pub struct EngineerReport {
     pub files: Vec<WrittenFile>,
     pub resources: usize,
     pub services: Vec<String>,
+    /// The hand edits kept (with hand_edits "adopt"), one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adopted: Vec<String>,
 }
 
 impl Report for EngineerReport {
@@ -54,14 +57,14 @@ impl Report for EngineerReport {
             self.directory.display(),
             self.resources,
             if changed.is_empty() { "no file changed".to_string() } else { changed.join(", ") }
-        )
+        ) + &self.adopted.iter().map(|a| format!("\nAdopted: {a}")).collect::<String>()
     }
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct WrittenFile {
     pub file: String,
-    /// created, updated, unchanged
+    /// created, updated, unchanged; "(adopted edits)" for the files that keep hand edits
     pub status: &'static str,
 }
 
@@ -207,6 +210,7 @@ pub fn ensure_env_files(ws: &Workspace, config: &Config, env: &str) -> Result<Ve
     }
     for (name, content) in &missing {
         ws.write_atomic(&dir.join(name), content.as_bytes())?;
+        ws.write_atomic(&copy_path(ws, name)?, content.as_bytes())?;
     }
     ws.update_json(&manifest_path, |m: &mut Option<Manifest>| -> Result<(), Error> {
         let m = m.get_or_insert_with(Manifest::default);
@@ -305,36 +309,193 @@ pub fn list_designs(ws: &Workspace) -> Vec<String> {
     found.into_iter().map(|(_, n)| n).collect()
 }
 
-/// Renders and writes. Refuses, writing nothing, when a generated file was edited by hand.
-pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSpec, force: bool) -> Result<EngineerReport, Error> {
+/// What engineer does with a generated file that was edited by hand since it wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum HandEdits {
+    /// Keep the edits: changes to generated blocks go to `adopted_override.tf`, added blocks to `adopted.tf`
+    /// (files engineer never rewrites), edited values stay in the variable files; then write the files fresh.
+    Adopt,
+    /// Write the files as the design says, dropping the edits.
+    Overwrite,
+}
+
+/// Generated files edited by hand: what changed in each, and the two ways forward. Nothing was written.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct HandEdited {
+    pub directory: PathBuf,
+    pub files: Vec<EditedFile>,
+    /// The two ways forward, each with the argument that takes it.
+    pub ways_forward: Vec<String>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct EditedFile {
+    pub file: String,
+    /// Whether engineer wrote the file (and it was edited since), or found it there.
+    pub written_by_engineer: bool,
+    /// Unified diff from what engineer wrote (or would write, for a file it did not write) to the file now.
+    pub diff: String,
+}
+
+impl Report for HandEdited {
+    fn text(&self) -> String {
+        let mut out =
+            format!("{} generated file(s) in {} changed by hand since engineer wrote them; nothing was written.\n", self.files.len(), self.directory.display());
+        for f in &self.files {
+            let lines: Vec<&str> = f.diff.lines().collect();
+            let shown = lines.len().min(60);
+            out.push_str(&format!("\n{}\n", lines[..shown].join("\n")));
+            if lines.len() > shown {
+                out.push_str(&format!("… {} more line(s)\n", lines.len() - shown));
+            }
+        }
+        out.push_str("\nTwo ways forward:\n");
+        for (i, w) in self.ways_forward.iter().enumerate() {
+            out.push_str(&format!("{}. {w}\n", i + 1));
+        }
+        out
+    }
+}
+
+/// One file changed by hand: what engineer last wrote (or writes now, when it has no copy), what is there.
+struct Edit {
+    file: String,
+    generated: String,
+    current: String,
+    ours: bool,
+}
+
+/// Where engineer keeps a copy of what it last wrote to a file (the base a hand edit is diffed and adopted against).
+fn copy_path(ws: &Workspace, name: &str) -> Result<PathBuf, Error> {
+    Ok(ws.path(&format!("generated/{name}"))?)
+}
+
+/// The files written for adopted edits (beside the generated ones) and the lines saying what was adopted.
+struct Adopted {
+    writes: Vec<(String, String)>,
+    described: Vec<String>,
+}
+
+/// Adopts every edit: `.tf` edits into the two adopted files, values kept in the variable and backend files
+/// (`files` gets the merged content). Refuses, with every reason, when an edit cannot be kept as it is.
+fn adopt(dir: &std::path::Path, files: &mut BTreeMap<String, String>, edits: &[Edit]) -> Result<Adopted, Error> {
+    use crate::infra::handedit::{self, ADDED_FILE, OVERRIDE_FILE};
+    let mut refused = Vec::new();
+    let (mut overrides, mut added, mut described) = (Vec::new(), Vec::new(), Vec::new());
+    let mut fresh_keys = BTreeMap::new();
+    for (name, text) in files.iter().filter(|(n, _)| n.ends_with(".tf")) {
+        fresh_keys.insert(name.clone(), handedit::block_keys(name, text).map_err(Error::Failed)?);
+    }
+    for e in edits {
+        if e.file.ends_with(".tf") {
+            match handedit::split(&e.file, &e.generated, &e.current) {
+                Ok(split) => {
+                    for o in &split.overrides {
+                        let k = handedit::block_keys("", &hcl::to_string(&hcl::Body::builder().add_block(o.clone()).build()).unwrap_or_default())
+                            .unwrap_or_default();
+                        if !k.iter().all(|k| fresh_keys.get(&e.file).is_some_and(|f| f.contains(k))) {
+                            refused.push(format!("{}: {} is no longer generated by the design, so an override of it cannot be kept", e.file, k.join(", ")));
+                        }
+                    }
+                    for a in &split.added {
+                        let k = hcl::to_string(&hcl::Body::builder().add_block(a.clone()).build()).ok().and_then(|t| handedit::block_keys("", &t).ok());
+                        if let Some(k) = k.and_then(|k| k.into_iter().next())
+                            && fresh_keys.values().any(|f| f.contains(&k))
+                        {
+                            refused.push(format!("{}: {k} was added by hand and the design now generates it too", e.file));
+                        }
+                    }
+                    overrides.extend(split.overrides);
+                    added.extend(split.added);
+                    described.extend(split.described);
+                }
+                Err(why) => refused.extend(why),
+            }
+        } else {
+            let fresh = files.get(&e.file).cloned().unwrap_or_default();
+            match handedit::adopt_values(&e.file, &e.generated, &e.current, &fresh) {
+                Ok((merged, what)) => {
+                    files.insert(e.file.clone(), merged);
+                    described.extend(what);
+                }
+                Err(why) => refused.push(why),
+            }
+        }
+    }
+    if !refused.is_empty() {
+        return Err(Error::bad_input(
+            "hand_edits",
+            format!("cannot adopt the hand edits, nothing was written: {}", refused.join("; ")),
+            Some("overwrite (drops the edits), or make the change through the design (architect)".into()),
+        ));
+    }
+    let mut writes = Vec::new();
+    for (file, blocks) in [(OVERRIDE_FILE, overrides), (ADDED_FILE, added)] {
+        if blocks.is_empty() {
+            continue;
+        }
+        let existing = std::fs::read_to_string(dir.join(file)).ok();
+        writes.push((file.to_string(), handedit::merge_into(file, existing.as_deref(), blocks).map_err(Error::Failed)?));
+    }
+    Ok(Adopted { writes, described })
+}
+
+/// Renders and writes. When a generated file was edited by hand: with no `on_edit`, writes nothing and returns
+/// the diff with the two ways forward ([`HandEdited`] as an `invalid` error); `Adopt` keeps the edits
+/// beside the generated files; `Overwrite` drops them.
+pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSpec, on_edit: Option<HandEdits>) -> Result<EngineerReport, Error> {
     let dir = terraform_dir(ws, config).ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
-    let Rendered { files, resources, services } = render(config, spec)?;
+    let Rendered { mut files, resources, services } = render(config, spec)?;
     let manifest_path = dir.join(MANIFEST);
     let manifest: Manifest = std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
 
     // Check everything before writing anything.
-    let mut edited = Vec::new();
-    for name in files.keys() {
-        let path = dir.join(name);
-        if let Ok(current) = std::fs::read_to_string(&path) {
-            match manifest.files.get(name) {
-                Some(hash) if *hash == sha(&current) => {}
-                Some(_) => edited.push(format!("{name} (edited since it was generated)")),
-                None => edited.push(format!("{name} (not written by faber-cloud)")),
-            }
+    let mut edits = Vec::new();
+    for (name, fresh) in &files {
+        let Ok(current) = std::fs::read_to_string(dir.join(name)) else { continue };
+        let recorded = manifest.files.get(name);
+        if recorded.is_some_and(|hash| *hash == sha(&current)) {
+            continue;
         }
+        // The base of the edit: the copy of what engineer last wrote, when it has one that matches its record.
+        let generated = recorded
+            .and_then(|hash| std::fs::read_to_string(copy_path(ws, name).ok()?).ok().filter(|copy| sha(copy) == *hash))
+            .unwrap_or_else(|| fresh.clone());
+        edits.push(Edit { file: name.clone(), generated, current, ours: recorded.is_some() });
     }
-    if !edited.is_empty() && !force {
-        return Err(Error::bad_input(
-            "force",
-            format!(
-                "refusing to overwrite {} in {}: {}; review the changes, then run engineer again with force to overwrite",
-                if edited.len() == 1 { "a file" } else { "files" },
-                dir.display(),
-                edited.join(", ")
-            ),
-            None,
-        ));
+    let mut adopted = Adopted { writes: Vec::new(), described: Vec::new() };
+    if !edits.is_empty() {
+        match on_edit {
+            None => {
+                let design = design_name.to_string();
+                return Err(Error::invalid(&HandEdited {
+                    directory: dir.clone(),
+                    files: edits
+                        .iter()
+                        .map(|e| EditedFile {
+                            file: e.file.clone(),
+                            written_by_engineer: e.ours,
+                            diff: crate::infra::handedit::diff(&e.file, &e.generated, &e.current),
+                        })
+                        .collect(),
+                    ways_forward: vec![
+                        format!(
+                            "adopt: keep the edits (changed blocks go to {}, added blocks to {}, edited values stay) and write the rest \
+                             from design {design}: hand_edits \"adopt\" (faber-cloud infra engineer --design {design} --hand-edits adopt)",
+                            crate::infra::handedit::OVERRIDE_FILE,
+                            crate::infra::handedit::ADDED_FILE
+                        ),
+                        format!(
+                            "overwrite: drop the edits and write the files as design {design} says: hand_edits \"overwrite\" \
+                             (faber-cloud infra engineer --design {design} --hand-edits overwrite)"
+                        ),
+                    ],
+                }));
+            }
+            Some(HandEdits::Overwrite) => {}
+            Some(HandEdits::Adopt) => adopted = adopt(&dir, &mut files, &edits)?,
+        }
     }
     let mut written = Vec::new();
     let mut new_manifest = Manifest { files: BTreeMap::new(), design: Some(design_name.to_string()) };
@@ -348,7 +509,13 @@ pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSp
         if status != "unchanged" {
             ws.write_atomic(&path, content.as_bytes())?;
         }
+        ws.write_atomic(&copy_path(ws, name)?, content.as_bytes())?;
         new_manifest.files.insert(name.clone(), sha(content));
+        written.push(WrittenFile { file: name.clone(), status });
+    }
+    for (name, content) in &adopted.writes {
+        let status = if dir.join(name).exists() { "updated (adopted edits)" } else { "created (adopted edits)" };
+        ws.write_atomic(&dir.join(name), content.as_bytes())?;
         written.push(WrittenFile { file: name.clone(), status });
     }
     ws.write_json(&manifest_path, &new_manifest)?;
@@ -360,7 +527,7 @@ pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSp
             written.push(WrittenFile { file: rel, status: "created" });
         }
     }
-    Ok(EngineerReport { design: design_name.to_string(), directory: dir, files: written, resources, services })
+    Ok(EngineerReport { design: design_name.to_string(), directory: dir, files: written, resources, services, adopted: adopted.described })
 }
 
 /// The generated directory for a project (for tests and other skills).

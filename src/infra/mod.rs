@@ -13,6 +13,7 @@ pub mod destroy;
 pub mod diagnose;
 pub mod endpoints;
 pub mod engineer;
+pub mod handedit;
 pub mod hclfmt;
 pub mod package;
 pub mod preview;
@@ -53,10 +54,16 @@ pub struct InfraRequest {
     #[arg(long)]
     #[serde(default)]
     pub design: Option<String>,
-    /// engineer: overwrite generated files even if they were edited by hand.
+    /// engineer: overwrite generated files even if they were edited by hand (the same as hand_edits "overwrite").
     #[arg(long)]
     #[serde(default)]
     pub force: bool,
+    /// engineer, when a generated file was edited by hand: "adopt" keeps the edits (in adopted_override.tf,
+    /// adopted.tf and the variable files) and writes the rest; "overwrite" drops them. Without it, engineer shows
+    /// the diff and writes nothing.
+    #[arg(long, value_enum)]
+    #[serde(default)]
+    pub hand_edits: Option<engineer::HandEdits>,
     /// deploy: skip pre-deployment tests (refused for protected environments).
     #[arg(long)]
     #[serde(default)]
@@ -222,7 +229,7 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
                     .ok_or_else(|| Error::bad_input("design", "no design document yet", Some("run architect first, or name one with design".into())))?,
             };
             let (name, spec) = engineer::load_design(ws, &design)?;
-            InfraReport::Engineer(engineer::write(ws, &config, &name, &spec, req.force)?)
+            InfraReport::Engineer(engineer::write(ws, &config, &name, &spec, req.hand_edits.or(req.force.then_some(engineer::HandEdits::Overwrite)))?)
         }
         InfraOperation::ValidateConfig => {
             let options = config.scan.clone().unwrap_or_default();

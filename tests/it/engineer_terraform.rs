@@ -97,7 +97,7 @@ fn every_catalog_component_and_a_multi_component_design_validate() {
         let ws = Workspace::at(base.path().join(kind.as_str()).join("demo-app"));
         let opts = InitOptions { endpoint_url: (kind == ComponentKind::S3Bucket).then(|| "http://127.0.0.1:5000".to_string()), ..Default::default() };
         let config = Config::init(&ws, &opts).unwrap();
-        let report = engineer::write(&ws, &config, "one", &design_for(kind), false).unwrap_or_else(|e| panic!("{}: {e}", kind.as_str()));
+        let report = engineer::write(&ws, &config, "one", &design_for(kind), None).unwrap_or_else(|e| panic!("{}: {e}", kind.as_str()));
         dirs.push((kind.as_str().to_string(), report.directory));
     }
     dirs.push(("multi_component".to_string(), multi_component_design(base.path())));
@@ -128,7 +128,7 @@ fn multi_component_design(base: &Path) -> std::path::PathBuf {
         .to_string(),
     )
     .unwrap();
-    let report = engineer::write(&ws, &config, "api-service", &spec, false).unwrap();
+    let report = engineer::write(&ws, &config, "api-service", &spec, None).unwrap();
     let names: Vec<&str> = report.files.iter().map(|f| f.file.as_str()).collect();
     assert_eq!(
         names,
@@ -147,7 +147,7 @@ fn multi_component_design(base: &Path) -> std::path::PathBuf {
     // The function's starter code is the user's from now on: a second run leaves it alone.
     let starter = report.directory.join("src/api/index.py");
     std::fs::write(&starter, "def handler(e, c):\n    return 'mine'\n").unwrap();
-    let again = engineer::write(&ws, &config, "api-service", &spec, false).unwrap();
+    let again = engineer::write(&ws, &config, "api-service", &spec, None).unwrap();
     assert!(again.files.iter().all(|f| f.file != "src/api/index.py"));
     assert!(std::fs::read_to_string(&starter).unwrap().contains("mine"));
     // No lock files in the person's Terraform folder (they live under .fractary/), and git ignores the machine-local ones.
@@ -189,26 +189,56 @@ fn multi_component_design(base: &Path) -> std::path::PathBuf {
 }
 
 #[test]
-fn human_edits_are_never_clobbered() {
+fn human_edits_are_never_clobbered_and_can_be_adopted() {
+    use engineer::HandEdits;
     let (_keep, ws, config) = project(false);
     let spec = design_for(ComponentKind::SqsQueue);
-    let report = engineer::write(&ws, &config, "one", &spec, false).unwrap();
+    let report = engineer::write(&ws, &config, "one", &spec, None).unwrap();
     assert!(report.files.iter().all(|f| f.status == "created"));
-    let again = engineer::write(&ws, &config, "one", &spec, false).unwrap();
+    let again = engineer::write(&ws, &config, "one", &spec, None).unwrap();
     assert!(again.files.iter().all(|f| f.status == "unchanged"));
     let main = report.directory.join("main.tf");
-    let edited = std::fs::read_to_string(&main).unwrap() + "\n# my change\n";
+    let generated = std::fs::read_to_string(&main).unwrap();
+    assert!(generated.contains("message_retention_seconds  = 345600"), "{generated}");
+    let edited = generated.replace("message_retention_seconds  = 345600", "message_retention_seconds  = 86400")
+        + "\nresource \"aws_sns_topic\" \"mine\" {\n  name = \"mine\"\n}\n";
     std::fs::write(&main, &edited).unwrap();
     let other = design_for(ComponentKind::SnsTopic);
-    let err = engineer::write(&ws, &config, "two", &other, false).unwrap_err().to_string();
-    assert!(err.contains("main.tf (edited since it was generated)") && err.contains("force"), "{err}");
+    // Without a choice: the diff and the two ways forward; nothing written.
+    let err = engineer::write(&ws, &config, "two", &other, None).unwrap_err();
+    let body = err.body().report.unwrap();
+    assert_eq!(body["files"][0]["file"], "main.tf");
+    let diff = body["files"][0]["diff"].as_str().unwrap();
+    assert!(diff.contains("-  message_retention_seconds  = 345600") && diff.contains("+resource \"aws_sns_topic\" \"mine\""), "{diff}");
+    let ways = body["ways_forward"].to_string();
+    assert!(ways.contains("--hand-edits adopt") && ways.contains("--hand-edits overwrite"), "{ways}");
     assert_eq!(std::fs::read_to_string(&main).unwrap(), edited, "nothing written on refusal");
     assert!(!std::fs::read_to_string(report.directory.join("outputs.tf")).unwrap().contains("topic_arn"), "no file written on refusal");
-    let forced = engineer::write(&ws, &config, "two", &other, true).unwrap();
+    // Adopt: the design's files are written fresh; the edit lives on beside them.
+    let adopted = engineer::write(&ws, &config, "one", &spec, Some(HandEdits::Adopt)).unwrap();
+    assert_eq!(std::fs::read_to_string(&main).unwrap(), generated);
+    let over = std::fs::read_to_string(report.directory.join("adopted_override.tf")).unwrap();
+    assert!(over.contains("resource \"aws_sqs_queue\" \"main\"") && over.contains("message_retention_seconds = 86400") && !over.contains("name"), "{over}");
+    let added = std::fs::read_to_string(report.directory.join("adopted.tf")).unwrap();
+    assert!(added.contains("resource \"aws_sns_topic\" \"mine\""), "{added}");
+    assert_eq!(adopted.adopted.len(), 2, "{:?}", adopted.adopted);
+    // The adopted files are the person's: a later engineer run leaves them alone.
+    let again = engineer::write(&ws, &config, "one", &spec, None).unwrap();
+    assert!(again.files.iter().all(|f| f.status == "unchanged"));
+    assert_eq!(std::fs::read_to_string(report.directory.join("adopted.tf")).unwrap(), added);
+    // An edit an override cannot express is refused with the reason, and nothing is written.
+    let start = generated.find("resource \"aws_sqs_queue\" \"main_dlq\"").expect("the queue has a dead-letter queue");
+    let end = start + generated[start..].find("\n}\n").unwrap() + 3;
+    let without_dlq = format!("{}{}", &generated[..start], &generated[end..]);
+    std::fs::write(&main, &without_dlq).unwrap();
+    let err = engineer::write(&ws, &config, "one", &spec, Some(HandEdits::Adopt)).unwrap_err().to_string();
+    assert!(err.contains("resource.aws_sqs_queue.main_dlq was deleted") && err.contains("overwrite"), "{err}");
+    assert_eq!(std::fs::read_to_string(&main).unwrap(), without_dlq);
+    let forced = engineer::write(&ws, &config, "two", &other, Some(HandEdits::Overwrite)).unwrap();
     assert!(forced.files.iter().any(|f| f.file == "main.tf" && f.status == "updated"));
     // A hand-written file of the same name is not ours either.
     std::fs::write(report.directory.join("variables.tf"), "variable \"mine\" {}\n").unwrap();
     std::fs::remove_file(report.directory.join(engineer::MANIFEST)).unwrap();
-    let err = engineer::write(&ws, &config, "two", &other, false).unwrap_err().to_string();
-    assert!(err.contains("not written by faber-cloud"), "{err}");
+    let err = engineer::write(&ws, &config, "two", &other, None).unwrap_err();
+    assert!(err.body().report.unwrap()["files"].as_array().unwrap().iter().any(|f| f["file"] == "variables.tf" && f["written_by_engineer"] == false), "{err}");
 }
