@@ -7,6 +7,7 @@ do), and after the bucket is emptied removes everything: moto empty, registry
 empty, every step audited."""
 
 import json
+import re
 
 import pytest
 
@@ -231,14 +232,47 @@ async def test_generated_lambdas_roll_back_through_their_live_alias(project, mot
         [reverts] = r.structured_content["reverts"]
         assert reverts.startswith(f"undoes the rollback of worker made at ") and f"({second} → {first})" in reverts, reverts
 
-        # ... and a deploy that would undo it waits for a person, even with auto_approve, saying so.
+        # ... and a deploy that would undo it waits for a person, even with auto_approve, saying so and how to keep it.
         r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
         pending = r.structured_content
         assert pending["status"] == "awaiting_confirmation", text(r)
         assert "undoes remediations made since the last deploy" in pending["banner"] and "rollback of worker" in pending["banner"], pending["banner"]
-        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
+        assert "keep_remediations" in pending["banner"], pending["banner"]
+        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "no"})
+        assert r.structured_content["status"] == "cancelled", text(r)
+
+        # Keeping it: the rollback is written into test.tfvars and the plan leaves the alias where it is.
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True, "keep_remediations": True})
+        assert not r.is_error and r.structured_content["status"] == "ok", text(r)
+        assert r.structured_content["applied"] is None, "nothing left to apply: " + text(r)
+        assert lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"] == first
+        tfvars = (project / "infrastructure/terraform/test.tfvars").read_text()
+        assert "kept_live_versions" in tfvars and f'worker = "{first}"' in tfvars, tfvars
+
+        # A hand edit inside a generated file: engineer shows the diff and the two ways forward, then adopts it.
+        main_tf = project / "infrastructure/terraform/main.tf"
+        generated = main_tf.read_text()
+        edited = re.sub(r"memory_size(\s*)= \d+", r"memory_size\1= 512", generated, count=1)
+        edited += '\nresource "aws_sqs_queue" "scratch" {\n  name                    = "scratch"\n  sqs_managed_sse_enabled = true\n}\n'
+        main_tf.write_text(edited)
+        r = await client.call_tool("infra-manager", {"operation": "engineer", "design": "worker.md"})
+        assert r.is_error, text(r)
+        report = r.structured_content["error"]["report"]
+        assert report["files"][0]["file"] == "main.tf" and "+  memory_size" in report["files"][0]["diff"], report
+        assert "adopt" in report["ways_forward"][0] and "overwrite" in report["ways_forward"][1], report
+        assert main_tf.read_text() == edited, "nothing written"
+        r = await client.call_tool("infra-manager", {"operation": "engineer", "design": "worker.md", "hand_edits": "adopt"})
         assert not r.is_error, text(r)
-        assert lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"] == second
+        assert main_tf.read_text() == generated and "memory_size = 512" in (main_tf.parent / "adopted_override.tf").read_text()
+        assert 'resource "aws_sqs_queue" "scratch"' in (main_tf.parent / "adopted.tf").read_text()
+        assert "kept_live_versions" in (project / "infrastructure/terraform/test.tfvars").read_text(), "engineer keeps what was kept"
+        # Terraform reads the adopted files as the edit: the function changes, the queue is new, the alias stays.
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        assert not r.is_error and r.structured_content["status"] == "ok", text(r)
+        applied = r.structured_content["applied"]
+        assert (applied["add"], applied["change"], applied["remove"]) == (1, 1, 0), text(r)
+        assert lam.get_function_configuration(FunctionName=function)["MemorySize"] == 512
+        assert lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"] == first, "the kept rollback holds"
 
 
 async def test_a_second_request_extends_the_stack_with_its_parts_wired(project, moto):

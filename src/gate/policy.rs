@@ -143,7 +143,10 @@ pub fn banner(facts: &BannerFacts, protected: bool, step: u8, steps: u8) -> Stri
         for line in &facts.reverts {
             out.push_str(&format!("  - {line}\n"));
         }
-        out.push_str("To keep one, answer no and make the Terraform code say the same first.\n");
+        out.push_str(
+            "To keep one, answer no and deploy again with keep_remediations (CLI --keep-remediations): a rollback or a scale \
+             is then written into the environment's variable file and stays; other changes must be made in the Terraform code.\n",
+        );
     }
     if let Some(line) = &facts.promotion {
         out.push_str(&format!("\n{line}\n"));

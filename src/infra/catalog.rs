@@ -628,10 +628,13 @@ impl Gen<'_> {
             "timeout" => s.timeout_seconds,
             // Every change publishes a version; the `live` alias below points at the newest, and a rollback moves it back.
             "publish" => true,
+            // A scale kept in the environment's variable file (preview or deploy with keep_remediations) wins.
+            "reserved_concurrent_executions" => x(&format!(
+                "lookup(var.{}, \"{id}\", {})",
+                crate::infra::remembered::KEPT_CONCURRENCY,
+                s.reserved_concurrency.map_or_else(|| "null".to_string(), |n| n.to_string())
+            )),
         };
-        if let Some(n) = s.reserved_concurrency {
-            function = function.add_attribute(("reserved_concurrent_executions", n));
-        }
         if !wiring.environment.is_empty() {
             let variables: hcl::Object<hcl::ObjectKey, Expression> = wiring.environment.iter().map(|(k, v)| (hcl::ObjectKey::from(k.as_str()), x(v))).collect();
             function = function.add_block(nested("environment", Body::builder().add_attribute(("variables", Expression::Object(variables))).build()));
@@ -651,7 +654,8 @@ impl Gen<'_> {
                 "name" => "live",
                 "description" => "What triggers invoke; remediate rollback points it at an earlier version",
                 "function_name" => x(&format!("aws_lambda_function.{id}.function_name")),
-                "function_version" => x(&format!("aws_lambda_function.{id}.version")),
+                // The newest version, unless a rollback was kept in the environment's variable file.
+                "function_version" => x(&format!("lookup(var.{}, \"{id}\", aws_lambda_function.{id}.version)", crate::infra::remembered::KEPT_VERSIONS)),
             }
             .build(),
         ));

@@ -37,6 +37,8 @@ pub struct Options {
     pub auto_approve: bool,
     /// The CI run that approved this deploy with `--ci-approve ENV` (checked by the caller), by its identity.
     pub ci_approval: Option<String>,
+    /// Keep the remediations the plan would undo ([`preview::run`]'s `keep`).
+    pub keep_remediations: bool,
 }
 
 /// What an approval of a deploy runs; stored with the pending operation.
@@ -358,13 +360,15 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         (saved.plan_file, saved.digest, changes, None, String::new(), saved.data_loss, saved.reverts)
     } else {
         progress::step(2, STEPS, "preview: planning");
-        let report = preview::run(ws, config, env).await?;
+        let report = preview::run(ws, config, env, opts.keep_remediations).await?;
         let s = &report.summary;
         let changes = ChangeCounts { add: s.add as u32, change: s.change as u32, destroy: s.destroy as u32 };
         step(&mut steps, 2, "preview", StepStatus::Ok, format!("{}; cost impact {}", s.counts(), report.cost_impact.summary()));
         let text = format!("{}\n{}", s.counts(), s.text());
         let data_loss = s.data_loss();
-        let text = if report.reverts.is_empty() { text } else { format!("{text}\n⚠ This plan {}", report.reverts.join("\n⚠ This plan ")) };
+        let text =
+            if report.reverts.is_empty() { text } else { format!("{text}\n⚠ This plan {}\n{}", report.reverts.join("\n⚠ This plan "), preview::KEEP_HINT) };
+        let text = if report.kept.is_empty() { text } else { format!("{text}\nKept: {}", report.kept.join("\nKept: ")) };
         (report.plan_file, report.digest, changes, Some(report.cost_impact.after - report.cost_impact.before), text, data_loss, report.reverts)
     };
 

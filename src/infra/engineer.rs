@@ -129,6 +129,22 @@ pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
                 .build(),
         );
     }
+    if spec.components.iter().any(|c| c.kind == crate::infra::design::ComponentKind::LambdaFunction && c.existing.is_none()) {
+        use crate::infra::remembered::{KEPT_CONCURRENCY, KEPT_VERSIONS};
+        for (name, description, kind) in [
+            (KEPT_VERSIONS, "Rollbacks kept in this environment: function → the version its live alias stays at", "map(string)"),
+            (KEPT_CONCURRENCY, "Scales kept in this environment: function → its reserved concurrency", "map(number)"),
+        ] {
+            vars = vars.add_block(
+                Block::builder("variable")
+                    .add_label(name)
+                    .add_attribute(("description", description))
+                    .add_attribute(("type", expr(kind)))
+                    .add_attribute(("default", Expression::Object(hcl::Object::new())))
+                    .build(),
+            );
+        }
+    }
     files.insert("variables.tf".to_string(), format(&vars.build())?);
 
     // outputs.tf
@@ -220,6 +236,49 @@ pub fn ensure_env_files(ws: &Workspace, config: &Config, env: &str) -> Result<Ve
         Ok(())
     })?;
     Ok(missing.into_iter().map(|(name, _)| name).collect())
+}
+
+/// Writes kept remediations into the environment's variable file: each (variable, key, value) set in that
+/// variable's map. The file's record is updated when engineer wrote it, so it does not count as a hand edit.
+/// Returns the file written.
+pub fn keep_values(ws: &Workspace, config: &Config, env: &str, entries: &[(&str, String, serde_json::Value)]) -> Result<PathBuf, Error> {
+    let dir = terraform_dir(ws, config).ok_or_else(|| Error::bad_input("handlers.iac.terraform", "is not configured", None))?;
+    let path = crate::infra::validate::var_file(&dir, config, env)
+        .ok_or_else(|| Error::Failed(format!("the variable file of {env} is missing in {}: run engineer first", dir.display())))?;
+    let before = std::fs::read_to_string(&path).map_err(|e| crate::workspace::WorkspaceError::io(&path, e))?;
+    let mut body = hcl::parse(&before).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
+    for (var, key, value) in entries {
+        let value: Expression = hcl::to_expression(value).map_err(|e| Error::Failed(format!("kept value: {e}")))?;
+        // Terraform names are identifiers: written bare, as terraform fmt would.
+        let object_key = || hcl::Identifier::new(key.as_str()).map_or_else(|_| hcl::ObjectKey::from(key.as_str()), hcl::ObjectKey::Identifier);
+        let at = body.0.iter().position(|s| matches!(s, hcl::Structure::Attribute(a) if a.key.as_str() == *var));
+        match at.map(|i| &mut body.0[i]) {
+            Some(hcl::Structure::Attribute(a)) => match &mut a.expr {
+                Expression::Object(map) => {
+                    map.retain(|k, _| k.to_string().trim_matches('"') != key.as_str());
+                    map.insert(object_key(), value);
+                }
+                other => *other = Expression::Object([(object_key(), value)].into_iter().collect()),
+            },
+            _ => body.0.push(hcl::Structure::Attribute(hcl::Attribute::new(*var, Expression::Object([(object_key(), value)].into_iter().collect())))),
+        }
+    }
+    let text = format(&body)?;
+    ws.write_atomic(&path, text.as_bytes())?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let manifest_path = dir.join(MANIFEST);
+    if manifest_path.is_file() {
+        ws.update_json(&manifest_path, |m: &mut Option<Manifest>| -> Result<(), Error> {
+            if let Some(m) = m
+                && m.files.get(&name).is_some_and(|h| *h == sha(&before))
+            {
+                m.files.insert(name.clone(), sha(&text));
+                ws.write_atomic(&copy_path(ws, &name)?, text.as_bytes())?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(path)
 }
 
 fn expr(source: &str) -> Expression {
@@ -450,6 +509,21 @@ pub fn write(ws: &Workspace, config: &Config, design_name: &str, spec: &DesignSp
     let manifest_path = dir.join(MANIFEST);
     let manifest: Manifest = std::fs::read_to_string(&manifest_path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
 
+    // Values kept in a variable file (remediations kept by preview or deploy) stay in it.
+    for (name, fresh) in files.iter_mut().filter(|(n, _)| n.ends_with(".tfvars")) {
+        if let Ok(current) = std::fs::read_to_string(dir.join(name.as_str()))
+            && let Ok(body) = hcl::parse(&current)
+        {
+            let kept: Vec<hcl::Attribute> = body.attributes().filter(|a| a.key.as_str().starts_with("kept_")).cloned().collect();
+            if !kept.is_empty()
+                && let Ok(mut fresh_body) = hcl::parse(fresh)
+            {
+                fresh_body.0.retain(|s| !matches!(s, hcl::Structure::Attribute(a) if a.key.as_str().starts_with("kept_")));
+                fresh_body.0.extend(kept.into_iter().map(hcl::Structure::Attribute));
+                *fresh = format(&fresh_body)?;
+            }
+        }
+    }
     // Check everything before writing anything.
     let mut edits = Vec::new();
     for (name, fresh) in &files {

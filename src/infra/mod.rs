@@ -64,6 +64,11 @@ pub struct InfraRequest {
     #[arg(long, value_enum)]
     #[serde(default)]
     pub hand_edits: Option<engineer::HandEdits>,
+    /// preview-changes, deploy: keep the rollbacks and scales made since the last deploy that the plan would undo,
+    /// by writing their values into the environment's variable file, then plan again.
+    #[arg(long)]
+    #[serde(default)]
+    pub keep_remediations: bool,
     /// deploy: skip pre-deployment tests (refused for protected environments).
     #[arg(long)]
     #[serde(default)]
@@ -251,12 +256,18 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
             }
         },
         InfraOperation::PreviewChanges => {
-            InfraReport::PreviewChanges(Prepared { generated: generated.clone(), report: preview::run(ws, &config, &env).await? })
+            InfraReport::PreviewChanges(Prepared { generated: generated.clone(), report: preview::run(ws, &config, &env, req.keep_remediations).await? })
         }
         InfraOperation::ShowResources => InfraReport::ShowResources(resources::run(ws, &config, &env).await?),
         InfraOperation::Deploy => {
             let ci_approval = req.ci_approve.as_deref().map(|named| ci_approval(named, &env)).transpose()?;
-            let opts = deploy::Options { skip_tests: req.skip_tests, skip_preview: req.skip_preview, auto_approve: req.auto_approve, ci_approval };
+            let opts = deploy::Options {
+                skip_tests: req.skip_tests,
+                skip_preview: req.skip_preview,
+                auto_approve: req.auto_approve,
+                ci_approval,
+                keep_remediations: req.keep_remediations,
+            };
             InfraReport::Deploy(Prepared { generated: generated.clone(), report: deploy::start(ws, &config, &env, opts).await? })
         }
         InfraOperation::Destroy => InfraReport::Destroy(Prepared { generated: generated.clone(), report: destroy::start(ws, &config, &env).await? }),

@@ -30,7 +30,15 @@ pub struct PreviewReport {
     pub cost_impact: CostImpact,
     /// Remediations made since the last deploy that this plan undoes, one line each.
     pub reverts: Vec<String>,
+    /// Remediations this preview kept (keep_remediations): written into the environment's variable file, so the
+    /// plan leaves them as they are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<String>,
 }
+
+/// The line a preview or deploy adds under what its plan undoes.
+pub const KEEP_HINT: &str = "To keep a rollback or scale instead, preview or deploy again with keep_remediations (CLI --keep-remediations): \
+     it writes the value into the environment's variable file.";
 
 impl PreviewReport {
     /// The preview as Markdown, for a pull request comment: counts, a table of the changes (with what data
@@ -93,14 +101,8 @@ impl Report for PreviewReport {
         } else {
             String::new()
         };
-        let warn = if self.reverts.is_empty() {
-            warn
-        } else {
-            format!(
-                "{warn}\n⚠ This plan {}\nTo keep a remediation, make the Terraform code say the same before deploying.",
-                self.reverts.join("\n⚠ This plan ")
-            )
-        };
+        let warn = if self.reverts.is_empty() { warn } else { format!("{warn}\n⚠ This plan {}\n{KEEP_HINT}", self.reverts.join("\n⚠ This plan ")) };
+        let warn = if self.kept.is_empty() { warn } else { format!("{warn}\nKept: {}", self.kept.join("\nKept: ")) };
         format!(
             "Preview for {}: {}.\n{}\nCost impact: {}.{warn}\nSaved plan {} ({}).",
             self.env,
@@ -159,16 +161,30 @@ pub(crate) async fn save_plan(
     Ok((plan_file, json, summary))
 }
 
-pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewReport, Error> {
+/// `keep`: remediations the plan would undo and the configuration can keep (a rollback, a scale) are written
+/// into the environment's variable file first, and the plan made again.
+pub async fn run(ws: &Workspace, config: &Config, env: &str, keep: bool) -> Result<PreviewReport, Error> {
     let _lock = terraform::lock(ws, env)?;
     let now = Utc::now();
-    let (plan_file, json, summary) = save_plan(ws, config, env, PlanMode::Apply, now).await?;
+    let (mut plan_file, mut json, mut summary) = save_plan(ws, config, env, PlanMode::Apply, now).await?;
+    let last_deploy = crate::infra::registry::load(ws, env)?.map(|r| r.updated_at);
+    let remembered = remembered::since_last_deploy(ws, env, last_deploy.as_deref())?;
+    let mut reverts = remembered::reverts(&remembered, &summary);
+    let mut kept = Vec::new();
+    let keepable: Vec<(&str, String, serde_json::Value)> = reverts.iter().filter_map(|r| r.keep.clone()).collect();
+    if keep && !keepable.is_empty() {
+        let file = crate::infra::engineer::keep_values(ws, config, env, &keepable)?;
+        let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        kept = keepable.iter().map(|(var, key, value)| format!("{var}[\"{key}\"] = {value} in {name} (delete it there to follow Terraform again)")).collect();
+        std::fs::remove_file(&plan_file).ok();
+        (plan_file, json, summary) = save_plan(ws, config, env, PlanMode::Apply, now).await?;
+        reverts = remembered::reverts(&remembered, &summary);
+    }
+    let reverts: Vec<String> = reverts.into_iter().map(|r| r.line).collect();
     let after = tf::load_plan_text(&json, "plan").map_err(Error::Failed)?;
     let before = tf::load_prior_text(&json, "prior state").map_err(Error::Failed)?;
     let cost_impact = cost::cost_impact(&before, &after, PriceTable::embedded(), &project_usage(ws)?, config.region());
     let digest = digest_file(&plan_file)?;
-    let last_deploy = crate::infra::registry::load(ws, env)?.map(|r| r.updated_at);
-    let reverts = remembered::reverted(&remembered::since_last_deploy(ws, env, last_deploy.as_deref())?, &summary);
     let created_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let saved = SavedPlan {
         env: env.into(),
@@ -182,5 +198,5 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str) -> Result<PreviewRe
         reverts: reverts.clone(),
     };
     ws.write_json(&ws.path(&format!("plans/{env}/latest.json"))?, &saved)?;
-    Ok(PreviewReport { env: env.into(), created_at, plan_file, digest, summary, cost_impact, reverts })
+    Ok(PreviewReport { env: env.into(), created_at, plan_file, digest, summary, cost_impact, reverts, kept })
 }

@@ -46,8 +46,26 @@ pub fn since_last_deploy(ws: &Workspace, env: &str, since: Option<&str>) -> Resu
     Ok(logged.into_iter().filter(|r| r.outcome == "succeeded" && since.is_none_or(|s| r.at.as_str() >= s)).collect())
 }
 
+/// The Terraform variables a kept remediation is written to (in the environment's variable file), keyed by the
+/// generated function's Terraform name: the `live` alias's version, and the reserved concurrency.
+pub const KEPT_VERSIONS: &str = "kept_live_versions";
+pub const KEPT_CONCURRENCY: &str = "kept_reserved_concurrency";
+
+/// A remediation the plan undoes: the line naming it, and how to keep it (variable, key, value) when the
+/// generated configuration can.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revert {
+    pub line: String,
+    pub keep: Option<(&'static str, String, Value)>,
+}
+
 /// One line per remembered remediation that the plan undoes, naming the change that undoes it.
 pub fn reverted(remembered: &[Remembered], plan: &ChangeSummary) -> Vec<String> {
+    reverts(remembered, plan).into_iter().map(|r| r.line).collect()
+}
+
+/// The remembered remediations the plan undoes, each with how to keep it.
+pub fn reverts(remembered: &[Remembered], plan: &ChangeSummary) -> Vec<Revert> {
     let mut out = Vec::new();
     for r in remembered {
         let p = &r.plan;
@@ -75,7 +93,7 @@ pub fn reverted(remembered: &[Remembered], plan: &ChangeSummary) -> Vec<String> 
                 (_, Some(from), Some(to)) => format!(" ({from} → {to})"),
                 _ => String::new(),
             };
-            out.push(format!(
+            let line = format!(
                 "undoes the {} of {} made at {}{what}: {address} {} {} → {}",
                 p.action.as_str(),
                 p.service,
@@ -83,7 +101,14 @@ pub fn reverted(remembered: &[Remembered], plan: &ChangeSummary) -> Vec<String> 
                 attr.path,
                 show(&attr.before),
                 show(&attr.after)
-            ));
+            );
+            let name = address.rsplit('.').next().unwrap_or(address).to_string();
+            let keep = match (p.resource_kind, p.action, &attr.before) {
+                (ServiceKind::Lambda, RemediationAction::Rollback, Some(v)) => Some((KEPT_VERSIONS, name, Value::String(show(&Some(v.clone()))))),
+                (ServiceKind::Lambda, RemediationAction::Scale, Some(v)) if v.is_number() => Some((KEPT_CONCURRENCY, name, v.clone())),
+                _ => None,
+            };
+            out.push(Revert { line, keep });
         }
     }
     out
@@ -144,5 +169,13 @@ mod tests {
             ]
         );
         assert!(reverted(&[remembered(ServiceKind::Lambda, RemediationAction::Rollback, "2", "1")], &plan(serde_json::json!([]))).is_empty());
+        let kept: Vec<_> = reverts(
+            &[remembered(ServiceKind::Lambda, RemediationAction::Rollback, "2", "1"), remembered(ServiceKind::Lambda, RemediationAction::Scale, "-1", "5")],
+            &p,
+        )
+        .into_iter()
+        .map(|r| r.keep.unwrap())
+        .collect();
+        assert_eq!(kept, [(KEPT_VERSIONS, "worker".to_string(), serde_json::json!("1")), (KEPT_CONCURRENCY, "worker".to_string(), serde_json::json!(5))]);
     }
 }
