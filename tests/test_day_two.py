@@ -6,12 +6,19 @@ part way on a bucket that still holds objects (saying what is left and what to
 do), and after the bucket is emptied removes everything: moto empty, registry
 empty, every step audited."""
 
+import getpass
 import json
+import os
 import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
 
 import pytest
 
-from conftest import connect, require_terraform, run_cli
+from conftest import binary, connect, require_terraform, run_cli
 from test_deploy import ACCOUNT, boto, new_project, state_dir, text, tf_env
 
 pytestmark = pytest.mark.anyio
@@ -177,6 +184,56 @@ async def test_a_missing_state_bucket_is_offered_through_the_gate(project, moto)
     assert "alice@ci-runner-7" in error["message"] and "2026-12-07" in error["message"] and "force-unlock 6d2b1c3e" in error["message"], error
     s3.delete_object(Bucket=state_bucket, Key="core/test/terraform.tfstate.tflock")
     run_cli(project, "infra", "preview-changes", "--env", "test", env=tf_env(), timeout=300)
+
+    # A second copy of the project, as on a teammate's machine: its own checkout, the same backend.
+    other = project.parent / f"{project.name}-other-machine"
+    shutil.copytree(project, other, ignore=shutil.ignore_patterns("plans", "pending", ".terraform"))
+
+    # On this machine someone runs terraform apply by hand and reads the plan: terraform holds the state lock.
+    tfdir = project / "infrastructure/terraform"
+    tf = dict(os.environ, **tf_env(), AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
+    subprocess.run(["terraform", "init", "-input=false", "-reconfigure", "-backend-config=test.s3.tfbackend"], cwd=tfdir, env=tf, check=True,
+                   capture_output=True, timeout=300)
+    holder = subprocess.Popen(["terraform", "apply", "-var-file=test.tfvars"], cwd=tfdir, env=tf, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    said = []
+    reader = threading.Thread(target=lambda: said.extend(iter(lambda: holder.stdout.read(1), "")), daemon=True)
+    reader.start()
+    deadline = time.time() + 240
+    while "Enter a value" not in "".join(said):
+        assert holder.poll() is None and time.time() < deadline, "".join(said)
+        time.sleep(0.2)
+    # The other machine's deploy is told who holds the state and what they run, instead of terraform's raw error.
+    proc = run_cli(other, "--json", "infra", "deploy", "--env", "test", "--auto-approve", env=tf_env(), check=False, timeout=300)
+    error = json.loads(proc.stdout)["error"]
+    assert proc.returncode == 1 and error["kind"] == "busy", proc.stdout + proc.stderr
+    assert f"held by {getpass.getuser()}@{socket.gethostname()}" in error["message"] and "running apply" in error["message"], error
+    holder.stdin.write("yes\n")
+    holder.stdin.flush()
+    assert holder.wait(timeout=300) == 0, "".join(said)
+    # Exactly one applied: the other machine's next deploy finds nothing left to do.
+    proc = run_cli(other, "--json", "infra", "deploy", "--env", "test", "--auto-approve", env=tf_env(), timeout=300)
+    body = json.loads(proc.stdout)
+    assert body["status"] == "ok" and body["applied"] is None, proc.stdout
+
+    # Both machines deploy the same change at the same moment: one applies it; the other applies nothing and says
+    # why (the lock's holder, or that the state moved on under its plan).
+    for copy in (project, other):
+        main_tf = copy / "infrastructure/terraform/main.tf"
+        main_tf.write_text(main_tf.read_text().replace("force_destroy = false", 'force_destroy = false\n  tags          = { Team = "web" }', 1))
+    args = ["--json", "infra", "deploy", "--env", "test", "--auto-approve"]
+    racers = [subprocess.Popen([binary(), "--project-dir", str(copy), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, **tf_env())) for copy in (project, other)]
+    outs = [r.communicate(timeout=600) for r in racers]
+    bodies = [json.loads(out) for out, _ in outs]
+    applied = [b for b in bodies if b.get("applied")]
+    assert len(applied) == 1 and applied[0]["applied"]["change"] >= 1, outs
+    [loser] = [b for b in bodies if not b.get("applied")]
+    message = json.dumps(loser)
+    assert ("error" in loser and (loser["error"]["kind"] == "busy" and "held by" in message or "nothing was applied" in message)) \
+        or (loser.get("status") == "ok" and loser["applied"] is None), outs
+    assert boto(moto, "s3").get_bucket_tagging(Bucket=f"{name}-core-test-uploads")["TagSet"], "the change is in AWS"
+    print("race loser:", loser.get("error", {}).get("kind", "nothing to deploy"), loser.get("error", {}).get("message", "")[:200])
 
 
 WORKER_DESIGN = """# Worker
