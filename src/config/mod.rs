@@ -127,6 +127,10 @@ pub struct Environment {
     pub cost_threshold: Option<f64>,
     #[serde(default)]
     pub require_confirmation: bool,
+    /// The regions this environment deploys to, the first being its primary (where global resources such as IAM
+    /// roles are created); default: `handlers.hosting.aws.regions`, else `handlers.hosting.aws.region`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
 }
 
 /// Tags every resource must carry. Written either as an object of
@@ -327,8 +331,8 @@ impl Config {
             },
             resource_naming: ResourceNaming { pattern: "{project}-{subsystem}-{environment}-{resource}".into(), separator: "-".into() },
             environments: [
-                ("test".to_string(), Environment { auto_approve: false, cost_threshold: Some(100.0), require_confirmation: false }),
-                ("prod".to_string(), Environment { auto_approve: false, cost_threshold: Some(500.0), require_confirmation: true }),
+                ("test".to_string(), Environment { auto_approve: false, cost_threshold: Some(100.0), require_confirmation: false, regions: Vec::new() }),
+                ("prod".to_string(), Environment { auto_approve: false, cost_threshold: Some(500.0), require_confirmation: true, regions: Vec::new() }),
             ]
             .into(),
             tagging: Tagging::default(),
@@ -411,6 +415,13 @@ impl Config {
         for (i, r) in aws.regions.iter().enumerate() {
             if !is_region(r) {
                 p.add(format!("handlers.hosting.aws.regions[{i}]"), format!("\"{r}\" is not an AWS region name like \"eu-west-1\""));
+            }
+        }
+        for (name, env) in &self.environments {
+            for (i, r) in env.regions.iter().enumerate() {
+                if !is_region(r) {
+                    p.add(format!("environments.{name}.regions[{i}]"), format!("\"{r}\" is not an AWS region name like \"eu-west-1\""));
+                }
             }
         }
         if let Some(id) = &aws.account_id
@@ -542,6 +553,29 @@ impl Config {
     /// The AWS region (us-east-1 when hosting is not configured).
     pub fn region(&self) -> &str {
         self.aws().map_or("us-east-1", |a| a.region.as_str())
+    }
+
+    /// The regions `env` deploys to, primary first: its own `regions`, else the project's `regions`, else the
+    /// project's `region`; each once.
+    pub fn regions(&self, env: &str) -> Vec<String> {
+        let own = self.environments.get(env).map(|e| e.regions.as_slice()).unwrap_or_default();
+        let project = self.aws().map(|a| a.regions.as_slice()).unwrap_or_default();
+        let listed = if !own.is_empty() { own } else { project };
+        let mut out: Vec<String> = Vec::new();
+        for r in listed {
+            if !out.contains(r) {
+                out.push(r.clone());
+            }
+        }
+        if out.is_empty() {
+            out.push(self.region().to_string());
+        }
+        out
+    }
+
+    /// Whether any environment deploys to more than one region (the generated stack is then a multi-region one).
+    pub fn multi_region(&self) -> bool {
+        self.environments.keys().any(|e| self.regions(e).len() > 1)
     }
 
     /// The IaC binary: `terraform` unless `handlers.iac.terraform.binary` says `tofu`.

@@ -19,6 +19,9 @@ pub struct Terraform {
     /// `-lock-timeout=…`: how long to wait for a state lock another run holds.
     lock_timeout: String,
     env: Vec<(&'static str, Option<String>)>,
+    /// Outside the environment's primary region: that region's backend file and variable file (names in the
+    /// Terraform directory), used by `init_env` and `plan` on top of the environment's.
+    regional: Option<(String, String)>,
 }
 
 impl Terraform {
@@ -30,7 +33,16 @@ impl Terraform {
         if config.aws().is_some() {
             env.extend(auth::target(config, env_name).process_env());
         }
-        Terraform { binary, dir: dir.to_path_buf(), env, lock_timeout: format!("-lock-timeout={}s", config.state_lock_wait()) }
+        Terraform { binary, dir: dir.to_path_buf(), env, lock_timeout: format!("-lock-timeout={}s", config.state_lock_wait()), regional: None }
+    }
+
+    /// The same Terraform acting in `region`: the provider's credentials resolve there, and outside the primary
+    /// region `files` (backend file, variable file) select that region's state and values.
+    pub fn in_region(mut self, region: &str, files: Option<(String, String)>) -> Terraform {
+        self.env.retain(|(k, _)| *k != "AWS_REGION");
+        self.env.push(("AWS_REGION", Some(region.to_string())));
+        self.regional = files;
+        self
     }
 
     fn cmd(&self, args: &[&str]) -> Cmd {
@@ -57,7 +69,10 @@ impl Terraform {
 
     /// `terraform init` with the environment's backend file `{env}.s3.tfbackend` when it exists.
     pub async fn init_env(&self, env: &str) -> Result<(), Error> {
-        let backend = self.dir.join(format!("{env}.s3.tfbackend"));
+        let backend = match &self.regional {
+            Some((backend, _)) => self.dir.join(backend),
+            None => self.dir.join(format!("{env}.s3.tfbackend")),
+        };
         self.init(backend.is_file().then_some(backend.as_path())).await
     }
 
@@ -69,6 +84,9 @@ impl Terraform {
         }
         if let Some(file) = var_file {
             args.push(format!("-var-file={}", file.display()));
+        }
+        if let Some((_, values)) = &self.regional {
+            args.push(format!("-var-file={}", self.dir.join(values).display()));
         }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let cmd = self.cmd(&refs);

@@ -22,6 +22,10 @@ pub struct GenContext<'a> {
     /// `resource_naming.pattern`.
     pub naming_pattern: &'a str,
     pub spec: &'a DesignSpec,
+    /// The stack deploys once per region (one state each): global resources (IAM) are created in the primary
+    /// region only (`local.primary`) and looked up in the others; globally unique names (buckets) carry
+    /// `local.region_suffix` outside the primary region.
+    pub multi_region: bool,
 }
 
 /// Terraform for one design.
@@ -70,6 +74,19 @@ macro_rules! body {
         $( b = b.add_attribute(($key, Expression::from($value))); )*
         b
     }};
+}
+
+/// The `locals` of a multi-region stack: whether this state is the primary region's, and the suffix of globally
+/// unique names outside it.
+pub fn region_locals() -> Block {
+    nested(
+        "locals",
+        body! {
+            "primary" => x("var.primary_region == \"\" || var.primary_region == var.region"),
+            "region_suffix" => x("local.primary ? \"\" : \"-${var.region}\""),
+        }
+        .build(),
+    )
 }
 
 /// A Terraform identifier for a component name: `user-pool` → `user_pool`.
@@ -410,6 +427,14 @@ impl Gen<'_> {
         t(&aws_name(self.ctx.naming_pattern, &resource))
     }
 
+    /// A name that must be unique across regions (a bucket, a role's inline policy): with the region's suffix
+    /// outside the primary region of a multi-region stack.
+    fn global_name(&self, suffix: &str) -> Expression {
+        let resource = if suffix.is_empty() { self.c.name.clone() } else { format!("{}-{suffix}", self.c.name) };
+        let name = aws_name(self.ctx.naming_pattern, &resource);
+        if self.ctx.multi_region { t(&format!("{name}${{local.region_suffix}}")) } else { t(&name) }
+    }
+
     fn settings<T: DeserializeOwned>(&self) -> Result<T, Error> {
         settings(self.i, self.c)
     }
@@ -469,7 +494,7 @@ impl Gen<'_> {
     fn s3_bucket(&self, out: &mut Generated) -> Result<(), Error> {
         let s: S3 = self.settings()?;
         let kms = self.kms_arn("kms_key", &s.kms_key)?;
-        self.secure_bucket(out, &self.id, self.name(""), s.versioning, s.noncurrent_version_expiration_days, kms);
+        self.secure_bucket(out, &self.id, self.global_name(""), s.versioning, s.noncurrent_version_expiration_days, kms);
         self.output(out, "bucket_name", &format!("aws_s3_bucket.{}.bucket", self.id), "Name of the S3 bucket");
         self.output(out, "bucket_arn", &format!("aws_s3_bucket.{}.arn", self.id), "ARN of the S3 bucket");
         Ok(())
@@ -568,25 +593,32 @@ impl Gen<'_> {
             ));
         }
         let id = &self.id;
+        let multi = self.ctx.multi_region;
+        // The role is global: in a multi-region stack it is created in the primary region and looked up elsewhere.
+        let primary_only = |b: hcl::structure::BodyBuilder| if multi { b.add_attribute(("count", x("local.primary ? 1 : 0"))) } else { b };
+        let role = |attr: &str| if multi { x(&format!("aws_iam_role.{id}[0].{attr}")) } else { x(&format!("aws_iam_role.{id}.{attr}")) };
         out.resources.push(resource(
             "aws_iam_role",
             id,
-            body! {
+            primary_only(body! {
                 "name" => self.name("role"),
                 "assume_role_policy" => x(r#"jsonencode({
   Version   = "2012-10-17"
   Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
 })"#),
-            }
+            })
             .build(),
         ));
+        if multi {
+            out.resources.push(block("data", &["aws_iam_role", id], body! { "count" => x("local.primary ? 0 : 1"), "name" => self.name("role") }.build()));
+        }
         for (suffix, arn) in
             [("logs", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"), ("xray", "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")]
         {
             out.resources.push(resource(
                 "aws_iam_role_policy_attachment",
                 &format!("{id}_{suffix}"),
-                body! { "role" => x(&format!("aws_iam_role.{id}.name")), "policy_arn" => arn }.build(),
+                primary_only(body! { "role" => role("name"), "policy_arn" => arn }).build(),
             ));
         }
         let wiring = self.wiring(&s)?;
@@ -602,10 +634,12 @@ impl Gen<'_> {
                 "aws_iam_role_policy",
                 &format!("{id}_access"),
                 body! {
-                    "name" => self.name("access"),
-                    "role" => x(&format!("aws_iam_role.{id}.id")),
+                    // One inline policy per region: each grants the actions on that region's resources.
+                    "name" => self.global_name("access"),
+                    "role" => if multi { self.name("role") } else { x(&format!("aws_iam_role.{id}.id")) },
                     "policy" => x(&format!("jsonencode({{\n  Version   = \"2012-10-17\"\n  Statement = [\n    {}\n  ]\n}})", statements.join(",\n    "))),
                 }
+                .add_attributes(multi.then(|| hcl::Attribute::new("depends_on", x(&format!("[aws_iam_role.{id}, data.aws_iam_role.{id}]")))))
                 .build(),
             ));
         }
@@ -617,7 +651,7 @@ impl Gen<'_> {
         ));
         let mut function = body! {
             "function_name" => t(&function_name),
-            "role" => x(&format!("aws_iam_role.{id}.arn")),
+            "role" => if multi { x(&format!("one(concat(aws_iam_role.{id}[*].arn, data.aws_iam_role.{id}[*].arn))")) } else { role("arn") },
             "runtime" => s.runtime.as_str(),
             "handler" => s.handler.as_str(),
             "filename" => t(&format!("${{path.module}}/build/{}.zip", self.c.name)),
@@ -1037,6 +1071,13 @@ impl Gen<'_> {
     }
 
     fn static_site(&self, out: &mut Generated) -> Result<(), Error> {
+        if self.ctx.multi_region {
+            return Err(Error::bad_input(
+                format!("design.components[{}]", self.i),
+                "static_site is served by CloudFront, which is global, and is not generated into a multi-region stack yet",
+                Some("deploy the site from an environment with one region (environments.ENV.regions), or from a separate project".into()),
+            ));
+        }
         let s: StaticSite = self.settings()?;
         let id = &self.id;
         let bucket_id = format!("{id}_content");
@@ -1201,7 +1242,7 @@ mod tests {
             components.push(c);
         }
         let spec = DesignSpec::parse(&serde_json::json!({"version": 1, "feature": "everything", "components": components}).to_string()).unwrap();
-        let out = generate(&GenContext { naming_pattern: "{project}-{subsystem}-{environment}-{resource}", spec: &spec }).unwrap();
+        let out = generate(&GenContext { naming_pattern: "{project}-{subsystem}-{environment}-{resource}", spec: &spec, multi_region: false }).unwrap();
         let missing: Vec<String> = out.resources.iter().map(|b| b.labels()[0].as_str().to_string()).filter(|t| resource::lookup(t).is_none()).collect();
         assert!(missing.is_empty(), "types written by the catalog but missing from vocabulary::resource::TYPES: {missing:?}");
         for s in [

@@ -80,7 +80,8 @@ pub struct Rendered {
 
 /// Renders every file for `spec`. Pure.
 pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
-    let generated = catalog::generate(&GenContext { naming_pattern: &config.resource_naming.pattern, spec })?;
+    let multi_region = config.multi_region();
+    let generated = catalog::generate(&GenContext { naming_pattern: &config.resource_naming.pattern, spec, multi_region })?;
     let resources = generated.resources.len();
     let services: Vec<String> = generated.services.iter().map(|s| s.to_string()).collect();
     let uses_org = pattern::placeholders(&config.resource_naming.pattern).map(|p| p.contains(&"organization")).unwrap_or(false);
@@ -98,6 +99,9 @@ pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
     }
     let mut main = Body::builder().add_block(Block::builder("terraform").add_structures(terraform.build()).build());
     main = main.add_block(provider(config, aws));
+    if multi_region {
+        main = main.add_block(catalog::region_locals());
+    }
     for block in generated.resources {
         main = main.add_block(block);
     }
@@ -117,6 +121,13 @@ pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
         .add_block(var("subsystem", "Subsystem name (devops.json project.subsystem)", Some(&config.project.subsystem)))
         .add_block(var("environment", "Environment this configuration is deployed to", None))
         .add_block(var("region", "AWS region", Some(&aws.region)));
+    if multi_region {
+        vars = vars.add_block(var(
+            "primary_region",
+            "The environment's primary region, where global resources (IAM) are created; empty or equal to region in the primary region's state",
+            Some(""),
+        ));
+    }
     if uses_org {
         vars = vars.add_block(var("organization", "Organization (devops.json project.organization)", config.project.organization.as_deref()));
     }
@@ -177,38 +188,83 @@ pub fn env_files(config: &Config, env: &str) -> Result<Vec<(String, String)>, Er
             Some("a pattern such as {environment}.tfvars".into()),
         ));
     }
-    let mut tfvars = Body::builder().add_attribute(("environment", env)).add_attribute(("region", aws.region.as_str()));
+    let regions = config.regions(env);
+    let primary = regions[0].as_str();
+    let mut tfvars = Body::builder().add_attribute(("environment", env)).add_attribute(("region", primary));
     if let RequiredTags::Names(names) = &config.tagging.required {
         let map: hcl::Object<hcl::ObjectKey, Expression> = names.iter().map(|n| (hcl::ObjectKey::from(n.as_str()), Expression::from("CHANGE-ME"))).collect();
         tfvars = tfvars.add_attribute(("required_tags", Expression::Object(map)));
+    }
+    // Every other region: its own values on top of the environment's, and its own state.
+    for region in &regions[1..] {
+        let values = Body::builder().add_attribute(("region", region.as_str())).add_attribute(("primary_region", primary)).build();
+        files.push((regional_var_file(&var_file, region), format(&values)?));
     }
     files.push((var_file, format(&tfvars.build())?));
     if tf.backend.kind == "s3" {
         let bucket = sub(tf.backend.bucket.as_deref().unwrap_or(""))?;
         let key = sub(tf.backend.key.as_deref().unwrap_or(""))?;
         let key = if key.contains(env) { key } else { format!("{env}/{key}") };
-        let mut backend = Body::builder()
-            .add_attribute(("bucket", bucket))
-            .add_attribute(("key", key))
-            .add_attribute(("region", tf.backend.region.clone().unwrap_or_else(|| aws.region.clone())))
-            .add_attribute(("encrypt", true))
-            // Terraform's own S3-native state lock (Terraform ≥ 1.10): no two applies share a state,
-            // whichever machine or process runs them.
-            .add_attribute(("use_lockfile", true));
-        if let Some(url) = &aws.endpoint_url {
-            backend = backend
-                .add_attribute((
-                    "endpoints",
-                    Expression::Object(["s3", "sts", "iam"].into_iter().map(|k| (hcl::ObjectKey::from(k), Expression::from(url.as_str()))).collect()),
-                ))
-                .add_attribute(("use_path_style", true))
-                .add_attribute(("skip_credentials_validation", true))
-                .add_attribute(("skip_requesting_account_id", true))
-                .add_attribute(("skip_metadata_api_check", true));
+        let backend = |key: String| -> Result<String, Error> {
+            let mut backend = Body::builder()
+                .add_attribute(("bucket", bucket.clone()))
+                .add_attribute(("key", key))
+                .add_attribute(("region", tf.backend.region.clone().unwrap_or_else(|| aws.region.clone())))
+                .add_attribute(("encrypt", true))
+                // Terraform's own S3-native state lock (Terraform ≥ 1.10): no two applies share a state,
+                // whichever machine or process runs them.
+                .add_attribute(("use_lockfile", true));
+            if let Some(url) = &aws.endpoint_url {
+                backend = backend
+                    .add_attribute((
+                        "endpoints",
+                        Expression::Object(["s3", "sts", "iam"].into_iter().map(|k| (hcl::ObjectKey::from(k), Expression::from(url.as_str()))).collect()),
+                    ))
+                    .add_attribute(("use_path_style", true))
+                    .add_attribute(("skip_credentials_validation", true))
+                    .add_attribute(("skip_requesting_account_id", true))
+                    .add_attribute(("skip_metadata_api_check", true));
+            }
+            format(&backend.build())
+        };
+        for region in &regions[1..] {
+            let regional = match key.rsplit_once('/') {
+                Some((dir, file)) => format!("{dir}/{region}/{file}"),
+                None => format!("{region}/{key}"),
+            };
+            files.push((regional_backend_file(env, region), backend(regional)?));
         }
-        files.push((format!("{env}.s3.tfbackend"), format(&backend.build())?));
+        files.push((format!("{env}.s3.tfbackend"), backend(key)?));
     }
     Ok(files)
+}
+
+/// The variable file of `region` beside the environment's (`test.tfvars` → `test.eu-west-1.tfvars`).
+pub fn regional_var_file(var_file: &str, region: &str) -> String {
+    format!("{}.{region}.tfvars", var_file.strip_suffix(".tfvars").unwrap_or(var_file))
+}
+
+/// The backend file of `region` of `env` (its own state).
+pub fn regional_backend_file(env: &str, region: &str) -> String {
+    format!("{env}.{region}.s3.tfbackend")
+}
+
+/// The environment's Terraform in `region`: outside its primary region, with that region's backend and variable
+/// files (engineer writes them for every configured region).
+pub fn terraform_in(config: &Config, dir: &std::path::Path, env: &str, region: &str) -> crate::iac::terraform::Terraform {
+    let tf = crate::iac::terraform::Terraform::for_env(config, dir, env);
+    let primary = config.regions(env).into_iter().next().unwrap_or_else(|| config.region().to_string());
+    if region == primary {
+        return tf.in_region(region, None);
+    }
+    let var_file = config
+        .handlers
+        .iac
+        .terraform
+        .as_ref()
+        .and_then(|t| pattern::substitute(&t.var_file_pattern, &config.pattern_values(env)).ok())
+        .unwrap_or_else(|| format!("{env}.tfvars"));
+    tf.in_region(region, Some((regional_backend_file(env, region), regional_var_file(&var_file, region))))
 }
 
 /// The environment's files that are missing from a generated Terraform directory, written from devops.json

@@ -242,3 +242,53 @@ fn human_edits_are_never_clobbered_and_can_be_adopted() {
     let err = engineer::write(&ws, &config, "two", &other, None).unwrap_err();
     assert!(err.body().report.unwrap()["files"].as_array().unwrap().iter().any(|f| f["file"] == "variables.tf" && f["written_by_engineer"] == false), "{err}");
 }
+
+/// A project whose environments deploy to two regions: one state per region (its backend and variable files),
+/// the role created in the primary region and looked up in the other, bucket names unique per region; the real
+/// terraform validates it, in both regions.
+#[test]
+fn a_multi_region_stack_creates_global_resources_once_and_validates() {
+    let tf = Terraform::get();
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::at(dir.path().join("demo-app"));
+    let mut config = Config::init(&ws, &InitOptions { endpoint_url: Some("http://127.0.0.1:5000".into()), ..Default::default() }).unwrap();
+    config.handlers.hosting.aws.as_mut().unwrap().regions = vec!["us-east-1".into(), "eu-west-1".into()];
+    assert!(config.problems().is_empty(), "{:?}", config.problems());
+    let spec = DesignSpec::parse(
+        &json!({"version": 1, "feature": "two regions", "components": [
+            {"type": "s3_bucket", "name": "uploads"}, {"type": "dynamodb_table", "name": "orders"}, {"type": "sqs_queue", "name": "jobs"},
+            {"type": "lambda_function", "name": "worker", "settings": {"triggered_by": ["uploads"], "writes": ["orders", "jobs"]}}]})
+        .to_string(),
+    )
+    .unwrap();
+    let report = engineer::write(&ws, &config, "two", &spec, None).unwrap();
+    let d = &report.directory;
+    let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    let eu = read("test.eu-west-1.tfvars");
+    assert!(eu.contains("region         = \"eu-west-1\"") && eu.contains("primary_region = \"us-east-1\""), "{eu}");
+    assert!(read("test.tfvars").contains("region      = \"us-east-1\""));
+    assert!(read("test.eu-west-1.s3.tfbackend").contains("/eu-west-1/"), "one state per region");
+    assert!(!read("test.s3.tfbackend").contains("eu-west-1"), "the primary region keeps the environment's state");
+    let main = read("main.tf");
+    for needle in [
+        "= local.primary ? 1 : 0",
+        "= local.primary ? 0 : 1",
+        "data \"aws_iam_role\" \"worker\"",
+        "one(concat(aws_iam_role.worker[*].arn, data.aws_iam_role.worker[*].arn))",
+        "-uploads${local.region_suffix}",
+        "-worker-access${local.region_suffix}",
+    ] {
+        assert!(main.contains(needle), "main.tf lacks {needle}:\n{main}");
+    }
+    scan_clean(d, "multi-region");
+    let (code, out, err) = tf.run(d, &["init", "-backend=false", "-input=false", "-no-color"]);
+    assert_eq!(code, 0, "terraform init failed\n{out}\n{err}");
+    let (code, out, err) = tf.run(d, &["validate", "-no-color"]);
+    assert_eq!(code, 0, "terraform validate failed\n{out}\n{err}");
+    let (code, out, _) = tf.run(d, &["fmt", "-check", "-diff", "-no-color"]);
+    assert_eq!(code, 0, "not fmt-clean:\n{out}");
+    // A static site (CloudFront is global) is refused in a multi-region stack, with the way out.
+    let site = DesignSpec::parse(&json!({"version": 1, "feature": "site", "components": [{"type": "static_site", "name": "web"}]}).to_string()).unwrap();
+    let err = engineer::write(&ws, &config, "site", &site, Some(engineer::HandEdits::Overwrite)).unwrap_err().to_string();
+    assert!(err.contains("CloudFront") && err.contains("regions"), "{err}");
+}
