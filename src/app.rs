@@ -688,6 +688,7 @@ fn infra_request(intent: &Intent) -> InfraRequest {
         error: a.error.clone(),
         skip_tests: a.skip_tests,
         skip_preview: a.skip_preview,
+        region: a.region.clone(),
         ..Default::default()
     }
 }
@@ -708,6 +709,7 @@ fn ops_request(intent: &Intent) -> OpsRequest {
         action: a.action,
         target: a.target,
         focus: a.focus,
+        region: a.region.clone(),
     }
 }
 

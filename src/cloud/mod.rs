@@ -51,6 +51,14 @@ impl Cloud {
         Cloud::for_target(auth::target(config, role)).await
     }
 
+    /// The same role's clients in another region.
+    pub async fn in_region(&self, region: &str) -> Cloud {
+        if region == self.target.region {
+            return self.clone();
+        }
+        Cloud::for_target(Target { region: region.to_string(), ..self.target.clone() }).await
+    }
+
     pub async fn for_target(target: Target) -> Cloud {
         if let Ok(mut place) = ENDPOINT.write() {
             *place = Some(target.place());

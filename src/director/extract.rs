@@ -64,6 +64,64 @@ pub(crate) fn args(request: &str, words: &[Word], scoped: &[Scope]) -> IntentArg
         error: quoted,
         skip_tests: negated(&["test", "tests", "testing", "scan", "scans"]),
         skip_preview: negated(&["preview", "plan", "previewing"]),
+        region: region(request, words),
+    }
+}
+
+/// Places people name instead of a region code, with their region.
+const PLACES: &[(&str, &str)] = &[
+    ("virginia", "us-east-1"),
+    ("ohio", "us-east-2"),
+    ("california", "us-west-1"),
+    ("oregon", "us-west-2"),
+    ("canada", "ca-central-1"),
+    ("montreal", "ca-central-1"),
+    ("ireland", "eu-west-1"),
+    ("dublin", "eu-west-1"),
+    ("london", "eu-west-2"),
+    ("paris", "eu-west-3"),
+    ("frankfurt", "eu-central-1"),
+    ("zurich", "eu-central-2"),
+    ("stockholm", "eu-north-1"),
+    ("milan", "eu-south-1"),
+    ("spain", "eu-south-2"),
+    ("mumbai", "ap-south-1"),
+    ("hyderabad", "ap-south-2"),
+    ("tokyo", "ap-northeast-1"),
+    ("seoul", "ap-northeast-2"),
+    ("osaka", "ap-northeast-3"),
+    ("singapore", "ap-southeast-1"),
+    ("sydney", "ap-southeast-2"),
+    ("jakarta", "ap-southeast-3"),
+    ("melbourne", "ap-southeast-4"),
+    ("bahrain", "me-south-1"),
+    ("uae", "me-central-1"),
+    ("israel", "il-central-1"),
+    ("paulo", "sa-east-1"),
+    ("brazil", "sa-east-1"),
+];
+
+/// An AWS region code: `eu-west-1`, `us-gov-west-1`, `ap-southeast-2`.
+fn is_region_code(w: &str) -> bool {
+    let parts: Vec<&str> = w.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts.last().is_some_and(|n| n.len() == 1 && n.chars().all(|c| c.is_ascii_digit()))
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| matches!(*p, "gov" | "iso" | "north" | "south" | "east" | "west" | "central" | "northeast" | "southeast" | "northwest" | "southwest"))
+}
+
+/// The region a request names: a region code ("eu-west-1") or a place ("in Frankfurt"), when exactly one.
+fn region(request: &str, words: &[Word]) -> Option<String> {
+    let lower = request.to_lowercase();
+    let mut found: Vec<String> = lower.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).filter(|w| is_region_code(w)).map(str::to_string).collect();
+    found.extend(words.iter().filter(|w| !w.quoted).filter_map(|w| PLACES.iter().find(|(p, _)| *p == w.text).map(|(_, r)| r.to_string())));
+    found.dedup();
+    match found.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
     }
 }
 
@@ -74,14 +132,15 @@ pub(crate) fn args_for(target: Target, all: &IntentArgs) -> IntentArgs {
     match target {
         Target::Infra(I::Architect) => IntentArgs { feature: a.feature, ..none },
         Target::Infra(I::Engineer) => IntentArgs { design: a.design, ..none },
-        Target::Infra(I::Deploy) => IntentArgs { skip_tests: a.skip_tests, skip_preview: a.skip_preview, ..none },
+        Target::Infra(I::Deploy) => IntentArgs { skip_tests: a.skip_tests, skip_preview: a.skip_preview, region: a.region, ..none },
+        Target::Infra(I::PreviewChanges) => IntentArgs { region: a.region, ..none },
         Target::Infra(I::Debug) => IntentArgs { error: a.error, ..none },
-        Target::Infra(I::ValidateConfig | I::Test | I::PreviewChanges | I::ShowResources | I::Destroy) => none,
-        Target::Ops(O::CheckHealth) => IntentArgs { service: a.service, ..none },
-        Target::Ops(O::QueryLogs) => IntentArgs { service: a.service, filter: a.filter, timeframe: a.timeframe, limit: a.limit, ..none },
-        Target::Ops(O::Investigate) => IntentArgs { service: a.service, timeframe: a.timeframe, ..none },
-        Target::Ops(O::AnalyzePerformance) => IntentArgs { service: a.service, timeframe: a.timeframe, ..none },
-        Target::Ops(O::Remediate) => IntentArgs { service: a.service, action: a.action, target: a.target, ..none },
+        Target::Infra(I::ValidateConfig | I::Test | I::ShowResources | I::Destroy) => none,
+        Target::Ops(O::CheckHealth) => IntentArgs { service: a.service, region: a.region, ..none },
+        Target::Ops(O::QueryLogs) => IntentArgs { service: a.service, filter: a.filter, timeframe: a.timeframe, limit: a.limit, region: a.region, ..none },
+        Target::Ops(O::Investigate) => IntentArgs { service: a.service, timeframe: a.timeframe, region: a.region, ..none },
+        Target::Ops(O::AnalyzePerformance) => IntentArgs { service: a.service, timeframe: a.timeframe, region: a.region, ..none },
+        Target::Ops(O::Remediate) => IntentArgs { service: a.service, action: a.action, target: a.target, region: a.region, ..none },
         Target::Ops(O::Audit) => IntentArgs { focus: a.focus, ..none },
     }
 }
@@ -181,7 +240,12 @@ fn is_name_word(w: &Word) -> bool {
 fn service(words: &[Word], scoped: &[Scope]) -> Option<String> {
     // A hyphenated name such as "api-lambda" is taken as written.
     for (i, w) in words.iter().enumerate() {
-        if scoped[i] != Scope::Negated && is_name_word(w) && w.text.contains('-') && !w.text.split('-').any(|part| COMMON_PARTS.contains(&part)) {
+        if scoped[i] != Scope::Negated
+            && is_name_word(w)
+            && w.text.contains('-')
+            && !w.text.split('-').any(|part| COMMON_PARTS.contains(&part))
+            && !is_region_code(&w.text)
+        {
             return Some(w.text.clone());
         }
     }

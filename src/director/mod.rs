@@ -495,6 +495,7 @@ pub fn describe(intent: &Intent) -> BTreeMap<&'static str, String> {
     put("feature", a.feature.clone());
     put("design", a.design.clone());
     put("error", a.error.clone());
+    put("region", a.region.clone());
     if a.skip_tests {
         m.insert("skip_tests", "true".into());
     }

@@ -469,3 +469,15 @@ fn fourth_round_families() {
         unsupported(request);
     }
 }
+
+#[test]
+fn regions_by_code_or_by_place() {
+    check("deploy to prod in eu-west-1", "infra deploy prod region=eu-west-1");
+    check("check health in Frankfurt", "ops check-health test region=eu-central-1");
+    check("show me error logs from the api lambda in us-east-1 prod", "ops query-logs prod service=api-lambda; filter=ERROR; region=us-east-1");
+    check("preview the changes to test in Tokyo", "infra preview-changes test region=ap-northeast-1");
+    // Two regions named: none is guessed.
+    check("check health of test in eu-west-1 and us-east-1", "ops check-health test");
+    // A place that is not an AWS region, and a word that only looks like one.
+    check("deploy to test", "infra deploy test");
+}

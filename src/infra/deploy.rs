@@ -39,6 +39,8 @@ pub struct Options {
     pub ci_approval: Option<String>,
     /// Keep the remediations the plan would undo ([`preview::run`]'s `keep`).
     pub keep_remediations: bool,
+    /// One region of a multi-region environment ([`preview::run`]'s `only`).
+    pub region: Option<String>,
 }
 
 /// What an approval of a deploy runs; stored with the pending operation.
@@ -53,6 +55,26 @@ pub struct DeployAction {
     /// The code going out ([`promotion::code_digest`]), recorded for the environment once applied.
     #[serde(default)]
     pub code_digest: String,
+    /// A multi-region environment: each other region's saved plan, applied after the primary's, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_regions: Vec<preview::SavedRegion>,
+    /// A multi-region environment: the region of `plan_file` (the primary, unless one region was asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+/// What an approval binds to: the primary plan's digest alone, or with every other region's (in order).
+fn gate_digest(primary: &str, others: &[preview::SavedRegion]) -> String {
+    if others.is_empty() {
+        return primary.to_string();
+    }
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(primary.as_bytes());
+    for r in others {
+        h.update(format!("\n{}={}", r.region, r.digest).as_bytes());
+    }
+    format!("sha256:{}", hex::encode(h.finalize()))
 }
 
 impl Gated for DeployAction {
@@ -346,7 +368,7 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
     }
 
     // 2. Preview: a fresh saved plan, or the last one with skip_preview.
-    let (plan_file, digest, changes, cost, text, data_loss, reverts) = if opts.skip_preview {
+    let (plan_file, digest, changes, cost, text, data_loss, reverts, other_regions, plan_region) = if opts.skip_preview {
         let latest = ws.path(&format!("plans/{env}/latest.json"))?;
         let saved: preview::SavedPlan = std::fs::read_to_string(&latest).ok().and_then(|t| serde_json::from_str(&t).ok()).ok_or_else(|| {
             Error::bad_input(
@@ -357,10 +379,10 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         })?;
         let changes = ChangeCounts { add: saved.add as u32, change: saved.change as u32, destroy: saved.destroy as u32 };
         step(&mut steps, 2, "preview", StepStatus::Skipped, format!("using the saved plan from {} ({})", saved.created_at, counts(changes)));
-        (saved.plan_file, saved.digest, changes, None, String::new(), saved.data_loss, saved.reverts)
+        (saved.plan_file, saved.digest, changes, None, String::new(), saved.data_loss, saved.reverts, saved.other_regions, saved.region)
     } else {
         progress::step(2, STEPS, "preview: planning");
-        let report = preview::run(ws, config, env, opts.keep_remediations).await?;
+        let report = preview::run(ws, config, env, opts.keep_remediations, opts.region.as_deref()).await?;
         let s = &report.summary;
         let changes = ChangeCounts { add: s.add as u32, change: s.change as u32, destroy: s.destroy as u32 };
         step(&mut steps, 2, "preview", StepStatus::Ok, format!("{}; cost impact {}", s.counts(), report.cost_impact.summary()));
@@ -369,8 +391,43 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         let text =
             if report.reverts.is_empty() { text } else { format!("{text}\n⚠ This plan {}\n{}", report.reverts.join("\n⚠ This plan "), preview::KEEP_HINT) };
         let text = if report.kept.is_empty() { text } else { format!("{text}\nKept: {}", report.kept.join("\nKept: ")) };
-        (report.plan_file, report.digest, changes, Some(report.cost_impact.after - report.cost_impact.before), text, data_loss, report.reverts)
+        let others: Vec<preview::SavedRegion> = report
+            .other_regions
+            .iter()
+            .map(|r| preview::SavedRegion {
+                region: r.region.clone(),
+                plan_file: r.plan_file.clone(),
+                digest: r.digest.clone(),
+                add: r.summary.add,
+                change: r.summary.change,
+                destroy: r.summary.destroy,
+                data_loss: r.summary.data_loss(),
+            })
+            .collect();
+        let cost = report.cost_impact.after - report.cost_impact.before + report.other_regions.iter().map(|r| r.cost_impact.delta).sum::<f64>();
+        let text = if report.other_regions.is_empty() {
+            text
+        } else {
+            let mut text = format!("{}: {text}", report.region);
+            for r in &report.other_regions {
+                text.push_str(&format!("\n\n{}: {}\n{}", r.region, r.summary.counts(), r.summary.text()));
+            }
+            text
+        };
+        let plan_region = (config.regions(env).len() > 1).then(|| report.region.clone());
+        (report.plan_file, report.digest, changes, Some(cost), text, data_loss, report.reverts, others, plan_region)
     };
+    // Every region's changes count, and every region's data loss is named.
+    let changes = other_regions.iter().fold(changes, |c, r| ChangeCounts {
+        add: c.add + r.add as u32,
+        change: c.change + r.change as u32,
+        destroy: c.destroy + r.destroy as u32,
+    });
+    let mut data_loss = data_loss;
+    for r in &other_regions {
+        data_loss.extend(r.data_loss.iter().map(|d| format!("[{}] {d}", r.region)));
+    }
+    let regions = config.regions(env);
 
     // The code going out (the packages were built by the preview).
     let code_digest = promotion::code_digest(&validate::directory(ws.project_dir(), config)?)?;
@@ -380,7 +437,7 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         step(&mut steps, 3, "approval", StepStatus::Skipped, "the plan changes nothing");
         step(&mut steps, 4, "apply", StepStatus::Skipped, "nothing to apply");
         drop(_lock);
-        let action = DeployAction { env: env.into(), plan_file, digest, changes, steps, code_digest: code_digest.clone() };
+        let action = DeployAction { env: env.into(), plan_file, digest, changes, steps, code_digest: code_digest.clone(), other_regions, region: plan_region };
         return Ok(Deployed::Done(finish(ws, config, &cloud, &caller, action, None, None).await?));
     }
 
@@ -389,19 +446,36 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
     let facts = BannerFacts {
         env: env.into(),
         operation: "deploy".into(),
-        summary: format!("Apply the saved plan {} to {env}: {}.", plan_file.display(), counts(changes)),
+        summary: if other_regions.is_empty() {
+            format!("Apply the saved plan {} to {env}: {}.", plan_file.display(), counts(changes))
+        } else {
+            let per: Vec<String> =
+                std::iter::once(format!("{} {}", plan_region.as_deref().unwrap_or(&regions[0]), counts(changes_of_primary(changes, &other_regions))))
+                    .chain(
+                        other_regions.iter().map(|r| {
+                            format!("{} {}", r.region, counts(ChangeCounts { add: r.add as u32, change: r.change as u32, destroy: r.destroy as u32 }))
+                        }),
+                    )
+                    .collect();
+            format!("Apply the saved plans to {env} in {} region(s), one after the other, stopping at the first failure: {}.", regions.len(), per.join("; "))
+        },
         changes: Some(changes),
         cost_impact: cost,
         account: Some(caller.account.clone()),
-        region: Some(cloud.target.region.clone()),
+        region: Some(match &plan_region {
+            Some(r) if other_regions.is_empty() => r.clone(),
+            Some(r) => std::iter::once(r.clone()).chain(other_regions.iter().map(|o| o.region.clone())).collect::<Vec<_>>().join(", "),
+            None => cloud.target.region.clone(),
+        }),
         profile: cloud.target.profile().map(str::to_string),
         data_loss: data_loss.clone(),
         reverts,
         promotion,
     };
-    let action = DeployAction { env: env.into(), plan_file, digest: digest.clone(), changes, steps, code_digest };
+    let bound = gate_digest(&digest, &other_regions);
+    let action = DeployAction { env: env.into(), plan_file, digest, changes, steps, code_digest, other_regions, region: plan_region.clone() };
     drop(_lock);
-    let request = GateRequest { facts, digest, action: StoredAction::of(&action) };
+    let request = GateRequest { facts, digest: bound, action: StoredAction::of(&action) };
     // A plan that deletes data, or undoes a remediation, always waits for a person, whatever auto_approve says.
     let (policy, auto_approve) = match EnvPolicy::of(config, env)? {
         p if !data_loss.is_empty() || !request.facts.reverts.is_empty() => (p.always_confirm(), false),
@@ -432,6 +506,11 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
     }
 }
 
+/// The primary region's counts: the total less every other region's.
+fn changes_of_primary(total: ChangeCounts, others: &[preview::SavedRegion]) -> ChangeCounts {
+    others.iter().fold(total, |c, r| ChangeCounts { add: c.add - r.add as u32, change: c.change - r.change as u32, destroy: c.destroy - r.destroy as u32 })
+}
+
 fn counts(c: ChangeCounts) -> String {
     format!("+{} ~{} -{}", c.add, c.change, c.destroy)
 }
@@ -449,7 +528,11 @@ pub async fn execute(ws: &Workspace, approval: Approval, mut action: DeployActio
     let _lock = lock(ws, &env)?;
     // The re-checks: same environment, the plan file unchanged, not expired; the environment's own
     // credentials (never discover), in the configured account.
-    let current = preview::digest_file(&action.plan_file)?;
+    let mut current_others = action.other_regions.clone();
+    for r in &mut current_others {
+        r.digest = preview::digest_file(&r.plan_file)?;
+    }
+    let current = gate_digest(&preview::digest_file(&action.plan_file)?, &current_others);
     approval.check(&env, &current, Utc::now())?;
     let cloud = Cloud::connect(&config, &env).await;
     let caller = cloud.checked_caller(&config).await?;
@@ -463,7 +546,13 @@ pub async fn execute(ws: &Workspace, approval: Approval, mut action: DeployActio
     let dir = validate::directory(ws.project_dir(), &config)?;
     let applied = {
         let _tf = terraform::lock(ws, &env)?;
-        let terraform = Terraform::for_env(&config, &dir, &env);
+        let multi = config.regions(&env).len() > 1;
+        let top = action.region.clone().unwrap_or_else(|| config.regions(&env).into_iter().next().unwrap_or_else(|| config.region().to_string()));
+        let terraform = if multi { crate::infra::engineer::terraform_in(&config, &dir, &env, &top) } else { Terraform::for_env(&config, &dir, &env) };
+        // Each region has its own state: the working directory is initialised for the region it applies.
+        if multi {
+            terraform.init_env(&env).await?;
+        }
         let apply = terraform.apply(&action.plan_file);
         // A backend that stops answering is noticed within about two minutes (dropping the
         // apply interrupts terraform, which writes its state and releases its lock).
@@ -498,7 +587,49 @@ pub async fn execute(ws: &Workspace, approval: Approval, mut action: DeployActio
         }
         Err(failed) => return Err(apply_failed(ws, &config, &caller, action, approval.id(), &failed).await?),
     };
-    step(&mut action.steps, 4, "apply", StepStatus::Ok, format!("{} added, {} changed, {} destroyed", applied.add, applied.change, applied.remove));
+    // The other regions, one after the other; the first failure stops the rest.
+    let mut applied = applied;
+    let mut done = vec![action.region.clone().unwrap_or_else(|| config.regions(&env).into_iter().next().unwrap_or_default())];
+    for (i, r) in action.other_regions.clone().iter().enumerate() {
+        progress::step(4, STEPS, &format!("apply: {} ({} of {})", r.region, i + 2, action.other_regions.len() + 1));
+        let outcome = {
+            let _tf = terraform::lock(ws, &env)?;
+            let terraform = crate::infra::engineer::terraform_in(&config, &dir, &env, &r.region);
+            terraform.init_env(&env).await?;
+            terraform.apply(&r.plan_file).await
+        };
+        match outcome {
+            Ok(a) => {
+                applied.add += a.add;
+                applied.change += a.change;
+                applied.remove += a.remove;
+                applied.completed.extend(a.completed);
+                done.push(r.region.clone());
+            }
+            Err(failed) => {
+                let rest: Vec<&str> = action.other_regions[i + 1..].iter().map(|r| r.region.as_str()).collect();
+                let message = crate::redact::redact(&failed.diagnostics.join("\n"));
+                audit(
+                    ws,
+                    &env,
+                    Outcome::Failed,
+                    Some(&caller),
+                    format!("applied in {}; {} failed", done.join(", "), r.region),
+                    Some(approval.digest()),
+                    Some(approval.id()),
+                )?;
+                return Err(Error::Failed(format!(
+                    "the deploy to {env} applied in {} and FAILED in {} ({}): {message}{}; fix it and deploy again (the regions done have nothing left to apply)",
+                    done.join(", "),
+                    r.region,
+                    failed.command,
+                    if rest.is_empty() { String::new() } else { format!("; not applied: {}", rest.join(", ")) }
+                )));
+            }
+        }
+    }
+    let in_regions = if done.len() > 1 { format!(" in {}", done.join(", ")) } else { String::new() };
+    step(&mut action.steps, 4, "apply", StepStatus::Ok, format!("{} added, {} changed, {} destroyed{in_regions}", applied.add, applied.change, applied.remove));
     audit(
         ws,
         &env,
@@ -558,15 +689,35 @@ async fn finish(
 ) -> Result<DeployReport, Error> {
     let env = action.env.clone();
     let dir = validate::directory(ws.project_dir(), config)?;
-    let state = {
+    // Every region's state (one region: the state the apply left initialised).
+    let regions = config.regions(&env);
+    let multi = !action.other_regions.is_empty() || regions.len() > 1;
+    let mut states = Vec::new();
+    {
         let _tf = terraform::lock(ws, &env)?;
-        Terraform::for_env(config, &dir, &env).state().await?
-    };
-    let in_state = resources::state_resources(&state);
+        if multi {
+            for r in &regions {
+                let tf = crate::infra::engineer::terraform_in(config, &dir, &env, r);
+                tf.init_env(&env).await?;
+                states.push(tf.state().await?);
+            }
+        } else {
+            states.push(Terraform::for_env(config, &dir, &env).state().await?);
+        }
+    }
+    let per_region: Vec<(&str, Vec<resources::StateResource<'_>>)> =
+        regions.iter().map(String::as_str).zip(states.iter().map(|s| resources::state_resources(s))).collect();
+    let in_state: Vec<resources::StateResource<'_>> = per_region.iter().flat_map(|(_, r)| r.iter().copied()).collect();
 
-    // 5. Verify with AWS.
+    // 5. Verify with AWS, each region with its own clients.
     progress::step(5, STEPS, &format!("verify: asking AWS about {} resource(s)", in_state.len()));
-    let verified = verify_all(cloud, &in_state).await;
+    let mut verified = Vec::new();
+    let mut clouds = Vec::new();
+    for (region, resources) in &per_region {
+        let c = if multi { cloud.in_region(region).await } else { cloud.clone() };
+        verified.extend(verify_all(&c, resources).await);
+        clouds.push(c);
+    }
     let n = |p: Presence| verified.iter().filter(|v| v.presence == p).count();
     let (exists, missing, unchecked, errors) = (n(Presence::Exists), n(Presence::Missing), n(Presence::Unchecked), n(Presence::Error));
     let verify_status = if missing > 0 {
@@ -590,13 +741,18 @@ async fn finish(
     step(&mut action.steps, 6, "post-deployment tests", post_status, format!("{:?}; report {}", post.overall_status, post.report_path.display()));
 
     // 7. Health (basic): alarms of this deployment and Lambda function states.
-    let health = basic_health(cloud, &in_state).await;
+    let mut health = BasicHealth { status: HealthStatus::Healthy, reasons: Vec::new() };
+    for ((region, resources), c) in per_region.iter().zip(&clouds) {
+        let h = basic_health(c, resources).await;
+        health.status = health.status.max(h.status);
+        health.reasons.extend(h.reasons.into_iter().map(|r| if multi { format!("{region}: {r}") } else { r }));
+    }
     let health_step = if health.status == HealthStatus::Healthy { StepStatus::Ok } else { StepStatus::Warn };
     step(&mut action.steps, 7, "health", health_step, format!("{}: {}", health.status.as_str(), health.reasons.join("; ")));
 
     // 8–9. Registry and DEPLOYED.md.
     let changed = applied.as_ref().map(|a| a.completed.clone()).unwrap_or_default();
-    let (reg, reg_path, md_path) = registry::record(ws, config, &env, caller, &in_state, &changed)?;
+    let (reg, reg_path, md_path) = registry::record(ws, config, &env, caller, &per_region, &changed)?;
     if !action.code_digest.is_empty() {
         promotion::record(ws, &env, &action.code_digest)?;
     }

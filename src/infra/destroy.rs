@@ -164,6 +164,19 @@ fn audit(ws: &Workspace, env: &str, outcome: Outcome, caller: Option<&Caller>, d
 /// Plans the teardown of `env` and puts it to the gate.
 pub async fn start(ws: &Workspace, config: &Config, env: &str) -> Result<Destroying, Error> {
     let policy = EnvPolicy::of(config, env)?.always_confirm();
+    let regions = config.regions(env);
+    if regions.len() > 1 {
+        // The other regions use the primary's role: they must go first, each from its own state. Not built yet;
+        // refusing is better than tearing down the primary under them.
+        return Err(Error::bad_input(
+            "env",
+            format!("{env} deploys to {} regions ({}); tearing down a multi-region environment is not supported yet", regions.len(), regions.join(", ")),
+            Some(format!(
+                "set environments.{env}.regions to the primary region only ([\"{}\"]) after removing the other regions' resources with terraform destroy -var-file=… in each, or tear down by hand",
+                regions[0]
+            )),
+        ));
+    }
     let _lock = deploy::lock(ws, env)?;
     let (cloud, caller) = deploy::requested(ws, config, env, "destroy").await?;
     if let Some(missing) = backend::check(ws, config, env, &cloud, &caller, &format!("destroy --env {env}")).await? {
@@ -173,7 +186,7 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str) -> Result<Destroy
     progress::step(1, STEPS, "plan: terraform plan -destroy");
     let (plan_file, _, summary) = {
         let _tf = terraform::lock(ws, env)?;
-        preview::save_plan(ws, config, env, PlanMode::Destroy, Utc::now()).await?
+        preview::save_plan(ws, config, env, PlanMode::Destroy, Utc::now(), None).await?
     };
     let resources: Vec<String> = summary.resources.iter().filter(|r| r.action == plan::Action::Delete).map(|r| r.address.clone()).collect();
     if resources.is_empty() {
@@ -235,7 +248,8 @@ pub async fn execute(ws: &Workspace, approval: Approval, action: DestroyAction) 
     progress::step(4, STEPS, "registry: recording what is left");
     let in_state = resources::state_resources(&state);
     let remaining: Vec<String> = in_state.iter().map(|r| r.address.to_string()).collect();
-    let (_, reg_path, md_path) = registry::record(ws, &config, &env, &caller, &in_state, &[])?;
+    let primary = config.regions(&env).into_iter().next().unwrap_or_default();
+    let (_, reg_path, md_path) = registry::record(ws, &config, &env, &caller, &[(primary.as_str(), in_state)], &[])?;
     match applied {
         Ok(applied) => {
             audit(ws, &env, Outcome::Succeeded, Some(&caller), format!("destroyed {}; {} left", applied.remove, remaining.len()), Some(approval.id()))?;

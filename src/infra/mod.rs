@@ -69,6 +69,11 @@ pub struct InfraRequest {
     #[arg(long)]
     #[serde(default)]
     pub keep_remediations: bool,
+    /// preview-changes, deploy, in an environment deployed to several regions: one of its regions (default: all,
+    /// the primary first).
+    #[arg(long)]
+    #[serde(default)]
+    pub region: Option<String>,
     /// deploy: skip pre-deployment tests (refused for protected environments).
     #[arg(long)]
     #[serde(default)]
@@ -255,9 +260,10 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
                 InfraReport::Test(report)
             }
         },
-        InfraOperation::PreviewChanges => {
-            InfraReport::PreviewChanges(Prepared { generated: generated.clone(), report: preview::run(ws, &config, &env, req.keep_remediations).await? })
-        }
+        InfraOperation::PreviewChanges => InfraReport::PreviewChanges(Prepared {
+            generated: generated.clone(),
+            report: preview::run(ws, &config, &env, req.keep_remediations, req.region.as_deref()).await?,
+        }),
         InfraOperation::ShowResources => InfraReport::ShowResources(resources::run(ws, &config, &env).await?),
         InfraOperation::Deploy => {
             let ci_approval = req.ci_approve.as_deref().map(|named| ci_approval(named, &env)).transpose()?;
@@ -267,6 +273,7 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
                 auto_approve: req.auto_approve,
                 ci_approval,
                 keep_remediations: req.keep_remediations,
+                region: req.region.clone(),
             };
             InfraReport::Deploy(Prepared { generated: generated.clone(), report: deploy::start(ws, &config, &env, opts).await? })
         }

@@ -22,6 +22,8 @@ use crate::workspace::{Workspace, WorkspaceError};
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PreviewReport {
     pub env: String,
+    /// The region of this plan: the environment's primary one.
+    pub region: String,
     pub created_at: String,
     pub plan_file: PathBuf,
     /// sha256 of the saved plan file: what an approval binds to.
@@ -34,6 +36,32 @@ pub struct PreviewReport {
     /// plan leaves them as they are.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kept: Vec<String>,
+    /// A multi-region environment: the plan of each other region, in order (each applied after the primary's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_regions: Vec<RegionPreview>,
+}
+
+/// The plan of one region beyond the primary.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct RegionPreview {
+    pub region: String,
+    pub plan_file: PathBuf,
+    pub digest: String,
+    pub summary: ChangeSummary,
+    pub cost_impact: CostImpact,
+}
+
+/// A saved plan of one region beyond the primary.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct SavedRegion {
+    pub region: String,
+    pub plan_file: PathBuf,
+    pub digest: String,
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+    #[serde(default)]
+    pub data_loss: Vec<String>,
 }
 
 /// The line a preview or deploy adds under what its plan undoes.
@@ -76,6 +104,12 @@ impl PreviewReport {
         for r in &self.reverts {
             out.push_str(&format!("\n> [!WARNING]\n> This plan {}\n", cell(r)));
         }
+        for r in &self.other_regions {
+            out.push_str(&format!("\n#### {}: {}\n\n", r.region, r.summary.counts()));
+            for c in &r.summary.resources {
+                out.push_str(&format!("- `{}` `{}`{}\n", c.symbol, cell(&c.address), c.data_loss.map(|d| format!(" **{d}**")).unwrap_or_default()));
+            }
+        }
         out.push_str(&format!(
             "\nCost impact: {}\n\nPlan `{}` (sha256 `{}`)\n",
             self.cost_impact.summary(),
@@ -103,15 +137,33 @@ impl Report for PreviewReport {
         };
         let warn = if self.reverts.is_empty() { warn } else { format!("{warn}\n⚠ This plan {}\n{KEEP_HINT}", self.reverts.join("\n⚠ This plan ")) };
         let warn = if self.kept.is_empty() { warn } else { format!("{warn}\nKept: {}", self.kept.join("\nKept: ")) };
-        format!(
-            "Preview for {}: {}.\n{}\nCost impact: {}.{warn}\nSaved plan {} ({}).",
+        let mut out = format!(
+            "Preview for {}{}: {}.\n{}\nCost impact: {}.{warn}\nSaved plan {} ({}).",
             self.env,
+            if self.other_regions.is_empty() { String::new() } else { format!(" in {}", self.region) },
             self.summary.counts(),
             self.summary.text(),
             self.cost_impact.summary(),
             self.plan_file.display(),
             self.digest
-        )
+        );
+        for r in &self.other_regions {
+            out.push_str(&format!(
+                "\n\nPreview for {} in {}: {}.\n{}\nCost impact: {}.\nSaved plan {} ({}).",
+                self.env,
+                r.region,
+                r.summary.counts(),
+                r.summary.text(),
+                r.cost_impact.summary(),
+                r.plan_file.display(),
+                r.digest
+            ));
+            let lost = r.summary.data_loss();
+            if !lost.is_empty() {
+                out.push_str(&format!("\n⚠ DATA LOSS in {}: {}", r.region, lost.join("; ")));
+            }
+        }
+        out
     }
 }
 
@@ -131,6 +183,12 @@ pub struct SavedPlan {
     /// Remediations since the last deploy that the plan undoes.
     #[serde(default)]
     pub reverts: Vec<String>,
+    /// A multi-region environment: the region of this plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// A multi-region environment's other regions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_regions: Vec<SavedRegion>,
 }
 
 pub fn digest_file(path: &std::path::Path) -> Result<String, Error> {
@@ -147,13 +205,22 @@ pub(crate) async fn save_plan(
     env: &str,
     mode: PlanMode,
     now: chrono::DateTime<Utc>,
+    region: Option<&str>,
 ) -> Result<(PathBuf, Vec<u8>, ChangeSummary), Error> {
     let dir = validate::directory(ws.project_dir(), config)?;
-    let terraform = Terraform::for_env(config, &dir, env);
+    let terraform = match region {
+        Some(r) => crate::infra::engineer::terraform_in(config, &dir, env, r),
+        None => Terraform::for_env(config, &dir, env),
+    };
     crate::infra::package::package_all(ws, &dir)?;
     terraform.init_env(env).await?;
     let suffix = if mode == PlanMode::Destroy { "-destroy" } else { "" };
-    let plan_file = ws.path(&format!("plans/{env}/{}{suffix}.tfplan", now.format("%Y%m%dT%H%M%SZ")))?;
+    // Outside the primary region, a region's plans sit in its own folder.
+    let folder = match region {
+        Some(r) if config.regions(env).first().is_some_and(|p| p != r) => format!("plans/{env}/{r}"),
+        _ => format!("plans/{env}"),
+    };
+    let plan_file = ws.path(&format!("{folder}/{}{suffix}.tfplan", now.format("%Y%m%dT%H%M%SZ")))?;
     std::fs::create_dir_all(plan_file.parent().expect("plans have a folder")).map_err(|e| WorkspaceError::io(&plan_file, e))?;
     terraform.plan(validate::var_file(&dir, config, env).as_deref(), &plan_file, mode).await?;
     let json = terraform.show_json(&plan_file).await?;
@@ -163,10 +230,20 @@ pub(crate) async fn save_plan(
 
 /// `keep`: remediations the plan would undo and the configuration can keep (a rollback, a scale) are written
 /// into the environment's variable file first, and the plan made again.
-pub async fn run(ws: &Workspace, config: &Config, env: &str, keep: bool) -> Result<PreviewReport, Error> {
+/// `only`: one region of a multi-region environment (default: every region, the primary first).
+pub async fn run(ws: &Workspace, config: &Config, env: &str, keep: bool, only: Option<&str>) -> Result<PreviewReport, Error> {
     let _lock = terraform::lock(ws, env)?;
     let now = Utc::now();
-    let (mut plan_file, mut json, mut summary) = save_plan(ws, config, env, PlanMode::Apply, now).await?;
+    let all = config.regions(env);
+    if let Some(r) = only
+        && !all.iter().any(|a| a == r)
+    {
+        return Err(Error::bad_input("region", format!("{env} is not deployed to \"{}\"", r.escape_default()), Some(all.join(", "))));
+    }
+    let regions: Vec<String> = all.iter().filter(|r| only.is_none_or(|o| o == r.as_str())).cloned().collect();
+    // A multi-region environment plans every region, the primary first (its plan keeps the report's own fields).
+    let primary = (all.len() > 1).then(|| regions[0].as_str());
+    let (mut plan_file, mut json, mut summary) = save_plan(ws, config, env, PlanMode::Apply, now, primary).await?;
     let last_deploy = crate::infra::registry::load(ws, env)?.map(|r| r.updated_at);
     let remembered = remembered::since_last_deploy(ws, env, last_deploy.as_deref())?;
     let mut reverts = remembered::reverts(&remembered, &summary);
@@ -177,14 +254,24 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, keep: bool) -> Resu
         let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
         kept = keepable.iter().map(|(var, key, value)| format!("{var}[\"{key}\"] = {value} in {name} (delete it there to follow Terraform again)")).collect();
         std::fs::remove_file(&plan_file).ok();
-        (plan_file, json, summary) = save_plan(ws, config, env, PlanMode::Apply, now).await?;
+        (plan_file, json, summary) = save_plan(ws, config, env, PlanMode::Apply, now, primary).await?;
         reverts = remembered::reverts(&remembered, &summary);
     }
     let reverts: Vec<String> = reverts.into_iter().map(|r| r.line).collect();
-    let after = tf::load_plan_text(&json, "plan").map_err(Error::Failed)?;
-    let before = tf::load_prior_text(&json, "prior state").map_err(Error::Failed)?;
-    let cost_impact = cost::cost_impact(&before, &after, PriceTable::embedded(), &project_usage(ws)?, config.region());
+    let usage = project_usage(ws)?;
+    let impact = |json: &[u8], region: &str| -> Result<CostImpact, Error> {
+        let after = tf::load_plan_text(json, "plan").map_err(Error::Failed)?;
+        let before = tf::load_prior_text(json, "prior state").map_err(Error::Failed)?;
+        Ok(cost::cost_impact(&before, &after, PriceTable::embedded(), &usage, region))
+    };
+    let cost_impact = impact(&json, primary.unwrap_or(config.region()))?;
     let digest = digest_file(&plan_file)?;
+    let mut other_regions = Vec::new();
+    for region in regions.iter().skip(1) {
+        let (plan_file, json, summary) = save_plan(ws, config, env, PlanMode::Apply, now, Some(region)).await?;
+        let cost_impact = impact(&json, region)?;
+        other_regions.push(RegionPreview { region: region.clone(), digest: digest_file(&plan_file)?, plan_file, summary, cost_impact });
+    }
     let created_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let saved = SavedPlan {
         env: env.into(),
@@ -196,7 +283,21 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, keep: bool) -> Resu
         destroy: summary.destroy,
         data_loss: summary.data_loss(),
         reverts: reverts.clone(),
+        region: primary.map(str::to_string),
+        other_regions: other_regions
+            .iter()
+            .map(|r| SavedRegion {
+                region: r.region.clone(),
+                plan_file: r.plan_file.clone(),
+                digest: r.digest.clone(),
+                add: r.summary.add,
+                change: r.summary.change,
+                destroy: r.summary.destroy,
+                data_loss: r.summary.data_loss(),
+            })
+            .collect(),
     };
     ws.write_json(&ws.path(&format!("plans/{env}/latest.json"))?, &saved)?;
-    Ok(PreviewReport { env: env.into(), created_at, plan_file, digest, summary, cost_impact, reverts, kept })
+    let region = regions[0].clone();
+    Ok(PreviewReport { env: env.into(), region, created_at, plan_file, digest, summary, cost_impact, reverts, kept, other_regions })
 }

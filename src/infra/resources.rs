@@ -68,6 +68,7 @@ fn summary_attrs(kind: &str) -> &'static [&'static str] {
 }
 
 /// One managed resource of a `terraform show -json` state.
+#[derive(Clone, Copy)]
 pub struct StateResource<'a> {
     pub address: &'a str,
     pub kind: &'a str,

@@ -64,6 +64,9 @@ pub struct Reading {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ServiceHealth {
     pub service: String,
+    /// Its region, in an environment deployed to several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub kind: Kind,
     pub resource: String,
     pub status: Status,
@@ -80,6 +83,9 @@ pub struct HealthReport {
     pub env: String,
     pub timestamp: String,
     pub overall: Status,
+    /// The regions checked (an environment deployed to several; all of them unless one was named).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
     pub services: Vec<ServiceHealth>,
     /// Statistics the backend refused and what was used instead.
     pub fallbacks: Vec<String>,
@@ -267,13 +273,67 @@ fn watches(alarm: &AlarmState, service: &Service) -> bool {
     alarm.dimensions.iter().any(|(k, v)| dims.iter().any(|(dk, dv)| dk == k && dv == v))
 }
 
-pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&str>) -> Result<HealthReport, Error> {
+/// Every region of `env` (or `only` that one), each with its own clients; one report.
+pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&str>, only: Option<&str>) -> Result<HealthReport, Error> {
     let started = Instant::now();
     let mut calls = 0u32;
-    let cloud = Cloud::connect(config, env).await;
-    let all = services::resolve(&cloud, ws, config, env, &mut calls).await?;
-    let chosen = services::select(&all, service)?;
+    let base = Cloud::connect(config, env).await;
+    let all_regions = config.regions(env);
+    let multi = all_regions.len() > 1;
+    let regions: Vec<String> = all_regions.into_iter().filter(|r| only.is_none_or(|o| o == r)).collect();
     let now = Utc::now();
+    let mut out = Vec::new();
+    let mut fallbacks = Vec::new();
+    let mut unmatched = None;
+    for region in &regions {
+        let cloud = if multi { base.in_region(region).await } else { base.clone() };
+        let all = services::resolve(&cloud, ws, config, env, &mut calls).await?;
+        // A service named in one region only is still found: the others simply have none of it.
+        let chosen = match services::select(&all, service) {
+            Ok(c) => c,
+            Err(e) if multi => {
+                unmatched.get_or_insert(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let (mut services, notes) = region_health(&cloud, &chosen, now, &mut calls).await?;
+        if multi {
+            for s in &mut services {
+                s.region = Some(region.clone());
+            }
+            fallbacks.extend(notes.into_iter().map(|n| format!("{region}: {n}")));
+        } else {
+            fallbacks.extend(notes);
+        }
+        out.extend(services);
+    }
+    if out.is_empty()
+        && let Some(e) = unmatched
+    {
+        return Err(e);
+    }
+    let overall = out.iter().map(|s| s.status).max().unwrap_or(Status::Healthy);
+    let report_path = ws.path(&format!("monitoring/{env}/{}-health.json", now.format("%Y%m%dT%H%M%SZ")))?;
+    let identity = base.caller().await.ok().map(|c| c.arn);
+    let report = HealthReport {
+        identity,
+        env: env.into(),
+        timestamp: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        overall,
+        regions: if multi { regions } else { Vec::new() },
+        services: out,
+        fallbacks,
+        aws_calls: calls,
+        wall_ms: started.elapsed().as_millis(),
+        report_path: report_path.clone(),
+    };
+    ws.write_json(&report_path, &report)?;
+    Ok(report)
+}
+
+/// The health of `chosen` services of one region, and the statistics the backend refused.
+async fn region_health(cloud: &Cloud, chosen: &[Service], now: DateTime<Utc>, calls: &mut u32) -> Result<(Vec<ServiceHealth>, Vec<String>), Error> {
     let recent_start = now - Duration::minutes(RECENT_MINUTES);
     let mut recent_q = Vec::new();
     let mut history_q = Vec::new();
@@ -302,13 +362,13 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
             });
         }
     }
-    let recent = metrics::get(&cloud, &recent_q, recent_start, now, &mut calls).await?;
-    let history = metrics::get(&cloud, &history_q, now - Duration::days(HISTORY_DAYS), recent_start, &mut calls).await?;
+    let recent = metrics::get(cloud, &recent_q, recent_start, now, calls).await?;
+    let history = metrics::get(cloud, &history_q, now - Duration::days(HISTORY_DAYS), recent_start, calls).await?;
     let mut fallbacks = Vec::new();
     let p90 = if p90_q.is_empty() {
         None
     } else {
-        match metrics::get(&cloud, &p90_q, recent_start, now, &mut calls).await {
+        match metrics::get(cloud, &p90_q, recent_start, now, calls).await {
             Ok(s) => Some(s),
             Err(e) => {
                 fallbacks.push(format!(
@@ -319,7 +379,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
             }
         }
     };
-    let alarms = metrics::alarms(&cloud, &mut calls).await?;
+    let alarms = metrics::alarms(cloud, calls).await?;
     let mut out = Vec::new();
     for (i, s) in chosen.iter().enumerate() {
         let (readings, mut reasons) = judge(s, &recent, &history, p90.as_ref(), i, now);
@@ -343,36 +403,23 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
             });
         }
         let status = reasons.iter().map(|r| r.status).max().unwrap_or(Status::Healthy);
-        out.push(ServiceHealth { service: s.name.clone(), kind: s.kind, resource: s.resource.clone(), status, reasons, readings, alarms: mine });
+        out.push(ServiceHealth { service: s.name.clone(), region: None, kind: s.kind, resource: s.resource.clone(), status, reasons, readings, alarms: mine });
     }
-    let overall = out.iter().map(|s| s.status).max().unwrap_or(Status::Healthy);
-    let report_path = ws.path(&format!("monitoring/{env}/{}-health.json", now.format("%Y%m%dT%H%M%SZ")))?;
-    let identity = cloud.caller().await.ok().map(|c| c.arn);
-    let report = HealthReport {
-        identity,
-        env: env.into(),
-        timestamp: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        overall,
-        services: out,
-        fallbacks,
-        aws_calls: calls,
-        wall_ms: started.elapsed().as_millis(),
-        report_path: report_path.clone(),
-    };
-    ws.write_json(&report_path, &report)?;
-    Ok(report)
+    Ok((out, fallbacks))
 }
 
 /// A few lines for people.
 impl Report for HealthReport {
     fn text(&self) -> String {
         let r = self;
-        let mut out = format!("{:?} — {} service(s) in {} ({} AWS calls, {} ms).", r.overall, r.services.len(), r.env, r.aws_calls, r.wall_ms);
+        let regions = if r.regions.is_empty() { String::new() } else { format!(" ({})", r.regions.join(", ")) };
+        let mut out = format!("{:?} — {} service(s) in {}{regions} ({} AWS calls, {} ms).", r.overall, r.services.len(), r.env, r.aws_calls, r.wall_ms);
         for s in r.services.iter().take(30) {
             let why: Vec<String> = s.reasons.iter().filter(|x| x.status > Status::Healthy).map(|x| format!("{}: {}", x.metric, x.detail)).collect();
             out.push_str(&format!(
-                "\n- {} ({}): {:?}{}",
+                "\n- {}{} ({}): {:?}{}",
                 s.service,
+                s.region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default(),
                 s.kind.as_str(),
                 s.status,
                 if why.is_empty() { String::new() } else { format!(" — {}", why.join("; ")) }

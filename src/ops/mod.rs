@@ -67,6 +67,11 @@ pub struct OpsRequest {
     #[arg(long, value_enum)]
     #[serde(default)]
     pub focus: Option<AuditFocus>,
+    /// An environment deployed to several regions: the region to look at (check-health: default all of them; the
+    /// other operations: default the primary region).
+    #[arg(long)]
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 /// What `ops-manager` returns: one report type per operation.
@@ -100,8 +105,22 @@ pub async fn run(ws: &Workspace, req: &OpsRequest) -> Result<OpsReport, Error> {
         return Err(Error::bad_input("limit", format!("{limit} is out of range"), Some("1 to 1000".into())));
     }
     let service = service_name.as_deref();
+    let regions = config.regions(&env);
+    if let Some(r) = &req.region
+        && !regions.contains(r)
+    {
+        return Err(Error::bad_input("region", format!("{env} is not deployed to \"{}\"", r.escape_default()), Some(regions.join(", "))));
+    }
+    // Every operation but check-health (which covers each region itself) looks at one region: the one named, or
+    // the primary.
+    let mut config = config;
+    if operation != OpsOperation::CheckHealth
+        && let Some(aws) = config.handlers.hosting.aws.as_mut()
+    {
+        aws.region = req.region.clone().unwrap_or_else(|| regions[0].clone());
+    }
     Ok(match operation {
-        OpsOperation::CheckHealth => OpsReport::CheckHealth(health::run(ws, &config, &env, service).await?),
+        OpsOperation::CheckHealth => OpsReport::CheckHealth(health::run(ws, &config, &env, service, req.region.as_deref()).await?),
         OpsOperation::QueryLogs => OpsReport::QueryLogs(logs::run(ws, &config, &env, service, req.filter.as_deref(), timeframe.as_ref(), req.limit).await?),
         OpsOperation::AnalyzePerformance => OpsReport::AnalyzePerformance(performance::run(ws, &config, &env, service, timeframe.as_ref()).await?),
         OpsOperation::Investigate => OpsReport::Investigate(investigate::run(ws, &config, &env, service, timeframe.as_ref()).await?),

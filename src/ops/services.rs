@@ -191,7 +191,13 @@ pub fn select(all: &[Service], wanted: Option<&str>) -> Result<Vec<Service>, Err
 pub async fn resolve(cloud: &Cloud, ws: &crate::workspace::Workspace, config: &Config, env: &str, calls: &mut u32) -> Result<Vec<Service>, Error> {
     let prefix = prefix(config, env);
     let mut all = match crate::infra::registry::load(ws, env)? {
-        Some(r) => from_registry(&r, &prefix),
+        // An environment in several regions: the services of the region these clients call.
+        Some(mut r) => {
+            if !r.regions.is_empty() {
+                r.resources.retain(|e| e.region == cloud.target.region);
+            }
+            from_registry(&r, &prefix)
+        }
         None => Vec::new(),
     };
     if !prefix.is_empty() {

@@ -254,6 +254,9 @@ pub struct IntentArgs {
     pub skip_tests: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skip_preview: bool,
+    /// The AWS region the request names ("in eu-west-1", "in Frankfurt").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 /// A routed request: which operation, on which environment, with which arguments.
