@@ -76,17 +76,22 @@ macro_rules! body {
     }};
 }
 
-/// The `locals` of a multi-region stack: whether this state is the primary region's, and the suffix of globally
-/// unique names outside it.
-pub fn region_locals() -> Block {
-    nested(
-        "locals",
-        body! {
-            "primary" => x("var.primary_region == \"\" || var.primary_region == var.region"),
-            "region_suffix" => x("local.primary ? \"\" : \"-${var.region}\""),
-        }
-        .build(),
-    )
+/// What a multi-region stack adds once: whether this state is the primary region's, the suffix of globally
+/// unique names outside it, and the account and partition that make the ARN of a role the primary region creates
+/// (known when the other regions plan, before the primary has applied).
+pub fn region_blocks() -> Vec<Block> {
+    vec![
+        nested(
+            "locals",
+            body! {
+                "primary" => x("var.primary_region == \"\" || var.primary_region == var.region"),
+                "region_suffix" => x("local.primary ? \"\" : \"-${var.region}\""),
+            }
+            .build(),
+        ),
+        block("data", &["aws_caller_identity", "faber"], Body::default()),
+        block("data", &["aws_partition", "faber"], Body::default()),
+    ]
 }
 
 /// A Terraform identifier for a component name: `user-pool` → `user_pool`.
@@ -609,9 +614,6 @@ impl Gen<'_> {
             })
             .build(),
         ));
-        if multi {
-            out.resources.push(block("data", &["aws_iam_role", id], body! { "count" => x("local.primary ? 0 : 1"), "name" => self.name("role") }.build()));
-        }
         for (suffix, arn) in
             [("logs", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"), ("xray", "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")]
         {
@@ -639,7 +641,7 @@ impl Gen<'_> {
                     "role" => if multi { self.name("role") } else { x(&format!("aws_iam_role.{id}.id")) },
                     "policy" => x(&format!("jsonencode({{\n  Version   = \"2012-10-17\"\n  Statement = [\n    {}\n  ]\n}})", statements.join(",\n    "))),
                 }
-                .add_attributes(multi.then(|| hcl::Attribute::new("depends_on", x(&format!("[aws_iam_role.{id}, data.aws_iam_role.{id}]")))))
+                .add_attributes(multi.then(|| hcl::Attribute::new("depends_on", x(&format!("[aws_iam_role.{id}]")))))
                 .build(),
             ));
         }
@@ -651,7 +653,15 @@ impl Gen<'_> {
         ));
         let mut function = body! {
             "function_name" => t(&function_name),
-            "role" => if multi { x(&format!("one(concat(aws_iam_role.{id}[*].arn, data.aws_iam_role.{id}[*].arn))")) } else { role("arn") },
+            // Outside the primary region, the ARN of the role the primary region creates (applied first).
+            "role" => if multi {
+                let role_name = aws_name(self.ctx.naming_pattern, &format!("{}-role", self.c.name));
+                x(&format!(
+                    "one(concat(aws_iam_role.{id}[*].arn, local.primary ? [] : [\"arn:${{data.aws_partition.faber.partition}}:iam::${{data.aws_caller_identity.faber.account_id}}:role/{role_name}\"]))"
+                ))
+            } else {
+                role("arn")
+            },
             "runtime" => s.runtime.as_str(),
             "handler" => s.handler.as_str(),
             "filename" => t(&format!("${{path.module}}/build/{}.zip", self.c.name)),

@@ -100,7 +100,9 @@ pub fn render(config: &Config, spec: &DesignSpec) -> Result<Rendered, Error> {
     let mut main = Body::builder().add_block(Block::builder("terraform").add_structures(terraform.build()).build());
     main = main.add_block(provider(config, aws));
     if multi_region {
-        main = main.add_block(catalog::region_locals());
+        for b in catalog::region_blocks() {
+            main = main.add_block(b);
+        }
     }
     for block in generated.resources {
         main = main.add_block(block);
