@@ -106,3 +106,17 @@ async def test_one_environment_deploys_to_two_regions(project, moto):
     proc = run_cli(project, "--json", "infra", "deploy", "--env", "test", "--auto-approve", env=tf_env(), timeout=600)
     again = json.loads(proc.stdout)
     assert again["applied"] is None and again["resource_count"] == registry["resource_count"], proc.stdout
+
+    # Teardown: one banner over both regions; eu-west-1 goes first (its function uses the primary's role).
+    async with connect(project, "auto", extra_env=tf_env()) as client:
+        r = await client.call_tool("director", {"request": "tear down the test environment"})
+        pending = r.structured_content
+        assert pending["status"] == "awaiting_confirmation", text(r)
+        assert "[eu-west-1] aws_lambda_function.worker" in pending["banner"] and "[us-east-1] aws_iam_role.worker[0]" in pending["banner"], pending["banner"]
+        assert "eu-west-1 first and us-east-1 last" in pending["banner"], pending["banner"]
+        r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
+        assert not r.is_error and r.structured_content["remaining"] == [], text(r)
+    for region in ["us-east-1", "eu-west-1"]:
+        assert not [f for f in regional(moto, "lambda", region).list_functions()["Functions"] if f["FunctionName"] == function], region
+    assert not [r for r in boto(moto, "iam").list_roles()["Roles"] if r["RoleName"].startswith(f"{name}-core-test-worker")]
+    assert json.loads((state_dir(project) / "deployments/test/registry.json").read_text())["resource_count"] == 0

@@ -65,16 +65,7 @@ pub struct DeployAction {
 
 /// What an approval binds to: the primary plan's digest alone, or with every other region's (in order).
 fn gate_digest(primary: &str, others: &[preview::SavedRegion]) -> String {
-    if others.is_empty() {
-        return primary.to_string();
-    }
-    use sha2::Digest as _;
-    let mut h = sha2::Sha256::new();
-    h.update(primary.as_bytes());
-    for r in others {
-        h.update(format!("\n{}={}", r.region, r.digest).as_bytes());
-    }
-    format!("sha256:{}", hex::encode(h.finalize()))
+    preview::bound_digest(primary, others.iter().map(|r| (r.region.as_str(), r.digest.as_str())))
 }
 
 impl Gated for DeployAction {

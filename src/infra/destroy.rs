@@ -39,6 +39,19 @@ pub struct DestroyAction {
     pub resources: Vec<String>,
     /// The deletions that lose data, one line each.
     pub data_loss: Vec<String>,
+    /// A multi-region environment: the other regions' teardowns, applied before the primary's (whose role
+    /// their functions use).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_regions: Vec<RegionTeardown>,
+}
+
+/// The teardown of one region beyond the primary.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RegionTeardown {
+    pub region: String,
+    pub plan_file: PathBuf,
+    pub digest: String,
+    pub resources: Vec<String>,
 }
 
 impl Gated for DestroyAction {
@@ -165,18 +178,6 @@ fn audit(ws: &Workspace, env: &str, outcome: Outcome, caller: Option<&Caller>, d
 pub async fn start(ws: &Workspace, config: &Config, env: &str) -> Result<Destroying, Error> {
     let policy = EnvPolicy::of(config, env)?.always_confirm();
     let regions = config.regions(env);
-    if regions.len() > 1 {
-        // The other regions use the primary's role: they must go first, each from its own state. Not built yet;
-        // refusing is better than tearing down the primary under them.
-        return Err(Error::bad_input(
-            "env",
-            format!("{env} deploys to {} regions ({}); tearing down a multi-region environment is not supported yet", regions.len(), regions.join(", ")),
-            Some(format!(
-                "set environments.{env}.regions to the primary region only ([\"{}\"]) after removing the other regions' resources with terraform destroy -var-file=… in each, or tear down by hand",
-                regions[0]
-            )),
-        ));
-    }
     let _lock = deploy::lock(ws, env)?;
     let (cloud, caller) = deploy::requested(ws, config, env, "destroy").await?;
     if let Some(missing) = backend::check(ws, config, env, &cloud, &caller, &format!("destroy --env {env}")).await? {
@@ -184,40 +185,75 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str) -> Result<Destroy
     }
 
     progress::step(1, STEPS, "plan: terraform plan -destroy");
+    let now = Utc::now();
+    let multi = regions.len() > 1;
     let (plan_file, _, summary) = {
         let _tf = terraform::lock(ws, env)?;
-        preview::save_plan(ws, config, env, PlanMode::Destroy, Utc::now(), None).await?
+        preview::save_plan(ws, config, env, PlanMode::Destroy, now, multi.then(|| regions[0].as_str())).await?
     };
-    let resources: Vec<String> = summary.resources.iter().filter(|r| r.action == plan::Action::Delete).map(|r| r.address.clone()).collect();
-    if resources.is_empty() {
+    let deleted =
+        |s: &plan::ChangeSummary| -> Vec<String> { s.resources.iter().filter(|r| r.action == plan::Action::Delete).map(|r| r.address.clone()).collect() };
+    let resources = deleted(&summary);
+    let mut data_loss = summary.data_loss();
+    // A multi-region environment: every other region too, each from its own state.
+    let mut other_regions = Vec::new();
+    for region in regions.iter().skip(1) {
+        let (plan_file, _, summary) = {
+            let _tf = terraform::lock(ws, env)?;
+            preview::save_plan(ws, config, env, PlanMode::Destroy, now, Some(region)).await?
+        };
+        data_loss.extend(summary.data_loss().into_iter().map(|d| format!("[{region}] {d}")));
+        other_regions.push(RegionTeardown { region: region.clone(), digest: preview::digest_file(&plan_file)?, plan_file, resources: deleted(&summary) });
+    }
+    let total = resources.len() + other_regions.iter().map(|r| r.resources.len()).sum::<usize>();
+    if total == 0 {
         audit(ws, env, Outcome::Succeeded, Some(&caller), "nothing to tear down: the state is empty", None)?;
         return Ok(Destroying::Nothing(NothingToDestroy { env: env.into() }));
     }
 
-    progress::step(2, STEPS, &format!("approval: {} resource(s) to destroy", resources.len()));
-    let data_loss = summary.data_loss();
-    let mut listed: Vec<String> = resources.iter().take(LISTED).map(|a| format!("  - {a}")).collect();
-    if resources.len() > LISTED {
-        listed.push(format!("  … and {} more", resources.len() - LISTED));
+    progress::step(2, STEPS, &format!("approval: {total} resource(s) to destroy"));
+    let named: Vec<String> = if multi {
+        other_regions
+            .iter()
+            .flat_map(|r| r.resources.iter().map(move |a| format!("[{}] {a}", r.region)))
+            .chain(resources.iter().map(|a| format!("[{}] {a}", regions[0])))
+            .collect()
+    } else {
+        resources.clone()
+    };
+    let mut listed: Vec<String> = named.iter().take(LISTED).map(|a| format!("  - {a}")).collect();
+    if named.len() > LISTED {
+        listed.push(format!("  … and {} more", named.len() - LISTED));
     }
     let facts = BannerFacts {
         env: env.into(),
         operation: "destroy".into(),
-        summary: format!("Destroy every resource of {env} ({}), with the saved plan {}:\n{}", resources.len(), plan_file.display(), listed.join("\n")),
-        changes: Some(ChangeCounts { add: 0, change: 0, destroy: resources.len() as u32 }),
+        summary: if multi {
+            format!(
+                "Destroy every resource of {env} ({total}) in {} regions, {} first and {} last (its role serves the others), with the saved plans:\n{}",
+                regions.len(),
+                regions[1..].join(", "),
+                regions[0],
+                listed.join("\n")
+            )
+        } else {
+            format!("Destroy every resource of {env} ({total}), with the saved plan {}:\n{}", plan_file.display(), listed.join("\n"))
+        },
+        changes: Some(ChangeCounts { add: 0, change: 0, destroy: total as u32 }),
         cost_impact: None,
         account: Some(caller.account.clone()),
-        region: Some(cloud.target.region.clone()),
+        region: Some(if multi { regions.join(", ") } else { cloud.target.region.clone() }),
         profile: cloud.target.profile().map(str::to_string),
         data_loss: data_loss.clone(),
         reverts: Vec::new(),
         promotion: None,
     };
     let digest = preview::digest_file(&plan_file)?;
-    let action =
-        DestroyAction { env: env.into(), plan_file: plan_file.clone(), digest: digest.clone(), resources: resources.clone(), data_loss: data_loss.clone() };
+    let bound = preview::bound_digest(&digest, other_regions.iter().map(|r| (r.region.as_str(), r.digest.as_str())));
+    let action = DestroyAction { env: env.into(), plan_file: plan_file.clone(), digest, resources: named.clone(), data_loss: data_loss.clone(), other_regions };
     drop(_lock);
-    let request = GateRequest { facts, digest, action: StoredAction::of(&action) };
+    let request = GateRequest { facts, digest: bound, action: StoredAction::of(&action) };
+    let resources = named;
     match Gate::for_config(ws, config).request(policy, false, request, Utc::now())? {
         Requested::Pending(op) => {
             Ok(Destroying::Pending(DestroyPending { pending: Pending::from(&op), destroy: DestroyPlan { plan_file, resources, data_loss } }))
@@ -231,25 +267,71 @@ pub async fn execute(ws: &Workspace, approval: Approval, action: DestroyAction) 
     let config = Config::load(ws)?;
     let env = action.env.clone();
     let _lock = deploy::lock(ws, &env)?;
-    approval.check(&env, &preview::digest_file(&action.plan_file)?, Utc::now())?;
+    let mut current = Vec::new();
+    for r in &action.other_regions {
+        current.push((r.region.clone(), preview::digest_file(&r.plan_file)?));
+    }
+    let bound = preview::bound_digest(&preview::digest_file(&action.plan_file)?, current.iter().map(|(r, d)| (r.as_str(), d.as_str())));
+    approval.check(&env, &bound, Utc::now())?;
     let cloud = Cloud::connect(&config, &env).await;
     let caller = cloud.checked_caller(&config).await?;
     audit(ws, &env, Outcome::Executed, Some(&caller), format!("destroying with {}", action.plan_file.display()), Some(approval.id()))?;
 
     progress::step(3, STEPS, &format!("apply: destroying {} resource(s)", action.resources.len()));
     let dir = validate::directory(ws.project_dir(), &config)?;
-    let (applied, state) = {
+    let regions = config.regions(&env);
+    let multi = regions.len() > 1;
+    // The other regions first (their functions use the primary's role), then the primary; the first failure
+    // stops the rest.
+    let mut applied: Result<Applied, terraform::ApplyFailed> = Ok(Applied::default());
+    {
         let _tf = terraform::lock(ws, &env)?;
-        let terraform = Terraform::for_env(&config, &dir, &env);
-        let applied = terraform.apply(&action.plan_file).await;
-        (applied, terraform.state().await?)
-    };
+        let steps =
+            action.other_regions.iter().map(|r| (r.region.clone(), r.plan_file.clone())).chain(std::iter::once((regions[0].clone(), action.plan_file.clone())));
+        for (region, plan_file) in steps {
+            let terraform = if multi { crate::infra::engineer::terraform_in(&config, &dir, &env, &region) } else { Terraform::for_env(&config, &dir, &env) };
+            if multi {
+                terraform.init_env(&env).await?;
+            }
+            match (terraform.apply(&plan_file).await, &mut applied) {
+                (Ok(a), Ok(total)) => {
+                    total.add += a.add;
+                    total.change += a.change;
+                    total.remove += a.remove;
+                    total.completed.extend(a.completed);
+                }
+                (Err(mut failed), _) => {
+                    if multi {
+                        failed.command = format!("{} (in {region})", failed.command);
+                    }
+                    applied = Err(failed);
+                    break;
+                }
+                (Ok(_), Err(_)) => unreachable!("the loop stops at the first failure"),
+            }
+        }
+    }
+    // What is left, region by region.
+    let mut states = Vec::new();
+    {
+        let _tf = terraform::lock(ws, &env)?;
+        for region in &regions {
+            let terraform = if multi { crate::infra::engineer::terraform_in(&config, &dir, &env, region) } else { Terraform::for_env(&config, &dir, &env) };
+            if multi {
+                terraform.init_env(&env).await?;
+            }
+            states.push(terraform.state().await?);
+        }
+    }
 
     progress::step(4, STEPS, "registry: recording what is left");
-    let in_state = resources::state_resources(&state);
-    let remaining: Vec<String> = in_state.iter().map(|r| r.address.to_string()).collect();
-    let primary = config.regions(&env).into_iter().next().unwrap_or_default();
-    let (_, reg_path, md_path) = registry::record(ws, &config, &env, &caller, &[(primary.as_str(), in_state)], &[])?;
+    let per_region: Vec<(&str, Vec<resources::StateResource<'_>>)> =
+        regions.iter().map(String::as_str).zip(states.iter().map(|s| resources::state_resources(s))).collect();
+    let remaining: Vec<String> = per_region
+        .iter()
+        .flat_map(|(region, rs)| rs.iter().map(move |r| if multi { format!("[{region}] {}", r.address) } else { r.address.to_string() }))
+        .collect();
+    let (_, reg_path, md_path) = registry::record(ws, &config, &env, &caller, &per_region, &[])?;
     match applied {
         Ok(applied) => {
             audit(ws, &env, Outcome::Succeeded, Some(&caller), format!("destroyed {}; {} left", applied.remove, remaining.len()), Some(approval.id()))?;

@@ -191,6 +191,21 @@ pub struct SavedPlan {
     pub other_regions: Vec<SavedRegion>,
 }
 
+/// What an approval of several regions' plans binds to: the primary plan's digest alone, or with every other
+/// region's, in order.
+pub fn bound_digest<'a>(primary: &str, others: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let others: Vec<(&str, &str)> = others.collect();
+    if others.is_empty() {
+        return primary.to_string();
+    }
+    let mut h = Sha256::new();
+    h.update(primary.as_bytes());
+    for (region, digest) in others {
+        h.update(format!("\n{region}={digest}").as_bytes());
+    }
+    format!("sha256:{}", hex::encode(h.finalize()))
+}
+
 pub fn digest_file(path: &std::path::Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|e| WorkspaceError::io(path, e))?;
     Ok(format!("sha256:{}", hex::encode(Sha256::digest(&bytes))))
