@@ -381,14 +381,29 @@ async def test_a_second_request_extends_the_stack_with_its_parts_wired(project, 
     assert variables["ITEMS_TABLE"] == table and variables["UPLOADS_BUCKET"] == bucket, variables
 
     async with connect(project, "auto", extra_env=tf_env()) as client:
+        # New handler code goes out as a new version behind the alias; a rollback puts the alias back.
+        first = lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"]
+        handler = next((project / "infrastructure/terraform/src/worker").iterdir())
+        handler.write_text(handler.read_text() + "\n# v2\n")
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        assert not r.is_error and r.structured_content["status"] == "ok", text(r)
+        second = lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"]
+        assert int(second) > int(first), (first, second)
+        r = await client.call_tool("director", {"request": "roll back the worker lambda in test"})
+        r = await client.call_tool("confirm", {"operation_id": r.structured_content["operation_id"], "response": "yes"})
+        assert not r.is_error, text(r)
+        assert lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"] == first
+
         # Taking the table out: a revision of the design. AWS refuses to delete a table under deletion protection,
         # so its protection goes first (deployed without data loss), then the table.
         r = await client.call_tool("director", {"request": "remove the DynamoDB table"})
         assert not r.is_error and r.structured_content["routed"]["operation"] == "architect", text(r)
         assert "the first of two steps" in r.structured_content["changed"], text(r)
         r = await client.call_tool("director", {"request": "generate terraform code from the design"})
-        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True})
+        # The rollback stays: kept in test.tfvars instead of undone by this deploy.
+        r = await client.call_tool("infra-manager", {"operation": "deploy", "env": "test", "auto_approve": True, "keep_remediations": True})
         assert not r.is_error and r.structured_content["status"] == "ok", text(r)
+        assert lam.get_alias(FunctionName=function, Name="live")["FunctionVersion"] == first
         r = await client.call_tool("director", {"request": "remove the DynamoDB table"})
         assert r.structured_content["changed"] == "removed items (dynamodb_table)", text(r)
         r = await client.call_tool("director", {"request": "generate terraform code from the design"})
