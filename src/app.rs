@@ -674,6 +674,63 @@ impl App {
     }
 }
 
+impl App {
+    /// Ships the audit-trail lines not shipped yet to `audit.cloudwatch_log_group`, when it is configured: after
+    /// every tool call and CLI command. Never fails the call and never touches the local trail; what could not be
+    /// shipped is tried again with the next call (a line may then arrive twice, never not at all).
+    pub async fn ship_audit(&self) {
+        let Ok(config) = self.config() else { return };
+        let Some(group) = config.audit.as_ref().and_then(|a| a.cloudwatch_log_group.clone()) else { return };
+        match tokio::time::timeout(std::time::Duration::from_secs(20), ship_audit(&self.ws, &config, &group)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::debug!(lines = n, group, "audit trail shipped"),
+            Ok(Err(e)) => tracing::warn!("the audit trail was not shipped to {group} (kept locally; the next call tries again): {e}"),
+            Err(_) => tracing::warn!("shipping the audit trail to {group} took over 20 s (kept locally; the next call tries again)"),
+        }
+    }
+}
+
+/// How far the audit trail has been shipped, and where to.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Shipped {
+    group: String,
+    /// Bytes of `audit-trail.jsonl` already shipped (whole lines).
+    offset: u64,
+}
+
+/// The lines after the shipped offset, each environment's with that environment's credentials (a line of no
+/// configured environment with `discover`'s). Returns how many were shipped.
+async fn ship_audit(ws: &Workspace, config: &Config, group: &str) -> Result<usize, Error> {
+    // One shipper at a time; a busy one ships this call's lines with its own.
+    let Ok(_lock) = ws.try_lock("audit-ship", "shipping the audit trail")? else { return Ok(0) };
+    let Ok(bytes) = std::fs::read(ws.root().join(crate::workspace::audit::FILE)) else { return Ok(0) };
+    let shipped_path = ws.path("audit-shipped.json")?;
+    let shipped: Shipped = std::fs::read_to_string(&shipped_path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    let end = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let start = if shipped.group == group { (shipped.offset as usize).min(end) } else { 0 };
+    if start >= end {
+        return Ok(0);
+    }
+    let mut by_env: std::collections::BTreeMap<String, Vec<(i64, String)>> = std::collections::BTreeMap::new();
+    for line in String::from_utf8_lossy(&bytes[start..end]).lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+        let env = v["env"].as_str().filter(|e| config.environments.contains_key(*e)).unwrap_or("discover").to_string();
+        let at =
+            v["timestamp"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map_or_else(|| Utc::now().timestamp_millis(), |t| t.timestamp_millis());
+        by_env.entry(env).or_default().push((at, line.to_string()));
+    }
+    let host = whoami::fallible::hostname().unwrap_or_else(|_| "unknown-host".into());
+    let stream: String = format!("{}@{host}", crate::workspace::audit::os_user()).chars().map(|c| if c == ':' || c == '*' { '_' } else { c }).collect();
+    let mut n = 0;
+    for (env, lines) in &by_env {
+        let cloud = crate::cloud::Cloud::connect(config, env).await;
+        crate::cloud::logs::put_lines(&cloud, group, &stream, lines).await?;
+        n += lines.len();
+    }
+    ws.write_json(&shipped_path, &Shipped { group: group.to_string(), offset: end as u64 })?;
+    Ok(n)
+}
+
 /// The infra-manager call a routed intent makes.
 fn infra_request(intent: &Intent) -> InfraRequest {
     let a = &intent.args;

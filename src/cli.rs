@@ -112,10 +112,14 @@ async fn run(cli: Cli) -> i32 {
         Ok(ws) => ws,
         Err(e) => return print(cli.json, Err(e.into())),
     };
+    let shipper = App::new(ws.clone());
     let app = App::new(ws);
     // Long operations report each step on stderr; stdout keeps only the result.
     let sink: crate::progress::Sink = std::sync::Arc::new(|n, total, message: &str| eprintln!("[{n}/{total}] {message}"));
-    crate::progress::with(sink, dispatch(cli, app)).await
+    let code = crate::progress::with(sink, dispatch(cli, app)).await;
+    // The audit-trail lines of this command, to the team's shared log when one is configured.
+    shipper.ship_audit().await;
+    code
 }
 
 async fn dispatch(cli: Cli, app: App) -> i32 {

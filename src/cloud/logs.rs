@@ -148,3 +148,41 @@ pub async fn insights(
     }
     Err(Error::Failed(format!("Logs Insights query {id} did not finish within a minute")))
 }
+
+/// Writes `lines` (time in ms, message) to `stream` of `group`, creating the stream when it is missing (never the
+/// group); in time order, batches of at most 1,000 events and about 900 KB.
+pub async fn put_lines(cloud: &Cloud, group: &str, stream: &str, lines: &[(i64, String)]) -> Result<(), Error> {
+    let client = cloud.logs();
+    if let Err(e) = client.create_log_stream().log_group_name(group).log_stream_name(stream).send().await {
+        let exists = e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception());
+        if !exists {
+            return Err(aws_error("logs:CreateLogStream", e));
+        }
+    }
+    let mut sorted: Vec<&(i64, String)> = lines.iter().collect();
+    sorted.sort_by_key(|(t, _)| *t);
+    let mut batch = Vec::new();
+    let mut bytes = 0;
+    for (i, (at, message)) in sorted.iter().enumerate() {
+        bytes += message.len() + 26;
+        batch.push(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(*at)
+                .message(message.clone())
+                .build()
+                .map_err(|e| Error::Failed(e.to_string()))?,
+        );
+        if batch.len() == 1000 || bytes > 900_000 || i + 1 == sorted.len() {
+            client
+                .put_log_events()
+                .log_group_name(group)
+                .log_stream_name(stream)
+                .set_log_events(Some(std::mem::take(&mut batch)))
+                .send()
+                .await
+                .map_err(|e| aws_error("logs:PutLogEvents", e))?;
+            bytes = 0;
+        }
+    }
+    Ok(())
+}

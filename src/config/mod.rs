@@ -35,6 +35,20 @@ pub struct Config {
     /// Security scan settings: suppressions that hold for the whole project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan: Option<ScanOptions>,
+    /// Where the audit trail is shared beside its local file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditSettings>,
+}
+
+/// The audit trail shared by a team.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// A CloudWatch Logs group (it must exist) that receives every audit-trail line too, one stream per user and
+    /// machine, written with each environment's own credentials. The local file stays the record: a line that
+    /// cannot be shipped is shipped with the next call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudwatch_log_group: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -338,6 +352,7 @@ impl Config {
             tagging: Tagging::default(),
             safety: None,
             scan: None,
+            audit: None,
         }
     }
 
@@ -381,6 +396,11 @@ impl Config {
             && (ttl == 0 || ttl > 24 * 60)
         {
             p.add("safety.confirmation_ttl_minutes", "must be between 1 and 1440");
+        }
+        if let Some(group) = self.audit.as_ref().and_then(|a| a.cloudwatch_log_group.as_deref())
+            && (group.is_empty() || group.len() > 512 || !group.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c)))
+        {
+            p.add("audit.cloudwatch_log_group", "must be a CloudWatch Logs group name: 1–512 of letters, digits and _ - / . #");
         }
         if self.safety.as_ref().and_then(|s| s.state_lock_wait_seconds).is_some_and(|w| w > 3600) {
             p.add("safety.state_lock_wait_seconds", "must be between 0 and 3600");

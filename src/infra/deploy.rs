@@ -376,7 +376,15 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         let report = preview::run(ws, config, env, opts.keep_remediations, opts.region.as_deref()).await?;
         let s = &report.summary;
         let changes = ChangeCounts { add: s.add as u32, change: s.change as u32, destroy: s.destroy as u32 };
-        step(&mut steps, 2, "preview", StepStatus::Ok, format!("{}; cost impact {}", s.counts(), report.cost_impact.summary()));
+        let detail = if report.other_regions.is_empty() {
+            format!("{}; cost impact {}", s.counts(), report.cost_impact.summary())
+        } else {
+            let per: Vec<String> = std::iter::once(format!("{} {}; cost impact {}", report.region, s.counts(), report.cost_impact.summary()))
+                .chain(report.other_regions.iter().map(|r| format!("{} {}; cost impact {}", r.region, r.summary.counts(), r.cost_impact.summary())))
+                .collect();
+            per.join(" | ")
+        };
+        step(&mut steps, 2, "preview", StepStatus::Ok, detail);
         let text = format!("{}\n{}", s.counts(), s.text());
         let data_loss = s.data_loss();
         let text =

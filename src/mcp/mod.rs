@@ -239,7 +239,11 @@ impl FaberServer {
     /// Set route_only to classify without running (it stores nothing).
     #[tool(name = "director", input_schema = schema::<DirectorRequest>(), output_schema = output::<Directed>(), annotations(title = "Director (natural language)", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
     async fn director(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject, ct: CancellationToken) -> CallToolResult {
-        with_progress(peer, meta, async { reply(guarded(ct, &self.shutdown, async { self.app.director(&parse::<DirectorRequest>(args)?).await }).await) }).await
+        let out =
+            with_progress(peer, meta, async { reply(guarded(ct, &self.shutdown, async { self.app.director(&parse::<DirectorRequest>(args)?).await }).await) })
+                .await;
+        self.app.ship_audit().await;
+        out
     }
 
     /// Infrastructure lifecycle on Terraform: architect (design document), engineer (Terraform code),
@@ -248,10 +252,12 @@ impl FaberServer {
     /// protected environments (prod) need two "yes" answers through confirm; auto_approve is ignored there.
     #[tool(name = "infra-manager", input_schema = schema::<InfraRequest>(), output_schema = output::<InfraReport>(), annotations(title = "Infrastructure manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
     async fn infra_manager(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject, ct: CancellationToken) -> CallToolResult {
-        with_progress(peer, meta, async {
+        let out = with_progress(peer, meta, async {
             reply(guarded(ct, &self.shutdown, async { crate::infra::run(self.app.workspace(), &parse::<InfraRequest>(args)?).await }).await)
         })
-        .await
+        .await;
+        self.app.ship_audit().await;
+        out
     }
 
     /// Runtime operations on AWS: check-health, query-logs (filter, timeframe, limit), investigate,
@@ -259,10 +265,12 @@ impl FaberServer {
     /// audit (focus cost|security|compliance). service names one service (e.g. api-lambda); without it, all.
     #[tool(name = "ops-manager", input_schema = schema::<OpsRequest>(), output_schema = output::<OpsReport>(), annotations(title = "Operations manager", read_only_hint = false, destructive_hint = true, open_world_hint = true))]
     async fn ops_manager(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject, ct: CancellationToken) -> CallToolResult {
-        with_progress(peer, meta, async {
+        let out = with_progress(peer, meta, async {
             reply(guarded(ct, &self.shutdown, async { crate::ops::run(self.app.workspace(), &parse::<OpsRequest>(args)?).await }).await)
         })
-        .await
+        .await;
+        self.app.ship_audit().await;
+        out
     }
 
     /// Answer a pending operation with the HUMAN's answer. Never call this on your own initiative:
@@ -271,7 +279,7 @@ impl FaberServer {
     /// "yes" answers; the second reply shows the final banner. Each operation_id works once.
     #[tool(name = "confirm", input_schema = schema::<ConfirmRequest>(), output_schema = output::<Confirmed>(), annotations(title = "Confirm a pending operation", read_only_hint = false, destructive_hint = true, idempotent_hint = false, open_world_hint = true))]
     async fn confirm(&self, args: JsonObject, peer: Peer<RoleServer>, meta: RequestMetaObject, ct: CancellationToken) -> CallToolResult {
-        with_progress(peer, meta, async {
+        let out = with_progress(peer, meta, async {
             reply(
                 guarded(ct, &self.shutdown, async {
                     let req = parse::<ConfirmRequest>(args)?;
@@ -280,7 +288,9 @@ impl FaberServer {
                 .await,
             )
         })
-        .await
+        .await;
+        self.app.ship_audit().await;
+        out
     }
 
     /// Plugin configuration (.fractary/plugins/faber-cloud/devops.json): init writes a default
