@@ -705,7 +705,7 @@ async fn finish(
         }
     }
     let per_region: Vec<(&str, Vec<resources::StateResource<'_>>)> =
-        regions.iter().map(String::as_str).zip(states.iter().map(|s| resources::state_resources(s))).collect();
+        regions.iter().map(String::as_str).zip(states.iter().map(resources::state_resources)).collect();
     let in_state: Vec<resources::StateResource<'_>> = per_region.iter().flat_map(|(_, r)| r.iter().copied()).collect();
 
     // 5. Verify with AWS, each region with its own clients.

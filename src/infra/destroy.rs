@@ -326,7 +326,7 @@ pub async fn execute(ws: &Workspace, approval: Approval, action: DestroyAction) 
 
     progress::step(4, STEPS, "registry: recording what is left");
     let per_region: Vec<(&str, Vec<resources::StateResource<'_>>)> =
-        regions.iter().map(String::as_str).zip(states.iter().map(|s| resources::state_resources(s))).collect();
+        regions.iter().map(String::as_str).zip(states.iter().map(resources::state_resources)).collect();
     let remaining: Vec<String> = per_region
         .iter()
         .flat_map(|(region, rs)| rs.iter().map(move |r| if multi { format!("[{region}] {}", r.address) } else { r.address.to_string() }))
