@@ -390,19 +390,7 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         let text =
             if report.reverts.is_empty() { text } else { format!("{text}\n⚠ This plan {}\n{}", report.reverts.join("\n⚠ This plan "), preview::KEEP_HINT) };
         let text = if report.kept.is_empty() { text } else { format!("{text}\nKept: {}", report.kept.join("\nKept: ")) };
-        let others: Vec<preview::SavedRegion> = report
-            .other_regions
-            .iter()
-            .map(|r| preview::SavedRegion {
-                region: r.region.clone(),
-                plan_file: r.plan_file.clone(),
-                digest: r.digest.clone(),
-                add: r.summary.add,
-                change: r.summary.change,
-                destroy: r.summary.destroy,
-                data_loss: r.summary.data_loss(),
-            })
-            .collect();
+        let others: Vec<preview::SavedRegion> = report.other_regions.iter().map(preview::RegionPreview::saved).collect();
         let cost = report.cost_impact.after - report.cost_impact.before + report.other_regions.iter().map(|r| r.cost_impact.delta).sum::<f64>();
         let text = if report.other_regions.is_empty() {
             text

@@ -43,7 +43,7 @@ pub struct EngineerReport {
     pub files: Vec<WrittenFile>,
     pub resources: usize,
     pub services: Vec<String>,
-    /// The hand edits kept (with hand_edits "adopt"), one line each.
+    /// Hand edits adopted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adopted: Vec<String>,
 }

@@ -22,7 +22,7 @@ use crate::workspace::{Workspace, WorkspaceError};
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PreviewReport {
     pub env: String,
-    /// The region of this plan: the environment's primary one.
+    /// This plan's region.
     pub region: String,
     pub created_at: String,
     pub plan_file: PathBuf,
@@ -32,12 +32,12 @@ pub struct PreviewReport {
     pub cost_impact: CostImpact,
     /// Remediations made since the last deploy that this plan undoes, one line each.
     pub reverts: Vec<String>,
-    /// Remediations this preview kept (keep_remediations): written into the environment's variable file, so the
-    /// plan leaves them as they are.
+    /// Remediations kept (keep_remediations).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kept: Vec<String>,
-    /// A multi-region environment: the plan of each other region, in order (each applied after the primary's).
+    /// Several regions: each other region's plan, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<serde_json::Value>")]
     pub other_regions: Vec<RegionPreview>,
 }
 
@@ -49,6 +49,21 @@ pub struct RegionPreview {
     pub digest: String,
     pub summary: ChangeSummary,
     pub cost_impact: CostImpact,
+}
+
+impl RegionPreview {
+    /// What deploy keeps of it.
+    pub fn saved(&self) -> SavedRegion {
+        SavedRegion {
+            region: self.region.clone(),
+            plan_file: self.plan_file.clone(),
+            digest: self.digest.clone(),
+            add: self.summary.add,
+            change: self.summary.change,
+            destroy: self.summary.destroy,
+            data_loss: self.summary.data_loss(),
+        }
+    }
 }
 
 /// A saved plan of one region beyond the primary.
@@ -299,18 +314,7 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, keep: bool, only: O
         data_loss: summary.data_loss(),
         reverts: reverts.clone(),
         region: primary.map(str::to_string),
-        other_regions: other_regions
-            .iter()
-            .map(|r| SavedRegion {
-                region: r.region.clone(),
-                plan_file: r.plan_file.clone(),
-                digest: r.digest.clone(),
-                add: r.summary.add,
-                change: r.summary.change,
-                destroy: r.summary.destroy,
-                data_loss: r.summary.data_loss(),
-            })
-            .collect(),
+        other_regions: other_regions.iter().map(RegionPreview::saved).collect(),
     };
     ws.write_json(&ws.path(&format!("plans/{env}/latest.json"))?, &saved)?;
     let region = regions[0].clone();

@@ -387,6 +387,7 @@ mod tests {
             assert_eq!(s["type"], "object");
             assert!(s["properties"]["status"].is_object(), "{s:?}");
         }
-        assert!(total < 40_000, "output schemas total {total} bytes: keep tools/list small");
+        // 40 KB until the regions (a region per preview, service and intent, each region's plan): 41 KB.
+        assert!(total < 41_000, "output schemas total {total} bytes: keep tools/list small");
     }
 }

@@ -83,9 +83,6 @@ pub struct HealthReport {
     pub env: String,
     pub timestamp: String,
     pub overall: Status,
-    /// The regions checked (an environment deployed to several; all of them unless one was named).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub regions: Vec<String>,
     pub services: Vec<ServiceHealth>,
     /// Statistics the backend refused and what was used instead.
     pub fallbacks: Vec<String>,
@@ -321,7 +318,6 @@ pub async fn run(ws: &Workspace, config: &Config, env: &str, service: Option<&st
         env: env.into(),
         timestamp: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         overall,
-        regions: if multi { regions } else { Vec::new() },
         services: out,
         fallbacks,
         aws_calls: calls,
@@ -412,7 +408,13 @@ async fn region_health(cloud: &Cloud, chosen: &[Service], now: DateTime<Utc>, ca
 impl Report for HealthReport {
     fn text(&self) -> String {
         let r = self;
-        let regions = if r.regions.is_empty() { String::new() } else { format!(" ({})", r.regions.join(", ")) };
+        let mut seen: Vec<&str> = Vec::new();
+        for region in r.services.iter().filter_map(|s| s.region.as_deref()) {
+            if !seen.contains(&region) {
+                seen.push(region);
+            }
+        }
+        let regions = if seen.is_empty() { String::new() } else { format!(" ({})", seen.join(", ")) };
         let mut out = format!("{:?} — {} service(s) in {}{regions} ({} AWS calls, {} ms).", r.overall, r.services.len(), r.env, r.aws_calls, r.wall_ms);
         for s in r.services.iter().take(30) {
             let why: Vec<String> = s.reasons.iter().filter(|x| x.status > Status::Healthy).map(|x| format!("{}: {}", x.metric, x.detail)).collect();

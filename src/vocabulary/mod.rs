@@ -254,7 +254,7 @@ pub struct IntentArgs {
     pub skip_tests: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skip_preview: bool,
-    /// The AWS region the request names ("in eu-west-1", "in Frankfurt").
+    // The AWS region the request names ("in eu-west-1", "in Frankfurt").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
 }
