@@ -35,13 +35,17 @@ def regional(endpoint, service, region):
 async def test_one_environment_deploys_to_two_regions(project, moto):
     require_terraform()
     run_cli(project, "config", "init", "--endpoint-url", moto)
+    (state_dir(project) / "designs").mkdir(parents=True, exist_ok=True)
+    (state_dir(project) / "designs/uploads.md").write_text(DESIGN)
+    run_cli(project, "infra", "engineer", "--design", "uploads.md")
+    # A second region added to devops.json after engineer ran: the one-region stack is refused, saying what to do.
     path = state_dir(project) / "devops.json"
     config = json.loads(path.read_text())
     config["handlers"]["hosting"]["aws"]["regions"] = ["us-east-1", "eu-west-1"]
     path.write_text(json.dumps(config, indent=2))
     name = config["project"]["name"]
-    (state_dir(project) / "designs").mkdir(parents=True, exist_ok=True)
-    (state_dir(project) / "designs/uploads.md").write_text(DESIGN)
+    proc = run_cli(project, "--json", "infra", "preview-changes", "--env", "test", env=tf_env(), check=False)
+    assert proc.returncode == 2 and "generated for one region" in proc.stdout and "run engineer again" in proc.stdout, proc.stdout
     run_cli(project, "infra", "engineer", "--design", "uploads.md")
     tfdir = project / "infrastructure/terraform"
     assert (tfdir / "test.eu-west-1.tfvars").is_file() and (tfdir / "test.eu-west-1.s3.tfbackend").is_file()

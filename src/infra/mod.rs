@@ -214,7 +214,10 @@ pub async fn run(ws: &Workspace, req: &InfraRequest) -> Result<InfraReport, Erro
     }
     // An environment added to devops.json after engineer ran gets its var and backend files first.
     let generated = match operation {
-        InfraOperation::PreviewChanges | InfraOperation::Deploy | InfraOperation::Destroy => engineer::ensure_env_files(ws, &config, &env)?,
+        InfraOperation::PreviewChanges | InfraOperation::Deploy | InfraOperation::Destroy => {
+            engineer::check_regions(ws, &config, &env)?;
+            engineer::ensure_env_files(ws, &config, &env)?
+        }
         _ => Vec::new(),
     };
     // A preview needs the state's bucket (deploy and destroy check it themselves, under their lock).
