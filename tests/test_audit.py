@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from conftest import binary, connect, require_terraform, run_cli
-from test_deploy import ACCOUNT, boto, state_dir, text, tf_env
+from test_deploy import ACCOUNT, boto, engineer_design, state_dir, text, tf_env
 
 pytestmark = pytest.mark.anyio
 
@@ -34,9 +34,7 @@ def deployed_project(project, moto):
     config = json.loads(path.read_text())
     config["handlers"]["hosting"]["aws"]["account_id"] = ACCOUNT
     path.write_text(json.dumps(config, indent=2))
-    (state_dir(project) / "designs").mkdir(parents=True, exist_ok=True)
-    (state_dir(project) / "designs/uploads.md").write_text(DESIGN)
-    run_cli(project, "infra", "engineer", "--design", "uploads.md")
+    engineer_design(project, "uploads.md", DESIGN)
     name = config["project"]["name"]
     boto(moto, "s3").create_bucket(Bucket=f"{name}-terraform-state")
     return name

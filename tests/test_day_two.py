@@ -19,7 +19,7 @@ import time
 import pytest
 
 from conftest import binary, connect, require_terraform, run_cli
-from test_deploy import ACCOUNT, boto, new_project, state_dir, text, tf_env
+from test_deploy import ACCOUNT, boto, engineer_design, new_project, state_dir, text, tf_env
 
 pytestmark = pytest.mark.anyio
 
@@ -249,9 +249,7 @@ A function that does the work.
 async def test_generated_lambdas_roll_back_through_their_live_alias(project, moto):
     require_terraform()
     run_cli(project, "config", "init", "--endpoint-url", moto)
-    (state_dir(project) / "designs").mkdir(parents=True, exist_ok=True)
-    (state_dir(project) / "designs/worker.md").write_text(WORKER_DESIGN)
-    run_cli(project, "infra", "engineer", "--design", "worker.md")
+    engineer_design(project, "worker.md", WORKER_DESIGN)
     name = json.loads((state_dir(project) / "devops.json").read_text())["project"]["name"]
     s3, lam = boto(moto, "s3"), boto(moto, "lambda")
     s3.create_bucket(Bucket=f"{name}-terraform-state")

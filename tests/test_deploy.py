@@ -27,10 +27,17 @@ def state_dir(project):
     return project / ".fractary/plugins/faber-cloud"
 
 
-def boto(endpoint, service, key="testing", secret="testing"):
+def boto(endpoint, service, key="testing", secret="testing", region="us-east-1"):
     import boto3
 
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret)
+    return boto3.client(service, endpoint_url=endpoint, region_name=region, aws_access_key_id=key, aws_secret_access_key=secret)
+
+
+def engineer_design(project, file, text):
+    """Writes the design document `designs/{file}` and generates its Terraform."""
+    (state_dir(project) / "designs").mkdir(parents=True, exist_ok=True)
+    (state_dir(project) / "designs" / file).write_text(text)
+    run_cli(project, "infra", "engineer", "--design", file)
 
 
 def new_project(project, endpoint, profiles=None, account_id=None):

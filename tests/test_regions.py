@@ -10,7 +10,7 @@ import json
 import pytest
 
 from conftest import connect, require_terraform, run_cli
-from test_deploy import boto, state_dir, text, tf_env
+from test_deploy import boto, engineer_design, state_dir, text, tf_env
 
 pytestmark = pytest.mark.anyio
 
@@ -26,18 +26,10 @@ Uploaded files, processed by a worker.
 """
 
 
-def regional(endpoint, service, region):
-    import boto3
-
-    return boto3.client(service, endpoint_url=endpoint, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
-
-
 async def test_one_environment_deploys_to_two_regions(project, moto):
     require_terraform()
     run_cli(project, "config", "init", "--endpoint-url", moto)
-    (state_dir(project) / "designs").mkdir(parents=True, exist_ok=True)
-    (state_dir(project) / "designs/uploads.md").write_text(DESIGN)
-    run_cli(project, "infra", "engineer", "--design", "uploads.md")
+    engineer_design(project, "uploads.md", DESIGN)
     # A second region added to devops.json after engineer ran: the one-region stack is refused, saying what to do.
     path = state_dir(project) / "devops.json"
     config = json.loads(path.read_text())
@@ -70,7 +62,7 @@ async def test_one_environment_deploys_to_two_regions(project, moto):
 
     # What AWS says, region by region: the bucket and the function in both, the role once.
     for region, bucket in [("us-east-1", f"{name}-core-test-uploads"), ("eu-west-1", f"{name}-core-test-uploads-eu-west-1")]:
-        s3, lam = regional(moto, "s3", region), regional(moto, "lambda", region)
+        s3, lam = boto(moto, "s3", region=region), boto(moto, "lambda", region=region)
         location = s3.get_bucket_location(Bucket=bucket)["LocationConstraint"]
         assert (location or "us-east-1") == region, (bucket, location)
         conf = lam.get_function_configuration(FunctionName=function)
@@ -80,7 +72,7 @@ async def test_one_environment_deploys_to_two_regions(project, moto):
         assert [n["LambdaFunctionArn"] for n in notified] == [alias], "each region's bucket invokes its own region's function"
     roles = [r["RoleName"] for r in boto(moto, "iam").list_roles()["Roles"] if r["RoleName"].startswith(f"{name}-core-test-worker")]
     assert roles == [f"{name}-core-test-worker-role"], roles
-    assert regional(moto, "lambda", "eu-west-1").get_function_configuration(FunctionName=function)["Role"].endswith(f"role/{roles[0]}")
+    assert boto(moto, "lambda", region="eu-west-1").get_function_configuration(FunctionName=function)["Role"].endswith(f"role/{roles[0]}")
 
     # The registry and DEPLOYED.md: every resource under its region.
     registry = json.loads((state_dir(project) / "deployments/test/registry.json").read_text())
@@ -120,6 +112,6 @@ async def test_one_environment_deploys_to_two_regions(project, moto):
         r = await client.call_tool("confirm", {"operation_id": pending["operation_id"], "response": "yes"})
         assert not r.is_error and r.structured_content["remaining"] == [], text(r)
     for region in ["us-east-1", "eu-west-1"]:
-        assert not [f for f in regional(moto, "lambda", region).list_functions()["Functions"] if f["FunctionName"] == function], region
+        assert not [f for f in boto(moto, "lambda", region=region).list_functions()["Functions"] if f["FunctionName"] == function], region
     assert not [r for r in boto(moto, "iam").list_roles()["Roles"] if r["RoleName"].startswith(f"{name}-core-test-worker")]
     assert json.loads((state_dir(project) / "deployments/test/registry.json").read_text())["resource_count"] == 0

@@ -593,6 +593,22 @@ impl Config {
         out
     }
 
+    /// The primary region of `env`: the first of [`Config::regions`], where global resources are created.
+    pub fn primary_region(&self, env: &str) -> String {
+        self.regions(env).swap_remove(0)
+    }
+
+    /// `region`, when named, must be one of `env`'s regions.
+    pub fn check_region(&self, env: &str, region: Option<&str>) -> Result<(), BadInput> {
+        let regions = self.regions(env);
+        match region {
+            Some(r) if !regions.iter().any(|a| a == r) => {
+                Err(BadInput::new("region", format!("{env} is not deployed to \"{}\"", r.escape_default()), Some(regions.join(", "))))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether any environment deploys to more than one region (the generated stack is then a multi-region one).
     pub fn multi_region(&self) -> bool {
         self.environments.keys().any(|e| self.regions(e).len() > 1)

@@ -188,6 +188,16 @@ pub struct Applied {
     pub completed: Vec<String>,
 }
 
+impl Applied {
+    /// Adds what another apply did (one environment applied region by region).
+    pub fn absorb(&mut self, other: Applied) {
+        self.add += other.add;
+        self.change += other.change;
+        self.remove += other.remove;
+        self.completed.extend(other.completed);
+    }
+}
+
 /// A failed apply: the command, its exit status, and Terraform's error diagnostics.
 #[derive(Debug, Clone)]
 pub struct ApplyFailed {

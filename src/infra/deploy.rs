@@ -405,10 +405,11 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         (report.plan_file, report.digest, changes, Some(cost), text, data_loss, report.reverts, others, plan_region)
     };
     // Every region's changes count, and every region's data loss is named.
-    let changes = other_regions.iter().fold(changes, |c, r| ChangeCounts {
-        add: c.add + r.add as u32,
-        change: c.change + r.change as u32,
-        destroy: c.destroy + r.destroy as u32,
+    let primary_changes = changes;
+    let changes = other_regions.iter().map(preview::SavedRegion::counts).fold(changes, |c, r| ChangeCounts {
+        add: c.add + r.add,
+        change: c.change + r.change,
+        destroy: c.destroy + r.destroy,
     });
     let mut data_loss = data_loss;
     for r in &other_regions {
@@ -436,14 +437,9 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
         summary: if other_regions.is_empty() {
             format!("Apply the saved plan {} to {env}: {}.", plan_file.display(), counts(changes))
         } else {
-            let per: Vec<String> =
-                std::iter::once(format!("{} {}", plan_region.as_deref().unwrap_or(&regions[0]), counts(changes_of_primary(changes, &other_regions))))
-                    .chain(
-                        other_regions.iter().map(|r| {
-                            format!("{} {}", r.region, counts(ChangeCounts { add: r.add as u32, change: r.change as u32, destroy: r.destroy as u32 }))
-                        }),
-                    )
-                    .collect();
+            let per: Vec<String> = std::iter::once(format!("{} {}", plan_region.as_deref().unwrap_or(&regions[0]), counts(primary_changes)))
+                .chain(other_regions.iter().map(|r| format!("{} {}", r.region, counts(r.counts()))))
+                .collect();
             format!("Apply the saved plans to {env} in {} region(s), one after the other, stopping at the first failure: {}.", regions.len(), per.join("; "))
         },
         changes: Some(changes),
@@ -493,11 +489,6 @@ pub async fn start(ws: &Workspace, config: &Config, env: &str, opts: Options) ->
     }
 }
 
-/// The primary region's counts: the total less every other region's.
-fn changes_of_primary(total: ChangeCounts, others: &[preview::SavedRegion]) -> ChangeCounts {
-    others.iter().fold(total, |c, r| ChangeCounts { add: c.add - r.add as u32, change: c.change - r.change as u32, destroy: c.destroy - r.destroy as u32 })
-}
-
 fn counts(c: ChangeCounts) -> String {
     format!("+{} ~{} -{}", c.add, c.change, c.destroy)
 }
@@ -533,13 +524,8 @@ pub async fn execute(ws: &Workspace, approval: Approval, mut action: DeployActio
     let dir = validate::directory(ws.project_dir(), &config)?;
     let applied = {
         let _tf = terraform::lock(ws, &env)?;
-        let multi = config.regions(&env).len() > 1;
-        let top = action.region.clone().unwrap_or_else(|| config.regions(&env).into_iter().next().unwrap_or_else(|| config.region().to_string()));
-        let terraform = if multi { crate::infra::engineer::terraform_in(&config, &dir, &env, &top) } else { Terraform::for_env(&config, &dir, &env) };
-        // Each region has its own state: the working directory is initialised for the region it applies.
-        if multi {
-            terraform.init_env(&env).await?;
-        }
+        let top = action.region.clone().unwrap_or_else(|| config.primary_region(&env));
+        let terraform = crate::infra::engineer::terraform_ready(&config, &dir, &env, &top).await?;
         let apply = terraform.apply(&action.plan_file);
         // A backend that stops answering is noticed within about two minutes (dropping the
         // apply interrupts terraform, which writes its state and releases its lock).
@@ -576,21 +562,16 @@ pub async fn execute(ws: &Workspace, approval: Approval, mut action: DeployActio
     };
     // The other regions, one after the other; the first failure stops the rest.
     let mut applied = applied;
-    let mut done = vec![action.region.clone().unwrap_or_else(|| config.regions(&env).into_iter().next().unwrap_or_default())];
+    let mut done = vec![action.region.clone().unwrap_or_else(|| config.primary_region(&env))];
     for (i, r) in action.other_regions.clone().iter().enumerate() {
         progress::step(4, STEPS, &format!("apply: {} ({} of {})", r.region, i + 2, action.other_regions.len() + 1));
         let outcome = {
             let _tf = terraform::lock(ws, &env)?;
-            let terraform = crate::infra::engineer::terraform_in(&config, &dir, &env, &r.region);
-            terraform.init_env(&env).await?;
-            terraform.apply(&r.plan_file).await
+            crate::infra::engineer::terraform_ready(&config, &dir, &env, &r.region).await?.apply(&r.plan_file).await
         };
         match outcome {
             Ok(a) => {
-                applied.add += a.add;
-                applied.change += a.change;
-                applied.remove += a.remove;
-                applied.completed.extend(a.completed);
+                applied.absorb(a);
                 done.push(r.region.clone());
             }
             Err(failed) => {
@@ -678,20 +659,11 @@ async fn finish(
     let dir = validate::directory(ws.project_dir(), config)?;
     // Every region's state (one region: the state the apply left initialised).
     let regions = config.regions(&env);
-    let multi = !action.other_regions.is_empty() || regions.len() > 1;
-    let mut states = Vec::new();
-    {
+    let multi = regions.len() > 1;
+    let states = {
         let _tf = terraform::lock(ws, &env)?;
-        if multi {
-            for r in &regions {
-                let tf = crate::infra::engineer::terraform_in(config, &dir, &env, r);
-                tf.init_env(&env).await?;
-                states.push(tf.state().await?);
-            }
-        } else {
-            states.push(Terraform::for_env(config, &dir, &env).state().await?);
-        }
-    }
+        crate::infra::engineer::region_states(config, &dir, &env).await?
+    };
     let per_region: Vec<(&str, Vec<resources::StateResource<'_>>)> =
         regions.iter().map(String::as_str).zip(states.iter().map(resources::state_resources)).collect();
     let in_state: Vec<resources::StateResource<'_>> = per_region.iter().flat_map(|(_, r)| r.iter().copied()).collect();

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::gate::{Approval, BannerFacts, ChangeCounts, EnvPolicy, Gate, GateRequest, Gated, Pending, Requested, StoredAction};
 use crate::iac::plan;
-use crate::iac::terraform::{self, Applied, PlanMode, Terraform};
+use crate::iac::terraform::{self, Applied, PlanMode};
 use crate::infra::{backend, deploy, preview, registry, resources, validate};
 use crate::progress;
 use crate::vocabulary::{ActionKind, Report};
@@ -283,46 +283,31 @@ pub async fn execute(ws: &Workspace, approval: Approval, action: DestroyAction) 
     let multi = regions.len() > 1;
     // The other regions first (their functions use the primary's role), then the primary; the first failure
     // stops the rest.
-    let mut applied: Result<Applied, terraform::ApplyFailed> = Ok(Applied::default());
-    {
+    let applied: Result<Applied, terraform::ApplyFailed> = {
         let _tf = terraform::lock(ws, &env)?;
         let steps =
             action.other_regions.iter().map(|r| (r.region.clone(), r.plan_file.clone())).chain(std::iter::once((regions[0].clone(), action.plan_file.clone())));
+        let mut total = Applied::default();
+        let mut failure = None;
         for (region, plan_file) in steps {
-            let terraform = if multi { crate::infra::engineer::terraform_in(&config, &dir, &env, &region) } else { Terraform::for_env(&config, &dir, &env) };
-            if multi {
-                terraform.init_env(&env).await?;
-            }
-            match (terraform.apply(&plan_file).await, &mut applied) {
-                (Ok(a), Ok(total)) => {
-                    total.add += a.add;
-                    total.change += a.change;
-                    total.remove += a.remove;
-                    total.completed.extend(a.completed);
-                }
-                (Err(mut failed), _) => {
+            match crate::infra::engineer::terraform_ready(&config, &dir, &env, &region).await?.apply(&plan_file).await {
+                Ok(a) => total.absorb(a),
+                Err(mut failed) => {
                     if multi {
                         failed.command = format!("{} (in {region})", failed.command);
                     }
-                    applied = Err(failed);
+                    failure = Some(failed);
                     break;
                 }
-                (Ok(_), Err(_)) => unreachable!("the loop stops at the first failure"),
             }
         }
-    }
+        failure.map_or(Ok(total), Err)
+    };
     // What is left, region by region.
-    let mut states = Vec::new();
-    {
+    let states = {
         let _tf = terraform::lock(ws, &env)?;
-        for region in &regions {
-            let terraform = if multi { crate::infra::engineer::terraform_in(&config, &dir, &env, region) } else { Terraform::for_env(&config, &dir, &env) };
-            if multi {
-                terraform.init_env(&env).await?;
-            }
-            states.push(terraform.state().await?);
-        }
-    }
+        crate::infra::engineer::region_states(&config, &dir, &env).await?
+    };
 
     progress::step(4, STEPS, "registry: recording what is left");
     let per_region: Vec<(&str, Vec<resources::StateResource<'_>>)> =

@@ -255,18 +255,31 @@ pub fn regional_backend_file(env: &str, region: &str) -> String {
 /// files (engineer writes them for every configured region).
 pub fn terraform_in(config: &Config, dir: &std::path::Path, env: &str, region: &str) -> crate::iac::terraform::Terraform {
     let tf = crate::iac::terraform::Terraform::for_env(config, dir, env);
-    let primary = config.regions(env).into_iter().next().unwrap_or_else(|| config.region().to_string());
-    if region == primary {
+    if region == config.primary_region(env) {
         return tf.in_region(region, None);
     }
-    let var_file = config
-        .handlers
-        .iac
-        .terraform
-        .as_ref()
-        .and_then(|t| pattern::substitute(&t.var_file_pattern, &config.pattern_values(env)).ok())
-        .unwrap_or_else(|| format!("{env}.tfvars"));
+    let var_file = crate::infra::validate::var_file_name(config, env).unwrap_or_else(|| format!("{env}.tfvars"));
     tf.in_region(region, Some((regional_backend_file(env, region), regional_var_file(&var_file, region))))
+}
+
+/// The environment's Terraform in `region`, ready to run: initialised for that region's state when the environment
+/// has several regions (the working directory is shared by their states); as it is otherwise.
+pub async fn terraform_ready(config: &Config, dir: &std::path::Path, env: &str, region: &str) -> Result<crate::iac::terraform::Terraform, Error> {
+    if config.regions(env).len() < 2 {
+        return Ok(crate::iac::terraform::Terraform::for_env(config, dir, env));
+    }
+    let tf = terraform_in(config, dir, env, region);
+    tf.init_env(env).await?;
+    Ok(tf)
+}
+
+/// Every region's state of `env`, the primary first. The caller holds the environment's terraform lock.
+pub async fn region_states(config: &Config, dir: &std::path::Path, env: &str) -> Result<Vec<serde_json::Value>, Error> {
+    let mut states = Vec::new();
+    for region in config.regions(env) {
+        states.push(terraform_ready(config, dir, env, &region).await?.state().await?);
+    }
+    Ok(states)
 }
 
 /// Refuses to plan an environment of several regions with Terraform that engineer generated for one region

@@ -79,6 +79,13 @@ pub struct SavedRegion {
     pub data_loss: Vec<String>,
 }
 
+impl SavedRegion {
+    /// Its `+ ~ -` counts, as the gate shows them.
+    pub fn counts(&self) -> crate::gate::ChangeCounts {
+        crate::gate::ChangeCounts { add: self.add as u32, change: self.change as u32, destroy: self.destroy as u32 }
+    }
+}
+
 /// The line a preview or deploy adds under what its plan undoes.
 pub const KEEP_HINT: &str = "To keep a rollback or scale instead, preview or deploy again with keep_remediations (CLI --keep-remediations): \
      it writes the value into the environment's variable file.";
@@ -247,7 +254,7 @@ pub(crate) async fn save_plan(
     let suffix = if mode == PlanMode::Destroy { "-destroy" } else { "" };
     // Outside the primary region, a region's plans sit in its own folder.
     let folder = match region {
-        Some(r) if config.regions(env).first().is_some_and(|p| p != r) => format!("plans/{env}/{r}"),
+        Some(r) if config.primary_region(env) != r => format!("plans/{env}/{r}"),
         _ => format!("plans/{env}"),
     };
     let plan_file = ws.path(&format!("{folder}/{}{suffix}.tfplan", now.format("%Y%m%dT%H%M%SZ")))?;
@@ -264,12 +271,8 @@ pub(crate) async fn save_plan(
 pub async fn run(ws: &Workspace, config: &Config, env: &str, keep: bool, only: Option<&str>) -> Result<PreviewReport, Error> {
     let _lock = terraform::lock(ws, env)?;
     let now = Utc::now();
+    config.check_region(env, only)?;
     let all = config.regions(env);
-    if let Some(r) = only
-        && !all.iter().any(|a| a == r)
-    {
-        return Err(Error::bad_input("region", format!("{env} is not deployed to \"{}\"", r.escape_default()), Some(all.join(", "))));
-    }
     let regions: Vec<String> = all.iter().filter(|r| only.is_none_or(|o| o == r.as_str())).cloned().collect();
     // A multi-region environment plans every region, the primary first (its plan keeps the report's own fields).
     let primary = (all.len() > 1).then(|| regions[0].as_str());

@@ -117,10 +117,14 @@ pub fn directory(project_dir: &Path, config: &Config) -> Result<PathBuf, Error> 
 }
 
 /// The environment's var file, when it exists.
-pub fn var_file(dir: &Path, config: &Config, env: &str) -> Option<PathBuf> {
+/// The name of `env`'s variable file (`var_file_pattern` substituted).
+pub fn var_file_name(config: &Config, env: &str) -> Option<String> {
     let tf = config.handlers.iac.terraform.as_ref()?;
-    let name = pattern::substitute(&tf.var_file_pattern, &config.pattern_values(env)).ok()?;
-    let path = dir.join(name);
+    pattern::substitute(&tf.var_file_pattern, &config.pattern_values(env)).ok()
+}
+
+pub fn var_file(dir: &Path, config: &Config, env: &str) -> Option<PathBuf> {
+    let path = dir.join(var_file_name(config, env)?);
     path.is_file().then_some(path)
 }
 

@@ -105,19 +105,15 @@ pub async fn run(ws: &Workspace, req: &OpsRequest) -> Result<OpsReport, Error> {
         return Err(Error::bad_input("limit", format!("{limit} is out of range"), Some("1 to 1000".into())));
     }
     let service = service_name.as_deref();
-    let regions = config.regions(&env);
-    if let Some(r) = &req.region
-        && !regions.contains(r)
-    {
-        return Err(Error::bad_input("region", format!("{env} is not deployed to \"{}\"", r.escape_default()), Some(regions.join(", "))));
-    }
+    config.check_region(&env, req.region.as_deref())?;
     // Every operation but check-health (which covers each region itself) looks at one region: the one named, or
     // the primary.
+    let config_primary = config.primary_region(&env);
     let mut config = config;
     if operation != OpsOperation::CheckHealth
         && let Some(aws) = config.handlers.hosting.aws.as_mut()
     {
-        aws.region = req.region.clone().unwrap_or_else(|| regions[0].clone());
+        aws.region = req.region.clone().unwrap_or_else(|| config_primary.clone());
     }
     Ok(match operation {
         OpsOperation::CheckHealth => OpsReport::CheckHealth(health::run(ws, &config, &env, service, req.region.as_deref()).await?),
