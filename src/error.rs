@@ -128,8 +128,13 @@ impl Error {
             Error::Config(ConfigError::Invalid { problems, .. }) => Some(problems.clone()),
             _ => None,
         };
+        // The report behind a check that failed (a diff of hand edits, a test report) is redacted like every reply.
         let report = match self {
-            Error::Invalid { body, .. } => Some((**body).clone()),
+            Error::Invalid { body, .. } => {
+                let mut report = (**body).clone();
+                crate::redact::redact_json(&mut report);
+                Some(report)
+            }
             _ => None,
         };
         let (code, retryable) = match self {
@@ -163,5 +168,16 @@ mod tests {
         let body = e.body();
         assert!(!body.message.contains("abc123secretvalue") && !body.message.contains("AKIAIOSFODNN7EXAMPLE"), "{}", body.message);
         assert!(body.message.starts_with("terraform said:"));
+    }
+
+    #[test]
+    fn secrets_never_reach_the_report_of_a_failed_check() {
+        let e = Error::Invalid {
+            summary: "edited".into(),
+            body: Box::new(serde_json::json!({"files": [{"diff": "+  db_password = \"S3cr3tP@ssw0rd-xyz\"\n+  key = \"AKIAIOSFODNN7EXAMPLE\""}]})),
+        };
+        let report = e.body().report.unwrap().to_string();
+        assert!(!report.contains("S3cr3tP@ssw0rd-xyz") && !report.contains("AKIAIOSFODNN7EXAMPLE"), "{report}");
+        assert!(report.contains("db_password"), "{report}");
     }
 }
